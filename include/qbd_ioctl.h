@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * qbd control ABI: ioctls on /dev/qbdctl, shared by qbd.ko and the qbd tool.
+ *
+ * Every argument struct starts with @argsz, the size the caller passes; the
+ * driver refuses sizes it does not know, and unknown flag bits, so the ABI
+ * can grow without silently misreading old or new callers.  Strings are
+ * fixed arrays that must be NUL-terminated.
+ */
+#ifndef QBD_IOCTL_H
+#define QBD_IOCTL_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include "qbd_proto.h"
+
+#define QBD_CTL_NAME		"qbdctl"
+#define QBD_CTL_PATH		"/dev/qbdctl"
+#define QBD_ABI_VERSION		1
+#define QBD_DISK_NAME_MAX	32
+#define QBD_VERSION_MAX		32
+#define QBD_MAX_DEVICES		1024
+#define QBD_MAX_ADDRS		256	/* distinct servers per volume */
+
+enum qbd_transport {
+	QBD_TRANSPORT_TCP	= 1,
+	QBD_TRANSPORT_RDMA	= 2,
+};
+
+/** struct qbd_ioc_version - QBD_IOC_VERSION */
+struct qbd_ioc_version {
+	__u32	argsz;
+	__u32	abi_version;			/* out: QBD_ABI_VERSION */
+	char	module_version[QBD_VERSION_MAX];/* out */
+	__u8	reserved[24];
+};
+
+/**
+ * struct qbd_ioc_addr - one server, resolved by the tool
+ * @family:	AF_INET or AF_INET6
+ * @port:	TCP/RDMA-CM port, host byte order
+ * @addr:	4 or 16 bytes of address, network byte order
+ */
+struct qbd_ioc_addr {
+	__u16	family;
+	__u16	port;
+	__u32	reserved;
+	__u8	addr[16];
+};
+
+/* qbd_ioc_map.flags */
+#define QBD_MAP_READ_ONLY	(1U << 0)
+#define QBD_MAP_FLAGS_KNOWN	(QBD_MAP_READ_ONLY)
+
+/**
+ * struct qbd_ioc_map - QBD_IOC_MAP: create /dev/qbdX for a volume
+ * @argsz:	sizeof(struct qbd_ioc_map)
+ * @flags:	QBD_MAP_*
+ * @transport:	enum qbd_transport
+ * @nr_addrs:	entries at @addrs_ptr (1..QBD_MAX_ADDRS)
+ * @nr_shards:	shards of the volume, ceil(size / shard_size)
+ * @nr_replicas: addresses per shard (1..QBD_MAX_REPLICAS)
+ * @volume_id:	server's volume id
+ * @size:	bytes, multiple of 512
+ * @shard_size:	bytes, power of two, at least 4096
+ * @epoch:	epoch of this shard map
+ * @pool:	pool name
+ * @volume:	volume name
+ * @addrs_ptr:	user pointer to @nr_addrs struct qbd_ioc_addr
+ * @shard_map_ptr: user pointer to @nr_shards * @nr_replicas __u16 indexes
+ *		into the address table, primary first; 0xffff ends a list
+ * @queue_depth: requests in flight per hardware queue (0 = default)
+ * @nr_hw_queues: hardware queues (0 = number of CPUs)
+ * @max_io_bytes: largest request (0 = default 1 MiB)
+ * @io_timeout_ms: a request not answered in this time resets its
+ *		connection (0 = default)
+ * @secret_len:	bytes of @secret used, 0 for no authentication
+ * @secret:	shared secret for HMAC-SHA256 authentication
+ * @dev_index:	out: X of /dev/qbdX
+ * @disk_name:	out: "qbdX"
+ */
+struct qbd_ioc_map {
+	__u32	argsz;
+	__u32	flags;
+	__u32	transport;
+	__u32	nr_addrs;
+	__u32	nr_shards;
+	__u32	nr_replicas;
+	__u64	volume_id;
+	__u64	size;
+	__u64	shard_size;
+	__u64	epoch;
+	char	pool[QBD_NAME_MAX];
+	char	volume[QBD_NAME_MAX];
+	__u64	addrs_ptr;
+	__u64	shard_map_ptr;
+	__u32	queue_depth;
+	__u32	nr_hw_queues;
+	__u32	max_io_bytes;
+	__u32	io_timeout_ms;
+	__u32	reserved1[4];
+	__u32	secret_len;
+	__u8	secret[QBD_SECRET_MAX];
+	__u32	dev_index;
+	char	disk_name[QBD_DISK_NAME_MAX];
+	__u8	reserved2[64];
+};
+
+/* qbd_ioc_unmap.flags */
+#define QBD_UNMAP_FORCE		(1U << 0)	/* fail in-flight IO, detach */
+#define QBD_UNMAP_FLAGS_KNOWN	(QBD_UNMAP_FORCE)
+
+/** struct qbd_ioc_unmap - QBD_IOC_UNMAP: remove /dev/qbd<dev_index> */
+struct qbd_ioc_unmap {
+	__u32	argsz;
+	__u32	flags;
+	__u32	dev_index;
+	__u8	reserved[20];
+};
+
+/** struct qbd_ioc_list - QBD_IOC_LIST: indexes of mapped devices */
+struct qbd_ioc_list {
+	__u32	argsz;
+	__u32	count;		/* out: devices mapped */
+	__u32	capacity;	/* in: entries at @indexes_ptr */
+	__u32	reserved;
+	__u64	indexes_ptr;	/* user pointer to @capacity __u32 */
+};
+
+/* qbd_ioc_info.state */
+enum qbd_dev_state {
+	QBD_STATE_CONNECTING	= 1,
+	QBD_STATE_LIVE		= 2,
+	QBD_STATE_RECONNECTING	= 3,
+	QBD_STATE_SUSPENDED	= 4,
+	QBD_STATE_FAILED	= 5,
+	QBD_STATE_DELETING	= 6,
+};
+
+/** struct qbd_ioc_stats - counters of one device (also in /proc/qbdstat) */
+struct qbd_ioc_stats {
+	__u64	read_ops;
+	__u64	read_bytes;
+	__u64	write_ops;
+	__u64	write_bytes;
+	__u64	discard_ops;
+	__u64	discard_bytes;
+	__u64	flush_ops;
+	__u64	errors;
+	__u64	timeouts;
+	__u64	total_latency_ns;	/* over all completed requests */
+	__u64	completed;
+	__u32	in_flight;
+	__u32	reserved;
+};
+
+/**
+ * struct qbd_ioc_info - QBD_IOC_INFO: what the driver knows of one device
+ * @argsz:	sizeof(struct qbd_ioc_info)
+ * @dev_index:	in: device to describe
+ * @addrs_ptr:	in: user pointer to @addrs_capacity qbd_ioc_conn_info or 0
+ * @addrs_capacity: in: entries at @addrs_ptr
+ * @nr_addrs:	out: connections of the device (may exceed capacity)
+ * other fields: out, as given at map time plus live state
+ */
+struct qbd_ioc_info {
+	__u32	argsz;
+	__u32	dev_index;
+	__u64	addrs_ptr;
+	__u32	addrs_capacity;
+	__u32	nr_addrs;
+	__u32	flags;
+	__u32	transport;
+	__u32	state;
+	__u32	nr_shards;
+	__u32	nr_replicas;
+	__u32	queue_depth;
+	__u32	nr_hw_queues;
+	__u32	max_io_bytes;
+	__u32	io_timeout_ms;
+	__u32	reserved1;
+	__u64	volume_id;
+	__u64	size;
+	__u64	shard_size;
+	__u64	epoch;
+	char	pool[QBD_NAME_MAX];
+	char	volume[QBD_NAME_MAX];
+	char	disk_name[QBD_DISK_NAME_MAX];
+	struct qbd_ioc_stats stats;
+	__u8	reserved2[64];
+};
+
+/* qbd_ioc_conn_info.state */
+enum qbd_conn_state {
+	QBD_CONN_DOWN		= 0,
+	QBD_CONN_CONNECTING	= 1,
+	QBD_CONN_LIVE		= 2,
+};
+
+/** struct qbd_ioc_conn_info - one server connection of a device */
+struct qbd_ioc_conn_info {
+	struct qbd_ioc_addr addr;
+	__u32	state;		/* enum qbd_conn_state */
+	__u32	in_flight;
+	__u64	sent;
+	__u64	reconnects;
+};
+
+#define QBD_IOC_MAGIC		0xbd
+#define QBD_IOC_VERSION		_IOWR(QBD_IOC_MAGIC, 0, struct qbd_ioc_version)
+#define QBD_IOC_MAP		_IOWR(QBD_IOC_MAGIC, 1, struct qbd_ioc_map)
+#define QBD_IOC_UNMAP		_IOW(QBD_IOC_MAGIC, 2, struct qbd_ioc_unmap)
+#define QBD_IOC_LIST		_IOWR(QBD_IOC_MAGIC, 3, struct qbd_ioc_list)
+#define QBD_IOC_INFO		_IOWR(QBD_IOC_MAGIC, 4, struct qbd_ioc_info)
+
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_version, 64);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_addr, 24);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_map, 400);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_unmap, 32);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_list, 24);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_stats, 96);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_info, 416);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_conn_info, 48);
+
+#endif /* QBD_IOCTL_H */

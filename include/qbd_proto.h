@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * qbd wire protocol: the one definition shared by qbd.ko, qbd-server and
+ * the qbd tool.
+ *
+ * Every integer on the wire is little-endian.  Every message starts with a
+ * fixed-size header carrying the magic and the protocol version, so a peer
+ * speaking something else is detected on its first bytes.
+ *
+ * A data connection goes through:
+ *   client: HELLO (payload struct qbd_hello)
+ *   server: reply (payload struct qbd_hello_reply)
+ *   client: AUTH  (payload struct qbd_auth)    only when either side has a secret
+ *   server: reply (status 0 or -EACCES)
+ *   client: OPEN  (payload struct qbd_open)
+ *   server: reply (payload struct qbd_open_reply)
+ *   then any number of READ/WRITE/FLUSH/DISCARD/WRITE_ZEROES/HEARTBEAT,
+ *   answered in any order and matched by tag.
+ *
+ * A control connection does the same HELLO/AUTH and then CTL_* requests.
+ *
+ * WRITE payload follows the request header; READ payload follows the reply
+ * header.  All other payloads follow their header and are sized by the
+ * header's length field.
+ */
+#ifndef QBD_PROTO_H
+#define QBD_PROTO_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/build_bug.h>
+#else
+#include <linux/types.h>
+#endif
+
+#define QBD_PROTO_MAGIC		0x50444251U	/* "QBDP" little-endian */
+#define QBD_PROTO_VERSION	1
+#define QBD_DEFAULT_PORT	7800
+#define QBD_DEFAULT_CTL_PORT	7800
+
+/* Limits every implementation enforces on what it receives. */
+#define QBD_SECTOR_SIZE		512U
+#define QBD_MAX_IO_BYTES	(4U << 20)	/* largest READ/WRITE payload */
+#define QBD_MAX_CTL_BYTES	(1U << 20)	/* largest control payload */
+#define QBD_NAME_MAX		64		/* pool or volume name incl. NUL */
+#define QBD_ADDR_MAX		64		/* "host:port" incl. NUL */
+#define QBD_MAX_REPLICAS	4		/* server addresses per shard */
+#define QBD_MAX_SHARDS		65536
+#define QBD_NONCE_BYTES		32
+#define QBD_MAC_BYTES		32		/* HMAC-SHA256 */
+#define QBD_SECRET_MAX		64
+
+enum qbd_opcode {
+	QBD_OP_HELLO		= 1,
+	QBD_OP_AUTH		= 2,
+	QBD_OP_OPEN		= 3,
+
+	QBD_OP_READ		= 16,
+	QBD_OP_WRITE		= 17,
+	QBD_OP_FLUSH		= 18,
+	QBD_OP_DISCARD		= 19,
+	QBD_OP_WRITE_ZEROES	= 20,
+	QBD_OP_HEARTBEAT	= 21,
+
+	QBD_OP_CTL_CREATE	= 32,	/* payload qbd_ctl_create */
+	QBD_OP_CTL_DELETE	= 33,	/* payload qbd_ctl_name */
+	QBD_OP_CTL_LIST		= 34,	/* payload qbd_ctl_name (pool, "" = all) */
+	QBD_OP_CTL_RESIZE	= 35,	/* payload qbd_ctl_resize */
+	QBD_OP_CTL_INFO		= 36,	/* payload qbd_ctl_name */
+	QBD_OP_CTL_ADOPT	= 37,	/* payload as a CTL_INFO reply */
+};
+
+/* Request flags. */
+#define QBD_REQ_FUA		(1U << 0)	/* WRITE: durable before reply */
+#define QBD_REQ_CRC		(1U << 1)	/* crc32c of the payload is set */
+/*
+ * CTL_*: sent by a server to its cluster peers to apply a catalog change
+ * the sender already made; the receiver applies it and does not forward.
+ */
+#define QBD_REQ_FORWARDED	(1U << 2)
+#define QBD_REQ_FLAGS_KNOWN	(QBD_REQ_FUA | QBD_REQ_CRC | QBD_REQ_FORWARDED)
+
+/* Feature bits negotiated in HELLO; unknown bits are refused. */
+#define QBD_FEAT_CRC32C		(1ULL << 0)	/* payload checksums */
+#define QBD_FEAT_FUA		(1ULL << 1)
+#define QBD_FEAT_DISCARD	(1ULL << 2)
+#define QBD_FEAT_WRITE_ZEROES	(1ULL << 3)
+#define QBD_FEATURES_KNOWN	(QBD_FEAT_CRC32C | QBD_FEAT_FUA | \
+				 QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES)
+
+/* Status values beyond the negative errnos: a stale epoch asks for remap. */
+#define QBD_STATUS_STALE_EPOCH	(-116)	/* -ESTALE */
+
+/**
+ * struct qbd_req_hdr - every client-to-server message starts with this
+ * @magic:	QBD_PROTO_MAGIC
+ * @version:	QBD_PROTO_VERSION
+ * @opcode:	enum qbd_opcode
+ * @flags:	QBD_REQ_*
+ * @length:	payload bytes (WRITE: bytes that follow; READ: bytes wanted;
+ *		DISCARD/WRITE_ZEROES: range length, nothing follows)
+ * @tag:	opaque to the server, echoed in the reply
+ * @volume_id:	volume the connection opened (0 before OPEN)
+ * @epoch:	volume metadata epoch the client believes current
+ * @offset:	byte offset in the volume
+ * @crc32c:	crc32c of the WRITE payload when QBD_REQ_CRC is set
+ * @reserved:	zero
+ */
+struct qbd_req_hdr {
+	__le32	magic;
+	__le16	version;
+	__le16	opcode;
+	__le32	flags;
+	__le32	length;
+	__le64	tag;
+	__le64	volume_id;
+	__le64	epoch;
+	__le64	offset;
+	__le32	crc32c;
+	__u8	reserved[12];
+};
+
+/**
+ * struct qbd_reply_hdr - every server-to-client message starts with this
+ * @magic:	QBD_PROTO_MAGIC
+ * @version:	QBD_PROTO_VERSION
+ * @opcode:	opcode of the request answered
+ * @status:	0 or a negative errno (QBD_STATUS_STALE_EPOCH asks for remap)
+ * @length:	payload bytes that follow (READ data on success only)
+ * @crc32c:	crc32c of the payload when QBD_REQ_CRC is set in @flags
+ * @flags:	QBD_REQ_CRC or 0
+ * @tag:	the request's tag
+ * @reserved:	zero
+ */
+struct qbd_reply_hdr {
+	__le32	magic;
+	__le16	version;
+	__le16	opcode;
+	__le32	status;
+	__le32	length;
+	__le32	crc32c;
+	__le32	flags;
+	__le64	tag;
+	__u8	reserved[32];
+};
+
+/**
+ * struct qbd_hello - payload of QBD_OP_HELLO
+ * @features:	QBD_FEAT_* the client wants; the server refuses unknown bits
+ * @client_id:	random per connection, for the server's log
+ * @nonce:	client challenge for mutual authentication
+ */
+struct qbd_hello {
+	__le64	features;
+	__le64	client_id;
+	__u8	nonce[QBD_NONCE_BYTES];
+	__u8	reserved[16];
+};
+
+/* qbd_hello_reply.auth values */
+#define QBD_AUTH_NONE		0	/* server has no secret */
+#define QBD_AUTH_HMAC_SHA256	1	/* server requires QBD_OP_AUTH */
+
+/**
+ * struct qbd_hello_reply - payload of the HELLO reply
+ * @features:	features accepted (a subset of those asked)
+ * @auth:	QBD_AUTH_*
+ * @max_io_bytes: largest READ/WRITE the server takes
+ * @nonce:	server challenge
+ * @server_mac:	HMAC-SHA256(secret, "qbd-server" | client nonce | server
+ *		nonce) when @auth is QBD_AUTH_HMAC_SHA256, proving the
+ *		server knows the secret
+ */
+struct qbd_hello_reply {
+	__le64	features;
+	__le32	auth;
+	__le32	max_io_bytes;
+	__u8	nonce[QBD_NONCE_BYTES];
+	__u8	server_mac[QBD_MAC_BYTES];
+	__u8	reserved[16];
+};
+
+/**
+ * struct qbd_auth - payload of QBD_OP_AUTH
+ * @client_mac:	HMAC-SHA256(secret, "qbd-client" | server nonce | client nonce)
+ */
+struct qbd_auth {
+	__u8	client_mac[QBD_MAC_BYTES];
+};
+
+#define QBD_AUTH_SERVER_LABEL	"qbd-server"
+#define QBD_AUTH_CLIENT_LABEL	"qbd-client"
+
+/**
+ * struct qbd_open - payload of QBD_OP_OPEN: bind the connection to a volume
+ * @volume_id:	volume to serve on this connection
+ * @epoch:	epoch of the client's shard map
+ */
+struct qbd_open {
+	__le64	volume_id;
+	__le64	epoch;
+	__u8	reserved[16];
+};
+
+/**
+ * struct qbd_open_reply - payload of the OPEN reply
+ * @size:	volume size in bytes
+ * @shard_size:	bytes per shard (power of two)
+ * @epoch:	current epoch
+ */
+struct qbd_open_reply {
+	__le64	size;
+	__le64	shard_size;
+	__le64	epoch;
+	__u8	reserved[8];
+};
+
+/** struct qbd_ctl_name - a pool/volume name pair (NUL-terminated) */
+struct qbd_ctl_name {
+	char	pool[QBD_NAME_MAX];
+	char	volume[QBD_NAME_MAX];
+};
+
+/** struct qbd_ctl_create - payload of QBD_OP_CTL_CREATE */
+struct qbd_ctl_create {
+	struct qbd_ctl_name name;
+	__le64	size;		/* bytes, multiple of 512 */
+	__le64	shard_size;	/* bytes, power of two, 0 = server default */
+	__le32	nr_replicas;	/* addresses per shard, 0 = 1 */
+	__u8	reserved[12];
+};
+
+/** struct qbd_ctl_resize - payload of QBD_OP_CTL_RESIZE (grow only) */
+struct qbd_ctl_resize {
+	struct qbd_ctl_name name;
+	__le64	new_size;
+	__u8	reserved[8];
+};
+
+/**
+ * struct qbd_ctl_volume - a volume in CTL_INFO/CTL_LIST replies
+ *
+ * CTL_INFO replies with one of these followed by @nr_shards arrays of
+ * @nr_replicas struct qbd_ctl_addr (shard 0's servers first, primary
+ * first).  CTL_LIST replies with a __le32 count and that many of these,
+ * with no shard tables.
+ */
+struct qbd_ctl_volume {
+	struct qbd_ctl_name name;
+	__le64	volume_id;
+	__le64	size;
+	__le64	shard_size;
+	__le64	epoch;
+	__le32	nr_shards;
+	__le32	nr_replicas;
+	__u8	reserved[8];
+};
+
+/** struct qbd_ctl_addr - one server address, "host:port", NUL-terminated */
+struct qbd_ctl_addr {
+	char	addr[QBD_ADDR_MAX];
+};
+
+#ifdef __cplusplus
+#define QBD_STATIC_ASSERT static_assert
+#else
+#define QBD_STATIC_ASSERT _Static_assert
+#endif
+#define QBD_PROTO_ASSERT_SIZE(type, size) \
+	QBD_STATIC_ASSERT(sizeof(type) == (size), #type " has the wrong size")
+
+QBD_PROTO_ASSERT_SIZE(struct qbd_req_hdr, 64);
+QBD_PROTO_ASSERT_SIZE(struct qbd_reply_hdr, 64);
+QBD_PROTO_ASSERT_SIZE(struct qbd_hello, 64);
+QBD_PROTO_ASSERT_SIZE(struct qbd_hello_reply, 96);
+QBD_PROTO_ASSERT_SIZE(struct qbd_auth, 32);
+QBD_PROTO_ASSERT_SIZE(struct qbd_open, 32);
+QBD_PROTO_ASSERT_SIZE(struct qbd_open_reply, 32);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_name, 128);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_create, 160);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_resize, 144);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_volume, 176);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_addr, 64);
+
+#endif /* QBD_PROTO_H */
