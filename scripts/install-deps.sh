@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs, from Debian packages, everything qbd needs to build, test and
+# benchmark.  Idempotent: when every package is already there it only says so.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake pkg-config clang libclang-rt-14-dev
+	linux-headers-amd64 dkms
+	libgtest-dev libgmock-dev liburing-dev libsqlite3-dev libssl-dev
+	libibverbs-dev librdmacm-dev libnl-3-dev libnl-genl-3-dev libudev-dev
+	# guest: kernel, emulator, userland used inside
+	linux-image-amd64 qemu-system-x86 busybox-static kmod udev
+	iproute2 util-linux e2fsprogs fio procps psmisc jq
+	rdma-core ibverbs-providers ibverbs-utils
+	# peers for benchmarks
+	nbd-client nbd-server nvme-cli
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${packages[@]}"
