@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * qbd: private definitions shared by the files of qbd.ko.
+ */
+#ifndef QBD_H
+#define QBD_H
+
+#include <linux/blk-mq.h>
+#include <linux/kthread.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/socket.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <net/net_namespace.h>
+
+#include "qbd_ioctl.h"
+#include "qbd_proto.h"
+
+#define QBD_DEFAULT_QUEUE_DEPTH		128
+#define QBD_MAX_QUEUE_DEPTH		1024
+#define QBD_DEFAULT_MAX_IO_BYTES	(1U << 20)
+#define QBD_DEFAULT_IO_TIMEOUT_MS	30000
+#define QBD_MIN_IO_TIMEOUT_MS		1000
+#define QBD_MAX_IO_TIMEOUT_MS		(3600 * 1000)
+#define QBD_CONNECT_TIMEOUT_MS		5000
+#define QBD_MIN_SHARD_SIZE		4096ULL
+#define QBD_MAX_SHARD_SIZE		(1ULL << 40)	/* chunk_sectors is 32 bit */
+#define QBD_MAX_VOLUME_SIZE		(1ULL << 60)
+#define QBD_NO_ADDR			0xffff
+
+/*
+ * A request crossing a shard boundary becomes one piece per shard.  Reads
+ * and writes never cross (chunk_sectors is the shard size); discard and
+ * write-zeroes are capped at one shard, so they cross at most once.
+ */
+#define QBD_MAX_PIECES			2
+
+struct qbd_device;
+struct qbd_conn;
+
+/**
+ * struct qbd_piece - the part of a request that goes to one shard
+ * @send_node:	entry in the connection's send list, under its lock
+ * @inflight_node: entry in the connection's in-flight list, under its lock;
+ *		whoever takes a piece off that list owns its completion
+ * @conn:	connection it is sent on
+ * @offset:	byte offset in the volume
+ * @length:	bytes
+ * @index:	position in qbd_cmd.pieces, part of the wire tag
+ */
+struct qbd_piece {
+	struct list_head	send_node;
+	struct list_head	inflight_node;
+	struct qbd_conn		*conn;
+	u64			offset;
+	u32			length;
+	u8			index;
+};
+
+/**
+ * struct qbd_cmd - per-request context, allocated with the tag set
+ * @nr_pieces:	pieces in use
+ * @pending:	pieces not yet answered; the last one completes the request
+ * @status:	first error of any piece (a blk_status_t, set by cmpxchg)
+ * @gen:	bumped for every use of the tag, so a late reply for an
+ *		earlier use of the same tag is recognised and dropped
+ * @start_ns:	when queue_rq took the request, for the latency figures
+ * @pieces:	what is sent to each shard; max(QBD_MAX_PIECES, nr_addrs)
+ *		of them, since a FLUSH goes to every server
+ */
+struct qbd_cmd {
+	u16			nr_pieces;
+	atomic_t		pending;
+	int			status;
+	u32			gen;
+	u64			start_ns;
+	struct qbd_piece	pieces[];
+};
+
+/**
+ * struct qbd_transport_ops - what the block code needs of a transport
+ * @name:	"tcp" or "rdma"
+ * @connect:	establish the connection and run the handshake; sleeps
+ * @start:	start the transport's threads once the disk exists
+ * @queue:	hand a piece to the connection; never sleeps
+ * @shutdown:	make every blocked send/receive of the connection fail;
+ *		safe from any context that may sleep, idempotent
+ * @release:	stop threads and free the transport's resources
+ */
+struct qbd_transport_ops {
+	const char	*name;
+	int		(*connect)(struct qbd_conn *conn);
+	int		(*start)(struct qbd_conn *conn);
+	bool		(*queue)(struct qbd_conn *conn, struct qbd_piece *piece);
+	void		(*shutdown)(struct qbd_conn *conn);
+	void		(*release)(struct qbd_conn *conn);
+};
+
+/**
+ * struct qbd_conn - one connection to one server for one hardware queue
+ * @dev:	owning device
+ * @addr_index:	index in dev->addrs
+ * @hwq:	hardware queue it serves
+ * @addr:	server address
+ * @ops:	transport
+ * @state:	enum qbd_conn_state; written by the transport
+ * @in_flight:	pieces handed to the transport and not completed
+ * @sent:	pieces sent
+ * @reconnects:	times the connection was re-established
+ * @priv:	the transport's state
+ */
+struct qbd_conn {
+	struct qbd_device		*dev;
+	u16				addr_index;
+	u16				hwq;
+	struct sockaddr_storage		addr;
+	const struct qbd_transport_ops	*ops;
+	atomic_t			state;
+	atomic_t			in_flight;
+	atomic64_t			sent;
+	atomic64_t			reconnects;
+	void				*priv;
+};
+
+/* Counters of one device, per CPU, summed when read. */
+struct qbd_stats {
+	u64	read_ops;
+	u64	read_bytes;
+	u64	write_ops;
+	u64	write_bytes;
+	u64	discard_ops;
+	u64	discard_bytes;
+	u64	flush_ops;
+	u64	errors;
+	u64	timeouts;
+	u64	total_latency_ns;
+	u64	completed;
+};
+
+/**
+ * struct qbd_device - one mapped volume, /dev/qbdX
+ *
+ * Fields set at map time and never changed afterwards need no lock.
+ * @list and @deleting are protected by qbd_devices_mutex.
+ */
+struct qbd_device {
+	int			index;
+	char			disk_name[QBD_DISK_NAME_MAX];
+	char			pool[QBD_NAME_MAX];
+	char			volume[QBD_NAME_MAX];
+	u64			volume_id;
+	u64			size;
+	u64			shard_size;
+	unsigned int		shard_shift;
+	u64			epoch;
+	u32			flags;		/* QBD_MAP_* */
+	u32			transport;
+	u32			nr_shards;
+	u32			nr_replicas;
+	u32			nr_addrs;
+	u32			queue_depth;
+	u32			nr_hw_queues;
+	u32			max_io_bytes;
+	u32			io_timeout_ms;
+	u32			secret_len;
+	u8			secret[QBD_SECRET_MAX];
+
+	struct qbd_ioc_addr	*addrs;		/* nr_addrs */
+	u16			*shard_map;	/* nr_shards * nr_replicas */
+	struct qbd_conn		*conns;		/* nr_addrs * nr_hw_queues */
+	unsigned long		*flush_addrs;	/* addresses holding a primary */
+	struct net		*net;		/* namespace of the mapper */
+
+	struct blk_mq_tag_set	tag_set;
+	struct gendisk		*disk;
+	struct qbd_stats __percpu *stats;
+	atomic_t		in_flight;
+	atomic_t		state;		/* enum qbd_dev_state */
+
+	struct mutex		open_mutex;	/* protects open_count */
+	unsigned int		open_count;
+	bool			deleting;	/* under open_mutex too */
+
+	struct list_head	list;		/* in qbd_devices */
+};
+
+static inline struct qbd_conn *qbd_conn_of(struct qbd_device *dev,
+					   unsigned int addr_index,
+					   unsigned int hwq)
+{
+	return &dev->conns[addr_index * dev->nr_hw_queues + hwq];
+}
+
+static inline unsigned int qbd_nr_conns(const struct qbd_device *dev)
+{
+	return dev->nr_addrs * dev->nr_hw_queues;
+}
+
+static inline struct qbd_cmd *qbd_piece_cmd(struct qbd_piece *piece)
+{
+	return container_of(piece - piece->index, struct qbd_cmd, pieces[0]);
+}
+
+static inline struct request *qbd_piece_rq(struct qbd_piece *piece)
+{
+	return blk_mq_rq_from_pdu(qbd_piece_cmd(piece));
+}
+
+/* qbd_main.c */
+extern struct mutex qbd_devices_mutex;
+extern struct list_head qbd_devices;
+
+/* qbd_dev.c */
+int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
+		const u16 *shard_map);
+int qbd_dev_unmap(u32 index, u32 flags);
+int qbd_dev_info(struct qbd_ioc_info *info,
+		 struct qbd_ioc_conn_info __user *conns);
+int qbd_dev_list(u32 *indexes, u32 capacity, u32 *count);
+void qbd_dev_get_stats(struct qbd_device *dev, struct qbd_ioc_stats *out);
+void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status);
+int qbd_dev_register(void);
+void qbd_dev_unregister(void);
+
+/* qbd_ctl.c */
+int qbd_ctl_register(void);
+void qbd_ctl_unregister(void);
+int qbd_validate_map(const struct qbd_ioc_map *args);
+int qbd_validate_shard_map(const struct qbd_ioc_map *args, const u16 *map);
+int qbd_validate_addr(const struct qbd_ioc_addr *addr);
+
+/* qbd_proc.c */
+int qbd_proc_register(void);
+void qbd_proc_unregister(void);
+
+/* qbd_sysfs.c */
+extern const struct attribute_group *qbd_disk_attr_groups[];
+const char *qbd_dev_state_name(int state);
+
+/* qbd_proto.c: wire encoding, pure functions */
+void qbd_encode_req(struct qbd_req_hdr *hdr, u16 opcode, u32 flags,
+		    u32 length, u64 tag, u64 volume_id, u64 epoch, u64 offset);
+int qbd_check_reply(const struct qbd_reply_hdr *hdr);
+u64 qbd_make_tag(u16 hwq, u16 tag, u8 piece, u32 gen);
+void qbd_split_tag(u64 wire_tag, u16 *hwq, u16 *tag, u8 *piece, u32 *gen);
+
+/* qbd_auth.c */
+int qbd_auth_mac(const u8 *secret, u32 secret_len, const char *label,
+		 const u8 *nonce_a, const u8 *nonce_b, u8 *mac);
+
+/* qbd_tcp.c */
+extern const struct qbd_transport_ops qbd_tcp_ops;
+
+#endif /* QBD_H */

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qbd: /dev/qbdctl, the control device.  Every argument is copied in,
+ * checked completely, and only then acted upon.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/log2.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "qbd.h"
+
+static bool qbd_str_terminated(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+/* A pool or volume name: non-empty, no '/', printable, NUL-terminated. */
+static bool qbd_name_ok(const char *s, size_t size)
+{
+	size_t i;
+
+	if (!qbd_str_terminated(s, size) || !s[0])
+		return false;
+	for (i = 0; s[i]; i++)
+		if (s[i] == '/' || s[i] <= ' ' || s[i] > '~')
+			return false;
+	return true;
+}
+
+int qbd_validate_addr(const struct qbd_ioc_addr *addr)
+{
+	if (addr->family != AF_INET && addr->family != AF_INET6)
+		return -EINVAL;
+	if (!addr->port || addr->reserved)
+		return -EINVAL;
+	return 0;
+}
+
+int qbd_validate_map(const struct qbd_ioc_map *args)
+{
+	u64 shards;
+
+	if (args->argsz != sizeof(*args))
+		return -EINVAL;
+	if (args->flags & ~QBD_MAP_FLAGS_KNOWN)
+		return -EINVAL;
+	if (args->transport != QBD_TRANSPORT_TCP)
+		return -EPROTONOSUPPORT;
+	if (!qbd_name_ok(args->pool, sizeof(args->pool)) ||
+	    !qbd_name_ok(args->volume, sizeof(args->volume)))
+		return -EINVAL;
+	if (!args->size || args->size % QBD_SECTOR_SIZE ||
+	    args->size > QBD_MAX_VOLUME_SIZE)
+		return -EINVAL;
+	if (!is_power_of_2(args->shard_size) ||
+	    args->shard_size < QBD_MIN_SHARD_SIZE ||
+	    args->shard_size > QBD_MAX_SHARD_SIZE)
+		return -EINVAL;
+	shards = DIV_ROUND_UP_ULL(args->size, args->shard_size);
+	if (shards > QBD_MAX_SHARDS || args->nr_shards != shards)
+		return -EINVAL;
+	if (!args->nr_addrs || args->nr_addrs > QBD_MAX_ADDRS)
+		return -EINVAL;
+	if (!args->nr_replicas || args->nr_replicas > QBD_MAX_REPLICAS)
+		return -EINVAL;
+	if (!args->addrs_ptr || !args->shard_map_ptr)
+		return -EINVAL;
+	if (args->queue_depth > QBD_MAX_QUEUE_DEPTH)
+		return -EINVAL;
+	if (args->nr_hw_queues > 256)
+		return -EINVAL;
+	if (args->max_io_bytes &&
+	    (args->max_io_bytes < PAGE_SIZE ||
+	     args->max_io_bytes > QBD_MAX_IO_BYTES ||
+	     args->max_io_bytes % QBD_SECTOR_SIZE))
+		return -EINVAL;
+	if (args->io_timeout_ms &&
+	    (args->io_timeout_ms < QBD_MIN_IO_TIMEOUT_MS ||
+	     args->io_timeout_ms > QBD_MAX_IO_TIMEOUT_MS))
+		return -EINVAL;
+	if (args->secret_len > QBD_SECRET_MAX)
+		return -EINVAL;
+	if (memchr_inv(args->reserved1, 0, sizeof(args->reserved1)) ||
+	    memchr_inv(args->reserved2, 0, sizeof(args->reserved2)))
+		return -EINVAL;
+	return 0;
+}
+
+/* Every shard needs a primary; every index must name a known address. */
+int qbd_validate_shard_map(const struct qbd_ioc_map *args, const u16 *map)
+{
+	u32 shard, r;
+
+	for (shard = 0; shard < args->nr_shards; shard++) {
+		const u16 *row = &map[shard * args->nr_replicas];
+
+		if (row[0] >= args->nr_addrs)
+			return -EINVAL;
+		for (r = 1; r < args->nr_replicas; r++)
+			if (row[r] != QBD_NO_ADDR && row[r] >= args->nr_addrs)
+				return -EINVAL;
+	}
+	return 0;
+}
+
+static long qbd_ioctl_version(void __user *argp)
+{
+	struct qbd_ioc_version v;
+
+	if (copy_from_user(&v, argp, sizeof(v)))
+		return -EFAULT;
+	if (v.argsz != sizeof(v))
+		return -EINVAL;
+	memset(&v, 0, sizeof(v));
+	v.argsz = sizeof(v);
+	v.abi_version = QBD_ABI_VERSION;
+	strscpy(v.module_version, QBD_MODULE_VERSION, sizeof(v.module_version));
+	return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+static long qbd_ioctl_map(void __user *argp)
+{
+	struct qbd_ioc_map *args;
+	struct qbd_ioc_addr *addrs = NULL;
+	u16 *shard_map = NULL;
+	size_t map_len;
+	u32 i;
+	long ret;
+
+	args = memdup_user(argp, sizeof(*args));
+	if (IS_ERR(args))
+		return PTR_ERR(args);
+	ret = qbd_validate_map(args);
+	if (ret)
+		goto out_free_args;
+
+	addrs = memdup_user(u64_to_user_ptr(args->addrs_ptr),
+			    array_size(args->nr_addrs, sizeof(*addrs)));
+	if (IS_ERR(addrs)) {
+		ret = PTR_ERR(addrs);
+		addrs = NULL;
+		goto out_free_args;
+	}
+	for (i = 0; i < args->nr_addrs; i++) {
+		ret = qbd_validate_addr(&addrs[i]);
+		if (ret)
+			goto out_free_addrs;
+	}
+
+	map_len = array3_size(args->nr_shards, args->nr_replicas,
+			      sizeof(*shard_map));
+	shard_map = kvmalloc(map_len, GFP_KERNEL);
+	if (!shard_map) {
+		ret = -ENOMEM;
+		goto out_free_addrs;
+	}
+	if (copy_from_user(shard_map, u64_to_user_ptr(args->shard_map_ptr),
+			   map_len)) {
+		ret = -EFAULT;
+		goto out_free_map;
+	}
+	ret = qbd_validate_shard_map(args, shard_map);
+	if (ret)
+		goto out_free_map;
+
+	ret = qbd_dev_map(args, addrs, shard_map);
+	if (ret)
+		goto out_free_map;
+	/* The device is live: report its name even if the copy fails. */
+	ret = copy_to_user(argp, args, sizeof(*args)) ? -EFAULT : 0;
+
+out_free_map:
+	kvfree(shard_map);
+out_free_addrs:
+	kfree(addrs);
+out_free_args:
+	memzero_explicit(args->secret, sizeof(args->secret));
+	kfree(args);
+	return ret;
+}
+
+static long qbd_ioctl_unmap(void __user *argp)
+{
+	struct qbd_ioc_unmap args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.argsz != sizeof(args) || args.flags & ~QBD_UNMAP_FLAGS_KNOWN ||
+	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	return qbd_dev_unmap(args.dev_index, args.flags);
+}
+
+static long qbd_ioctl_list(void __user *argp)
+{
+	struct qbd_ioc_list args;
+	u32 *indexes;
+	u32 count;
+	long ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.argsz != sizeof(args) || args.reserved ||
+	    args.capacity > QBD_MAX_DEVICES ||
+	    (args.capacity && !args.indexes_ptr))
+		return -EINVAL;
+
+	indexes = kcalloc(max(args.capacity, 1U), sizeof(*indexes), GFP_KERNEL);
+	if (!indexes)
+		return -ENOMEM;
+	ret = qbd_dev_list(indexes, args.capacity, &count);
+	if (ret)
+		goto out;
+	args.count = count;
+	if (args.capacity &&
+	    copy_to_user(u64_to_user_ptr(args.indexes_ptr), indexes,
+			 min(count, args.capacity) * sizeof(*indexes))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ret = copy_to_user(argp, &args, sizeof(args)) ? -EFAULT : 0;
+out:
+	kfree(indexes);
+	return ret;
+}
+
+static long qbd_ioctl_info(void __user *argp)
+{
+	struct qbd_ioc_info *info;
+	long ret;
+
+	info = memdup_user(argp, sizeof(*info));
+	if (IS_ERR(info))
+		return PTR_ERR(info);
+	if (info->argsz != sizeof(*info) ||
+	    (info->addrs_capacity && !info->addrs_ptr) ||
+	    info->addrs_capacity > QBD_MAX_ADDRS * 256) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = qbd_dev_info(info, u64_to_user_ptr(info->addrs_ptr));
+	if (ret)
+		goto out;
+	ret = copy_to_user(argp, info, sizeof(*info)) ? -EFAULT : 0;
+out:
+	kfree(info);
+	return ret;
+}
+
+static long qbd_ctl_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	switch (cmd) {
+	case QBD_IOC_VERSION:
+		return qbd_ioctl_version(argp);
+	case QBD_IOC_MAP:
+		return qbd_ioctl_map(argp);
+	case QBD_IOC_UNMAP:
+		return qbd_ioctl_unmap(argp);
+	case QBD_IOC_LIST:
+		return qbd_ioctl_list(argp);
+	case QBD_IOC_INFO:
+		return qbd_ioctl_info(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations qbd_ctl_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= qbd_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice qbd_ctl_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= QBD_CTL_NAME,
+	.fops	= &qbd_ctl_fops,
+	.mode	= 0600,
+};
+
+int qbd_ctl_register(void)
+{
+	return misc_register(&qbd_ctl_misc);
+}
+
+void qbd_ctl_unregister(void)
+{
+	misc_deregister(&qbd_ctl_misc);
+}

@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qbd: the block device of a mapped volume: tag set, request routing to
+ * shard connections, completion, timeouts, map and unmap.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/idr.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "linux/blkdev_compat.h"
+#include "qbd.h"
+
+#define QBD_PART_SHIFT	4	/* 15 partitions per disk */
+
+static int qbd_major;
+static DEFINE_IDA(qbd_index_ida);
+
+static unsigned int qbd_shard_of(struct qbd_device *dev, u64 offset)
+{
+	return offset >> dev->shard_shift;
+}
+
+/* Address serving @shard: its primary. */
+static unsigned int qbd_addr_of_shard(struct qbd_device *dev,
+				      unsigned int shard)
+{
+	return dev->shard_map[shard * dev->nr_replicas];
+}
+
+static void qbd_set_piece(struct qbd_cmd *cmd, unsigned int i,
+			  struct qbd_conn *conn, u64 offset, u32 length)
+{
+	struct qbd_piece *piece = &cmd->pieces[i];
+
+	piece->conn = conn;
+	piece->offset = offset;
+	piece->length = length;
+}
+
+/*
+ * Cut a request into one piece per shard it touches (FLUSH: one per
+ * server holding a primary shard).  Returns the number of pieces, or 0
+ * when the request cannot be served.
+ */
+static unsigned int qbd_split_request(struct qbd_device *dev,
+				      struct request *rq, unsigned int hwq)
+{
+	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
+	u64 end = pos + blk_rq_bytes(rq);
+	unsigned int n = 0, a;
+
+	if (req_op(rq) == REQ_OP_FLUSH) {
+		for (a = 0; a < dev->nr_addrs; a++)
+			if (test_bit(a, dev->flush_addrs))
+				qbd_set_piece(cmd, n++, qbd_conn_of(dev, a, hwq),
+					      0, 0);
+		return n;
+	}
+
+	if (end > dev->size || end <= pos)
+		return 0;
+	while (pos < end) {
+		unsigned int shard = qbd_shard_of(dev, pos);
+		u64 shard_end = (u64)(shard + 1) << dev->shard_shift;
+		u64 piece_end = min(end, shard_end);
+
+		if (n == QBD_MAX_PIECES)
+			return 0;
+		qbd_set_piece(cmd, n++,
+			      qbd_conn_of(dev, qbd_addr_of_shard(dev, shard),
+					  hwq),
+			      pos, piece_end - pos);
+		pos = piece_end;
+	}
+	/* Data requests never cross: chunk_sectors is the shard size. */
+	if (n > 1 && (req_op(rq) == REQ_OP_READ || req_op(rq) == REQ_OP_WRITE))
+		return 0;
+	return n;
+}
+
+void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status)
+{
+	struct qbd_cmd *cmd = qbd_piece_cmd(piece);
+	struct request *rq = blk_mq_rq_from_pdu(cmd);
+
+	atomic_dec(&piece->conn->in_flight);
+	if (status != BLK_STS_OK)
+		cmpxchg(&cmd->status, 0, (__force int)status);
+	if (atomic_dec_and_test(&cmd->pending)) {
+		if (likely(!blk_should_fake_timeout(rq->q)))
+			blk_mq_complete_request(rq);
+	}
+}
+
+static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
+				 const struct blk_mq_queue_data *bd)
+{
+	struct qbd_device *dev = hctx->queue->queuedata;
+	struct request *rq = bd->rq;
+	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	unsigned int i, n;
+
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+	case REQ_OP_FLUSH:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		break;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+	if (atomic_read(&dev->state) == QBD_STATE_FAILED)
+		return BLK_STS_IOERR;
+
+	n = qbd_split_request(dev, rq, hctx->queue_num);
+	if (!n) {
+		dev_err_ratelimited(disk_to_dev(dev->disk),
+				    "cannot route %s of %u bytes at %llu\n",
+				    blk_op_str(req_op(rq)), blk_rq_bytes(rq),
+				    blk_rq_pos(rq) << SECTOR_SHIFT);
+		return BLK_STS_IOERR;
+	}
+
+	cmd->gen++;
+	cmd->nr_pieces = n;
+	cmd->status = 0;
+	cmd->start_ns = ktime_get_ns();
+	atomic_set(&cmd->pending, n);
+	atomic_inc(&dev->in_flight);
+	blk_mq_start_request(rq);
+
+	for (i = 0; i < n; i++) {
+		struct qbd_piece *piece = &cmd->pieces[i];
+
+		atomic_inc(&piece->conn->in_flight);
+		if (!piece->conn->ops->queue(piece->conn, piece))
+			qbd_piece_complete(piece, BLK_STS_IOERR);
+	}
+	return BLK_STS_OK;
+}
+
+static void qbd_complete_rq(struct request *rq)
+{
+	struct qbd_device *dev = rq->q->queuedata;
+	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	blk_status_t status = (__force blk_status_t)cmd->status;
+	struct qbd_stats *st;
+	u32 bytes = blk_rq_bytes(rq);
+
+	st = get_cpu_ptr(dev->stats);
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		st->read_ops++;
+		st->read_bytes += bytes;
+		break;
+	case REQ_OP_WRITE:
+		st->write_ops++;
+		st->write_bytes += bytes;
+		break;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		st->discard_ops++;
+		st->discard_bytes += bytes;
+		break;
+	case REQ_OP_FLUSH:
+		st->flush_ops++;
+		break;
+	default:
+		break;
+	}
+	if (status != BLK_STS_OK)
+		st->errors++;
+	st->total_latency_ns += ktime_get_ns() - cmd->start_ns;
+	st->completed++;
+	put_cpu_ptr(dev->stats);
+
+	atomic_dec(&dev->in_flight);
+	blk_mq_end_request(rq, status);
+}
+
+/*
+ * A request not answered in time: shut its connections down.  Their
+ * receive threads then fail every request in flight on them, this one
+ * included, so the timer only needs to run again.
+ */
+static enum blk_eh_timer_return qbd_timeout(struct request *rq)
+{
+	struct qbd_device *dev = rq->q->queuedata;
+	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	unsigned int i;
+
+	this_cpu_inc(dev->stats->timeouts);
+	dev_err_ratelimited(disk_to_dev(dev->disk),
+			    "%s at %llu timed out after %u ms, resetting its connection\n",
+			    blk_op_str(req_op(rq)), blk_rq_pos(rq) << SECTOR_SHIFT,
+			    dev->io_timeout_ms);
+	for (i = 0; i < cmd->nr_pieces; i++)
+		cmd->pieces[i].conn->ops->shutdown(cmd->pieces[i].conn);
+	return BLK_EH_RESET_TIMER;
+}
+
+static int qbd_init_request(struct blk_mq_tag_set *set, struct request *rq,
+			    unsigned int hctx_idx, unsigned int numa_node)
+{
+	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct qbd_device *dev = set->driver_data;
+	unsigned int i;
+
+	for (i = 0; i < max_t(u32, QBD_MAX_PIECES, dev->nr_addrs); i++) {
+		INIT_LIST_HEAD(&cmd->pieces[i].send_node);
+		INIT_LIST_HEAD(&cmd->pieces[i].inflight_node);
+		cmd->pieces[i].index = i;
+	}
+	return 0;
+}
+
+static const struct blk_mq_ops qbd_mq_ops = {
+	.queue_rq	= qbd_queue_rq,
+	.complete	= qbd_complete_rq,
+	.timeout	= qbd_timeout,
+	.init_request	= qbd_init_request,
+};
+
+static int qbd_open(QBD_BDOPS_OPEN_ARGS)
+{
+	struct qbd_device *dev = QBD_BDOPS_OPEN_DISK->private_data;
+	int ret = 0;
+
+	mutex_lock(&dev->open_mutex);
+	if (dev->deleting)
+		ret = -ENXIO;
+	else
+		dev->open_count++;
+	mutex_unlock(&dev->open_mutex);
+	return ret;
+}
+
+static void qbd_release(QBD_BDOPS_RELEASE_ARGS)
+{
+	struct qbd_device *dev = disk->private_data;
+
+	mutex_lock(&dev->open_mutex);
+	dev->open_count--;
+	mutex_unlock(&dev->open_mutex);
+}
+
+static void qbd_free_dev(struct qbd_device *dev)
+{
+	if (dev->net)
+		put_net(dev->net);
+	free_percpu(dev->stats);
+	kfree(dev->conns);
+	bitmap_free(dev->flush_addrs);
+	kvfree(dev->shard_map);
+	kfree(dev->addrs);
+	memzero_explicit(dev->secret, sizeof(dev->secret));
+	kfree(dev);
+}
+
+/* Last reference to an added disk gone: nobody can reach @dev any more. */
+static void qbd_free_disk(struct gendisk *disk)
+{
+	struct qbd_device *dev = disk->private_data;
+
+	ida_free(&qbd_index_ida, dev->index);
+	qbd_free_dev(dev);
+	module_put(THIS_MODULE);
+}
+
+static const struct block_device_operations qbd_bdops = {
+	.owner		= THIS_MODULE,
+	.open		= qbd_open,
+	.release	= qbd_release,
+	.free_disk	= qbd_free_disk,
+};
+
+static struct qbd_device *qbd_find_locked(u32 index)
+{
+	struct qbd_device *dev;
+
+	lockdep_assert_held(&qbd_devices_mutex);
+	list_for_each_entry(dev, &qbd_devices, list)
+		if (dev->index == index)
+			return dev;
+	return NULL;
+}
+
+static bool qbd_volume_mapped_locked(const struct qbd_ioc_map *args)
+{
+	struct qbd_device *dev;
+
+	lockdep_assert_held(&qbd_devices_mutex);
+	list_for_each_entry(dev, &qbd_devices, list)
+		if (dev->volume_id == args->volume_id ||
+		    (!strcmp(dev->pool, args->pool) &&
+		     !strcmp(dev->volume, args->volume)))
+			return true;
+	return false;
+}
+
+static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
+					const struct qbd_ioc_addr *addrs,
+					const u16 *shard_map)
+{
+	size_t map_len = array3_size(args->nr_shards, args->nr_replicas,
+				     sizeof(u16));
+	struct qbd_device *dev;
+	unsigned int s, i;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return NULL;
+	INIT_LIST_HEAD(&dev->list);
+	mutex_init(&dev->open_mutex);
+	atomic_set(&dev->state, QBD_STATE_CONNECTING);
+
+	strscpy(dev->pool, args->pool, sizeof(dev->pool));
+	strscpy(dev->volume, args->volume, sizeof(dev->volume));
+	dev->volume_id = args->volume_id;
+	dev->size = args->size;
+	dev->shard_size = args->shard_size;
+	dev->shard_shift = ilog2(args->shard_size);
+	dev->epoch = args->epoch;
+	dev->flags = args->flags;
+	dev->transport = args->transport;
+	dev->nr_shards = args->nr_shards;
+	dev->nr_replicas = args->nr_replicas;
+	dev->nr_addrs = args->nr_addrs;
+	dev->queue_depth = args->queue_depth ?: QBD_DEFAULT_QUEUE_DEPTH;
+	dev->nr_hw_queues = min_t(u32, args->nr_hw_queues ?: num_online_cpus(),
+				  num_possible_cpus());
+	dev->max_io_bytes = args->max_io_bytes ?: QBD_DEFAULT_MAX_IO_BYTES;
+	dev->io_timeout_ms = args->io_timeout_ms ?: QBD_DEFAULT_IO_TIMEOUT_MS;
+	dev->secret_len = args->secret_len;
+	memcpy(dev->secret, args->secret, args->secret_len);
+
+	dev->addrs = kmemdup(addrs, array_size(dev->nr_addrs, sizeof(*addrs)),
+			     GFP_KERNEL);
+	dev->shard_map = kvmalloc(map_len, GFP_KERNEL);
+	dev->flush_addrs = bitmap_zalloc(dev->nr_addrs, GFP_KERNEL);
+	dev->conns = kcalloc(qbd_nr_conns(dev), sizeof(*dev->conns),
+			     GFP_KERNEL);
+	dev->stats = alloc_percpu(struct qbd_stats);
+	if (!dev->addrs || !dev->shard_map || !dev->flush_addrs ||
+	    !dev->conns || !dev->stats) {
+		qbd_free_dev(dev);
+		return NULL;
+	}
+	memcpy(dev->shard_map, shard_map, map_len);
+	for (s = 0; s < dev->nr_shards; s++)
+		set_bit(qbd_addr_of_shard(dev, s), dev->flush_addrs);
+
+	for (i = 0; i < qbd_nr_conns(dev); i++) {
+		struct qbd_conn *conn = &dev->conns[i];
+		const struct qbd_ioc_addr *a;
+
+		conn->dev = dev;
+		conn->addr_index = i / dev->nr_hw_queues;
+		conn->hwq = i % dev->nr_hw_queues;
+		conn->ops = &qbd_tcp_ops;
+		a = &dev->addrs[conn->addr_index];
+		if (a->family == AF_INET) {
+			struct sockaddr_in *sin = (void *)&conn->addr;
+
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(a->port);
+			memcpy(&sin->sin_addr, a->addr, 4);
+		} else {
+			struct sockaddr_in6 *sin6 = (void *)&conn->addr;
+
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(a->port);
+			memcpy(&sin6->sin6_addr, a->addr, 16);
+		}
+	}
+	dev->net = get_net(current->nsproxy->net_ns);
+	return dev;
+}
+
+static void qbd_release_conns(struct qbd_device *dev, unsigned int nr)
+{
+	while (nr--)
+		dev->conns[nr].ops->release(&dev->conns[nr]);
+}
+
+static void qbd_shutdown_conns(struct qbd_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < qbd_nr_conns(dev); i++)
+		dev->conns[i].ops->shutdown(&dev->conns[i]);
+}
+
+static int qbd_connect_all(struct qbd_device *dev)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < qbd_nr_conns(dev); i++) {
+		ret = dev->conns[i].ops->connect(&dev->conns[i]);
+		if (ret) {
+			qbd_release_conns(dev, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int qbd_start_all(struct qbd_device *dev)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < qbd_nr_conns(dev); i++) {
+		ret = dev->conns[i].ops->start(&dev->conns[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void qbd_set_limits(struct qbd_device *dev)
+{
+	struct request_queue *q = dev->disk->queue;
+	u32 shard_sectors = dev->shard_size >> SECTOR_SHIFT;
+	u32 max_sectors = dev->max_io_bytes >> SECTOR_SHIFT;
+
+	blk_queue_logical_block_size(q, QBD_SECTOR_SIZE);
+	blk_queue_physical_block_size(q, PAGE_SIZE);
+	blk_queue_io_min(q, PAGE_SIZE);
+	blk_queue_max_hw_sectors(q, max_sectors);
+	blk_queue_max_segments(q, USHRT_MAX);
+	blk_queue_max_segment_size(q, UINT_MAX);
+	blk_queue_chunk_sectors(q, shard_sectors);
+	/* Capped at a shard so a discard crosses at most one boundary. */
+	blk_queue_max_discard_sectors(q, min(shard_sectors, UINT_MAX >> 10));
+	q->limits.discard_granularity = PAGE_SIZE;
+	blk_queue_max_write_zeroes_sectors(q, min(shard_sectors,
+						  UINT_MAX >> 10));
+	blk_queue_write_cache(q, true, true);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	blk_queue_rq_timeout(q, msecs_to_jiffies(dev->io_timeout_ms));
+}
+
+int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
+		const u16 *shard_map)
+{
+	struct qbd_device *dev;
+	struct gendisk *disk;
+	int ret;
+
+	if (!try_module_get(THIS_MODULE))
+		return -ENODEV;
+
+	mutex_lock(&qbd_devices_mutex);
+	if (qbd_volume_mapped_locked(args)) {
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+
+	dev = qbd_alloc_dev(args, addrs, shard_map);
+	if (!dev) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ret = ida_alloc_max(&qbd_index_ida, (1 << (MINORBITS - QBD_PART_SHIFT)) - 1,
+			    GFP_KERNEL);
+	if (ret < 0)
+		goto out_free_dev;
+	dev->index = ret;
+	snprintf(dev->disk_name, sizeof(dev->disk_name), "qbd%d", dev->index);
+
+	ret = qbd_connect_all(dev);
+	if (ret)
+		goto out_free_index;
+
+	dev->tag_set.ops = &qbd_mq_ops;
+	dev->tag_set.nr_hw_queues = dev->nr_hw_queues;
+	dev->tag_set.queue_depth = dev->queue_depth;
+	dev->tag_set.numa_node = NUMA_NO_NODE;
+	dev->tag_set.cmd_size = struct_size((struct qbd_cmd *)NULL, pieces,
+					      max_t(u32, QBD_MAX_PIECES,
+						    dev->nr_addrs));
+	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
+	dev->tag_set.driver_data = dev;
+	ret = blk_mq_alloc_tag_set(&dev->tag_set);
+	if (ret)
+		goto out_release_conns;
+
+	disk = blk_mq_alloc_disk(&dev->tag_set, dev);
+	if (IS_ERR(disk)) {
+		ret = PTR_ERR(disk);
+		goto out_free_tag_set;
+	}
+	dev->disk = disk;
+	disk->major = qbd_major;
+	disk->first_minor = dev->index << QBD_PART_SHIFT;
+	disk->minors = 1 << QBD_PART_SHIFT;
+	disk->fops = &qbd_bdops;
+	disk->private_data = dev;
+	strscpy(disk->disk_name, dev->disk_name, sizeof(disk->disk_name));
+	qbd_set_limits(dev);
+	set_capacity(disk, dev->size >> SECTOR_SHIFT);
+	set_disk_ro(disk, dev->flags & QBD_MAP_READ_ONLY);
+
+	ret = qbd_start_all(dev);
+	if (ret)
+		goto out_put_disk;
+	atomic_set(&dev->state, QBD_STATE_LIVE);
+
+	/* Now publish the device. */
+	ret = device_add_disk(NULL, disk, qbd_disk_attr_groups);
+	if (ret)
+		goto out_put_disk;
+	list_add_tail(&dev->list, &qbd_devices);
+	mutex_unlock(&qbd_devices_mutex);
+
+	args->dev_index = dev->index;
+	strscpy(args->disk_name, dev->disk_name, sizeof(args->disk_name));
+	pr_info("%s: mapped %s/%s (id %llu, %llu bytes, %u shards, %u servers)\n",
+		dev->disk_name, dev->pool, dev->volume, dev->volume_id,
+		dev->size, dev->nr_shards, dev->nr_addrs);
+	return 0;
+
+out_put_disk:
+	qbd_shutdown_conns(dev);
+	qbd_release_conns(dev, qbd_nr_conns(dev));
+	put_disk(disk);
+	blk_mq_free_tag_set(&dev->tag_set);
+	goto out_free_index;
+out_free_tag_set:
+	blk_mq_free_tag_set(&dev->tag_set);
+out_release_conns:
+	qbd_release_conns(dev, qbd_nr_conns(dev));
+out_free_index:
+	ida_free(&qbd_index_ida, dev->index);
+out_free_dev:
+	qbd_free_dev(dev);
+out_unlock:
+	mutex_unlock(&qbd_devices_mutex);
+	module_put(THIS_MODULE);
+	return ret;
+}
+
+int qbd_dev_unmap(u32 index, u32 flags)
+{
+	struct qbd_device *dev;
+
+	mutex_lock(&qbd_devices_mutex);
+	dev = qbd_find_locked(index);
+	if (!dev) {
+		mutex_unlock(&qbd_devices_mutex);
+		return -ENODEV;
+	}
+	mutex_lock(&dev->open_mutex);
+	if (dev->open_count && !(flags & QBD_UNMAP_FORCE)) {
+		mutex_unlock(&dev->open_mutex);
+		mutex_unlock(&qbd_devices_mutex);
+		return -EBUSY;
+	}
+	dev->deleting = true;
+	mutex_unlock(&dev->open_mutex);
+	list_del_init(&dev->list);
+	mutex_unlock(&qbd_devices_mutex);
+
+	atomic_set(&dev->state, QBD_STATE_DELETING);
+	/* Forced: fail what is in flight rather than wait for the servers. */
+	if (flags & QBD_UNMAP_FORCE)
+		qbd_shutdown_conns(dev);
+	del_gendisk(dev->disk);
+	qbd_shutdown_conns(dev);
+	qbd_release_conns(dev, qbd_nr_conns(dev));
+	blk_mq_free_tag_set(&dev->tag_set);
+	pr_info("%s: unmapped %s/%s\n", dev->disk_name, dev->pool, dev->volume);
+	/* qbd_free_disk() frees @dev once the last opener is gone. */
+	put_disk(dev->disk);
+	return 0;
+}
+
+int qbd_dev_list(u32 *indexes, u32 capacity, u32 *count)
+{
+	struct qbd_device *dev;
+	u32 n = 0;
+
+	mutex_lock(&qbd_devices_mutex);
+	list_for_each_entry(dev, &qbd_devices, list) {
+		if (n < capacity)
+			indexes[n] = dev->index;
+		n++;
+	}
+	mutex_unlock(&qbd_devices_mutex);
+	*count = n;
+	return 0;
+}
+
+void qbd_dev_get_stats(struct qbd_device *dev, struct qbd_ioc_stats *out)
+{
+	int cpu;
+
+	memset(out, 0, sizeof(*out));
+	for_each_possible_cpu(cpu) {
+		const struct qbd_stats *st = per_cpu_ptr(dev->stats, cpu);
+
+		out->read_ops += READ_ONCE(st->read_ops);
+		out->read_bytes += READ_ONCE(st->read_bytes);
+		out->write_ops += READ_ONCE(st->write_ops);
+		out->write_bytes += READ_ONCE(st->write_bytes);
+		out->discard_ops += READ_ONCE(st->discard_ops);
+		out->discard_bytes += READ_ONCE(st->discard_bytes);
+		out->flush_ops += READ_ONCE(st->flush_ops);
+		out->errors += READ_ONCE(st->errors);
+		out->timeouts += READ_ONCE(st->timeouts);
+		out->total_latency_ns += READ_ONCE(st->total_latency_ns);
+		out->completed += READ_ONCE(st->completed);
+	}
+	out->in_flight = atomic_read(&dev->in_flight);
+}
+
+static int qbd_copy_conn_info(struct qbd_device *dev,
+			      struct qbd_ioc_conn_info __user *uconns,
+			      u32 capacity)
+{
+	struct qbd_ioc_conn_info ci;
+	u32 i;
+
+	for (i = 0; i < min(capacity, qbd_nr_conns(dev)); i++) {
+		struct qbd_conn *conn = &dev->conns[i];
+
+		memset(&ci, 0, sizeof(ci));
+		ci.addr = dev->addrs[conn->addr_index];
+		ci.state = atomic_read(&conn->state);
+		ci.in_flight = atomic_read(&conn->in_flight);
+		ci.sent = atomic64_read(&conn->sent);
+		ci.reconnects = atomic64_read(&conn->reconnects);
+		if (copy_to_user(&uconns[i], &ci, sizeof(ci)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+int qbd_dev_info(struct qbd_ioc_info *info,
+		 struct qbd_ioc_conn_info __user *uconns)
+{
+	struct qbd_device *dev;
+	u32 capacity = info->addrs_capacity;
+	u64 addrs_ptr = info->addrs_ptr;
+	u32 index = info->dev_index;
+	int ret = 0;
+
+	mutex_lock(&qbd_devices_mutex);
+	dev = qbd_find_locked(index);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->dev_index = index;
+	info->addrs_ptr = addrs_ptr;
+	info->addrs_capacity = capacity;
+	info->nr_addrs = qbd_nr_conns(dev);
+	info->flags = dev->flags;
+	info->transport = dev->transport;
+	info->state = atomic_read(&dev->state);
+	info->nr_shards = dev->nr_shards;
+	info->nr_replicas = dev->nr_replicas;
+	info->queue_depth = dev->queue_depth;
+	info->nr_hw_queues = dev->nr_hw_queues;
+	info->max_io_bytes = dev->max_io_bytes;
+	info->io_timeout_ms = dev->io_timeout_ms;
+	info->volume_id = dev->volume_id;
+	info->size = dev->size;
+	info->shard_size = dev->shard_size;
+	info->epoch = dev->epoch;
+	strscpy(info->pool, dev->pool, sizeof(info->pool));
+	strscpy(info->volume, dev->volume, sizeof(info->volume));
+	strscpy(info->disk_name, dev->disk_name, sizeof(info->disk_name));
+	qbd_dev_get_stats(dev, &info->stats);
+	if (capacity)
+		ret = qbd_copy_conn_info(dev, uconns, capacity);
+out:
+	mutex_unlock(&qbd_devices_mutex);
+	return ret;
+}
+
+int qbd_dev_register(void)
+{
+	qbd_major = register_blkdev(0, "qbd");
+	return qbd_major < 0 ? qbd_major : 0;
+}
+
+void qbd_dev_unregister(void)
+{
+	unregister_blkdev(qbd_major, "qbd");
+	ida_destroy(&qbd_index_ida);
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qbd: network block device for qbd-server volumes over TCP and RDMA.
+ *
+ * Module entry: registers the block major, /dev/qbdctl and /proc/qbdstat.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/module.h>
+
+#include "qbd.h"
+
+DEFINE_MUTEX(qbd_devices_mutex);
+LIST_HEAD(qbd_devices);		/* of qbd_device.list, under qbd_devices_mutex */
+
+static void __init qbd_check_abi(void)
+{
+	/* The layouts userspace and the server agree on. */
+	BUILD_BUG_ON(sizeof(struct qbd_req_hdr) != 64);
+	BUILD_BUG_ON(sizeof(struct qbd_reply_hdr) != 64);
+	BUILD_BUG_ON(sizeof(struct qbd_hello) != 64);
+	BUILD_BUG_ON(sizeof(struct qbd_hello_reply) != 96);
+	BUILD_BUG_ON(sizeof(struct qbd_open) != 32);
+	BUILD_BUG_ON(sizeof(struct qbd_open_reply) != 32);
+	BUILD_BUG_ON(sizeof(struct qbd_ioc_map) != 400);
+	BUILD_BUG_ON(sizeof(struct qbd_ioc_info) != 416);
+	BUILD_BUG_ON(sizeof(struct qbd_ioc_unmap) != 32);
+	BUILD_BUG_ON(sizeof(struct qbd_ioc_list) != 24);
+	BUILD_BUG_ON(sizeof(struct qbd_ioc_version) != 64);
+	BUILD_BUG_ON(sizeof(struct qbd_ioc_conn_info) != 48);
+}
+
+static int __init qbd_init(void)
+{
+	int ret;
+
+	qbd_check_abi();
+
+	ret = qbd_dev_register();
+	if (ret)
+		return ret;
+	ret = qbd_proc_register();
+	if (ret)
+		goto out_unregister_dev;
+	ret = qbd_ctl_register();
+	if (ret)
+		goto out_unregister_proc;
+
+	pr_info("version %s loaded\n", QBD_MODULE_VERSION);
+	return 0;
+
+out_unregister_proc:
+	qbd_proc_unregister();
+out_unregister_dev:
+	qbd_dev_unregister();
+	return ret;
+}
+
+static void __exit qbd_exit(void)
+{
+	/* No device can exist: each holds a module reference. */
+	qbd_ctl_unregister();
+	qbd_proc_unregister();
+	qbd_dev_unregister();
+	pr_info("unloaded\n");
+}
+
+module_init(qbd_init);
+module_exit(qbd_exit);
+
+MODULE_AUTHOR("qbd developers");
+MODULE_DESCRIPTION("qbd network block device (TCP and RDMA)");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(QBD_MODULE_VERSION);

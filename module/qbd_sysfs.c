@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qbd: /sys/block/qbdX/qbd/, the attributes udev names devices by.
+ */
+#include <linux/blkdev.h>
+#include <linux/device.h>
+#include <linux/sysfs.h>
+
+#include "qbd.h"
+
+static const char * const qbd_state_names[] = {
+	[QBD_STATE_CONNECTING]		= "connecting",
+	[QBD_STATE_LIVE]		= "live",
+	[QBD_STATE_RECONNECTING]	= "reconnecting",
+	[QBD_STATE_SUSPENDED]		= "suspended",
+	[QBD_STATE_FAILED]		= "failed",
+	[QBD_STATE_DELETING]		= "deleting",
+};
+
+const char *qbd_dev_state_name(int state)
+{
+	if (state <= 0 || state >= ARRAY_SIZE(qbd_state_names) ||
+	    !qbd_state_names[state])
+		return "unknown";
+	return qbd_state_names[state];
+}
+
+static struct qbd_device *qbd_dev_of(struct device *d)
+{
+	return dev_to_disk(d)->private_data;
+}
+
+static ssize_t pool_show(struct device *d, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", qbd_dev_of(d)->pool);
+}
+static DEVICE_ATTR_RO(pool);
+
+static ssize_t volume_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%s\n", qbd_dev_of(d)->volume);
+}
+static DEVICE_ATTR_RO(volume);
+
+static ssize_t volume_id_show(struct device *d, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", qbd_dev_of(d)->volume_id);
+}
+static DEVICE_ATTR_RO(volume_id);
+
+static ssize_t transport_show(struct device *d, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  qbd_dev_of(d)->transport == QBD_TRANSPORT_RDMA ?
+			  "rdma" : "tcp");
+}
+static DEVICE_ATTR_RO(transport);
+
+static ssize_t state_show(struct device *d, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  qbd_dev_state_name(atomic_read(&qbd_dev_of(d)->state)));
+}
+static DEVICE_ATTR_RO(state);
+
+static ssize_t epoch_show(struct device *d, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", qbd_dev_of(d)->epoch);
+}
+static DEVICE_ATTR_RO(epoch);
+
+static ssize_t shard_size_show(struct device *d, struct device_attribute *attr,
+			       char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", qbd_dev_of(d)->shard_size);
+}
+static DEVICE_ATTR_RO(shard_size);
+
+static struct attribute *qbd_disk_attrs[] = {
+	&dev_attr_pool.attr,
+	&dev_attr_volume.attr,
+	&dev_attr_volume_id.attr,
+	&dev_attr_transport.attr,
+	&dev_attr_state.attr,
+	&dev_attr_epoch.attr,
+	&dev_attr_shard_size.attr,
+	NULL,
+};
+
+static const struct attribute_group qbd_disk_attr_group = {
+	.name	= "qbd",
+	.attrs	= qbd_disk_attrs,
+};
+
+const struct attribute_group *qbd_disk_attr_groups[] = {
+	&qbd_disk_attr_group,
+	NULL,
+};

@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qbd: TCP transport.  Each connection has a send thread, fed by
+ * queue_rq through a list, and a receive thread that reads replies
+ * straight into the request's pages and completes requests.
+ *
+ * Ownership of a piece: queue_rq puts it on both lists of its connection.
+ * The send thread takes it off send_list before writing it and never
+ * touches it after the last byte is written.  Whoever takes it off the
+ * in-flight list (the receive thread on a reply, or the failure sweep)
+ * completes it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <crypto/algapi.h>
+#include <linux/blk-mq.h>
+#include <linux/highmem.h>
+#include <linux/net.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "linux/net_compat.h"
+#include "qbd.h"
+
+#define QBD_TCP_FEATURES (QBD_FEAT_FUA | QBD_FEAT_DISCARD | \
+			  QBD_FEAT_WRITE_ZEROES)
+
+struct qbd_tcp_conn {
+	struct qbd_conn		*conn;
+	struct socket		*sock;
+
+	spinlock_t		lock;
+	struct list_head	send_list;	/* protected by lock */
+	struct list_head	inflight;	/* protected by lock */
+	bool			dead;		/* protected by lock */
+
+	wait_queue_head_t	send_wait;
+	struct task_struct	*send_thread;
+	struct task_struct	*recv_thread;
+};
+
+static struct qbd_tcp_conn *qbd_tcp(struct qbd_conn *conn)
+{
+	return conn->priv;
+}
+
+static struct device *qbd_conn_dev(struct qbd_conn *conn)
+{
+	return disk_to_dev(conn->dev->disk);
+}
+
+/* Send all of @len bytes; the socket's send timeout bounds the wait. */
+static int qbd_tcp_send_buf(struct socket *sock, const void *buf, size_t len,
+			    int flags)
+{
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = flags | MSG_NOSIGNAL };
+	int ret;
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
+	while (msg_data_left(&msg)) {
+		ret = sock_sendmsg(sock, &msg);
+		if (ret <= 0)
+			return ret ?: -EPIPE;
+	}
+	return 0;
+}
+
+static int qbd_tcp_recv_iter(struct socket *sock, struct msghdr *msg)
+{
+	int ret;
+
+	while (msg_data_left(msg)) {
+		ret = sock_recvmsg(sock, msg, MSG_WAITALL | MSG_NOSIGNAL);
+		if (ret <= 0)
+			return ret ?: -ECONNRESET;
+	}
+	return 0;
+}
+
+static int qbd_tcp_recv_buf(struct socket *sock, void *buf, size_t len)
+{
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {};
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
+	return qbd_tcp_recv_iter(sock, &msg);
+}
+
+/*
+ * One request/reply exchange of the handshake.  Returns the server's
+ * status, or a negative errno when the exchange itself failed.
+ */
+static int qbd_tcp_call(struct qbd_tcp_conn *tc, u16 opcode,
+			const void *payload, u32 len,
+			void *reply_payload, u32 reply_len)
+{
+	struct qbd_device *dev = tc->conn->dev;
+	struct qbd_req_hdr req;
+	struct qbd_reply_hdr reply;
+	s32 status;
+	int ret;
+
+	qbd_encode_req(&req, opcode, 0, len, 0, dev->volume_id, dev->epoch, 0);
+	ret = qbd_tcp_send_buf(tc->sock, &req, sizeof(req), len ? MSG_MORE : 0);
+	if (!ret && len)
+		ret = qbd_tcp_send_buf(tc->sock, payload, len, 0);
+	if (ret)
+		return ret;
+
+	ret = qbd_tcp_recv_buf(tc->sock, &reply, sizeof(reply));
+	if (ret)
+		return ret;
+	if (qbd_check_reply(&reply) || le16_to_cpu(reply.opcode) != opcode)
+		return -EPROTO;
+	status = (s32)le32_to_cpu(reply.status);
+	if (status)
+		return le32_to_cpu(reply.length) ? -EPROTO : status;
+	if (le32_to_cpu(reply.length) != reply_len)
+		return -EPROTO;
+	return reply_len ? qbd_tcp_recv_buf(tc->sock, reply_payload, reply_len) : 0;
+}
+
+/* Mutual proof of the shared secret; see include/qbd_proto.h. */
+static int qbd_tcp_authenticate(struct qbd_tcp_conn *tc,
+				const struct qbd_hello *hello,
+				const struct qbd_hello_reply *hr)
+{
+	struct qbd_device *dev = tc->conn->dev;
+	u8 expected[QBD_MAC_BYTES];
+	struct qbd_auth auth;
+	int ret;
+
+	if (!dev->secret_len)
+		return -EACCES;		/* server wants a secret we lack */
+	ret = qbd_auth_mac(dev->secret, dev->secret_len, QBD_AUTH_SERVER_LABEL,
+			   hello->nonce, hr->nonce, expected);
+	if (ret)
+		return ret;
+	if (crypto_memneq(expected, hr->server_mac, QBD_MAC_BYTES))
+		return -EACCES;		/* server does not know the secret */
+	ret = qbd_auth_mac(dev->secret, dev->secret_len, QBD_AUTH_CLIENT_LABEL,
+			   hr->nonce, hello->nonce, auth.client_mac);
+	if (ret)
+		return ret;
+	return qbd_tcp_call(tc, QBD_OP_AUTH, &auth, sizeof(auth), NULL, 0);
+}
+
+static int qbd_tcp_handshake(struct qbd_tcp_conn *tc)
+{
+	struct qbd_device *dev = tc->conn->dev;
+	struct qbd_hello hello = {};
+	struct qbd_hello_reply hr;
+	struct qbd_open open = {};
+	struct qbd_open_reply orep;
+	int ret;
+
+	hello.features = cpu_to_le64(QBD_TCP_FEATURES);
+	get_random_bytes(&hello.client_id, sizeof(hello.client_id));
+	get_random_bytes(hello.nonce, sizeof(hello.nonce));
+	ret = qbd_tcp_call(tc, QBD_OP_HELLO, &hello, sizeof(hello),
+			   &hr, sizeof(hr));
+	if (ret)
+		return ret;
+	if (le64_to_cpu(hr.features) != QBD_TCP_FEATURES)
+		return -EPROTONOSUPPORT;
+
+	switch (le32_to_cpu(hr.auth)) {
+	case QBD_AUTH_NONE:
+		/* A secret we hold must be proven by the server. */
+		if (dev->secret_len)
+			return -EACCES;
+		break;
+	case QBD_AUTH_HMAC_SHA256:
+		ret = qbd_tcp_authenticate(tc, &hello, &hr);
+		if (ret)
+			return ret;
+		break;
+	default:
+		return -EPROTO;
+	}
+
+	open.volume_id = cpu_to_le64(dev->volume_id);
+	open.epoch = cpu_to_le64(dev->epoch);
+	ret = qbd_tcp_call(tc, QBD_OP_OPEN, &open, sizeof(open),
+			   &orep, sizeof(orep));
+	if (ret)
+		return ret;
+	if (le64_to_cpu(orep.size) != dev->size ||
+	    le64_to_cpu(orep.shard_size) != dev->shard_size)
+		return -ESTALE;
+	return 0;
+}
+
+static int qbd_tcp_connect(struct qbd_conn *conn)
+{
+	struct qbd_device *dev = conn->dev;
+	long timeo = msecs_to_jiffies(QBD_CONNECT_TIMEOUT_MS);
+	struct qbd_tcp_conn *tc;
+	struct socket *sock;
+	int addrlen, ret;
+
+	tc = kzalloc(sizeof(*tc), GFP_KERNEL);
+	if (!tc)
+		return -ENOMEM;
+	tc->conn = conn;
+	spin_lock_init(&tc->lock);
+	INIT_LIST_HEAD(&tc->send_list);
+	INIT_LIST_HEAD(&tc->inflight);
+	init_waitqueue_head(&tc->send_wait);
+	atomic_set(&conn->state, QBD_CONN_CONNECTING);
+
+	ret = sock_create_kern(dev->net, conn->addr.ss_family, SOCK_STREAM,
+			       IPPROTO_TCP, &sock);
+	if (ret)
+		goto out_free;
+	tc->sock = sock;
+	sock->sk->sk_sndtimeo = timeo;
+	sock->sk->sk_rcvtimeo = timeo;
+	/* Writeback may depend on this socket: never recurse into IO. */
+	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
+	sk_set_memalloc(sock->sk);
+	tcp_sock_set_nodelay(sock->sk);
+
+	addrlen = conn->addr.ss_family == AF_INET ?
+		  sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	ret = kernel_connect(sock, (struct sockaddr *)&conn->addr, addrlen, 0);
+	if (ret == -EINPROGRESS)
+		ret = -ETIMEDOUT;
+	if (!ret)
+		ret = qbd_tcp_handshake(tc);
+	if (ret == -EAGAIN)
+		ret = -ETIMEDOUT;
+	if (ret) {
+		pr_err("%s/%s: connection to %pISpc failed: %d\n", dev->pool,
+		       dev->volume, &conn->addr, ret);
+		goto out_release;
+	}
+
+	/* From now on the IO timeout, not the socket, bounds every wait. */
+	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
+	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	conn->priv = tc;
+	atomic_set(&conn->state, QBD_CONN_LIVE);
+	return 0;
+
+out_release:
+	sock_release(sock);
+out_free:
+	kfree(tc);
+	atomic_set(&conn->state, QBD_CONN_DOWN);
+	return ret;
+}
+
+static int qbd_tcp_send_data(struct socket *sock, struct request *rq,
+			     u32 remaining, bool more)
+{
+	struct req_iterator iter;
+	struct bio_vec bv;
+	int ret;
+
+	rq_for_each_segment(bv, rq, iter) {
+		int flags = MSG_NOSIGNAL;
+
+		remaining -= bv.bv_len;
+		if (remaining || more)
+			flags |= MSG_MORE;
+		if (sendpage_ok(bv.bv_page)) {
+			u32 off = 0;
+
+			while (off < bv.bv_len) {
+				ret = qbd_send_page(sock, bv.bv_page,
+						    bv.bv_offset + off,
+						    bv.bv_len - off, flags);
+				if (ret <= 0)
+					return ret ?: -EPIPE;
+				off += ret;
+			}
+		} else {
+			void *addr = kmap_local_page(bv.bv_page);
+
+			ret = qbd_tcp_send_buf(sock, addr + bv.bv_offset,
+					       bv.bv_len, flags);
+			kunmap_local(addr);
+			if (ret)
+				return ret;
+		}
+		/*
+		 * The server may answer as soon as the last byte is out and
+		 * the request be completed and reused: touch nothing more.
+		 */
+		if (!remaining)
+			return 0;
+	}
+	return remaining ? -EIO : 0;
+}
+
+static u16 qbd_tcp_opcode(struct request *rq, u32 *flags)
+{
+	*flags = 0;
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		return QBD_OP_READ;
+	case REQ_OP_WRITE:
+		if (rq->cmd_flags & REQ_FUA)
+			*flags |= QBD_REQ_FUA;
+		return QBD_OP_WRITE;
+	case REQ_OP_FLUSH:
+		return QBD_OP_FLUSH;
+	case REQ_OP_DISCARD:
+		return QBD_OP_DISCARD;
+	case REQ_OP_WRITE_ZEROES:
+		return QBD_OP_WRITE_ZEROES;
+	default:
+		return 0;
+	}
+}
+
+static int qbd_tcp_send_piece(struct qbd_tcp_conn *tc,
+			      struct qbd_piece *piece, bool more)
+{
+	struct qbd_conn *conn = tc->conn;
+	struct qbd_device *dev = conn->dev;
+	struct request *rq = qbd_piece_rq(piece);
+	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct qbd_req_hdr hdr;
+	u32 flags;
+	u16 opcode = qbd_tcp_opcode(rq, &flags);
+	bool payload = opcode == QBD_OP_WRITE;
+	u32 length = piece->length;
+	int ret;
+
+	qbd_encode_req(&hdr, opcode, flags, length,
+		       qbd_make_tag(conn->hwq, rq->tag, piece->index, cmd->gen),
+		       dev->volume_id, dev->epoch, piece->offset);
+	atomic64_inc(&conn->sent);
+	ret = qbd_tcp_send_buf(tc->sock, &hdr, sizeof(hdr),
+			       (payload || more) ? MSG_MORE : 0);
+	if (ret || !payload)
+		return ret;
+	return qbd_tcp_send_data(tc->sock, rq, length, more);
+}
+
+static bool qbd_tcp_has_work(struct qbd_tcp_conn *tc)
+{
+	bool work;
+
+	spin_lock(&tc->lock);
+	work = !list_empty(&tc->send_list);
+	spin_unlock(&tc->lock);
+	return work;
+}
+
+static int qbd_tcp_send_thread(void *data)
+{
+	struct qbd_tcp_conn *tc = data;
+	unsigned int noreclaim = memalloc_noreclaim_save();
+
+	while (!kthread_should_stop()) {
+		struct qbd_piece *piece;
+		bool more;
+		int ret;
+
+		wait_event_interruptible(tc->send_wait,
+					 qbd_tcp_has_work(tc) ||
+					 kthread_should_stop());
+		spin_lock(&tc->lock);
+		piece = list_first_entry_or_null(&tc->send_list,
+						 struct qbd_piece, send_node);
+		if (piece)
+			list_del_init(&piece->send_node);
+		more = !list_empty(&tc->send_list);
+		spin_unlock(&tc->lock);
+		if (!piece)
+			continue;
+
+		ret = qbd_tcp_send_piece(tc, piece, more);
+		if (ret) {
+			dev_err_ratelimited(qbd_conn_dev(tc->conn),
+					    "send to %pISpc failed: %d\n",
+					    &tc->conn->addr, ret);
+			/* The receive thread fails what is in flight. */
+			kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+		}
+	}
+	memalloc_noreclaim_restore(noreclaim);
+	return 0;
+}
+
+static int qbd_tcp_recv_data(struct socket *sock, struct request *rq)
+{
+	struct bio *bio;
+	int ret;
+
+	__rq_for_each_bio(bio, rq) {
+		struct msghdr msg = {};
+		struct bvec_iter bi;
+		struct bio_vec bv;
+		unsigned int nr = 0;
+
+		bio_for_each_bvec(bv, bio, bi)
+			nr++;
+		iov_iter_bvec(&msg.msg_iter, ITER_DEST,
+			      __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter),
+			      nr, bio->bi_iter.bi_size);
+		msg.msg_iter.iov_offset = bio->bi_iter.bi_bvec_done;
+		ret = qbd_tcp_recv_iter(sock, &msg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static blk_status_t qbd_status_to_blk(s32 status)
+{
+	switch (status) {
+	case 0:
+		return BLK_STS_OK;
+	case -ENOSPC:
+		return BLK_STS_NOSPC;
+	case -EOPNOTSUPP:
+		return BLK_STS_NOTSUPP;
+	default:
+		return BLK_STS_IOERR;
+	}
+}
+
+/*
+ * Find the piece a reply answers and take ownership of it.  Anything that
+ * does not match a piece sent on this connection is a protocol error.
+ */
+static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc, u64 wire_tag)
+{
+	struct qbd_conn *conn = tc->conn;
+	struct qbd_device *dev = conn->dev;
+	struct qbd_piece *piece = NULL;
+	struct request *rq;
+	struct qbd_cmd *cmd;
+	u16 hwq, tag;
+	u8 index;
+	u32 gen;
+
+	qbd_split_tag(wire_tag, &hwq, &tag, &index, &gen);
+	if (hwq != conn->hwq || tag >= dev->queue_depth)
+		return NULL;
+	rq = blk_mq_tag_to_rq(dev->tag_set.tags[hwq], tag);
+	if (!rq)
+		return NULL;
+	cmd = blk_mq_rq_to_pdu(rq);
+	if (index >= max_t(u32, QBD_MAX_PIECES, dev->nr_addrs))
+		return NULL;
+
+	spin_lock(&tc->lock);
+	if (cmd->pieces[index].conn == conn &&
+	    !list_empty(&cmd->pieces[index].inflight_node) &&
+	    list_empty(&cmd->pieces[index].send_node) &&
+	    (cmd->gen & 0xffffff) == gen) {
+		piece = &cmd->pieces[index];
+		list_del_init(&piece->inflight_node);
+	}
+	spin_unlock(&tc->lock);
+	return piece;
+}
+
+static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
+				const struct qbd_reply_hdr *reply)
+{
+	struct device *ddev = qbd_conn_dev(tc->conn);
+	s32 status = (s32)le32_to_cpu(reply->status);
+	u32 length = le32_to_cpu(reply->length);
+	struct qbd_piece *piece;
+	struct request *rq;
+	u32 flags;
+	int ret;
+
+	if (qbd_check_reply(reply)) {
+		dev_err_ratelimited(ddev, "malformed reply from %pISpc\n",
+				    &tc->conn->addr);
+		return -EPROTO;
+	}
+	piece = qbd_tcp_claim(tc, le64_to_cpu(reply->tag));
+	if (!piece) {
+		dev_err_ratelimited(ddev, "reply from %pISpc for no request in flight (tag %llx)\n",
+				    &tc->conn->addr, le64_to_cpu(reply->tag));
+		return -EPROTO;
+	}
+	rq = qbd_piece_rq(piece);
+	if (le16_to_cpu(reply->opcode) != qbd_tcp_opcode(rq, &flags) ||
+	    length != (req_op(rq) == REQ_OP_READ && !status ?
+		       piece->length : 0)) {
+		dev_err_ratelimited(ddev, "reply from %pISpc does not match its request\n",
+				    &tc->conn->addr);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
+		return -EPROTO;
+	}
+	if (length) {
+		ret = qbd_tcp_recv_data(tc->sock, rq);
+		if (ret) {
+			qbd_piece_complete(piece, BLK_STS_IOERR);
+			return ret;
+		}
+	}
+	if (status)
+		dev_err_ratelimited(ddev, "%s at %llu failed on %pISpc: %d\n",
+				    blk_op_str(req_op(rq)), piece->offset,
+				    &tc->conn->addr, status);
+	qbd_piece_complete(piece, qbd_status_to_blk(status));
+	return 0;
+}
+
+/*
+ * The connection is broken: stop sending, then fail every piece queued or
+ * in flight on it.  Runs on the receive thread only.
+ */
+static void qbd_tcp_fail_all(struct qbd_tcp_conn *tc)
+{
+	struct qbd_piece *piece, *next;
+	LIST_HEAD(failed);
+
+	atomic_set(&tc->conn->state, QBD_CONN_DOWN);
+	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	/* After this no thread writes a piece of ours to the socket. */
+	kthread_stop(tc->send_thread);
+	tc->send_thread = NULL;
+
+	spin_lock(&tc->lock);
+	tc->dead = true;
+	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
+		list_del_init(&piece->send_node);
+	list_splice_init(&tc->inflight, &failed);
+	spin_unlock(&tc->lock);
+
+	list_for_each_entry_safe(piece, next, &failed, inflight_node) {
+		list_del_init(&piece->inflight_node);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
+	}
+}
+
+static int qbd_tcp_recv_thread(void *data)
+{
+	struct qbd_tcp_conn *tc = data;
+	unsigned int noreclaim = memalloc_noreclaim_save();
+	struct qbd_reply_hdr reply;
+	int ret = 0;
+
+	while (!kthread_should_stop()) {
+		ret = qbd_tcp_recv_buf(tc->sock, &reply, sizeof(reply));
+		if (ret)
+			break;
+		ret = qbd_tcp_handle_reply(tc, &reply);
+		if (ret)
+			break;
+	}
+	if (ret && atomic_read(&tc->conn->dev->state) != QBD_STATE_DELETING)
+		dev_err_ratelimited(qbd_conn_dev(tc->conn),
+				    "connection to %pISpc lost: %d\n",
+				    &tc->conn->addr, ret);
+	qbd_tcp_fail_all(tc);
+	memalloc_noreclaim_restore(noreclaim);
+
+	/* Wait for release() to reap us. */
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+static int qbd_tcp_start(struct qbd_conn *conn)
+{
+	struct qbd_tcp_conn *tc = qbd_tcp(conn);
+	struct qbd_device *dev = conn->dev;
+	struct task_struct *t;
+
+	t = kthread_run(qbd_tcp_send_thread, tc, "qbd%d-s%u.%u", dev->index,
+			conn->addr_index, conn->hwq);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	tc->send_thread = t;
+	t = kthread_run(qbd_tcp_recv_thread, tc, "qbd%d-r%u.%u", dev->index,
+			conn->addr_index, conn->hwq);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	tc->recv_thread = t;
+	return 0;
+}
+
+static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
+{
+	struct qbd_tcp_conn *tc = qbd_tcp(conn);
+
+	spin_lock(&tc->lock);
+	if (tc->dead) {
+		spin_unlock(&tc->lock);
+		return false;
+	}
+	list_add_tail(&piece->send_node, &tc->send_list);
+	list_add_tail(&piece->inflight_node, &tc->inflight);
+	spin_unlock(&tc->lock);
+	wake_up(&tc->send_wait);
+	return true;
+}
+
+static void qbd_tcp_shutdown(struct qbd_conn *conn)
+{
+	struct qbd_tcp_conn *tc = qbd_tcp(conn);
+
+	if (tc)
+		kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+}
+
+static void qbd_tcp_release(struct qbd_conn *conn)
+{
+	struct qbd_tcp_conn *tc = qbd_tcp(conn);
+
+	if (!tc)
+		return;
+	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	if (tc->recv_thread)
+		kthread_stop(tc->recv_thread);	/* also stops the sender */
+	if (tc->send_thread)
+		kthread_stop(tc->send_thread);
+	sock_release(tc->sock);
+	conn->priv = NULL;
+	kfree(tc);
+}
+
+const struct qbd_transport_ops qbd_tcp_ops = {
+	.name		= "tcp",
+	.connect	= qbd_tcp_connect,
+	.start		= qbd_tcp_start,
+	.queue		= qbd_tcp_queue,
+	.shutdown	= qbd_tcp_shutdown,
+	.release	= qbd_tcp_release,
+};
