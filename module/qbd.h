@@ -5,12 +5,14 @@
 #ifndef QBD_H
 #define QBD_H
 
+#include <linux/bits.h>
 #include <linux/blk-mq.h>
 #include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/socket.h>
 #include <linux/spinlock.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <net/net_namespace.h>
@@ -20,14 +22,14 @@
 
 #define QBD_DEFAULT_QUEUE_DEPTH		128
 #define QBD_MAX_QUEUE_DEPTH		1024
-#define QBD_DEFAULT_MAX_IO_BYTES	(1U << 20)
+#define QBD_DEFAULT_MAX_IO_BYTES	SZ_1M
 #define QBD_DEFAULT_IO_TIMEOUT_MS	30000
 #define QBD_MIN_IO_TIMEOUT_MS		1000
 #define QBD_MAX_IO_TIMEOUT_MS		(3600 * 1000)
 #define QBD_CONNECT_TIMEOUT_MS		5000
 #define QBD_MIN_SHARD_SIZE		4096ULL
-#define QBD_MAX_SHARD_SIZE		(1ULL << 40)	/* chunk_sectors is 32 bit */
-#define QBD_MAX_VOLUME_SIZE		(1ULL << 60)
+#define QBD_MAX_SHARD_SIZE		BIT_ULL(40)	/* chunk_sectors is 32 bit */
+#define QBD_MAX_VOLUME_SIZE		BIT_ULL(60)
 #define QBD_NO_ADDR			0xffff
 
 /*
@@ -196,6 +198,18 @@ static inline struct qbd_conn *qbd_conn_of(struct qbd_device *dev,
 static inline unsigned int qbd_nr_conns(const struct qbd_device *dev)
 {
 	return dev->nr_addrs * dev->nr_hw_queues;
+}
+
+/* Pieces in every qbd_cmd of @dev: a FLUSH goes to each server. */
+static inline unsigned int qbd_nr_pieces(const struct qbd_device *dev)
+{
+	return max_t(u32, QBD_MAX_PIECES, dev->nr_addrs);
+}
+
+static inline size_t qbd_cmd_size(const struct qbd_device *dev)
+{
+	return sizeof(struct qbd_cmd) +
+	       qbd_nr_pieces(dev) * sizeof(struct qbd_piece);
 }
 
 static inline struct qbd_cmd *qbd_piece_cmd(struct qbd_piece *piece)

@@ -20,7 +20,7 @@
 
 static bool qbd_str_terminated(const char *s, size_t size)
 {
-	return memchr(s, '\0', size) != NULL;
+	return memchr(s, '\0', size);
 }
 
 /* A pool or volume name: non-empty, no '/', printable, NUL-terminated. */

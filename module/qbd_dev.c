@@ -217,7 +217,7 @@ static int qbd_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	struct qbd_device *dev = set->driver_data;
 	unsigned int i;
 
-	for (i = 0; i < max_t(u32, QBD_MAX_PIECES, dev->nr_addrs); i++) {
+	for (i = 0; i < qbd_nr_pieces(dev); i++) {
 		INIT_LIST_HEAD(&cmd->pieces[i].send_node);
 		INIT_LIST_HEAD(&cmd->pieces[i].inflight_node);
 		cmd->pieces[i].index = i;
@@ -490,9 +490,7 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	dev->tag_set.nr_hw_queues = dev->nr_hw_queues;
 	dev->tag_set.queue_depth = dev->queue_depth;
 	dev->tag_set.numa_node = NUMA_NO_NODE;
-	dev->tag_set.cmd_size = struct_size((struct qbd_cmd *)NULL, pieces,
-					      max_t(u32, QBD_MAX_PIECES,
-						    dev->nr_addrs));
+	dev->tag_set.cmd_size = qbd_cmd_size(dev);
 	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
 	dev->tag_set.driver_data = dev;
 	ret = blk_mq_alloc_tag_set(&dev->tag_set);

@@ -11,8 +11,9 @@
 
 #include "qbd.h"
 
+/* Serialises map and unmap and protects qbd_devices. */
 DEFINE_MUTEX(qbd_devices_mutex);
-LIST_HEAD(qbd_devices);		/* of qbd_device.list, under qbd_devices_mutex */
+LIST_HEAD(qbd_devices);		/* of qbd_device.list */
 
 static void __init qbd_check_abi(void)
 {

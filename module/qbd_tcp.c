@@ -33,7 +33,7 @@ struct qbd_tcp_conn {
 	struct qbd_conn		*conn;
 	struct socket		*sock;
 
-	spinlock_t		lock;
+	spinlock_t		lock;		/* the three fields below */
 	struct list_head	send_list;	/* protected by lock */
 	struct list_head	inflight;	/* protected by lock */
 	bool			dead;		/* protected by lock */
@@ -451,7 +451,7 @@ static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc, u64 wire_tag)
 	if (!rq)
 		return NULL;
 	cmd = blk_mq_rq_to_pdu(rq);
-	if (index >= max_t(u32, QBD_MAX_PIECES, dev->nr_addrs))
+	if (index >= qbd_nr_pieces(dev))
 		return NULL;
 
 	spin_lock(&tc->lock);
