@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the kernel's checkpatch.pl --strict over the driver and the shared
+# ABI headers, one verdict per file, and prints "checkpatch: N passed, N failed".
+# checkpatch.pl comes from Debian's linux-source-6.1, unpacked once into a
+# cache outside the checkout.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${QBD_CACHE:-/var/cache/qbd}
+tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$tarball" ]; then
+	echo "checkpatch: linux-source-6.1 is not installed (scripts/install-deps.sh)" >&2
+	echo "checkpatch: 0 passed, 1 failed"
+	exit 1
+fi
+src=$cache/$(basename "$tarball" .tar.xz)
+if [ ! -x "$src/scripts/checkpatch.pl" ]; then
+	mkdir -p "$cache"
+	tar -C "$cache" -xf "$tarball" "$(basename "$src")/scripts/checkpatch.pl" \
+		"$(basename "$src")/scripts/spelling.txt" \
+		"$(basename "$src")/scripts/const_structs.checkpatch"
+fi
+
+cd "$top"
+passed=0
+failed=0
+check() {
+	local f=$1
+	shift
+	if out=$(perl "$src/scripts/checkpatch.pl" --strict --no-tree --terse "$@" -f "$f" 2>&1) &&
+		! grep -qE ': (ERROR|WARNING|CHECK):' <<<"$out"; then
+		passed=$((passed + 1))
+	else
+		grep -E ': (ERROR|WARNING|CHECK):' <<<"$out" || echo "$out"
+		echo "FAIL checkpatch $f"
+		failed=$((failed + 1))
+	fi
+}
+for f in $(git ls-files "module/*.c" "module/*.h"); do
+	check "$f"
+done
+# The ABI headers are compiled by userspace too, where BIT() does not
+# exist and _Static_assert is spelled as the C standard spells it.
+for f in $(git ls-files "include/*.h"); do
+	check "$f" --ignore BIT_MACRO,CAMELCASE
+done
+echo "checkpatch: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
