@@ -73,7 +73,14 @@ struct qbd_ioc_addr {
  * @nr_hw_queues: hardware queues (0 = number of CPUs)
  * @max_io_bytes: largest request (0 = default 1 MiB)
  * @io_timeout_ms: a request not answered in this time resets its
- *		connection (0 = default)
+ *		connection, which reconnects and resends (0 = default 30 s)
+ * @reconnect_delay_ms: first wait before reconnecting; doubles on every
+ *		failed attempt up to 8 times as long (0 = default 500 ms)
+ * @giveup_timeout_ms: how long IO waits for a lost server; after that
+ *		queued and new IO fails with EIO until the server is back
+ *		(0 = default 60 s)
+ * @heartbeat_ms: an idle connection is probed this often; a probe not
+ *		answered within @io_timeout_ms resets it (0 = default 10 s)
  * @secret_len:	bytes of @secret used, 0 for no authentication
  * @secret:	shared secret for HMAC-SHA256 authentication
  * @dev_index:	out: X of /dev/qbdX
@@ -98,7 +105,10 @@ struct qbd_ioc_map {
 	__u32	nr_hw_queues;
 	__u32	max_io_bytes;
 	__u32	io_timeout_ms;
-	__u32	reserved1[4];
+	__u32	reconnect_delay_ms;
+	__u32	giveup_timeout_ms;
+	__u32	heartbeat_ms;
+	__u32	reserved1;
 	__u32	secret_len;
 	__u8	secret[QBD_SECRET_MAX];
 	__u32	dev_index;
@@ -187,7 +197,11 @@ struct qbd_ioc_info {
 	char	volume[QBD_NAME_MAX];
 	char	disk_name[QBD_DISK_NAME_MAX];
 	struct qbd_ioc_stats stats;
-	__u8	reserved2[64];
+	__u32	reconnect_delay_ms;
+	__u32	giveup_timeout_ms;
+	__u32	heartbeat_ms;
+	__u32	reconnect_attempts;	/* failed attempts of the worst connection */
+	__u8	reserved2[48];
 };
 
 /* qbd_ioc_conn_info.state */
@@ -195,6 +209,7 @@ enum qbd_conn_state {
 	QBD_CONN_DOWN		= 0,
 	QBD_CONN_CONNECTING	= 1,
 	QBD_CONN_LIVE		= 2,
+	QBD_CONN_FAILED		= 3,	/* gave up: IO fails until reconnected */
 };
 
 /** struct qbd_ioc_conn_info - one server connection of a device */

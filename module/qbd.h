@@ -27,6 +27,11 @@
 #define QBD_MIN_IO_TIMEOUT_MS		1000
 #define QBD_MAX_IO_TIMEOUT_MS		(3600 * 1000)
 #define QBD_CONNECT_TIMEOUT_MS		5000
+#define QBD_DEFAULT_RECONNECT_DELAY_MS	500
+#define QBD_RECONNECT_BACKOFF_SHIFT	3	/* max delay: 8 times the first */
+#define QBD_DEFAULT_GIVEUP_TIMEOUT_MS	60000
+#define QBD_DEFAULT_HEARTBEAT_MS	10000
+#define QBD_MAX_TIMER_MS		(24 * 3600 * 1000)
 #define QBD_MIN_SHARD_SIZE		4096ULL
 #define QBD_MAX_SHARD_SIZE		BIT_ULL(40)	/* chunk_sectors is 32 bit */
 #define QBD_MAX_VOLUME_SIZE		BIT_ULL(60)
@@ -86,9 +91,12 @@ struct qbd_cmd {
  * @name:	"tcp" or "rdma"
  * @connect:	establish the connection and run the handshake; sleeps
  * @start:	start the transport's threads once the disk exists
- * @queue:	hand a piece to the connection; never sleeps
- * @shutdown:	make every blocked send/receive of the connection fail;
- *		safe from any context that may sleep, idempotent
+ * @queue:	hand a piece to the connection; never sleeps; false when
+ *		the connection has given up and the piece must fail
+ * @reset:	drop the connection; it reconnects and resends what was in
+ *		flight; may sleep, idempotent
+ * @abort:	fail everything queued or in flight and never reconnect;
+ *		may sleep, idempotent
  * @release:	stop threads and free the transport's resources
  */
 struct qbd_transport_ops {
@@ -96,7 +104,8 @@ struct qbd_transport_ops {
 	int		(*connect)(struct qbd_conn *conn);
 	int		(*start)(struct qbd_conn *conn);
 	bool		(*queue)(struct qbd_conn *conn, struct qbd_piece *piece);
-	void		(*shutdown)(struct qbd_conn *conn);
+	void		(*reset)(struct qbd_conn *conn);
+	void		(*abort)(struct qbd_conn *conn);
 	void		(*release)(struct qbd_conn *conn);
 };
 
@@ -111,6 +120,7 @@ struct qbd_transport_ops {
  * @in_flight:	pieces handed to the transport and not completed
  * @sent:	pieces sent
  * @reconnects:	times the connection was re-established
+ * @attempts:	failed reconnect attempts since it was lost
  * @priv:	the transport's state
  */
 struct qbd_conn {
@@ -123,6 +133,7 @@ struct qbd_conn {
 	atomic_t			in_flight;
 	atomic64_t			sent;
 	atomic64_t			reconnects;
+	atomic_t			attempts;
 	void				*priv;
 };
 
@@ -166,6 +177,9 @@ struct qbd_device {
 	u32			nr_hw_queues;
 	u32			max_io_bytes;
 	u32			io_timeout_ms;
+	u32			reconnect_delay_ms;
+	u32			giveup_timeout_ms;
+	u32			heartbeat_ms;
 	u32			secret_len;
 	u8			secret[QBD_SECRET_MAX];
 
@@ -179,7 +193,7 @@ struct qbd_device {
 	struct gendisk		*disk;
 	struct qbd_stats __percpu *stats;
 	atomic_t		in_flight;
-	atomic_t		state;		/* enum qbd_dev_state */
+	atomic_t		state;		/* DELETING, else 0 */
 
 	struct mutex		open_mutex;	/* protects open_count */
 	unsigned int		open_count;
@@ -235,6 +249,7 @@ int qbd_dev_info(struct qbd_ioc_info *info,
 int qbd_dev_list(u32 *indexes, u32 capacity, u32 *count);
 void qbd_dev_get_stats(struct qbd_device *dev, struct qbd_ioc_stats *out);
 void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status);
+int qbd_dev_state(struct qbd_device *dev);
 int qbd_dev_register(void);
 void qbd_dev_unregister(void);
 
@@ -259,6 +274,9 @@ void qbd_encode_req(struct qbd_req_hdr *hdr, u16 opcode, u32 flags,
 int qbd_check_reply(const struct qbd_reply_hdr *hdr);
 u64 qbd_make_tag(u16 hwq, u16 tag, u8 piece, u32 gen);
 void qbd_split_tag(u64 wire_tag, u16 *hwq, u16 *tag, u8 *piece, u32 *gen);
+
+/* Tag of heartbeats: no hardware queue has this number. */
+#define QBD_HEARTBEAT_HWQ	0xffff
 
 /* qbd_auth.c */
 int qbd_auth_mac(const u8 *secret, u32 secret_len, const char *label,

@@ -87,9 +87,13 @@ int qbd_validate_map(const struct qbd_ioc_map *args)
 	    (args->io_timeout_ms < QBD_MIN_IO_TIMEOUT_MS ||
 	     args->io_timeout_ms > QBD_MAX_IO_TIMEOUT_MS))
 		return -EINVAL;
+	if (args->reconnect_delay_ms > QBD_MAX_TIMER_MS ||
+	    args->giveup_timeout_ms > QBD_MAX_TIMER_MS ||
+	    args->heartbeat_ms > QBD_MAX_TIMER_MS)
+		return -EINVAL;
 	if (args->secret_len > QBD_SECRET_MAX)
 		return -EINVAL;
-	if (memchr_inv(args->reserved1, 0, sizeof(args->reserved1)) ||
+	if (args->reserved1 ||
 	    memchr_inv(args->reserved2, 0, sizeof(args->reserved2)))
 		return -EINVAL;
 	return 0;

@@ -120,9 +120,6 @@ static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	default:
 		return BLK_STS_NOTSUPP;
 	}
-	if (atomic_read(&dev->state) == QBD_STATE_FAILED)
-		return BLK_STS_IOERR;
-
 	n = qbd_split_request(dev, rq, hctx->queue_num);
 	if (!n) {
 		dev_err_ratelimited(disk_to_dev(dev->disk),
@@ -190,9 +187,10 @@ static void qbd_complete_rq(struct request *rq)
 }
 
 /*
- * A request not answered in time: shut its connections down.  Their
- * receive threads then fail every request in flight on them, this one
- * included, so the timer only needs to run again.
+ * A request not answered in time: reset its connections.  They reconnect
+ * and resend what was in flight, this request included, or fail it once
+ * the give-up time has passed; either way the timer only needs to run
+ * again.
  */
 static enum blk_eh_timer_return qbd_timeout(struct request *rq)
 {
@@ -206,7 +204,7 @@ static enum blk_eh_timer_return qbd_timeout(struct request *rq)
 			    blk_op_str(req_op(rq)), blk_rq_pos(rq) << SECTOR_SHIFT,
 			    dev->io_timeout_ms);
 	for (i = 0; i < cmd->nr_pieces; i++)
-		cmd->pieces[i].conn->ops->shutdown(cmd->pieces[i].conn);
+		cmd->pieces[i].conn->ops->reset(cmd->pieces[i].conn);
 	return BLK_EH_RESET_TIMER;
 }
 
@@ -323,7 +321,6 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 		return NULL;
 	INIT_LIST_HEAD(&dev->list);
 	mutex_init(&dev->open_mutex);
-	atomic_set(&dev->state, QBD_STATE_CONNECTING);
 
 	strscpy(dev->pool, args->pool, sizeof(dev->pool));
 	strscpy(dev->volume, args->volume, sizeof(dev->volume));
@@ -342,6 +339,11 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 				  num_possible_cpus());
 	dev->max_io_bytes = args->max_io_bytes ?: QBD_DEFAULT_MAX_IO_BYTES;
 	dev->io_timeout_ms = args->io_timeout_ms ?: QBD_DEFAULT_IO_TIMEOUT_MS;
+	dev->reconnect_delay_ms = args->reconnect_delay_ms ?:
+				  QBD_DEFAULT_RECONNECT_DELAY_MS;
+	dev->giveup_timeout_ms = args->giveup_timeout_ms ?:
+				 QBD_DEFAULT_GIVEUP_TIMEOUT_MS;
+	dev->heartbeat_ms = args->heartbeat_ms ?: QBD_DEFAULT_HEARTBEAT_MS;
 	dev->secret_len = args->secret_len;
 	memcpy(dev->secret, args->secret, args->secret_len);
 
@@ -394,12 +396,33 @@ static void qbd_release_conns(struct qbd_device *dev, unsigned int nr)
 		dev->conns[nr].ops->release(&dev->conns[nr]);
 }
 
-static void qbd_shutdown_conns(struct qbd_device *dev)
+static void qbd_abort_conns(struct qbd_device *dev)
 {
 	unsigned int i;
 
 	for (i = 0; i < qbd_nr_conns(dev); i++)
-		dev->conns[i].ops->shutdown(&dev->conns[i]);
+		dev->conns[i].ops->abort(&dev->conns[i]);
+}
+
+/* The worst state of any connection, unless the device is going away. */
+int qbd_dev_state(struct qbd_device *dev)
+{
+	int state = QBD_STATE_LIVE;
+	unsigned int i;
+
+	if (atomic_read(&dev->state) == QBD_STATE_DELETING)
+		return QBD_STATE_DELETING;
+	for (i = 0; i < qbd_nr_conns(dev); i++) {
+		switch (atomic_read(&dev->conns[i].state)) {
+		case QBD_CONN_FAILED:
+			return QBD_STATE_FAILED;
+		case QBD_CONN_LIVE:
+			break;
+		default:
+			state = QBD_STATE_RECONNECTING;
+		}
+	}
+	return state;
 }
 
 static int qbd_connect_all(struct qbd_device *dev)
@@ -516,7 +539,6 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	ret = qbd_start_all(dev);
 	if (ret)
 		goto out_put_disk;
-	atomic_set(&dev->state, QBD_STATE_LIVE);
 
 	/* Now publish the device. */
 	ret = device_add_disk(NULL, disk, qbd_disk_attr_groups);
@@ -533,7 +555,7 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	return 0;
 
 out_put_disk:
-	qbd_shutdown_conns(dev);
+	qbd_abort_conns(dev);
 	qbd_release_conns(dev, qbd_nr_conns(dev));
 	put_disk(disk);
 	blk_mq_free_tag_set(&dev->tag_set);
@@ -576,9 +598,9 @@ int qbd_dev_unmap(u32 index, u32 flags)
 	atomic_set(&dev->state, QBD_STATE_DELETING);
 	/* Forced: fail what is in flight rather than wait for the servers. */
 	if (flags & QBD_UNMAP_FORCE)
-		qbd_shutdown_conns(dev);
+		qbd_abort_conns(dev);
 	del_gendisk(dev->disk);
-	qbd_shutdown_conns(dev);
+	qbd_abort_conns(dev);
 	qbd_release_conns(dev, qbd_nr_conns(dev));
 	blk_mq_free_tag_set(&dev->tag_set);
 	pr_info("%s: unmapped %s/%s\n", dev->disk_name, dev->pool, dev->volume);
@@ -655,6 +677,7 @@ int qbd_dev_info(struct qbd_ioc_info *info,
 	u32 capacity = info->addrs_capacity;
 	u64 addrs_ptr = info->addrs_ptr;
 	u32 index = info->dev_index;
+	unsigned int i;
 	int ret = 0;
 
 	mutex_lock(&qbd_devices_mutex);
@@ -671,7 +694,7 @@ int qbd_dev_info(struct qbd_ioc_info *info,
 	info->nr_addrs = qbd_nr_conns(dev);
 	info->flags = dev->flags;
 	info->transport = dev->transport;
-	info->state = atomic_read(&dev->state);
+	info->state = qbd_dev_state(dev);
 	info->nr_shards = dev->nr_shards;
 	info->nr_replicas = dev->nr_replicas;
 	info->queue_depth = dev->queue_depth;
@@ -685,6 +708,12 @@ int qbd_dev_info(struct qbd_ioc_info *info,
 	strscpy(info->pool, dev->pool, sizeof(info->pool));
 	strscpy(info->volume, dev->volume, sizeof(info->volume));
 	strscpy(info->disk_name, dev->disk_name, sizeof(info->disk_name));
+	info->reconnect_delay_ms = dev->reconnect_delay_ms;
+	info->giveup_timeout_ms = dev->giveup_timeout_ms;
+	info->heartbeat_ms = dev->heartbeat_ms;
+	for (i = 0; i < qbd_nr_conns(dev); i++)
+		info->reconnect_attempts = max_t(u32, info->reconnect_attempts,
+						 atomic_read(&dev->conns[i].attempts));
 	qbd_dev_get_stats(dev, &info->stats);
 	if (capacity)
 		ret = qbd_copy_conn_info(dev, uconns, capacity);

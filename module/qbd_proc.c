@@ -25,7 +25,7 @@ static int qbd_stat_show(struct seq_file *m, void *v)
 		qbd_dev_get_stats(dev, &st);
 		seq_printf(m, "%s %s/%s %s %llu %llu %llu %llu %llu %llu %llu %u %llu %llu %llu\n",
 			   dev->disk_name, dev->pool, dev->volume,
-			   qbd_dev_state_name(atomic_read(&dev->state)),
+			   qbd_dev_state_name(qbd_dev_state(dev)),
 			   st.read_ops, st.read_bytes, st.write_ops,
 			   st.write_bytes, st.discard_ops, st.discard_bytes,
 			   st.flush_ops, st.in_flight, st.errors, st.timeouts,

@@ -64,7 +64,7 @@ static ssize_t state_show(struct device *d, struct device_attribute *attr,
 			  char *buf)
 {
 	return sysfs_emit(buf, "%s\n",
-			  qbd_dev_state_name(atomic_read(&qbd_dev_of(d)->state)));
+			  qbd_dev_state_name(qbd_dev_state(qbd_dev_of(d))));
 }
 static DEVICE_ATTR_RO(state);
 

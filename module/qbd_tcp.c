@@ -4,17 +4,24 @@
  * queue_rq through a list, and a receive thread that reads replies
  * straight into the request's pages and completes requests.
  *
- * Ownership of a piece: queue_rq puts it on both lists of its connection.
- * The send thread takes it off send_list before writing it and never
- * touches it after the last byte is written.  Whoever takes it off the
- * in-flight list (the receive thread on a reply, or the failure sweep)
- * completes it.
+ * Ownership of a piece: queue_rq puts it on the in-flight list of its
+ * connection, and on the send list while the connection is up.  The send
+ * thread takes it off the send list before writing it and never touches it
+ * after the last byte is written.  Whoever takes it off the in-flight list
+ * (the receive thread on a reply, or a failure sweep) completes it.
+ *
+ * A lost connection is re-established by its receive thread, which owns
+ * the connection's life: it stops the sender, reconnects with exponential
+ * backoff, puts everything in flight back on the send list and restarts
+ * the sender.  After the give-up time, what waits fails with EIO and new
+ * IO fails at once until a reconnect succeeds.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <crypto/algapi.h>
 #include <linux/blk-mq.h>
 #include <linux/highmem.h>
+#include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
@@ -31,16 +38,24 @@
 
 struct qbd_tcp_conn {
 	struct qbd_conn		*conn;
-	struct socket		*sock;
 
-	spinlock_t		lock;		/* the three fields below */
+	struct mutex		sock_mutex;	/* @sock may be replaced */
+	struct socket		*sock;		/* protected by sock_mutex */
+
+	spinlock_t		lock;		/* the five fields below */
 	struct list_head	send_list;	/* protected by lock */
 	struct list_head	inflight;	/* protected by lock */
-	bool			dead;		/* protected by lock */
+	bool			connected;	/* protected by lock */
+	bool			failing;	/* protected by lock */
+	bool			aborted;	/* protected by lock */
 
 	wait_queue_head_t	send_wait;
-	struct task_struct	*send_thread;
+	struct task_struct	*send_thread;	/* started by the recv thread */
 	struct task_struct	*recv_thread;
+
+	/* Heartbeat state, written by the send and receive threads. */
+	atomic_t		hb_outstanding;
+	unsigned long		hb_sent;	/* jiffies */
 };
 
 static struct qbd_tcp_conn *qbd_tcp(struct qbd_conn *conn)
@@ -196,35 +211,36 @@ static int qbd_tcp_handshake(struct qbd_tcp_conn *tc)
 	return 0;
 }
 
-static int qbd_tcp_connect(struct qbd_conn *conn)
+/*
+ * A connected, authenticated socket bound to the volume, or an error.
+ * The socket is published in tc->sock before connecting, so reset and
+ * abort can interrupt a connect in progress.
+ */
+static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 {
+	struct qbd_conn *conn = tc->conn;
 	struct qbd_device *dev = conn->dev;
 	long timeo = msecs_to_jiffies(QBD_CONNECT_TIMEOUT_MS);
-	struct qbd_tcp_conn *tc;
-	struct socket *sock;
+	struct socket *sock, *old;
 	int addrlen, ret;
-
-	tc = kzalloc(sizeof(*tc), GFP_KERNEL);
-	if (!tc)
-		return -ENOMEM;
-	tc->conn = conn;
-	spin_lock_init(&tc->lock);
-	INIT_LIST_HEAD(&tc->send_list);
-	INIT_LIST_HEAD(&tc->inflight);
-	init_waitqueue_head(&tc->send_wait);
-	atomic_set(&conn->state, QBD_CONN_CONNECTING);
 
 	ret = sock_create_kern(dev->net, conn->addr.ss_family, SOCK_STREAM,
 			       IPPROTO_TCP, &sock);
 	if (ret)
-		goto out_free;
-	tc->sock = sock;
+		return ret;
 	sock->sk->sk_sndtimeo = timeo;
 	sock->sk->sk_rcvtimeo = timeo;
 	/* Writeback may depend on this socket: never recurse into IO. */
 	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
 	sk_set_memalloc(sock->sk);
 	tcp_sock_set_nodelay(sock->sk);
+
+	mutex_lock(&tc->sock_mutex);
+	old = tc->sock;
+	tc->sock = sock;
+	mutex_unlock(&tc->sock_mutex);
+	if (old)
+		sock_release(old);
 
 	addrlen = conn->addr.ss_family == AF_INET ?
 		  sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
@@ -235,25 +251,52 @@ static int qbd_tcp_connect(struct qbd_conn *conn)
 		ret = qbd_tcp_handshake(tc);
 	if (ret == -EAGAIN)
 		ret = -ETIMEDOUT;
-	if (ret) {
-		pr_err("%s/%s: connection to %pISpc failed: %d\n", dev->pool,
-		       dev->volume, &conn->addr, ret);
-		goto out_release;
-	}
+	if (ret)
+		return ret;
 
 	/* From now on the IO timeout, not the socket, bounds every wait. */
 	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	atomic_set(&tc->hb_outstanding, 0);
+	return 0;
+}
+
+static void qbd_tcp_free(struct qbd_tcp_conn *tc)
+{
+	if (tc->sock)
+		sock_release(tc->sock);
+	kfree(tc);
+}
+
+static int qbd_tcp_connect(struct qbd_conn *conn)
+{
+	struct qbd_device *dev = conn->dev;
+	struct qbd_tcp_conn *tc;
+	int ret;
+
+	tc = kzalloc(sizeof(*tc), GFP_KERNEL);
+	if (!tc)
+		return -ENOMEM;
+	tc->conn = conn;
+	mutex_init(&tc->sock_mutex);
+	spin_lock_init(&tc->lock);
+	INIT_LIST_HEAD(&tc->send_list);
+	INIT_LIST_HEAD(&tc->inflight);
+	init_waitqueue_head(&tc->send_wait);
+	atomic_set(&conn->state, QBD_CONN_CONNECTING);
+
+	ret = qbd_tcp_open_socket(tc);
+	if (ret) {
+		pr_err("%s/%s: connection to %pISpc failed: %d\n", dev->pool,
+		       dev->volume, &conn->addr, ret);
+		qbd_tcp_free(tc);
+		atomic_set(&conn->state, QBD_CONN_DOWN);
+		return ret;
+	}
+	tc->connected = true;
 	conn->priv = tc;
 	atomic_set(&conn->state, QBD_CONN_LIVE);
 	return 0;
-
-out_release:
-	sock_release(sock);
-out_free:
-	kfree(tc);
-	atomic_set(&conn->state, QBD_CONN_DOWN);
-	return ret;
 }
 
 static int qbd_tcp_send_data(struct socket *sock, struct request *rq,
@@ -355,19 +398,52 @@ static bool qbd_tcp_has_work(struct qbd_tcp_conn *tc)
 	return work;
 }
 
+/*
+ * Probe an idle connection.  A probe still unanswered after the IO timeout
+ * means the server or the path is gone: reset the connection.
+ */
+static void qbd_tcp_heartbeat(struct qbd_tcp_conn *tc)
+{
+	struct qbd_device *dev = tc->conn->dev;
+	struct qbd_req_hdr hdr;
+
+	if (atomic_read(&tc->hb_outstanding)) {
+		if (time_after(jiffies, tc->hb_sent +
+			       msecs_to_jiffies(dev->io_timeout_ms))) {
+			dev_err_ratelimited(qbd_conn_dev(tc->conn),
+					    "%pISpc did not answer a heartbeat in %u ms, reconnecting\n",
+					    &tc->conn->addr, dev->io_timeout_ms);
+			kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+		}
+		return;
+	}
+	qbd_encode_req(&hdr, QBD_OP_HEARTBEAT, 0, 0,
+		       qbd_make_tag(QBD_HEARTBEAT_HWQ, 0, 0, 0),
+		       dev->volume_id, dev->epoch, 0);
+	tc->hb_sent = jiffies;
+	atomic_set(&tc->hb_outstanding, 1);
+	if (qbd_tcp_send_buf(tc->sock, &hdr, sizeof(hdr), 0))
+		kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+}
+
 static int qbd_tcp_send_thread(void *data)
 {
 	struct qbd_tcp_conn *tc = data;
 	unsigned int noreclaim = memalloc_noreclaim_save();
+	long interval = msecs_to_jiffies(tc->conn->dev->heartbeat_ms);
 
 	while (!kthread_should_stop()) {
 		struct qbd_piece *piece;
 		bool more;
 		int ret;
 
-		wait_event_interruptible(tc->send_wait,
-					 qbd_tcp_has_work(tc) ||
-					 kthread_should_stop());
+		if (!wait_event_interruptible_timeout(tc->send_wait,
+						      qbd_tcp_has_work(tc) ||
+						      kthread_should_stop(),
+						      interval)) {
+			qbd_tcp_heartbeat(tc);
+			continue;
+		}
 		spin_lock(&tc->lock);
 		piece = list_first_entry_or_null(&tc->send_list,
 						 struct qbd_piece, send_node);
@@ -383,7 +459,7 @@ static int qbd_tcp_send_thread(void *data)
 			dev_err_ratelimited(qbd_conn_dev(tc->conn),
 					    "send to %pISpc failed: %d\n",
 					    &tc->conn->addr, ret);
-			/* The receive thread fails what is in flight. */
+			/* The receive thread takes over from here. */
 			kernel_sock_shutdown(tc->sock, SHUT_RDWR);
 		}
 	}
@@ -482,6 +558,15 @@ static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
 				    &tc->conn->addr);
 		return -EPROTO;
 	}
+	if (le16_to_cpu(reply->opcode) == QBD_OP_HEARTBEAT &&
+	    le64_to_cpu(reply->tag) == qbd_make_tag(QBD_HEARTBEAT_HWQ, 0, 0, 0)) {
+		if (status || length || !atomic_xchg(&tc->hb_outstanding, 0)) {
+			dev_err_ratelimited(ddev, "unexpected heartbeat reply from %pISpc\n",
+					    &tc->conn->addr);
+			return -EPROTO;
+		}
+		return 0;
+	}
 	piece = qbd_tcp_claim(tc, le64_to_cpu(reply->tag));
 	if (!piece) {
 		dev_err_ratelimited(ddev, "reply from %pISpc for no request in flight (tag %llx)\n",
@@ -512,23 +597,26 @@ static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
 	return 0;
 }
 
-/*
- * The connection is broken: stop sending, then fail every piece queued or
- * in flight on it.  Runs on the receive thread only.
- */
-static void qbd_tcp_fail_all(struct qbd_tcp_conn *tc)
+static int qbd_tcp_start_sender(struct qbd_tcp_conn *tc)
+{
+	struct qbd_conn *conn = tc->conn;
+	struct task_struct *t;
+
+	t = kthread_run(qbd_tcp_send_thread, tc, "qbd%d-s%u.%u",
+			conn->dev->index, conn->addr_index, conn->hwq);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	tc->send_thread = t;
+	return 0;
+}
+
+/* Take every piece off the connection and fail it. */
+static void qbd_tcp_fail_inflight(struct qbd_tcp_conn *tc)
 {
 	struct qbd_piece *piece, *next;
 	LIST_HEAD(failed);
 
-	atomic_set(&tc->conn->state, QBD_CONN_DOWN);
-	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
-	/* After this no thread writes a piece of ours to the socket. */
-	kthread_stop(tc->send_thread);
-	tc->send_thread = NULL;
-
 	spin_lock(&tc->lock);
-	tc->dead = true;
 	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
 		list_del_init(&piece->send_node);
 	list_splice_init(&tc->inflight, &failed);
@@ -540,27 +628,130 @@ static void qbd_tcp_fail_all(struct qbd_tcp_conn *tc)
 	}
 }
 
+/* The socket broke: stop sending and hold what is in flight. */
+static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
+{
+	struct qbd_piece *piece, *next;
+
+	atomic_set(&tc->conn->state, QBD_CONN_CONNECTING);
+	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	/* After this no thread writes a piece of ours to the socket. */
+	if (tc->send_thread) {
+		kthread_stop(tc->send_thread);
+		tc->send_thread = NULL;
+	}
+	spin_lock(&tc->lock);
+	tc->connected = false;
+	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
+		list_del_init(&piece->send_node);
+	spin_unlock(&tc->lock);
+}
+
+static bool qbd_tcp_aborted(struct qbd_tcp_conn *tc)
+{
+	bool aborted;
+
+	spin_lock(&tc->lock);
+	aborted = tc->aborted;
+	spin_unlock(&tc->lock);
+	return aborted || kthread_should_stop();
+}
+
+/* Fail what waits, and what comes, until the server is back. */
+static void qbd_tcp_give_up(struct qbd_tcp_conn *tc)
+{
+	spin_lock(&tc->lock);
+	tc->failing = true;
+	spin_unlock(&tc->lock);
+	atomic_set(&tc->conn->state, QBD_CONN_FAILED);
+	dev_err_ratelimited(qbd_conn_dev(tc->conn),
+			    "%pISpc unreachable for %u ms, failing IO\n",
+			    &tc->conn->addr, tc->conn->dev->giveup_timeout_ms);
+	qbd_tcp_fail_inflight(tc);
+}
+
+/*
+ * Reconnect with exponential backoff until it works (0) or the connection
+ * is aborted or released (-ESHUTDOWN).  Gives up on the waiting IO after
+ * the give-up time but keeps trying, so the device recovers by itself.
+ */
+static int qbd_tcp_reconnect(struct qbd_tcp_conn *tc)
+{
+	struct qbd_conn *conn = tc->conn;
+	struct qbd_device *dev = conn->dev;
+	unsigned long first = msecs_to_jiffies(dev->reconnect_delay_ms);
+	unsigned long delay = first;
+	unsigned long giveup_at = jiffies +
+				  msecs_to_jiffies(dev->giveup_timeout_ms);
+	struct qbd_piece *piece;
+	int ret;
+
+	atomic_set(&conn->attempts, 0);
+	for (;;) {
+		if (qbd_tcp_aborted(tc))
+			return -ESHUTDOWN;
+		if (atomic_read(&conn->state) != QBD_CONN_FAILED &&
+		    time_after(jiffies, giveup_at))
+			qbd_tcp_give_up(tc);
+		schedule_timeout_interruptible(delay);
+		if (qbd_tcp_aborted(tc))
+			return -ESHUTDOWN;
+
+		ret = qbd_tcp_open_socket(tc);
+		if (!ret)
+			break;
+		atomic_inc(&conn->attempts);
+		dev_warn_ratelimited(qbd_conn_dev(conn),
+				     "reconnect %d to %pISpc failed: %d, next in %u ms\n",
+				     atomic_read(&conn->attempts), &conn->addr,
+				     ret, jiffies_to_msecs(delay));
+		delay = min(delay * 2, first << QBD_RECONNECT_BACKOFF_SHIFT);
+	}
+
+	spin_lock(&tc->lock);
+	tc->connected = true;
+	tc->failing = false;
+	list_for_each_entry(piece, &tc->inflight, inflight_node)
+		list_add_tail(&piece->send_node, &tc->send_list);
+	spin_unlock(&tc->lock);
+
+	atomic64_inc(&conn->reconnects);
+	atomic_set(&conn->state, QBD_CONN_LIVE);
+	dev_info_ratelimited(qbd_conn_dev(conn), "reconnected to %pISpc\n",
+			     &conn->addr);
+	ret = qbd_tcp_start_sender(tc);
+	if (ret)
+		kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	return 0;
+}
+
 static int qbd_tcp_recv_thread(void *data)
 {
 	struct qbd_tcp_conn *tc = data;
-	unsigned int noreclaim = memalloc_noreclaim_save();
 	struct qbd_reply_hdr reply;
-	int ret = 0;
+	int ret;
 
-	while (!kthread_should_stop()) {
-		ret = qbd_tcp_recv_buf(tc->sock, &reply, sizeof(reply));
-		if (ret)
+	for (;;) {
+		unsigned int noreclaim = memalloc_noreclaim_save();
+
+		do {
+			ret = qbd_tcp_recv_buf(tc->sock, &reply, sizeof(reply));
+			if (!ret)
+				ret = qbd_tcp_handle_reply(tc, &reply);
+		} while (!ret);
+		memalloc_noreclaim_restore(noreclaim);
+
+		qbd_tcp_conn_lost(tc);
+		if (qbd_tcp_aborted(tc))
 			break;
-		ret = qbd_tcp_handle_reply(tc, &reply);
-		if (ret)
+		dev_err_ratelimited(qbd_conn_dev(tc->conn),
+				    "connection to %pISpc lost: %d, reconnecting\n",
+				    &tc->conn->addr, ret);
+		if (qbd_tcp_reconnect(tc))
 			break;
 	}
-	if (ret && atomic_read(&tc->conn->dev->state) != QBD_STATE_DELETING)
-		dev_err_ratelimited(qbd_conn_dev(tc->conn),
-				    "connection to %pISpc lost: %d\n",
-				    &tc->conn->addr, ret);
-	qbd_tcp_fail_all(tc);
-	memalloc_noreclaim_restore(noreclaim);
+	atomic_set(&tc->conn->state, QBD_CONN_DOWN);
+	qbd_tcp_fail_inflight(tc);
 
 	/* Wait for release() to reap us. */
 	set_current_state(TASK_INTERRUPTIBLE);
@@ -575,16 +766,14 @@ static int qbd_tcp_recv_thread(void *data)
 static int qbd_tcp_start(struct qbd_conn *conn)
 {
 	struct qbd_tcp_conn *tc = qbd_tcp(conn);
-	struct qbd_device *dev = conn->dev;
 	struct task_struct *t;
+	int ret;
 
-	t = kthread_run(qbd_tcp_send_thread, tc, "qbd%d-s%u.%u", dev->index,
-			conn->addr_index, conn->hwq);
-	if (IS_ERR(t))
-		return PTR_ERR(t);
-	tc->send_thread = t;
-	t = kthread_run(qbd_tcp_recv_thread, tc, "qbd%d-r%u.%u", dev->index,
-			conn->addr_index, conn->hwq);
+	ret = qbd_tcp_start_sender(tc);
+	if (ret)
+		return ret;
+	t = kthread_run(qbd_tcp_recv_thread, tc, "qbd%d-r%u.%u",
+			conn->dev->index, conn->addr_index, conn->hwq);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
 	tc->recv_thread = t;
@@ -594,25 +783,47 @@ static int qbd_tcp_start(struct qbd_conn *conn)
 static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 {
 	struct qbd_tcp_conn *tc = qbd_tcp(conn);
+	bool connected;
 
 	spin_lock(&tc->lock);
-	if (tc->dead) {
+	if (tc->failing || tc->aborted) {
 		spin_unlock(&tc->lock);
 		return false;
 	}
-	list_add_tail(&piece->send_node, &tc->send_list);
 	list_add_tail(&piece->inflight_node, &tc->inflight);
+	connected = tc->connected;
+	if (connected)
+		list_add_tail(&piece->send_node, &tc->send_list);
 	spin_unlock(&tc->lock);
-	wake_up(&tc->send_wait);
+	if (connected)
+		wake_up(&tc->send_wait);
 	return true;
 }
 
-static void qbd_tcp_shutdown(struct qbd_conn *conn)
+static void qbd_tcp_reset(struct qbd_conn *conn)
 {
 	struct qbd_tcp_conn *tc = qbd_tcp(conn);
 
-	if (tc)
-		kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	if (!tc)
+		return;
+	mutex_lock(&tc->sock_mutex);
+	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	mutex_unlock(&tc->sock_mutex);
+}
+
+static void qbd_tcp_abort(struct qbd_conn *conn)
+{
+	struct qbd_tcp_conn *tc = qbd_tcp(conn);
+
+	if (!tc)
+		return;
+	spin_lock(&tc->lock);
+	tc->aborted = true;
+	spin_unlock(&tc->lock);
+	qbd_tcp_reset(conn);
+	/* A receive thread asleep between reconnect attempts. */
+	if (tc->recv_thread)
+		wake_up_process(tc->recv_thread);
 }
 
 static void qbd_tcp_release(struct qbd_conn *conn)
@@ -621,14 +832,13 @@ static void qbd_tcp_release(struct qbd_conn *conn)
 
 	if (!tc)
 		return;
-	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	qbd_tcp_abort(conn);
 	if (tc->recv_thread)
 		kthread_stop(tc->recv_thread);	/* also stops the sender */
 	if (tc->send_thread)
 		kthread_stop(tc->send_thread);
-	sock_release(tc->sock);
 	conn->priv = NULL;
-	kfree(tc);
+	qbd_tcp_free(tc);
 }
 
 const struct qbd_transport_ops qbd_tcp_ops = {
@@ -636,6 +846,7 @@ const struct qbd_transport_ops qbd_tcp_ops = {
 	.connect	= qbd_tcp_connect,
 	.start		= qbd_tcp_start,
 	.queue		= qbd_tcp_queue,
-	.shutdown	= qbd_tcp_shutdown,
+	.reset		= qbd_tcp_reset,
+	.abort		= qbd_tcp_abort,
 	.release	= qbd_tcp_release,
 };
