@@ -1,0 +1,180 @@
+#include "report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "addr.h"
+#include "strutil.h"
+#include "volume_spec.h"
+
+namespace qbd {
+
+namespace {
+
+uint64_t mean_latency_us(const qbd_ioc_stats& s) {
+    return s.completed ? s.total_latency_ns / s.completed / 1000 : 0;
+}
+
+std::string flags_text(uint32_t flags) {
+    std::string out;
+    if (flags & QBD_MAP_READ_ONLY) out += "read-only";
+    uint32_t unknown = flags & ~QBD_MAP_FLAGS_KNOWN;
+    if (unknown) {
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "0x%x", unknown);
+        out += (out.empty() ? "" : ",") + std::string(buf);
+    }
+    return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> width;
+    for (const auto& r : rows) {
+        if (width.size() < r.size()) width.resize(r.size(), 0);
+        for (size_t c = 0; c < r.size(); c++) width[c] = std::max(width[c], r[c].size());
+    }
+    std::string out;
+    for (const auto& r : rows) {
+        std::string line;
+        for (size_t c = 0; c < r.size(); c++) {
+            line += r[c];
+            if (c + 1 < r.size()) line.append(width[c] - r[c].size() + 2, ' ');
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::string format_list(const std::vector<DeviceInfo>& devs) {
+    std::vector<std::vector<std::string>> rows = {
+        {"dev", "pool", "volume", "size", "transport", "state"}};
+    for (const auto& d : devs)
+        rows.push_back({"/dev/" + d.disk(), d.pool(), d.volume(), format_size(d.info.size),
+                        transport_name(d.info.transport), dev_state_name(d.info.state)});
+    return format_table(rows);
+}
+
+void write_device_json(JsonWriter& w, const DeviceInfo& d, bool conns) {
+    const qbd_ioc_info& i = d.info;
+    const qbd_ioc_stats& s = i.stats;
+    w.begin_object()
+        .field("dev", "/dev/" + d.disk())
+        .field("dev_index", i.dev_index)
+        .field("pool", d.pool())
+        .field("volume", d.volume())
+        .field("volume_id", i.volume_id)
+        .field("size", i.size)
+        .field("shard_size", i.shard_size)
+        .field("nr_shards", i.nr_shards)
+        .field("nr_replicas", i.nr_replicas)
+        .field("epoch", i.epoch)
+        .field("transport", transport_name(i.transport))
+        .field("state", dev_state_name(i.state))
+        .field("queue_depth", i.queue_depth)
+        .field("nr_hw_queues", i.nr_hw_queues)
+        .field("max_io_bytes", i.max_io_bytes)
+        .field("io_timeout_ms", i.io_timeout_ms)
+        .field("reconnect_delay_ms", i.reconnect_delay_ms)
+        .field("giveup_timeout_ms", i.giveup_timeout_ms)
+        .field("heartbeat_ms", i.heartbeat_ms)
+        .field("reconnect_attempts", i.reconnect_attempts)
+        .field("read_only", (i.flags & QBD_MAP_READ_ONLY) != 0)
+        .field("flags", i.flags);
+    w.key("stats")
+        .begin_object()
+        .field("read_ops", s.read_ops)
+        .field("read_bytes", s.read_bytes)
+        .field("write_ops", s.write_ops)
+        .field("write_bytes", s.write_bytes)
+        .field("discard_ops", s.discard_ops)
+        .field("discard_bytes", s.discard_bytes)
+        .field("flush_ops", s.flush_ops)
+        .field("errors", s.errors)
+        .field("timeouts", s.timeouts)
+        .field("completed", s.completed)
+        .field("total_latency_ns", s.total_latency_ns)
+        .field("mean_latency_us", mean_latency_us(s))
+        .field("in_flight", s.in_flight)
+        .end_object();
+    if (conns) {
+        w.field("nr_connections", i.nr_addrs);
+        w.key("connections").begin_array();
+        for (const auto& c : d.conns)
+            w.begin_object()
+                .field("address", format_addr(c.addr))
+                .field("state", conn_state_name(c.state))
+                .field("in_flight", c.in_flight)
+                .field("sent", c.sent)
+                .field("reconnects", c.reconnects)
+                .end_object();
+        w.end_array();
+    }
+    w.end_object();
+}
+
+std::string format_list_json(const std::vector<DeviceInfo>& devs) {
+    JsonWriter w;
+    w.begin_array();
+    for (const auto& d : devs) write_device_json(w, d, false);
+    w.end_array();
+    return w.str();
+}
+
+std::string format_info_json(const DeviceInfo& d) {
+    JsonWriter w;
+    write_device_json(w, d, true);
+    return w.str();
+}
+
+std::string format_info(const DeviceInfo& d) {
+    const qbd_ioc_info& i = d.info;
+    const qbd_ioc_stats& s = i.stats;
+    auto bytes = [](uint64_t b) { return std::to_string(b) + " (" + format_size(b) + ")"; };
+    auto or_default = [](uint64_t v, const std::string& text) {
+        return v ? text : std::string("driver default");
+    };
+    std::vector<std::vector<std::string>> rows = {
+        {"device:", "/dev/" + d.disk()},
+        {"volume:", d.pool() + "/" + d.volume()},
+        {"volume id:", std::to_string(i.volume_id)},
+        {"size:", bytes(i.size)},
+        {"shard size:", bytes(i.shard_size)},
+        {"shards:", std::to_string(i.nr_shards)},
+        {"replicas:", std::to_string(i.nr_replicas)},
+        {"epoch:", std::to_string(i.epoch)},
+        {"transport:", transport_name(i.transport)},
+        {"state:", dev_state_name(i.state)},
+        {"queue depth:", or_default(i.queue_depth, std::to_string(i.queue_depth))},
+        {"hw queues:", or_default(i.nr_hw_queues, std::to_string(i.nr_hw_queues))},
+        {"max io:", or_default(i.max_io_bytes, format_size(i.max_io_bytes))},
+        {"io timeout:", or_default(i.io_timeout_ms, std::to_string(i.io_timeout_ms) + " ms")},
+        {"reconnect delay:", or_default(i.reconnect_delay_ms, std::to_string(i.reconnect_delay_ms) + " ms")},
+        {"give-up timeout:", or_default(i.giveup_timeout_ms, std::to_string(i.giveup_timeout_ms) + " ms")},
+        {"heartbeat:", or_default(i.heartbeat_ms, std::to_string(i.heartbeat_ms) + " ms")},
+        {"reconnect attempts:", std::to_string(i.reconnect_attempts)},
+        {"flags:", flags_text(i.flags)},
+        {"reads:", std::to_string(s.read_ops) + " ops, " + format_size(s.read_bytes)},
+        {"writes:", std::to_string(s.write_ops) + " ops, " + format_size(s.write_bytes)},
+        {"discards:", std::to_string(s.discard_ops) + " ops, " + format_size(s.discard_bytes)},
+        {"flushes:", std::to_string(s.flush_ops)},
+        {"errors:", std::to_string(s.errors)},
+        {"timeouts:", std::to_string(s.timeouts)},
+        {"in flight:", std::to_string(s.in_flight)},
+        {"mean latency:", std::to_string(mean_latency_us(s)) + " us over " +
+                              std::to_string(s.completed) + " requests"},
+    };
+    std::string out = format_table(rows);
+    out += "\nconnections: " + std::to_string(i.nr_addrs) + "\n";
+    std::vector<std::vector<std::string>> conns = {
+        {"address", "state", "in-flight", "sent", "reconnects"}};
+    for (const auto& c : d.conns)
+        conns.push_back({format_addr(c.addr), conn_state_name(c.state), std::to_string(c.in_flight),
+                         std::to_string(c.sent), std::to_string(c.reconnects)});
+    out += format_table(conns);
+    return out;
+}
+
+}  // namespace qbd

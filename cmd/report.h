@@ -1,0 +1,27 @@
+// How devices are shown: the list table, the info page, and their JSON.
+// Pure functions of DeviceInfo so they can be tested without the driver.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "control.h"
+#include "json.h"
+
+namespace qbd {
+
+// Columns padded to the widest cell, two spaces apart, no trailing blanks.
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+
+// `qbd -l`: header "dev pool volume size transport state" and a row per device.
+std::string format_list(const std::vector<DeviceInfo>& devs);
+std::string format_list_json(const std::vector<DeviceInfo>& devs);
+
+// `qbd -i`
+std::string format_info(const DeviceInfo& d);
+std::string format_info_json(const DeviceInfo& d);
+
+// One device as a JSON object; with its connections when @conns.
+void write_device_json(JsonWriter& w, const DeviceInfo& d, bool conns);
+
+}  // namespace qbd

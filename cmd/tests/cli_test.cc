@@ -1,0 +1,147 @@
+#include "cli.h"
+
+#include <gtest/gtest.h>
+
+#include "error.h"
+
+namespace qbd {
+
+namespace {
+
+Options parse(std::vector<std::string> args) { return parse_command_line(args); }
+
+std::string error_of(std::vector<std::string> args) {
+    try {
+        parse_command_line(args);
+    } catch (const Error& e) {
+        EXPECT_EQ(e.err(), EINVAL);
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(Cli, Map) {
+    Options o = parse({"-m", "tcp://pool/vol"});
+    EXPECT_EQ(o.verb, "map");
+    ASSERT_TRUE(o.volume);
+    EXPECT_EQ(o.volume->transport, Transport::tcp);
+    EXPECT_EQ(o.volume->pool, "pool");
+    EXPECT_FALSE(o.config_given);
+    EXPECT_EQ(o.config_path, "/etc/qbd/qbd.conf");
+
+    o = parse({"--map", "pool/vol", "-c", "/tmp/q.conf", "-o", "queue_depth=8,read_only",
+               "--no-wait", "--timeout", "5", "-V"});
+    EXPECT_TRUE(o.config_given);
+    EXPECT_EQ(o.config_path, "/tmp/q.conf");
+    EXPECT_EQ(o.map_options, (std::vector<std::string>{"queue_depth=8,read_only"}));
+    EXPECT_TRUE(o.no_wait);
+    EXPECT_EQ(o.timeout, 5u);
+    EXPECT_TRUE(o.verbose);
+
+    o = parse({"--map=rdma://p/v", "--config=/x", "--options=io_timeout=9", "--timeout=0"});
+    EXPECT_EQ(o.volume->transport, Transport::rdma);
+    EXPECT_EQ(o.config_path, "/x");
+    EXPECT_EQ(o.timeout, 0u);
+
+    o = parse({"-mp/v", "-c/x"});  // attached values
+    EXPECT_EQ(o.volume->name(), "p/v");
+    EXPECT_EQ(o.config_path, "/x");
+}
+
+TEST(Cli, MapBad) {
+    EXPECT_NE(error_of({"-m"}).find("needs an argument"), std::string::npos);
+    EXPECT_NE(error_of({"-m", "-c", "x"}).find("needs an argument"), std::string::npos);
+    EXPECT_NE(error_of({"-m", "foo://p/v"}).find("foo"), std::string::npos);
+    EXPECT_NE(error_of({"-m", "p"}).find("<pool>/<volume>"), std::string::npos);
+    EXPECT_NE(error_of({"-m", "p/v w"}).find("volume name"), std::string::npos);
+    EXPECT_NE(error_of({"-m", "p/v", "-o", "queue_depth=0"}).find("queue_depth"),
+              std::string::npos);
+    EXPECT_NE(error_of({"-m", "p/v", "-o", "colour=red"}).find("colour"), std::string::npos);
+    EXPECT_NE(error_of({"-m", "p/v", "--timeout", "x"}).find("--timeout"), std::string::npos);
+    EXPECT_NE(error_of({"-m", "p/v", "--force"}).find("--force is not valid with --map"),
+              std::string::npos);
+    EXPECT_NE(error_of({"-m", "p/v", "--json"}).find("--json"), std::string::npos);
+    EXPECT_NE(error_of({"-m", "p/v", "extra"}).find("unexpected argument 'extra'"),
+              std::string::npos);
+    EXPECT_NE(error_of({"-m", "p/v", "-c"}).find("needs an argument"), std::string::npos);
+    EXPECT_NE(error_of({"--no-wait=1", "-m", "p/v"}).find("takes no argument"),
+              std::string::npos);
+}
+
+TEST(Cli, Unmap) {
+    Options o = parse({"-u", "pool/vol", "--force"});
+    EXPECT_EQ(o.verb, "unmap");
+    ASSERT_TRUE(o.device && o.device->volume);
+    EXPECT_EQ(o.device->volume->name(), "pool/vol");
+    EXPECT_TRUE(o.force);
+    o = parse({"--unmap", "/dev/qbd0", "-c", "/etc/x.conf"});
+    EXPECT_EQ(o.device->path, "/dev/qbd0");
+    EXPECT_FALSE(o.force);
+    o = parse({"-u", "rdma://p/v"});
+    EXPECT_EQ(o.device->volume->transport, Transport::rdma);
+
+    EXPECT_NE(error_of({"-u"}).find("needs an argument"), std::string::npos);
+    EXPECT_NE(error_of({"-u", "qbd0"}).find("<pool>/<volume>"), std::string::npos);
+    EXPECT_NE(error_of({"-u", "p/v", "-o", "read_only"}).find("not valid with --unmap"),
+              std::string::npos);
+    EXPECT_NE(error_of({"-u", "p/v", "--no-wait"}).find("not valid"), std::string::npos);
+}
+
+TEST(Cli, List) {
+    Options o = parse({"-l"});
+    EXPECT_EQ(o.verb, "list");
+    EXPECT_FALSE(o.json);
+    EXPECT_TRUE(parse({"--list", "--json"}).json);
+    EXPECT_TRUE(parse({"-lV"}).verbose);  // flags cluster
+    EXPECT_NE(error_of({"-l", "p/v"}).find("unexpected argument"), std::string::npos);
+    EXPECT_NE(error_of({"--list=x"}).find("takes no argument"), std::string::npos);
+    EXPECT_NE(error_of({"-l", "-c", "x"}).find("not valid with --list"), std::string::npos);
+}
+
+TEST(Cli, Info) {
+    Options o = parse({"-i", "p/v", "--json"});
+    EXPECT_EQ(o.verb, "info");
+    EXPECT_TRUE(o.json);
+    EXPECT_EQ(parse({"--info", "/dev/qbd/p/v"}).device->path, "/dev/qbd/p/v");
+    EXPECT_NE(error_of({"-i"}).find("needs an argument"), std::string::npos);
+    EXPECT_NE(error_of({"-i", "bar://p/v"}).find("bar"), std::string::npos);
+    EXPECT_NE(error_of({"-i", "p/v", "--force"}).find("not valid"), std::string::npos);
+}
+
+TEST(Cli, VersionHelp) {
+    EXPECT_EQ(parse({"-v"}).verb, "version");
+    EXPECT_EQ(parse({"--version"}).verb, "version");
+    EXPECT_EQ(parse({"-h"}).verb, "help");
+    EXPECT_EQ(parse({"--help"}).verb, "help");
+    EXPECT_TRUE(parse({"-V", "-v"}).verbose);
+    EXPECT_NE(error_of({"-v", "--json"}).find("not valid"), std::string::npos);
+}
+
+TEST(Cli, General) {
+    EXPECT_NE(error_of({}).find("no command given"), std::string::npos);
+    EXPECT_NE(error_of({"-V"}).find("no command given"), std::string::npos);
+    EXPECT_NE(error_of({"-x"}).find("unknown option '-x'"), std::string::npos);
+    EXPECT_NE(error_of({"--bogus"}).find("unknown option '--bogus'"), std::string::npos);
+    EXPECT_NE(error_of({"-l", "-m", "p/v"}).find("conflicting commands"), std::string::npos);
+    EXPECT_NE(error_of({"-l", "-l"}).find("twice"), std::string::npos);
+    // Verbs that need the driver later are not offered yet.
+    for (const char* later : {"-r", "-M", "-U", "-s", "-S", "-R", "-z"})
+        EXPECT_NE(error_of({later}).find("unknown option"), std::string::npos) << later;
+}
+
+TEST(Cli, PartialNamesVerb) {
+    Options partial;
+    EXPECT_THROW(parse_command_line({"-m", "foo://p/v"}, &partial), Error);
+    EXPECT_EQ(partial.verb, "map");
+}
+
+TEST(Cli, VerbsRegistered) {
+    std::vector<std::string> names;
+    for (const auto& v : verbs()) names.push_back(v.name);
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"map", "unmap", "list", "info", "version", "help"}));
+}
+
+}  // namespace qbd

@@ -1,0 +1,81 @@
+// qbd -m|--map [<tcp|rdma>://]<pool/volume>: resolve the volume with the
+// control service, hand it to qbd.ko, wait for udev's links.
+#include <chrono>
+#include <cstring>
+#include <iostream>
+
+#include "addr.h"
+#include "cli.h"
+#include "control.h"
+#include "error.h"
+#include "lookup.h"
+#include "map_request.h"
+#include "strutil.h"
+#include "udev_wait.h"
+
+namespace qbd {
+
+namespace {
+
+void check(Options& o) { o.volume = parse_volume_spec(o.target); }
+
+int run(const Options& o) {
+    Config cfg = load_config(o.config_path, o.config_given);
+    MapSettings settings;
+    settings.transport = o.volume->transport.value_or(cfg.transport);
+    settings.tunables = cfg.tunables;
+    for (const auto& list : o.map_options) apply_map_options(settings.tunables, list);
+    if (!cfg.secret_file.empty()) settings.secret = load_secret(cfg.secret_file);
+
+    // Fail fast on a missing module, before any network round trip.
+    auto ctl = open_control();
+
+    const std::string name = o.volume->name();
+    debug("looking up " + name);
+    VolumeInfo vol = lookup_volume(cfg, settings.secret, o.volume->pool, o.volume->volume);
+    debug("volume id " + std::to_string(vol.id) + ", " + std::to_string(vol.size) + " bytes, " +
+          std::to_string(vol.shards.size()) + " shards, epoch " + std::to_string(vol.epoch));
+
+    MapRequest req;
+    build_map_request(vol, settings, resolve_addr, req);
+    for (size_t i = 0; i < req.addrs.size(); i++)
+        debug("server " + req.addr_names[i] + " -> " + format_addr(req.addrs[i]));
+
+    ctl->map(req.map);
+    explicit_bzero(req.map.secret, sizeof(req.map.secret));
+    const std::string disk = from_fixed(req.map.disk_name, sizeof(req.map.disk_name));
+    const std::string dev = "/dev/" + disk;
+    debug("mapped " + name + " as " + dev);
+
+    uint32_t timeout = o.timeout.value_or(cfg.udev_timeout);
+    if (!o.no_wait && timeout) {
+        std::vector<std::string> paths = {dev};
+        // Without udevd (containers) no link will come: wait for the node only.
+        if (udevd_running()) paths.push_back("/dev/qbd/" + o.volume->pool + "/" + o.volume->volume);
+        if (!wait_until([&] { return all_exist(paths); }, std::chrono::seconds(timeout))) {
+            std::string missing;
+            for (const auto& p : paths)
+                if (!all_exist({p})) missing += (missing.empty() ? "" : ", ") + p;
+            warn("map", name + " is mapped as " + dev + " but " + missing + " did not appear in " +
+                            std::to_string(timeout) + " s: is udevd running with 60-qbd.rules?");
+        }
+    }
+    std::cout << dev << "\n";
+    return 0;
+}
+
+RegisterVerb reg{Verb{
+    .name = "map",
+    .short_opt = 'm',
+    .long_opt = "map",
+    .arg = "[<tcp|rdma>://]<pool/volume>",
+    .summary = "map a volume to /dev/qbdX (+ /dev/qbd/<pool>/<volume>)",
+    .options = {"config", "options", "no-wait", "timeout"},
+    .order = 10,
+    .check = check,
+    .run = run,
+}};
+
+}  // namespace
+
+}  // namespace qbd
