@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "cli.h"
 #include "control.h"
+#include "devices.h"
 #include "error.h"
 #include "lookup.h"
 #include "map_request.h"
@@ -41,7 +42,18 @@ int run(const Options& o) {
     for (size_t i = 0; i < req.addrs.size(); i++)
         debug("server " + req.addr_names[i] + " -> " + format_addr(req.addrs[i]));
 
-    ctl->map(req.map);
+    try {
+        ctl->map(req.map);
+    } catch (const Error& e) {
+        if (e.err() != EEXIST) throw;
+        std::string msg = e.what();
+        try {
+            DeviceInfo d = find_device(*ctl, DeviceSpec{o.volume, ""});
+            msg = name + " is already mapped as /dev/" + d.disk();
+        } catch (const Error&) {
+        }
+        throw Error(EEXIST, msg);
+    }
     explicit_bzero(req.map.secret, sizeof(req.map.secret));
     const std::string disk = from_fixed(req.map.disk_name, sizeof(req.map.disk_name));
     const std::string dev = "/dev/" + disk;
