@@ -201,7 +201,13 @@ struct qbd_ioc_info {
 	__u32	giveup_timeout_ms;
 	__u32	heartbeat_ms;
 	__u32	reconnect_attempts;	/* failed attempts of the worst connection */
-	__u8	reserved2[48];
+	__u32	resume_mode;		/* enum qbd_resume_mode in force */
+	__u32	reserved3;
+	__u64	read_bps;		/* throttle, 0 = unlimited */
+	__u64	write_bps;
+	__u64	read_iops;
+	__u64	write_iops;
+	__u8	reserved2[8];
 };
 
 /* qbd_ioc_conn_info.state */
@@ -221,12 +227,59 @@ struct qbd_ioc_conn_info {
 	__u64	reconnects;
 };
 
+/**
+ * struct qbd_ioc_throttle - QBD_IOC_SET_THROTTLE: limits, 0 = unlimited
+ *
+ * Token buckets in the driver; a request over its budget waits (it is
+ * never failed).  Bursts up to a tenth of a second of each rate pass.
+ */
+struct qbd_ioc_throttle {
+	__u32	argsz;
+	__u32	dev_index;
+	__u64	read_bps;
+	__u64	write_bps;
+	__u64	read_iops;
+	__u64	write_iops;
+	__u8	reserved[24];
+};
+
+/* qbd_ioc_resume.mode */
+enum qbd_resume_mode {
+	QBD_RESUME_NORMAL	= 1,	/* send what was held, carry on */
+	QBD_RESUME_ERROR	= 2,	/* fail every request with EIO */
+	/* complete requests without the server: writes are dropped, reads
+	 * return zeros; destroys data
+	 */
+	QBD_RESUME_DISCARD	= 3,
+};
+
+/** struct qbd_ioc_suspend - QBD_IOC_SUSPEND and QBD_IOC_RESUME */
+struct qbd_ioc_suspend {
+	__u32	argsz;
+	__u32	dev_index;
+	__u32	mode;		/* RESUME: enum qbd_resume_mode; SUSPEND: 0 */
+	__u8	reserved[20];
+};
+
+/*
+ * QBD_IOC_UPDATE: new metadata for a mapped volume (remap after a shard
+ * moved, or online growth).  A struct qbd_ioc_map whose @dev_index names
+ * the device; pool, volume, volume_id, transport, options and secret must
+ * match the mapping.  The epoch must not go back; the size must not
+ * shrink; shard_size must not change.  IO is held while the map is
+ * swapped.
+ */
+
 #define QBD_IOC_MAGIC		0xbd
 #define QBD_IOC_VERSION		_IOWR(QBD_IOC_MAGIC, 0, struct qbd_ioc_version)
 #define QBD_IOC_MAP		_IOWR(QBD_IOC_MAGIC, 1, struct qbd_ioc_map)
 #define QBD_IOC_UNMAP		_IOW(QBD_IOC_MAGIC, 2, struct qbd_ioc_unmap)
 #define QBD_IOC_LIST		_IOWR(QBD_IOC_MAGIC, 3, struct qbd_ioc_list)
 #define QBD_IOC_INFO		_IOWR(QBD_IOC_MAGIC, 4, struct qbd_ioc_info)
+#define QBD_IOC_SET_THROTTLE	_IOW(QBD_IOC_MAGIC, 5, struct qbd_ioc_throttle)
+#define QBD_IOC_SUSPEND		_IOW(QBD_IOC_MAGIC, 6, struct qbd_ioc_suspend)
+#define QBD_IOC_RESUME		_IOW(QBD_IOC_MAGIC, 7, struct qbd_ioc_suspend)
+#define QBD_IOC_UPDATE		_IOWR(QBD_IOC_MAGIC, 8, struct qbd_ioc_map)
 
 QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_version, 64);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_addr, 24);
@@ -236,5 +289,7 @@ QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_list, 24);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_stats, 96);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_info, 416);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_conn_info, 48);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_throttle, 64);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ioc_suspend, 32);
 
 #endif /* QBD_IOCTL_H */

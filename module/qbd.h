@@ -19,6 +19,7 @@
 
 #include "qbd_ioctl.h"
 #include "qbd_proto.h"
+#include "qbd_throttle.h"
 
 #define QBD_DEFAULT_QUEUE_DEPTH		128
 #define QBD_MAX_QUEUE_DEPTH		1024
@@ -43,6 +44,10 @@
  * write-zeroes are capped at one shard, so they cross at most once.
  */
 #define QBD_MAX_PIECES			2
+
+/* A request the servers call stale waits for a remap this many times. */
+#define QBD_MAX_REQUEUES		60
+#define QBD_REQUEUE_DELAY_MS		1000
 
 struct qbd_device;
 struct qbd_conn;
@@ -74,6 +79,8 @@ struct qbd_piece {
  * @gen:	bumped for every use of the tag, so a late reply for an
  *		earlier use of the same tag is recognised and dropped
  * @start_ns:	when queue_rq took the request, for the latency figures
+ * @stale:	a server answered with a stale epoch: requeue, don't complete
+ * @requeues:	times requeued for a stale epoch; 0 for a fresh request
  * @pieces:	what is sent to each shard; max(QBD_MAX_PIECES, nr_addrs)
  *		of them, since a FLUSH goes to every server
  */
@@ -83,6 +90,8 @@ struct qbd_cmd {
 	int			status;
 	u32			gen;
 	u64			start_ns;
+	bool			stale;
+	u8			requeues;
 	struct qbd_piece	pieces[];
 };
 
@@ -155,8 +164,11 @@ struct qbd_stats {
 /**
  * struct qbd_device - one mapped volume, /dev/qbdX
  *
- * Fields set at map time and never changed afterwards need no lock.
- * @list and @deleting are protected by qbd_devices_mutex.
+ * Fields set at map time and never changed afterwards need no lock.  The
+ * volume map (size, epoch, nr_shards, nr_addrs, shard_map, flush_addrs)
+ * changes only under qbd_devices_mutex with the queue quiesced, so
+ * queue_rq reads it without a lock.  @list is protected by
+ * qbd_devices_mutex.
  */
 struct qbd_device {
 	int			index;
@@ -183,9 +195,11 @@ struct qbd_device {
 	u32			secret_len;
 	u8			secret[QBD_SECRET_MAX];
 
-	struct qbd_ioc_addr	*addrs;		/* nr_addrs */
+	u32			max_pieces;	/* per qbd_cmd */
+	struct qbd_ioc_addr	*addrs;		/* QBD_MAX_ADDRS, nr_addrs used */
 	u16			*shard_map;	/* nr_shards * nr_replicas */
-	struct qbd_conn		*conns;		/* nr_addrs * nr_hw_queues */
+	/* QBD_MAX_ADDRS * nr_hw_queues: a remap may add servers */
+	struct qbd_conn		*conns;
 	unsigned long		*flush_addrs;	/* addresses holding a primary */
 	struct net		*net;		/* namespace of the mapper */
 
@@ -194,6 +208,15 @@ struct qbd_device {
 	struct qbd_stats __percpu *stats;
 	atomic_t		in_flight;
 	atomic_t		state;		/* DELETING, else 0 */
+
+	/* Suspend, resume and throttle: under qbd_devices_mutex. */
+	bool			suspended;
+	u32			resume_mode;	/* read by queue_rq */
+	u64			throttle_rates[QBD_TB_COUNT];
+	struct qbd_throttle	throttle;
+
+	struct work_struct	remap_work;	/* sends the remap uevent */
+	unsigned long		remap_requested; /* bit 0: event pending */
 
 	struct mutex		open_mutex;	/* protects open_count */
 	unsigned int		open_count;
@@ -209,21 +232,25 @@ static inline struct qbd_conn *qbd_conn_of(struct qbd_device *dev,
 	return &dev->conns[addr_index * dev->nr_hw_queues + hwq];
 }
 
+/* Connections that may be in use: those of the addresses mapped. */
 static inline unsigned int qbd_nr_conns(const struct qbd_device *dev)
 {
 	return dev->nr_addrs * dev->nr_hw_queues;
 }
 
-/* Pieces in every qbd_cmd of @dev: a FLUSH goes to each server. */
-static inline unsigned int qbd_nr_pieces(const struct qbd_device *dev)
+/*
+ * Pieces in every qbd_cmd of @dev.  A FLUSH goes to each server, so room
+ * is left for a remap to add servers.
+ */
+static inline u32 qbd_pieces_for(u32 nr_addrs)
 {
-	return max_t(u32, QBD_MAX_PIECES, dev->nr_addrs);
+	return max3(QBD_MAX_PIECES, 2 * nr_addrs, 8U);
 }
 
 static inline size_t qbd_cmd_size(const struct qbd_device *dev)
 {
 	return sizeof(struct qbd_cmd) +
-	       qbd_nr_pieces(dev) * sizeof(struct qbd_piece);
+	       dev->max_pieces * sizeof(struct qbd_piece);
 }
 
 static inline struct qbd_cmd *qbd_piece_cmd(struct qbd_piece *piece)
@@ -250,6 +277,24 @@ int qbd_dev_list(u32 *indexes, u32 capacity, u32 *count);
 void qbd_dev_get_stats(struct qbd_device *dev, struct qbd_ioc_stats *out);
 void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status);
 int qbd_dev_state(struct qbd_device *dev);
+void qbd_piece_stale(struct qbd_piece *piece);
+
+/* qbd_dev_ops.c: operations on a live device */
+int qbd_dev_set_throttle(const struct qbd_ioc_throttle *args);
+int qbd_dev_suspend(u32 index);
+int qbd_dev_resume(u32 index, u32 mode);
+int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
+		   const u16 *shard_map);
+struct qbd_device *qbd_find_locked(u32 index);
+void qbd_init_conn(struct qbd_device *dev, unsigned int i);
+int qbd_connect_conns(struct qbd_device *dev, unsigned int from,
+		      unsigned int to);
+int qbd_start_conns(struct qbd_device *dev, unsigned int from,
+		    unsigned int to);
+void qbd_release_conns(struct qbd_device *dev, unsigned int from,
+		       unsigned int to);
+void qbd_compute_flush_addrs(const u16 *shard_map, u32 nr_shards,
+			     u32 nr_replicas, unsigned long *bitmap);
 int qbd_dev_register(void);
 void qbd_dev_unregister(void);
 

@@ -131,7 +131,7 @@ static long qbd_ioctl_version(void __user *argp)
 	return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
 }
 
-static long qbd_ioctl_map(void __user *argp)
+static long qbd_ioctl_map(void __user *argp, bool update)
 {
 	struct qbd_ioc_map *args;
 	struct qbd_ioc_addr *addrs = NULL;
@@ -176,7 +176,8 @@ static long qbd_ioctl_map(void __user *argp)
 	if (ret)
 		goto out_free_map;
 
-	ret = qbd_dev_map(args, addrs, shard_map);
+	ret = update ? qbd_dev_update(args, addrs, shard_map) :
+		       qbd_dev_map(args, addrs, shard_map);
 	if (ret)
 		goto out_free_map;
 	/* The device is live: report its name even if the copy fails. */
@@ -260,6 +261,32 @@ out:
 	return ret;
 }
 
+static long qbd_ioctl_throttle(void __user *argp)
+{
+	struct qbd_ioc_throttle args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.argsz != sizeof(args) ||
+	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	return qbd_dev_set_throttle(&args);
+}
+
+static long qbd_ioctl_suspend(void __user *argp, bool resume)
+{
+	struct qbd_ioc_suspend args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.argsz != sizeof(args) ||
+	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	if (!resume)
+		return args.mode ? -EINVAL : qbd_dev_suspend(args.dev_index);
+	return qbd_dev_resume(args.dev_index, args.mode);
+}
+
 static long qbd_ctl_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -272,7 +299,14 @@ static long qbd_ctl_ioctl(struct file *file, unsigned int cmd,
 	case QBD_IOC_VERSION:
 		return qbd_ioctl_version(argp);
 	case QBD_IOC_MAP:
-		return qbd_ioctl_map(argp);
+		return qbd_ioctl_map(argp, false);
+	case QBD_IOC_UPDATE:
+		return qbd_ioctl_map(argp, true);
+	case QBD_IOC_SET_THROTTLE:
+		return qbd_ioctl_throttle(argp);
+	case QBD_IOC_SUSPEND:
+	case QBD_IOC_RESUME:
+		return qbd_ioctl_suspend(argp, cmd == QBD_IOC_RESUME);
 	case QBD_IOC_UNMAP:
 		return qbd_ioctl_unmap(argp);
 	case QBD_IOC_LIST:

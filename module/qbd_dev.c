@@ -8,6 +8,7 @@
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/idr.h>
+#include <linux/kobject.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/module.h>
@@ -92,14 +93,97 @@ void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status)
 {
 	struct qbd_cmd *cmd = qbd_piece_cmd(piece);
 	struct request *rq = blk_mq_rq_from_pdu(cmd);
+	struct qbd_device *dev = rq->q->queuedata;
 
 	atomic_dec(&piece->conn->in_flight);
 	if (status != BLK_STS_OK)
 		cmpxchg(&cmd->status, 0, (__force int)status);
-	if (atomic_dec_and_test(&cmd->pending)) {
-		if (likely(!blk_should_fake_timeout(rq->q)))
-			blk_mq_complete_request(rq);
+	if (!atomic_dec_and_test(&cmd->pending))
+		return;
+
+	if (unlikely(READ_ONCE(cmd->stale)) && !cmd->status) {
+		/* Send it again once userspace has remapped the volume. */
+		if (cmd->requeues < QBD_MAX_REQUEUES) {
+			cmd->requeues++;
+			atomic_dec(&dev->in_flight);
+			blk_mq_requeue_request(rq, false);
+			blk_mq_delay_kick_requeue_list(rq->q,
+						       QBD_REQUEUE_DELAY_MS);
+			return;
+		}
+		cmd->status = (__force int)BLK_STS_IOERR;
 	}
+	if (likely(!blk_should_fake_timeout(rq->q)))
+		blk_mq_complete_request(rq);
+}
+
+static void qbd_remap_workfn(struct work_struct *work)
+{
+	struct qbd_device *dev = container_of(work, struct qbd_device,
+					      remap_work);
+	char pool[QBD_NAME_MAX + 16], volume[QBD_NAME_MAX + 16];
+	char *envp[4];
+
+	envp[0] = "QBD_EVENT=remap";
+	envp[1] = pool;
+	envp[2] = volume;
+	envp[3] = NULL;
+	snprintf(pool, sizeof(pool), "QBD_POOL=%s", dev->pool);
+	snprintf(volume, sizeof(volume), "QBD_VOLUME=%s", dev->volume);
+	dev_warn(disk_to_dev(dev->disk),
+		 "%s/%s: servers report a newer volume map than epoch %llu, asking userspace to remap\n",
+		 dev->pool, dev->volume, dev->epoch);
+	kobject_uevent_env(&disk_to_dev(dev->disk)->kobj, KOBJ_CHANGE, envp);
+}
+
+/*
+ * A server answered with a stale epoch: the shard moved.  Ask userspace
+ * (udev runs "qbd -r") for a new map, once until it arrives; the request
+ * is requeued when its last piece is in.
+ */
+void qbd_piece_stale(struct qbd_piece *piece)
+{
+	struct qbd_cmd *cmd = qbd_piece_cmd(piece);
+	struct qbd_device *dev = piece->conn->dev;
+
+	WRITE_ONCE(cmd->stale, true);
+	if (!test_and_set_bit(0, &dev->remap_requested))
+		schedule_work(&dev->remap_work);
+	qbd_piece_complete(piece, BLK_STS_OK);
+}
+
+/* Suspended with "discard": finish without the server; reads see zeros. */
+static blk_status_t qbd_complete_locally(struct request *rq)
+{
+	struct bio *bio;
+
+	blk_mq_start_request(rq);
+	if (req_op(rq) == REQ_OP_READ)
+		__rq_for_each_bio(bio, rq)
+			zero_fill_bio(bio);
+	blk_mq_end_request(rq, BLK_STS_OK);
+	return BLK_STS_OK;
+}
+
+/* Returns true when the throttle holds @rq back for now. */
+static bool qbd_throttled(struct qbd_device *dev, struct blk_mq_hw_ctx *hctx,
+			  struct request *rq)
+{
+	bool write = req_op(rq) != REQ_OP_READ;
+	u32 bytes = 0;
+	u64 wait;
+
+	if (req_op(rq) == REQ_OP_FLUSH)
+		return false;
+	if (req_op(rq) == REQ_OP_READ || req_op(rq) == REQ_OP_WRITE)
+		bytes = blk_rq_bytes(rq);
+	wait = qbd_throttle_admit(&dev->throttle, write, bytes,
+				  ktime_get_ns());
+	if (!wait)
+		return false;
+	blk_mq_delay_run_hw_queue(hctx, max_t(u64, 1,
+					      DIV_ROUND_UP_ULL(wait, NSEC_PER_MSEC)));
+	return true;
 }
 
 static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -120,6 +204,16 @@ static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	default:
 		return BLK_STS_NOTSUPP;
 	}
+	switch (READ_ONCE(dev->resume_mode)) {
+	case QBD_RESUME_ERROR:
+		return BLK_STS_IOERR;
+	case QBD_RESUME_DISCARD:
+		return qbd_complete_locally(rq);
+	}
+	if (unlikely(READ_ONCE(dev->throttle.enabled)) &&
+	    qbd_throttled(dev, hctx, rq))
+		return BLK_STS_DEV_RESOURCE;
+
 	n = qbd_split_request(dev, rq, hctx->queue_num);
 	if (!n) {
 		dev_err_ratelimited(disk_to_dev(dev->disk),
@@ -132,6 +226,7 @@ static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->gen++;
 	cmd->nr_pieces = n;
 	cmd->status = 0;
+	cmd->stale = false;
 	cmd->start_ns = ktime_get_ns();
 	atomic_set(&cmd->pending, n);
 	atomic_inc(&dev->in_flight);
@@ -183,6 +278,7 @@ static void qbd_complete_rq(struct request *rq)
 	put_cpu_ptr(dev->stats);
 
 	atomic_dec(&dev->in_flight);
+	cmd->requeues = 0;
 	blk_mq_end_request(rq, status);
 }
 
@@ -215,7 +311,8 @@ static int qbd_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	struct qbd_device *dev = set->driver_data;
 	unsigned int i;
 
-	for (i = 0; i < qbd_nr_pieces(dev); i++) {
+	cmd->requeues = 0;
+	for (i = 0; i < dev->max_pieces; i++) {
 		INIT_LIST_HEAD(&cmd->pieces[i].send_node);
 		INIT_LIST_HEAD(&cmd->pieces[i].inflight_node);
 		cmd->pieces[i].index = i;
@@ -283,7 +380,7 @@ static const struct block_device_operations qbd_bdops = {
 	.free_disk	= qbd_free_disk,
 };
 
-static struct qbd_device *qbd_find_locked(u32 index)
+struct qbd_device *qbd_find_locked(u32 index)
 {
 	struct qbd_device *dev;
 
@@ -307,6 +404,42 @@ static bool qbd_volume_mapped_locked(const struct qbd_ioc_map *args)
 	return false;
 }
 
+/* Addresses that hold a primary shard: those a FLUSH must reach. */
+void qbd_compute_flush_addrs(const u16 *shard_map, u32 nr_shards,
+			     u32 nr_replicas, unsigned long *bitmap)
+{
+	u32 s;
+
+	bitmap_zero(bitmap, QBD_MAX_ADDRS);
+	for (s = 0; s < nr_shards; s++)
+		set_bit(shard_map[s * nr_replicas], bitmap);
+}
+
+void qbd_init_conn(struct qbd_device *dev, unsigned int i)
+{
+	struct qbd_conn *conn = &dev->conns[i];
+	const struct qbd_ioc_addr *a;
+
+	conn->dev = dev;
+	conn->addr_index = i / dev->nr_hw_queues;
+	conn->hwq = i % dev->nr_hw_queues;
+	conn->ops = &qbd_tcp_ops;
+	a = &dev->addrs[conn->addr_index];
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (void *)&conn->addr;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+	} else {
+		struct sockaddr_in6 *sin6 = (void *)&conn->addr;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+	}
+}
+
 static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 					const struct qbd_ioc_addr *addrs,
 					const u16 *shard_map)
@@ -314,7 +447,7 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 	size_t map_len = array3_size(args->nr_shards, args->nr_replicas,
 				     sizeof(u16));
 	struct qbd_device *dev;
-	unsigned int s, i;
+	unsigned int i;
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
@@ -347,53 +480,37 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 	dev->secret_len = args->secret_len;
 	memcpy(dev->secret, args->secret, args->secret_len);
 
-	dev->addrs = kmemdup(addrs, array_size(dev->nr_addrs, sizeof(*addrs)),
-			     GFP_KERNEL);
+	dev->max_pieces = qbd_pieces_for(dev->nr_addrs);
+	dev->resume_mode = QBD_RESUME_NORMAL;
+	qbd_throttle_init(&dev->throttle);
+	INIT_WORK(&dev->remap_work, qbd_remap_workfn);
+
+	dev->addrs = kcalloc(QBD_MAX_ADDRS, sizeof(*addrs), GFP_KERNEL);
 	dev->shard_map = kvmalloc(map_len, GFP_KERNEL);
-	dev->flush_addrs = bitmap_zalloc(dev->nr_addrs, GFP_KERNEL);
-	dev->conns = kcalloc(qbd_nr_conns(dev), sizeof(*dev->conns),
-			     GFP_KERNEL);
+	dev->flush_addrs = bitmap_zalloc(QBD_MAX_ADDRS, GFP_KERNEL);
+	dev->conns = kcalloc(QBD_MAX_ADDRS * dev->nr_hw_queues,
+			     sizeof(*dev->conns), GFP_KERNEL);
 	dev->stats = alloc_percpu(struct qbd_stats);
 	if (!dev->addrs || !dev->shard_map || !dev->flush_addrs ||
 	    !dev->conns || !dev->stats) {
 		qbd_free_dev(dev);
 		return NULL;
 	}
+	memcpy(dev->addrs, addrs, array_size(dev->nr_addrs, sizeof(*addrs)));
 	memcpy(dev->shard_map, shard_map, map_len);
-	for (s = 0; s < dev->nr_shards; s++)
-		set_bit(qbd_addr_of_shard(dev, s), dev->flush_addrs);
-
-	for (i = 0; i < qbd_nr_conns(dev); i++) {
-		struct qbd_conn *conn = &dev->conns[i];
-		const struct qbd_ioc_addr *a;
-
-		conn->dev = dev;
-		conn->addr_index = i / dev->nr_hw_queues;
-		conn->hwq = i % dev->nr_hw_queues;
-		conn->ops = &qbd_tcp_ops;
-		a = &dev->addrs[conn->addr_index];
-		if (a->family == AF_INET) {
-			struct sockaddr_in *sin = (void *)&conn->addr;
-
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(a->port);
-			memcpy(&sin->sin_addr, a->addr, 4);
-		} else {
-			struct sockaddr_in6 *sin6 = (void *)&conn->addr;
-
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons(a->port);
-			memcpy(&sin6->sin6_addr, a->addr, 16);
-		}
-	}
+	qbd_compute_flush_addrs(dev->shard_map, dev->nr_shards,
+				dev->nr_replicas, dev->flush_addrs);
+	for (i = 0; i < qbd_nr_conns(dev); i++)
+		qbd_init_conn(dev, i);
 	dev->net = get_net(current->nsproxy->net_ns);
 	return dev;
 }
 
-static void qbd_release_conns(struct qbd_device *dev, unsigned int nr)
+void qbd_release_conns(struct qbd_device *dev, unsigned int from,
+		       unsigned int to)
 {
-	while (nr--)
-		dev->conns[nr].ops->release(&dev->conns[nr]);
+	while (to-- > from)
+		dev->conns[to].ops->release(&dev->conns[to]);
 }
 
 static void qbd_abort_conns(struct qbd_device *dev)
@@ -412,6 +529,8 @@ int qbd_dev_state(struct qbd_device *dev)
 
 	if (atomic_read(&dev->state) == QBD_STATE_DELETING)
 		return QBD_STATE_DELETING;
+	if (dev->suspended)
+		return QBD_STATE_SUSPENDED;
 	for (i = 0; i < qbd_nr_conns(dev); i++) {
 		switch (atomic_read(&dev->conns[i].state)) {
 		case QBD_CONN_FAILED:
@@ -425,27 +544,30 @@ int qbd_dev_state(struct qbd_device *dev)
 	return state;
 }
 
-static int qbd_connect_all(struct qbd_device *dev)
+/* Connect conns[from, to); on failure none of them stays connected. */
+int qbd_connect_conns(struct qbd_device *dev, unsigned int from,
+		      unsigned int to)
 {
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < qbd_nr_conns(dev); i++) {
+	for (i = from; i < to; i++) {
 		ret = dev->conns[i].ops->connect(&dev->conns[i]);
 		if (ret) {
-			qbd_release_conns(dev, i);
+			qbd_release_conns(dev, from, i);
 			return ret;
 		}
 	}
 	return 0;
 }
 
-static int qbd_start_all(struct qbd_device *dev)
+int qbd_start_conns(struct qbd_device *dev, unsigned int from,
+		    unsigned int to)
 {
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < qbd_nr_conns(dev); i++) {
+	for (i = from; i < to; i++) {
 		ret = dev->conns[i].ops->start(&dev->conns[i]);
 		if (ret)
 			return ret;
@@ -505,7 +627,7 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	dev->index = ret;
 	snprintf(dev->disk_name, sizeof(dev->disk_name), "qbd%d", dev->index);
 
-	ret = qbd_connect_all(dev);
+	ret = qbd_connect_conns(dev, 0, qbd_nr_conns(dev));
 	if (ret)
 		goto out_free_index;
 
@@ -536,7 +658,7 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	set_capacity(disk, dev->size >> SECTOR_SHIFT);
 	set_disk_ro(disk, dev->flags & QBD_MAP_READ_ONLY);
 
-	ret = qbd_start_all(dev);
+	ret = qbd_start_conns(dev, 0, qbd_nr_conns(dev));
 	if (ret)
 		goto out_put_disk;
 
@@ -556,14 +678,14 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 
 out_put_disk:
 	qbd_abort_conns(dev);
-	qbd_release_conns(dev, qbd_nr_conns(dev));
+	qbd_release_conns(dev, 0, qbd_nr_conns(dev));
 	put_disk(disk);
 	blk_mq_free_tag_set(&dev->tag_set);
 	goto out_free_index;
 out_free_tag_set:
 	blk_mq_free_tag_set(&dev->tag_set);
 out_release_conns:
-	qbd_release_conns(dev, qbd_nr_conns(dev));
+	qbd_release_conns(dev, 0, qbd_nr_conns(dev));
 out_free_index:
 	ida_free(&qbd_index_ida, dev->index);
 out_free_dev:
@@ -599,9 +721,16 @@ int qbd_dev_unmap(u32 index, u32 flags)
 	/* Forced: fail what is in flight rather than wait for the servers. */
 	if (flags & QBD_UNMAP_FORCE)
 		qbd_abort_conns(dev);
+	/* IO held by a suspend would keep del_gendisk waiting forever. */
+	if (dev->suspended) {
+		WRITE_ONCE(dev->resume_mode, QBD_RESUME_ERROR);
+		dev->suspended = false;
+		blk_mq_unquiesce_queue(dev->disk->queue);
+	}
 	del_gendisk(dev->disk);
+	cancel_work_sync(&dev->remap_work);
 	qbd_abort_conns(dev);
-	qbd_release_conns(dev, qbd_nr_conns(dev));
+	qbd_release_conns(dev, 0, qbd_nr_conns(dev));
 	blk_mq_free_tag_set(&dev->tag_set);
 	pr_info("%s: unmapped %s/%s\n", dev->disk_name, dev->pool, dev->volume);
 	/* qbd_free_disk() frees @dev once the last opener is gone. */
@@ -708,6 +837,11 @@ int qbd_dev_info(struct qbd_ioc_info *info,
 	strscpy(info->pool, dev->pool, sizeof(info->pool));
 	strscpy(info->volume, dev->volume, sizeof(info->volume));
 	strscpy(info->disk_name, dev->disk_name, sizeof(info->disk_name));
+	info->resume_mode = dev->suspended ? 0 : dev->resume_mode;
+	info->read_bps = dev->throttle_rates[QBD_TB_READ_BYTES];
+	info->write_bps = dev->throttle_rates[QBD_TB_WRITE_BYTES];
+	info->read_iops = dev->throttle_rates[QBD_TB_READ_OPS];
+	info->write_iops = dev->throttle_rates[QBD_TB_WRITE_OPS];
 	info->reconnect_delay_ms = dev->reconnect_delay_ms;
 	info->giveup_timeout_ms = dev->giveup_timeout_ms;
 	info->heartbeat_ms = dev->heartbeat_ms;

@@ -205,7 +205,8 @@ static int qbd_tcp_handshake(struct qbd_tcp_conn *tc)
 			   &orep, sizeof(orep));
 	if (ret)
 		return ret;
-	if (le64_to_cpu(orep.size) != dev->size ||
+	/* The volume may have grown on the server before our map did. */
+	if (le64_to_cpu(orep.size) < dev->size ||
 	    le64_to_cpu(orep.shard_size) != dev->shard_size)
 		return -ESTALE;
 	return 0;
@@ -527,7 +528,7 @@ static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc, u64 wire_tag)
 	if (!rq)
 		return NULL;
 	cmd = blk_mq_rq_to_pdu(rq);
-	if (index >= qbd_nr_pieces(dev))
+	if (index >= dev->max_pieces)
 		return NULL;
 
 	spin_lock(&tc->lock);
@@ -588,6 +589,10 @@ static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
 			qbd_piece_complete(piece, BLK_STS_IOERR);
 			return ret;
 		}
+	}
+	if (status == QBD_STATUS_STALE_EPOCH) {
+		qbd_piece_stale(piece);
+		return 0;
 	}
 	if (status)
 		dev_err_ratelimited(ddev, "%s at %llu failed on %pISpc: %d\n",
