@@ -19,6 +19,7 @@
 
 #include "qbd_ioctl.h"
 #include "qbd_proto.h"
+#include "qbd_shard.h"
 #include "qbd_throttle.h"
 
 #define QBD_DEFAULT_QUEUE_DEPTH		128
@@ -293,8 +294,7 @@ int qbd_start_conns(struct qbd_device *dev, unsigned int from,
 		    unsigned int to);
 void qbd_release_conns(struct qbd_device *dev, unsigned int from,
 		       unsigned int to);
-void qbd_compute_flush_addrs(const u16 *shard_map, u32 nr_shards,
-			     u32 nr_replicas, unsigned long *bitmap);
+
 int qbd_dev_register(void);
 void qbd_dev_unregister(void);
 

@@ -7,9 +7,6 @@
 
 #include <linux/capability.h>
 #include <linux/fs.h>
-#include <linux/in.h>
-#include <linux/in6.h>
-#include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -17,104 +14,6 @@
 #include <linux/uaccess.h>
 
 #include "qbd.h"
-
-static bool qbd_str_terminated(const char *s, size_t size)
-{
-	return memchr(s, '\0', size);
-}
-
-/* A pool or volume name: non-empty, no '/', printable, NUL-terminated. */
-static bool qbd_name_ok(const char *s, size_t size)
-{
-	size_t i;
-
-	if (!qbd_str_terminated(s, size) || !s[0])
-		return false;
-	for (i = 0; s[i]; i++)
-		if (s[i] == '/' || s[i] <= ' ' || s[i] > '~')
-			return false;
-	return true;
-}
-
-int qbd_validate_addr(const struct qbd_ioc_addr *addr)
-{
-	if (addr->family != AF_INET && addr->family != AF_INET6)
-		return -EINVAL;
-	if (!addr->port || addr->reserved)
-		return -EINVAL;
-	return 0;
-}
-
-int qbd_validate_map(const struct qbd_ioc_map *args)
-{
-	u64 shards;
-
-	if (args->argsz != sizeof(*args))
-		return -EINVAL;
-	if (args->flags & ~QBD_MAP_FLAGS_KNOWN)
-		return -EINVAL;
-	if (args->transport != QBD_TRANSPORT_TCP)
-		return -EPROTONOSUPPORT;
-	if (!qbd_name_ok(args->pool, sizeof(args->pool)) ||
-	    !qbd_name_ok(args->volume, sizeof(args->volume)))
-		return -EINVAL;
-	if (!args->size || args->size % QBD_SECTOR_SIZE ||
-	    args->size > QBD_MAX_VOLUME_SIZE)
-		return -EINVAL;
-	if (!is_power_of_2(args->shard_size) ||
-	    args->shard_size < QBD_MIN_SHARD_SIZE ||
-	    args->shard_size > QBD_MAX_SHARD_SIZE)
-		return -EINVAL;
-	shards = DIV_ROUND_UP_ULL(args->size, args->shard_size);
-	if (shards > QBD_MAX_SHARDS || args->nr_shards != shards)
-		return -EINVAL;
-	if (!args->nr_addrs || args->nr_addrs > QBD_MAX_ADDRS)
-		return -EINVAL;
-	if (!args->nr_replicas || args->nr_replicas > QBD_MAX_REPLICAS)
-		return -EINVAL;
-	if (!args->addrs_ptr || !args->shard_map_ptr)
-		return -EINVAL;
-	if (args->queue_depth > QBD_MAX_QUEUE_DEPTH)
-		return -EINVAL;
-	if (args->nr_hw_queues > 256)
-		return -EINVAL;
-	if (args->max_io_bytes &&
-	    (args->max_io_bytes < PAGE_SIZE ||
-	     args->max_io_bytes > QBD_MAX_IO_BYTES ||
-	     args->max_io_bytes % QBD_SECTOR_SIZE))
-		return -EINVAL;
-	if (args->io_timeout_ms &&
-	    (args->io_timeout_ms < QBD_MIN_IO_TIMEOUT_MS ||
-	     args->io_timeout_ms > QBD_MAX_IO_TIMEOUT_MS))
-		return -EINVAL;
-	if (args->reconnect_delay_ms > QBD_MAX_TIMER_MS ||
-	    args->giveup_timeout_ms > QBD_MAX_TIMER_MS ||
-	    args->heartbeat_ms > QBD_MAX_TIMER_MS)
-		return -EINVAL;
-	if (args->secret_len > QBD_SECRET_MAX)
-		return -EINVAL;
-	if (args->reserved1 ||
-	    memchr_inv(args->reserved2, 0, sizeof(args->reserved2)))
-		return -EINVAL;
-	return 0;
-}
-
-/* Every shard needs a primary; every index must name a known address. */
-int qbd_validate_shard_map(const struct qbd_ioc_map *args, const u16 *map)
-{
-	u32 shard, r;
-
-	for (shard = 0; shard < args->nr_shards; shard++) {
-		const u16 *row = &map[shard * args->nr_replicas];
-
-		if (row[0] >= args->nr_addrs)
-			return -EINVAL;
-		for (r = 1; r < args->nr_replicas; r++)
-			if (row[r] != QBD_NO_ADDR && row[r] >= args->nr_addrs)
-				return -EINVAL;
-	}
-	return 0;
-}
 
 static long qbd_ioctl_version(void __user *argp)
 {

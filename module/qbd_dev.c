@@ -25,11 +25,6 @@
 static int qbd_major;
 static DEFINE_IDA(qbd_index_ida);
 
-static unsigned int qbd_shard_of(struct qbd_device *dev, u64 offset)
-{
-	return offset >> dev->shard_shift;
-}
-
 /* Address serving @shard: its primary. */
 static unsigned int qbd_addr_of_shard(struct qbd_device *dev,
 				      unsigned int shard)
@@ -57,8 +52,9 @@ static unsigned int qbd_split_request(struct qbd_device *dev,
 {
 	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
-	u64 end = pos + blk_rq_bytes(rq);
+	struct qbd_range ranges[QBD_MAX_PIECES];
 	unsigned int n = 0, a;
+	int ret;
 
 	if (req_op(rq) == REQ_OP_FLUSH) {
 		for (a = 0; a < dev->nr_addrs; a++)
@@ -68,20 +64,14 @@ static unsigned int qbd_split_request(struct qbd_device *dev,
 		return n;
 	}
 
-	if (end > dev->size || end <= pos)
+	ret = qbd_split_range(pos, blk_rq_bytes(rq), dev->size,
+			      dev->shard_shift, ranges, QBD_MAX_PIECES);
+	if (ret <= 0)
 		return 0;
-	while (pos < end) {
-		unsigned int shard = qbd_shard_of(dev, pos);
-		u64 shard_end = (u64)(shard + 1) << dev->shard_shift;
-		u64 piece_end = min(end, shard_end);
-
-		if (n == QBD_MAX_PIECES)
-			return 0;
-		qbd_set_piece(cmd, n++,
-			      qbd_conn_of(dev, qbd_addr_of_shard(dev, shard),
-					  hwq),
-			      pos, piece_end - pos);
-		pos = piece_end;
+	for (n = 0; n < ret; n++) {
+		a = qbd_addr_of_shard(dev, ranges[n].shard);
+		qbd_set_piece(cmd, n, qbd_conn_of(dev, a, hwq),
+			      ranges[n].offset, ranges[n].length);
 	}
 	/* Data requests never cross: chunk_sectors is the shard size. */
 	if (n > 1 && (req_op(rq) == REQ_OP_READ || req_op(rq) == REQ_OP_WRITE))
@@ -402,17 +392,6 @@ static bool qbd_volume_mapped_locked(const struct qbd_ioc_map *args)
 		     !strcmp(dev->volume, args->volume)))
 			return true;
 	return false;
-}
-
-/* Addresses that hold a primary shard: those a FLUSH must reach. */
-void qbd_compute_flush_addrs(const u16 *shard_map, u32 nr_shards,
-			     u32 nr_replicas, unsigned long *bitmap)
-{
-	u32 s;
-
-	bitmap_zero(bitmap, QBD_MAX_ADDRS);
-	for (s = 0; s < nr_shards; s++)
-		set_bit(shard_map[s * nr_replicas], bitmap);
 }
 
 void qbd_init_conn(struct qbd_device *dev, unsigned int i)

@@ -36,7 +36,7 @@ struct qbd_bucket {
  * @enabled:	any rate set; read without the lock on the IO path
  */
 struct qbd_throttle {
-	spinlock_t		lock;
+	spinlock_t		lock;	/* protects bucket */
 	struct qbd_bucket	bucket[QBD_TB_COUNT];
 	bool			enabled;
 };
