@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: ioctl argument validation.  A well-formed map request passes;
+ * every single corruption of it is refused, as are shard maps naming
+ * unknown servers and malformed addresses.
+ */
+#include <kunit/test.h>
+#include <linux/in.h>
+#include <linux/string.h>
+
+#include "qbd.h"
+
+static void qbd_good_map(struct qbd_ioc_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->argsz = sizeof(*m);
+	m->transport = QBD_TRANSPORT_TCP;
+	m->nr_addrs = 2;
+	m->nr_shards = 4;
+	m->nr_replicas = 1;
+	m->volume_id = 7;
+	m->size = 4ULL << 20;
+	m->shard_size = 1ULL << 20;
+	strscpy(m->pool, "pool", sizeof(m->pool));
+	strscpy(m->volume, "vol-1", sizeof(m->volume));
+	m->addrs_ptr = 0x1000;
+	m->shard_map_ptr = 0x2000;
+}
+
+struct qbd_map_case {
+	const char *name;
+	void (*corrupt)(struct qbd_ioc_map *m);
+	int expected;
+};
+
+static void c_argsz(struct qbd_ioc_map *m)
+{
+	m->argsz--;
+}
+
+static void c_flags(struct qbd_ioc_map *m)
+{
+	m->flags = 0x80;
+}
+
+static void c_transport(struct qbd_ioc_map *m)
+{
+	m->transport = 9;
+}
+
+static void c_pool_unterminated(struct qbd_ioc_map *m)
+{
+	memset(m->pool, 'a', sizeof(m->pool));
+}
+
+static void c_pool_empty(struct qbd_ioc_map *m)
+{
+	m->pool[0] = 0;
+}
+
+static void c_volume_slash(struct qbd_ioc_map *m)
+{
+	m->volume[1] = '/';
+}
+
+static void c_volume_space(struct qbd_ioc_map *m)
+{
+	m->volume[0] = ' ';
+}
+
+static void c_size_zero(struct qbd_ioc_map *m)
+{
+	m->size = 0;
+}
+
+static void c_size_unaligned(struct qbd_ioc_map *m)
+{
+	m->size += 1;
+}
+
+static void c_size_huge(struct qbd_ioc_map *m)
+{
+	m->size = ~0ULL << 9;
+}
+
+static void c_shard_not_pow2(struct qbd_ioc_map *m)
+{
+	m->shard_size += 4096;
+}
+
+static void c_shard_small(struct qbd_ioc_map *m)
+{
+	m->shard_size = 2048;
+	m->nr_shards = 2048;
+}
+
+static void c_nr_shards(struct qbd_ioc_map *m)
+{
+	m->nr_shards = 5;
+}
+
+static void c_nr_addrs_zero(struct qbd_ioc_map *m)
+{
+	m->nr_addrs = 0;
+}
+
+static void c_nr_addrs_huge(struct qbd_ioc_map *m)
+{
+	m->nr_addrs = 1 << 30;
+}
+
+static void c_replicas_zero(struct qbd_ioc_map *m)
+{
+	m->nr_replicas = 0;
+}
+
+static void c_replicas_many(struct qbd_ioc_map *m)
+{
+	m->nr_replicas = 5;
+}
+
+static void c_addrs_null(struct qbd_ioc_map *m)
+{
+	m->addrs_ptr = 0;
+}
+
+static void c_map_null(struct qbd_ioc_map *m)
+{
+	m->shard_map_ptr = 0;
+}
+
+static void c_depth(struct qbd_ioc_map *m)
+{
+	m->queue_depth = 100000;
+}
+
+static void c_max_io_small(struct qbd_ioc_map *m)
+{
+	m->max_io_bytes = 512;
+}
+
+static void c_max_io_odd(struct qbd_ioc_map *m)
+{
+	m->max_io_bytes = 65537;
+}
+
+static void c_timeout(struct qbd_ioc_map *m)
+{
+	m->io_timeout_ms = 10;
+}
+
+static void c_giveup(struct qbd_ioc_map *m)
+{
+	m->giveup_timeout_ms = ~0U;
+}
+
+static void c_secret(struct qbd_ioc_map *m)
+{
+	m->secret_len = 65;
+}
+
+static void c_reserved1(struct qbd_ioc_map *m)
+{
+	m->reserved1 = 1;
+}
+
+static void c_reserved2(struct qbd_ioc_map *m)
+{
+	m->reserved2[63] = 1;
+}
+
+static const struct qbd_map_case qbd_map_cases[] = {
+	{ "argsz", c_argsz, -EINVAL },
+	{ "unknown flag", c_flags, -EINVAL },
+	{ "unknown transport", c_transport, -EPROTONOSUPPORT },
+	{ "unterminated pool", c_pool_unterminated, -EINVAL },
+	{ "empty pool", c_pool_empty, -EINVAL },
+	{ "slash in volume", c_volume_slash, -EINVAL },
+	{ "space in volume", c_volume_space, -EINVAL },
+	{ "zero size", c_size_zero, -EINVAL },
+	{ "unaligned size", c_size_unaligned, -EINVAL },
+	{ "huge size", c_size_huge, -EINVAL },
+	{ "shard size not a power of two", c_shard_not_pow2, -EINVAL },
+	{ "shard size too small", c_shard_small, -EINVAL },
+	{ "shard count mismatch", c_nr_shards, -EINVAL },
+	{ "no address", c_nr_addrs_zero, -EINVAL },
+	{ "absurd address count", c_nr_addrs_huge, -EINVAL },
+	{ "no replica", c_replicas_zero, -EINVAL },
+	{ "too many replicas", c_replicas_many, -EINVAL },
+	{ "null address table", c_addrs_null, -EINVAL },
+	{ "null shard map", c_map_null, -EINVAL },
+	{ "queue depth", c_depth, -EINVAL },
+	{ "max io too small", c_max_io_small, -EINVAL },
+	{ "max io unaligned", c_max_io_odd, -EINVAL },
+	{ "io timeout too short", c_timeout, -EINVAL },
+	{ "give-up time absurd", c_giveup, -EINVAL },
+	{ "secret too long", c_secret, -EINVAL },
+	{ "reserved1", c_reserved1, -EINVAL },
+	{ "reserved2", c_reserved2, -EINVAL },
+};
+
+static void qbd_map_case_desc(const struct qbd_map_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(qbd_map, qbd_map_cases, qbd_map_case_desc);
+
+static void qbd_good_map_passes(struct kunit *test)
+{
+	struct qbd_ioc_map m;
+
+	qbd_good_map(&m);
+	KUNIT_EXPECT_EQ(test, qbd_validate_map(&m), 0);
+}
+
+static void qbd_corrupt_map_refused(struct kunit *test)
+{
+	const struct qbd_map_case *c = test->param_value;
+	struct qbd_ioc_map m;
+
+	qbd_good_map(&m);
+	c->corrupt(&m);
+	KUNIT_EXPECT_EQ(test, qbd_validate_map(&m), c->expected);
+}
+
+static void qbd_shard_map_indexes_checked(struct kunit *test)
+{
+	u16 good[] = { 0, 1, 1, 0 };
+	u16 unknown[] = { 0, 1, 2, 0 };
+	u16 no_primary[] = { 0, 0xffff, 1, 0 };
+	struct qbd_ioc_map m;
+
+	qbd_good_map(&m);
+	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, good), 0);
+	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, unknown), -EINVAL);
+	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, no_primary), -EINVAL);
+
+	/* Replicas may be absent, primaries may not. */
+	m.nr_shards = 2;
+	m.nr_replicas = 2;
+	m.size = 2ULL << 20;
+	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, no_primary), 0);
+	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, unknown), -EINVAL);
+}
+
+static void qbd_addresses_checked(struct kunit *test)
+{
+	struct qbd_ioc_addr a = { .family = AF_INET, .port = 7800 };
+
+	KUNIT_EXPECT_EQ(test, qbd_validate_addr(&a), 0);
+	a.family = AF_INET6;
+	KUNIT_EXPECT_EQ(test, qbd_validate_addr(&a), 0);
+	a.family = AF_UNIX;
+	KUNIT_EXPECT_EQ(test, qbd_validate_addr(&a), -EINVAL);
+	a.family = AF_INET;
+	a.port = 0;
+	KUNIT_EXPECT_EQ(test, qbd_validate_addr(&a), -EINVAL);
+	a.port = 1;
+	a.reserved = 1;
+	KUNIT_EXPECT_EQ(test, qbd_validate_addr(&a), -EINVAL);
+}
+
+static struct kunit_case qbd_validate_cases[] = {
+	KUNIT_CASE(qbd_good_map_passes),
+	KUNIT_CASE_PARAM(qbd_corrupt_map_refused, qbd_map_gen_params),
+	KUNIT_CASE(qbd_shard_map_indexes_checked),
+	KUNIT_CASE(qbd_addresses_checked),
+	{}
+};
+
+static struct kunit_suite qbd_validate_suite = {
+	.name = "qbd_validate",
+	.test_cases = qbd_validate_cases,
+};
+
+kunit_test_suite(qbd_validate_suite);

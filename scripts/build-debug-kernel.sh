@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the qbd debug kernel from Debian's linux-source-6.1: tinyconfig
+# plus tests/kernel/debug.config (KUnit, KASAN, lockdep, kmemleak, fault
+# injection, and what the guest harness needs built in).  The result is
+# cached outside the checkout, keyed by the source tarball and the config
+# fragment, so it is built once per machine.  Prints the cache directory,
+# which holds bzImage, the build tree (for building qbd.ko against it) and
+# modules under lib/modules.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${QBD_CACHE:-/var/cache/qbd}
+tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
+[ -n "$tarball" ] || { echo "build-debug-kernel: install linux-source-6.1 (scripts/install-deps.sh)" >&2; exit 1; }
+key=$( (sha256sum "$tarball" | cut -c1-16; sha256sum "$top/tests/kernel/debug.config") | sha256sum | cut -c1-12)
+out=$cache/debug-kernel-$key
+if [ -e "$out/done" ]; then
+	echo "$out"
+	exit 0
+fi
+mkdir -p "$cache"
+rm -rf "$out.tmp"
+mkdir -p "$out.tmp"
+echo "build-debug-kernel: building in $out.tmp (a few minutes)" >&2
+tar -C "$out.tmp" -xf "$tarball"
+src=$out.tmp/$(basename "$tarball" .tar.xz)
+{
+	make -C "$src" tinyconfig
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$top/tests/kernel/debug.config"
+	make -C "$src" olddefconfig
+	# Fail loudly if a checker did not make it into the config.
+	for opt in KUNIT KASAN PROVE_LOCKING DEBUG_KMEMLEAK FAILSLAB FAIL_MAKE_REQUEST 9P_FS OVERLAY_FS VIRTIO_PCI; do
+		grep -q "^CONFIG_$opt=y" "$src/.config" || { echo "build-debug-kernel: CONFIG_$opt missing" >&2; exit 1; }
+	done
+	make -C "$src" -j"$(nproc)" bzImage modules
+	make -C "$src" INSTALL_MOD_PATH="$out.tmp" modules_install
+} > "$out.tmp/build.log" 2>&1 || { tail -n 30 "$out.tmp/build.log" >&2; exit 1; }
+cp "$src/arch/x86/boot/bzImage" "$out.tmp/bzImage"
+ln -s "$(basename "$tarball" .tar.xz)" "$out.tmp/build"
+touch "$out.tmp/done"
+rm -rf "$out"
+mv "$out.tmp" "$out"
+# The build tree's absolute paths moved with it; kbuild only needs them
+# relative, which M= builds resolve from KDIR.
+echo "$out"
