@@ -62,6 +62,11 @@ static void qbd_reply_checks(struct kunit *test)
 	r.flags = cpu_to_le32(QBD_REQ_FUA);
 	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);
 
+	/* No checksum was negotiated: a reply claiming one is refused. */
+	qbd_good_reply(&r);
+	r.flags = cpu_to_le32(QBD_REQ_CRC);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);
+
 	qbd_good_reply(&r);
 	r.length = cpu_to_le32(QBD_MAX_IO_BYTES + 1);
 	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);

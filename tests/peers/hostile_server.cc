@@ -1,0 +1,222 @@
+// A deliberately broken qbd server, for the guest tests of the driver's
+// defences.  It completes HELLO and OPEN like a real server, answers IO
+// correctly for a while, then misbehaves in the way --mode names, on every
+// connection, so the driver meets the fault again after each reconnect.
+//
+//   qbd-hostile-server --port P --size BYTES --shard-size BYTES --mode MODE
+//                      [--good N]
+//
+// Modes: bad-magic, unknown-tag, long-payload, bad-flags, duplicate,
+// close-mid-payload, garbage, silent (reads requests, never answers).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "qbd_proto.h"
+
+namespace {
+
+struct Settings {
+    uint16_t port = 0;
+    uint64_t size = 0;
+    uint64_t shard_size = 0;
+    std::string mode;
+    int good = 0;  // IO requests answered correctly before misbehaving
+};
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) close(fd_);
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+bool read_all(int fd, void* buf, size_t len) {
+    auto* p = static_cast<char*>(buf);
+    while (len) {
+        ssize_t n = read(fd, p, len);
+        if (n <= 0) return false;
+        p += n;
+        len -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+bool write_all(int fd, const void* buf, size_t len) {
+    const auto* p = static_cast<const char*>(buf);
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        p += n;
+        len -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+qbd_reply_hdr make_reply(const qbd_req_hdr& req, int32_t status, uint32_t length) {
+    qbd_reply_hdr r{};
+    r.magic = htole32(QBD_PROTO_MAGIC);
+    r.version = htole16(QBD_PROTO_VERSION);
+    r.opcode = req.opcode;
+    r.status = htole32(static_cast<uint32_t>(status));
+    r.length = htole32(length);
+    r.tag = req.tag;
+    return r;
+}
+
+bool reply(int fd, const qbd_req_hdr& req, int32_t status, const void* payload, uint32_t len) {
+    qbd_reply_hdr r = make_reply(req, status, len);
+    return write_all(fd, &r, sizeof(r)) && (!len || write_all(fd, payload, len));
+}
+
+// Misbehave once; returns false when the connection is to be dropped.
+bool misbehave(int fd, const Settings& s, const qbd_req_hdr& req, std::vector<char>& data) {
+    uint32_t len = le16toh(req.opcode) == QBD_OP_READ ? le32toh(req.length) : 0;
+    qbd_reply_hdr r = make_reply(req, 0, len);
+    if (s.mode == "bad-magic") {
+        r.magic = htole32(0xdeadbeef);
+        write_all(fd, &r, sizeof(r));
+    } else if (s.mode == "unknown-tag") {
+        r.tag = htole64(le64toh(req.tag) ^ 0x5a5a00000000ULL);
+        write_all(fd, &r, sizeof(r));
+        if (len) write_all(fd, data.data(), len);
+    } else if (s.mode == "long-payload") {
+        r.length = htole32(len + 4096);
+        write_all(fd, &r, sizeof(r));
+        std::vector<char> junk(len + 4096, 'x');
+        write_all(fd, junk.data(), junk.size());
+    } else if (s.mode == "bad-flags") {
+        r.flags = htole32(QBD_REQ_CRC);
+        r.crc32c = htole32(0x12345678);
+        write_all(fd, &r, sizeof(r));
+        if (len) write_all(fd, data.data(), len);
+    } else if (s.mode == "duplicate") {
+        for (int i = 0; i < 2; i++) {
+            write_all(fd, &r, sizeof(r));
+            if (len) write_all(fd, data.data(), len);
+        }
+        return true;
+    } else if (s.mode == "close-mid-payload") {
+        r.length = htole32(len ? len : 4096);
+        write_all(fd, &r, sizeof(r));
+        write_all(fd, data.data(), 100);
+    } else if (s.mode == "garbage") {
+        std::mt19937 rng(static_cast<unsigned>(le64toh(req.tag)));
+        std::vector<uint8_t> junk(200);
+        for (auto& b : junk) b = static_cast<uint8_t>(rng());
+        write_all(fd, junk.data(), junk.size());
+    } else if (s.mode == "silent") {
+        return true;
+    }
+    return false;
+}
+
+void serve(int fd, Settings s) {
+    Fd conn(fd);
+    std::vector<char> data(QBD_MAX_IO_BYTES + 8192);
+    int answered = 0;
+    qbd_req_hdr req;
+    while (read_all(fd, &req, sizeof(req))) {
+        uint16_t op = le16toh(req.opcode);
+        uint32_t len = le32toh(req.length);
+        if (len > QBD_MAX_IO_BYTES) return;
+        if (op == QBD_OP_HELLO || op == QBD_OP_OPEN || op == QBD_OP_WRITE) {
+            if (!read_all(fd, data.data(), len)) return;
+        }
+        if (op == QBD_OP_HELLO) {
+            qbd_hello hello;
+            memcpy(&hello, data.data(), sizeof(hello));
+            qbd_hello_reply hr{};
+            hr.features = hello.features;
+            hr.max_io_bytes = htole32(QBD_MAX_IO_BYTES);
+            if (!reply(fd, req, 0, &hr, sizeof(hr))) return;
+            continue;
+        }
+        if (op == QBD_OP_OPEN) {
+            qbd_open_reply orep{};
+            orep.size = htole64(s.size);
+            orep.shard_size = htole64(s.shard_size);
+            orep.epoch = htole64(1);
+            if (!reply(fd, req, 0, &orep, sizeof(orep))) return;
+            continue;
+        }
+        if (op == QBD_OP_HEARTBEAT || answered++ < s.good) {
+            memset(data.data(), 0, len);
+            if (!reply(fd, req, 0, data.data(), op == QBD_OP_READ ? len : 0)) return;
+            continue;
+        }
+        if (!misbehave(fd, s, req, data)) return;
+    }
+}
+
+bool parse(int argc, char** argv, Settings& s) {
+    for (int i = 1; i + 1 < argc; i += 2) {
+        std::string k = argv[i], v = argv[i + 1];
+        if (k == "--port")
+            s.port = static_cast<uint16_t>(std::stoul(v));
+        else if (k == "--size")
+            s.size = std::stoull(v);
+        else if (k == "--shard-size")
+            s.shard_size = std::stoull(v);
+        else if (k == "--mode")
+            s.mode = v;
+        else if (k == "--good")
+            s.good = std::stoi(v);
+        else
+            return false;
+    }
+    return s.port && s.size && s.shard_size && !s.mode.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Settings s;
+    try {
+        if (!parse(argc, argv, s)) {
+            fprintf(stderr, "usage: %s --port P --size B --shard-size B --mode M [--good N]\n",
+                    argv[0]);
+            return 2;
+        }
+    } catch (const std::exception&) {
+        fprintf(stderr, "qbd-hostile-server: bad number in arguments\n");
+        return 2;
+    }
+    Fd lfd(socket(AF_INET, SOCK_STREAM, 0));
+    int one = 1;
+    setsockopt(lfd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(s.port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(lfd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) ||
+        listen(lfd.get(), 16)) {
+        perror("qbd-hostile-server: bind");
+        return 1;
+    }
+    fprintf(stderr, "qbd-hostile-server: mode %s on port %u\n", s.mode.c_str(), s.port);
+    for (;;) {
+        int fd = accept(lfd.get(), nullptr, nullptr);
+        if (fd < 0) continue;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        std::thread(serve, fd, s).detach();
+    }
+}
