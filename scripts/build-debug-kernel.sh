@@ -23,17 +23,23 @@ mkdir -p "$out.tmp"
 echo "build-debug-kernel: building in $out.tmp (a few minutes)" >&2
 tar -C "$out.tmp" -xf "$tarball"
 src=$out.tmp/$(basename "$tarball" .tar.xz)
-{
-	make -C "$src" tinyconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$top/tests/kernel/debug.config"
-	make -C "$src" olddefconfig
-	# Fail loudly if a checker did not make it into the config.
-	for opt in KUNIT KASAN PROVE_LOCKING DEBUG_KMEMLEAK FAILSLAB FAIL_MAKE_REQUEST 9P_FS OVERLAY_FS VIRTIO_PCI; do
-		grep -q "^CONFIG_$opt=y" "$src/.config" || { echo "build-debug-kernel: CONFIG_$opt missing" >&2; exit 1; }
-	done
-	make -C "$src" -j"$(nproc)" bzImage modules
-	make -C "$src" INSTALL_MOD_PATH="$out.tmp" modules_install
-} > "$out.tmp/build.log" 2>&1 || { tail -n 30 "$out.tmp/build.log" >&2; exit 1; }
+log=$out.tmp/build.log
+run() {
+	"$@" >>"$log" 2>&1 || {
+		tail -n 30 "$log" >&2
+		echo "build-debug-kernel: failed: $*" >&2
+		exit 1
+	}
+}
+run make -C "$src" tinyconfig
+run "$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$top/tests/kernel/debug.config"
+run make -C "$src" olddefconfig
+# Fail loudly if a checker did not make it into the config.
+for opt in KUNIT KASAN PROVE_LOCKING DEBUG_KMEMLEAK FAILSLAB FAIL_MAKE_REQUEST 9P_FS OVERLAY_FS VIRTIO_PCI; do
+	grep -q "^CONFIG_$opt=y" "$src/.config" || { echo "build-debug-kernel: CONFIG_$opt missing" >&2; exit 1; }
+done
+run make -C "$src" -j"$(nproc)" bzImage modules
+run make -C "$src" INSTALL_MOD_PATH="$out.tmp" modules_install
 cp "$src/arch/x86/boot/bzImage" "$out.tmp/bzImage"
 ln -s "$(basename "$tarball" .tar.xz)" "$out.tmp/build"
 touch "$out.tmp/done"
