@@ -288,8 +288,8 @@ static int qbd_tcp_connect(struct qbd_conn *conn)
 
 	ret = qbd_tcp_open_socket(tc);
 	if (ret) {
-		pr_err("%s/%s: connection to %pISpc failed: %d\n", dev->pool,
-		       dev->volume, &conn->addr, ret);
+		pr_err_ratelimited("%s/%s: connection to %pISpc failed: %d\n",
+				   dev->pool, dev->volume, &conn->addr, ret);
 		qbd_tcp_free(tc);
 		atomic_set(&conn->state, QBD_CONN_DOWN);
 		return ret;
