@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Runs inside the guest: the same fio jobs against each target, every one
+# backed by a file of the same size on tmpfs, so the driver and network
+# path is what differs.  Writes one JSON object per (target, job) line to
+# $QBD_BENCH_OUT.
+#
+#   guest-bench.sh [target...]     targets: null_blk qbd-tcp nbd nvme-tcp
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${QBD_BENCH_OUT:-/tmp/bench.jsonl}
+runtime=${QBD_BENCH_RUNTIME:-10}
+size_mb=${QBD_BENCH_SIZE_MB:-512}
+store=/dev/shm/qbd-bench
+mkdir -p "$store"
+: >"$out"
+
+log() { echo "bench: $*" >&2; }
+
+wait_port() {
+	local port=$1 i
+	for i in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- targets: setup prints the device, teardown undoes it -----------------
+
+setup_null_blk() {
+	modprobe null_blk queue_mode=2 gb=$((size_mb / 1024 + 1)) bs=512 nr_devices=1 \
+		submit_queues="$(nproc)" hw_queue_depth=128
+	echo /dev/nullb0
+}
+teardown_null_blk() { rmmod null_blk; }
+
+setup_nbd() {
+	truncate -s "${size_mb}M" "$store/nbd.img"
+	cat >"$store/nbd.conf" <<CONF
+[generic]
+allowlist = true
+[bench]
+exportname = $store/nbd.img
+multifile = false
+CONF
+	nbd-server -C "$store/nbd.conf" >/dev/null 2>&1
+	wait_port 10809
+	modprobe nbd nbds_max=1
+	nbd-client -N bench -C "$(nproc)" 127.0.0.1 10809 /dev/nbd0 >/dev/null
+	echo /dev/nbd0
+}
+teardown_nbd() {
+	nbd-client -d /dev/nbd0 >/dev/null 2>&1 || true
+	pkill -x nbd-server || true
+	rmmod nbd || true
+}
+
+nvmet=/sys/kernel/config/nvmet
+nqn=nqn.2026-11.io.qbd:bench
+setup_nvme_tcp() {
+	truncate -s "${size_mb}M" "$store/nvme.img"
+	modprobe nvmet
+	modprobe nvmet_tcp
+	modprobe nvme_tcp
+	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
+	mkdir "$nvmet/subsystems/$nqn"
+	echo 1 >"$nvmet/subsystems/$nqn/attr_allow_any_host"
+	mkdir "$nvmet/subsystems/$nqn/namespaces/1"
+	echo "$store/nvme.img" >"$nvmet/subsystems/$nqn/namespaces/1/device_path"
+	# tmpfs has no O_DIRECT: the file backend must use the page cache.
+	echo 1 >"$nvmet/subsystems/$nqn/namespaces/1/buffered_io"
+	echo 1 >"$nvmet/subsystems/$nqn/namespaces/1/enable"
+	mkdir "$nvmet/ports/1"
+	echo tcp >"$nvmet/ports/1/addr_trtype"
+	echo ipv4 >"$nvmet/ports/1/addr_adrfam"
+	echo 127.0.0.1 >"$nvmet/ports/1/addr_traddr"
+	echo 4420 >"$nvmet/ports/1/addr_trsvcid"
+	ln -s "$nvmet/subsystems/$nqn" "$nvmet/ports/1/subsystems/$nqn"
+	nvme connect -t tcp -a 127.0.0.1 -s 4420 -n "$nqn" >/dev/null
+	local i dev
+	for i in $(seq 50); do
+		dev=$(ls /dev/nvme*n1 2>/dev/null | head -n 1 || true)
+		[ -n "$dev" ] && break
+		sleep 0.1
+	done
+	[ -n "$dev" ] && echo "$dev"
+}
+teardown_nvme_tcp() {
+	nvme disconnect -n "$nqn" >/dev/null || true
+	rm -f "$nvmet/ports/1/subsystems/$nqn"
+	rmdir "$nvmet/ports/1" || true
+	echo 0 >"$nvmet/subsystems/$nqn/namespaces/1/enable" || true
+	rmdir "$nvmet/subsystems/$nqn/namespaces/1" "$nvmet/subsystems/$nqn" || true
+}
+
+setup_qbd_tcp() {
+	local server=$top/build/server/qbd-server qbd=$top/build/cmd/qbd
+	lsmod | grep -q '^qbd ' || insmod "$top/module/qbd.ko"
+	"$server" init --data-dir "$store/qbd" >/dev/null
+	"$server" serve --data-dir "$store/qbd" --listen 127.0.0.1:7800 >"$store/qbd-server.log" 2>&1 &
+	wait_port 7800
+	"$server" create bench/vol "${size_mb}M" --server 127.0.0.1:7800 >/dev/null
+	mkdir -p /etc/qbd
+	echo "servers = 127.0.0.1:7800" >/etc/qbd/qbd.conf
+	"$qbd" -m bench/vol --no-wait
+}
+teardown_qbd_tcp() {
+	"$top/build/cmd/qbd" -u bench/vol >/dev/null || true
+	pkill -f "qbd-server serve" || true
+}
+
+# --- jobs ------------------------------------------------------------------
+
+# name rw bs iodepth numjobs
+jobs=(
+	"rand-read-4k-qd1 randread 4k 1 1"
+	"rand-write-4k-qd1 randwrite 4k 1 1"
+	"rand-read-4k-qd32 randread 4k 32 2"
+	"rand-write-4k-qd32 randwrite 4k 32 2"
+	"seq-read-128k read 128k 8 1"
+	"seq-write-128k write 128k 8 1"
+)
+
+cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$6+$7+$8}' /proc/stat; }
+
+run_job() {
+	local target=$1 dev=$2 name=$3 rw=$4 bs=$5 qd=$6 nj=$7 before after
+	before=$(cpu_ticks)
+	fio --name="$name" --filename="$dev" --direct=1 --ioengine=libaio --rw="$rw" --bs="$bs" \
+		--iodepth="$qd" --numjobs="$nj" --size="$((size_mb / 2))M" --runtime="$runtime" \
+		--time_based --group_reporting --output-format=json >"$store/fio.json" 2>/dev/null
+	after=$(cpu_ticks)
+	jq -c --arg target "$target" --arg job "$name" --argjson ticks "$((after - before))" \
+		--argjson hz "$(getconf CLK_TCK)" '
+		.jobs[0] as $j |
+		($j.read.total_ios + $j.write.total_ios) as $ios |
+		{target: $target, job: $job,
+		 iops: ($j.read.iops + $j.write.iops),
+		 mbps: (($j.read.bw_bytes + $j.write.bw_bytes) / 1e6),
+		 p50_us: ((if $j.read.total_ios > 0 then $j.read else $j.write end).clat_ns.percentile["50.000000"] / 1000),
+		 p99_us: ((if $j.read.total_ios > 0 then $j.read else $j.write end).clat_ns.percentile["99.000000"] / 1000),
+		 cpu_us_per_io: (if $ios > 0 then ($ticks / $hz * 1e6 / $ios) else null end)}' \
+		"$store/fio.json" >>"$out"
+}
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(null_blk qbd-tcp nbd nvme-tcp)
+for t in "${targets[@]}"; do
+	fn=${t//-/_}
+	log "setting up $t"
+	if ! dev=$("setup_$fn"); then
+		log "$t: setup failed, skipped"
+		echo "{\"target\":\"$t\",\"error\":\"setup failed\"}" >>"$out"
+		"teardown_$fn" >/dev/null 2>&1 || true
+		continue
+	fi
+	for j in "${jobs[@]}"; do
+		# shellcheck disable=SC2086
+		set -- $j
+		log "$t: $1 on $dev"
+		run_job "$t" "$dev" "$@" || echo "{\"target\":\"$t\",\"job\":\"$1\",\"error\":\"fio failed\"}" >>"$out"
+	done
+	"teardown_$fn" >/dev/null 2>&1 || true
+done
+log "results in $out"
