@@ -615,7 +615,8 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	dev->tag_set.queue_depth = dev->queue_depth;
 	dev->tag_set.numa_node = NUMA_NO_NODE;
 	dev->tag_set.cmd_size = qbd_cmd_size(dev);
-	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
+	/* queue_rq may write to a socket. */
+	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING;
 	dev->tag_set.driver_data = dev;
 	ret = blk_mq_alloc_tag_set(&dev->tag_set);
 	if (ret)

@@ -49,6 +49,11 @@ struct qbd_tcp_conn {
 	bool			failing;	/* protected by lock */
 	bool			aborted;	/* protected by lock */
 
+	/*
+	 * Held while writing to the socket, by the send thread or by
+	 * queue_rq sending inline when the connection is idle.
+	 */
+	struct mutex		send_mutex;
 	wait_queue_head_t	send_wait;
 	struct task_struct	*send_thread;	/* started by the recv thread */
 	struct task_struct	*recv_thread;
@@ -280,6 +285,7 @@ static int qbd_tcp_connect(struct qbd_conn *conn)
 		return -ENOMEM;
 	tc->conn = conn;
 	mutex_init(&tc->sock_mutex);
+	mutex_init(&tc->send_mutex);
 	spin_lock_init(&tc->lock);
 	INIT_LIST_HEAD(&tc->send_list);
 	INIT_LIST_HEAD(&tc->inflight);
@@ -423,8 +429,26 @@ static void qbd_tcp_heartbeat(struct qbd_tcp_conn *tc)
 		       dev->volume_id, dev->epoch, 0);
 	tc->hb_sent = jiffies;
 	atomic_set(&tc->hb_outstanding, 1);
+	mutex_lock(&tc->send_mutex);
 	if (qbd_tcp_send_buf(tc->sock, &hdr, sizeof(hdr), 0))
 		kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	mutex_unlock(&tc->send_mutex);
+}
+
+/* Write one piece; on failure the receive thread takes over. */
+static void qbd_tcp_send_locked(struct qbd_tcp_conn *tc,
+				struct qbd_piece *piece, bool more)
+{
+	int ret;
+
+	lockdep_assert_held(&tc->send_mutex);
+	ret = qbd_tcp_send_piece(tc, piece, more);
+	if (ret) {
+		dev_err_ratelimited(qbd_conn_dev(tc->conn),
+				    "send to %pISpc failed: %d\n",
+				    &tc->conn->addr, ret);
+		kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	}
 }
 
 static int qbd_tcp_send_thread(void *data)
@@ -436,7 +460,6 @@ static int qbd_tcp_send_thread(void *data)
 	while (!kthread_should_stop()) {
 		struct qbd_piece *piece;
 		bool more;
-		int ret;
 
 		if (!wait_event_interruptible_timeout(tc->send_wait,
 						      qbd_tcp_has_work(tc) ||
@@ -445,6 +468,7 @@ static int qbd_tcp_send_thread(void *data)
 			qbd_tcp_heartbeat(tc);
 			continue;
 		}
+		mutex_lock(&tc->send_mutex);
 		spin_lock(&tc->lock);
 		piece = list_first_entry_or_null(&tc->send_list,
 						 struct qbd_piece, send_node);
@@ -452,17 +476,9 @@ static int qbd_tcp_send_thread(void *data)
 			list_del_init(&piece->send_node);
 		more = !list_empty(&tc->send_list);
 		spin_unlock(&tc->lock);
-		if (!piece)
-			continue;
-
-		ret = qbd_tcp_send_piece(tc, piece, more);
-		if (ret) {
-			dev_err_ratelimited(qbd_conn_dev(tc->conn),
-					    "send to %pISpc failed: %d\n",
-					    &tc->conn->addr, ret);
-			/* The receive thread takes over from here. */
-			kernel_sock_shutdown(tc->sock, SHUT_RDWR);
-		}
+		if (piece)
+			qbd_tcp_send_locked(tc, piece, more);
+		mutex_unlock(&tc->send_mutex);
 	}
 	memalloc_noreclaim_restore(noreclaim);
 	return 0;
@@ -640,16 +656,18 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 
 	atomic_set(&tc->conn->state, QBD_CONN_CONNECTING);
 	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
-	/* After this no thread writes a piece of ours to the socket. */
 	if (tc->send_thread) {
 		kthread_stop(tc->send_thread);
 		tc->send_thread = NULL;
 	}
+	/* Once an inline sender is out, nobody writes to the socket. */
+	mutex_lock(&tc->send_mutex);
 	spin_lock(&tc->lock);
 	tc->connected = false;
 	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
 		list_del_init(&piece->send_node);
 	spin_unlock(&tc->lock);
+	mutex_unlock(&tc->send_mutex);
 }
 
 static bool qbd_tcp_aborted(struct qbd_tcp_conn *tc)
@@ -785,23 +803,46 @@ static int qbd_tcp_start(struct qbd_conn *conn)
 	return 0;
 }
 
+/*
+ * Called from queue_rq, which may sleep (BLK_MQ_F_BLOCKING).  An idle
+ * connection gets the piece written at once, saving the hop to the send
+ * thread; a busy one queues it behind the others.
+ */
 static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 {
 	struct qbd_tcp_conn *tc = qbd_tcp(conn);
-	bool connected;
+	bool can_send = mutex_trylock(&tc->send_mutex);
+	bool inline_send = false, queued = false;
 
 	spin_lock(&tc->lock);
 	if (tc->failing || tc->aborted) {
 		spin_unlock(&tc->lock);
+		if (can_send)
+			mutex_unlock(&tc->send_mutex);
 		return false;
 	}
 	list_add_tail(&piece->inflight_node, &tc->inflight);
-	connected = tc->connected;
-	if (connected)
-		list_add_tail(&piece->send_node, &tc->send_list);
+	if (tc->connected) {
+		if (can_send && list_empty(&tc->send_list)) {
+			inline_send = true;
+		} else {
+			list_add_tail(&piece->send_node, &tc->send_list);
+			queued = true;
+		}
+	}
 	spin_unlock(&tc->lock);
-	if (connected)
+	if (can_send && !inline_send)
+		mutex_unlock(&tc->send_mutex);
+
+	if (inline_send) {
+		unsigned int noreclaim = memalloc_noreclaim_save();
+
+		qbd_tcp_send_locked(tc, piece, false);
+		memalloc_noreclaim_restore(noreclaim);
+		mutex_unlock(&tc->send_mutex);
+	} else if (queued) {
 		wake_up(&tc->send_wait);
+	}
 	return true;
 }
 
