@@ -1,0 +1,55 @@
+#!/bin/bash
+# Runs inside the guest as init: prepares a host-like system (tmpfs, udevd
+# with qbd's rules, loopback) and runs each scenario of the plan, framed by
+# QBDTEST markers on the console for the host to judge.
+arg() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
+export QBD_ROOT=$(arg qbd.root)
+export QBD_KO=$(arg qbd.ko)
+plan=$(arg qbd.plan)
+modules=$(arg qbd.modules)
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+exec </dev/null >/dev/console 2>&1
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /dev/pts /dev/shm /run/udev
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config 2>/dev/null
+ln -sf /proc/self/fd /dev/fd
+[ "$modules" != /lib/modules ] && mount --bind "$modules" /lib/modules
+hostname qbd-guest
+ip link set lo up
+sysctl -qw kernel.hung_task_timeout_secs=60 2>/dev/null
+echo 1 >/proc/sys/kernel/sysrq
+
+# udevd with the project's rules, so device links behave as on a host.
+mkdir -p /etc/udev/rules.d
+for r in "$QBD_ROOT"/udev/*.rules; do
+	[ -e "$r" ] && sed "s|/usr/sbin/qbd|$QBD_ROOT/build/cmd/qbd|g" "$r" >"/etc/udev/rules.d/$(basename "$r")"
+done
+/lib/systemd/systemd-udevd --daemon --resolve-names=never
+udevadm trigger --action=add >/dev/null 2>&1
+udevadm settle --timeout=30
+
+cd "$QBD_ROOT"
+while read -r name; do
+	[ -n "$name" ] || continue
+	if [ "$name" = demo ]; then
+		script=$QBD_ROOT/tests/vm/demo.sh
+	else
+		script=$QBD_ROOT/tests/vm/scenarios/$name.sh
+	fi
+	limit=$(sed -n 's/^# timeout: *//p' "$script" | head -n 1)
+	echo "QBDTEST BEGIN $name"
+	timeout --kill-after=10 "${limit:-600}" bash "$script"
+	rc=$?
+	# Let the kernel finish printing what the scenario caused.
+	sleep 1
+	echo "QBDTEST END $name $rc"
+done <"$plan"
+echo "QBDTEST DONE"
+sync
+echo o >/proc/sysrq-trigger
+sleep 30

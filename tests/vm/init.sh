@@ -1,0 +1,23 @@
+#!/bin/busybox sh
+# /init of the test initramfs: mount the host root read-only over 9p with a
+# tmpfs overlay, chroot into it and hand over to tests/vm/guest.sh.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /lib/modules/order); do
+	insmod "/lib/modules/$m" || echo "init: insmod $m failed"
+done
+arg() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
+root=$(arg qbd.root)
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host /lower || {
+	echo "init: cannot mount the host root over 9p"
+	echo o >/proc/sysrq-trigger
+}
+mount -t tmpfs -o size=1200m tmpfs /upper
+mkdir -p /upper/u /upper/w
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w /newroot
+mount --move /proc /newroot/proc
+mount --move /sys /newroot/sys
+mount --move /dev /newroot/dev
+exec chroot /newroot /bin/bash "$root/tests/vm/guest.sh"

@@ -1,0 +1,114 @@
+# Helpers for guest scenarios; each scenario sources this first.
+# shellcheck shell=bash
+set -euo pipefail
+
+QBD_ROOT=${QBD_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+QBD_KO=${QBD_KO:-$QBD_ROOT/module/qbd.ko}
+QBD=$QBD_ROOT/build/cmd/qbd
+QBD_SERVER=$QBD_ROOT/build/server/qbd-server
+SCENARIO=$(basename "$0" .sh)
+declare -A SERVER_PIDS=()
+
+die() {
+	echo "FAILED: $*" >&2
+	exit 1
+}
+
+# Exit as skipped, saying why.
+skip() {
+	echo "QBDTEST SKIP $SCENARIO $*"
+	exit 77
+}
+
+# Run a command that must fail.
+expect_fail() {
+	if "$@"; then
+		die "expected failure: $*"
+	fi
+	return 0
+}
+
+# wait_for SECONDS COMMAND...: poll until the command succeeds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+_have_server() { [ -x "$QBD_SERVER" ]; }
+_have_qbd() { [ -x "$QBD" ]; }
+require_userspace() {
+	_have_server || skip "build/server/qbd-server is not built"
+	_have_qbd || skip "build/cmd/qbd is not built"
+}
+
+qbd_load_module() {
+	lsmod | grep -q '^qbd ' || insmod "$QBD_KO"
+	[ -c /dev/qbdctl ] || die "/dev/qbdctl did not appear"
+}
+
+qbd_unload_module() {
+	if lsmod | grep -q '^qbd '; then
+		rmmod qbd
+	fi
+}
+
+# start_server NAME HOST:PORT [serve options...]: a qbd-server with its own
+# data directory, running in the background (in the current network
+# namespace, or in $NETNS when set).
+start_server() {
+	local name=$1 addr=$2
+	shift 2
+	local dir=/tmp/qbd-server-$name ns=()
+	[ -n "${NETNS:-}" ] && ns=(ip netns exec "$NETNS")
+	mkdir -p "$dir"
+	"$QBD_SERVER" init --data-dir "$dir" >/dev/null
+	"${ns[@]}" "$QBD_SERVER" serve --data-dir "$dir" --listen "$addr" "$@" \
+		>>"$dir.log" 2>&1 &
+	SERVER_PIDS[$name]=$!
+	wait_for 30 "${ns[@]}" bash -c "exec 3<>/dev/tcp/${addr%:*}/${addr##*:}" ||
+		{ cat "$dir.log" >&2; die "qbd-server $name did not listen on $addr"; }
+}
+
+stop_server() {
+	local name=$1 sig=${2:-TERM}
+	local pid=${SERVER_PIDS[$name]:-}
+	[ -n "$pid" ] || return 0
+	kill -"$sig" "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	unset "SERVER_PIDS[$name]"
+}
+
+# create_volume POOL/VOLUME SIZE [options...] on the server at $QBD_CTL.
+create_volume() {
+	"$QBD_SERVER" create "$@" --server "${QBD_CTL:-127.0.0.1:7800}" >/dev/null
+}
+
+# write_conf HOST:PORT...: /etc/qbd/qbd.conf naming the control servers.
+write_conf() {
+	mkdir -p /etc/qbd
+	local IFS=,
+	echo "servers = $*" >/etc/qbd/qbd.conf
+}
+
+# The device a mapped volume got, from its udev link.
+dev_of() { readlink -f "/dev/qbd/$1"; }
+
+# Unmap everything, stop servers, unload: scenarios end clean.
+cleanup() {
+	local d
+	for d in /sys/block/qbd*; do
+		[ -e "$d" ] || continue
+		"$QBD" -u "/dev/$(basename "$d")" --force >/dev/null 2>&1 || true
+	done
+	for name in "${!SERVER_PIDS[@]}"; do
+		stop_server "$name" KILL
+	done
+	qbd_unload_module || true
+}

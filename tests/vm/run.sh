@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Runs the guest scenarios of tests/vm/scenarios (or --demo) inside
+# qemu-system-x86_64 (TCG) booting a Debian or debug kernel, with the host's
+# root file system mounted read-only over 9p under a tmpfs overlay, so the
+# freshly built qbd.ko, qbd, qbd-server and every host tool are there.
+#
+#   tests/vm/run.sh [--demo] [--debug-kernel] [--timeout SECS] [-v] [SCENARIO...]
+#
+# Each scenario is reported as PASS, FAIL (reason), SKIP (reason) or XFAIL;
+# a kernel oops, BUG, WARNING, lockdep, KASAN, kmemleak or hung-task report
+# during a scenario fails it.  The last line is
+# "vm: N passed, N failed, N skipped"; the exit status is non-zero on failure.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+vmdir=$top/build/vm
+mkdir -p "$vmdir/logs"
+
+demo=0
+debug=0
+verbose=0
+timeout=${QBD_VM_TIMEOUT:-1500}
+scenarios=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--demo) demo=1 ;;
+	--debug-kernel) debug=1 ;;
+	--timeout) timeout=$2; shift ;;
+	-v) verbose=1 ;;
+	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	*) scenarios+=("$1") ;;
+	esac
+	shift
+done
+
+# --- kernel, modules and qbd.ko for the guest --------------------------------
+if [ $debug -eq 1 ]; then
+	kdir=$("$top/scripts/build-debug-kernel.sh")
+	kernel=$kdir/bzImage
+	kver=$(cat "$kdir/build/include/config/kernel.release")
+	guest_modules=$kdir/lib/modules
+	qbd_ko=$vmdir/debug/qbd.ko
+	# qbd.ko for the debug kernel, with its KUnit suites, built out of tree.
+	rm -rf "$vmdir/debug"
+	mkdir -p "$vmdir/debug"
+	cp -r "$top/module" "$top/include" "$top/VERSION" "$vmdir/debug/"
+	make -s -C "$kdir/build" M="$vmdir/debug/module" W=1 modules >"$vmdir/debug/build.log" 2>&1 ||
+		{ cat "$vmdir/debug/build.log" >&2; exit 1; }
+	cp "$vmdir/debug/module/qbd.ko" "$qbd_ko"
+	initrd_modules=()
+else
+	kver=${KVER:-$("$top/scripts/kver.sh")}
+	kernel=/boot/vmlinuz-$kver
+	guest_modules=/lib/modules
+	qbd_ko=$top/module/qbd.ko
+	initrd_modules=(virtio_pci 9pnet_virtio 9p overlay)
+fi
+[ -r "$kernel" ] || { echo "run.sh: no kernel at $kernel" >&2; exit 1; }
+[ -r "$qbd_ko" ] || { echo "run.sh: $qbd_ko missing: run make first" >&2; exit 1; }
+
+# --- initramfs: busybox, the modules that mount the host root, /init -----------
+initrd=$vmdir/initrd-$kver.gz
+stamp=$( (echo "$kver ${initrd_modules[*]}"; cat "$top/tests/vm/init.sh") | sha256sum | cut -c1-16)
+if [ ! -e "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; then
+	stage=$vmdir/initrd.d
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,dev,proc,sys,lower,upper,newroot,lib/modules}
+	cp /bin/busybox "$stage/bin/busybox"
+	: >"$stage/lib/modules/order"
+	for m in "${initrd_modules[@]}"; do
+		for ko in $(modprobe -S "$kver" --show-depends "$m" | awk '/^insmod/{print $2}'); do
+			b=$(basename "$ko")
+			[ -e "$stage/lib/modules/$b" ] && continue
+			cp "$ko" "$stage/lib/modules/$b"
+			echo "$b" >>"$stage/lib/modules/order"
+		done
+	done
+	cp "$top/tests/vm/init.sh" "$stage/init"
+	chmod +x "$stage/init"
+	(cd "$stage" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$initrd"
+	echo "$stamp" >"$initrd.stamp"
+fi
+
+# --- plan and boot -----------------------------------------------------------
+if [ $demo -eq 1 ]; then
+	plan=(demo)
+elif [ ${#scenarios[@]} -gt 0 ]; then
+	plan=()
+	for s in "${scenarios[@]}"; do
+		f=$(ls "$top/tests/vm/scenarios/"*"$s"*.sh 2>/dev/null | head -n 1 || true)
+		[ -n "$f" ] || { echo "run.sh: no scenario matches $s" >&2; exit 2; }
+		plan+=("$(basename "$f" .sh)")
+	done
+else
+	plan=()
+	for f in "$top/tests/vm/scenarios/"*.sh; do
+		plan+=("$(basename "$f" .sh)")
+	done
+fi
+
+results=$vmdir/results.txt
+: >"$results"
+passed=0
+failed=0
+skipped=0
+report() {
+	echo "$1 $2${3:+ ($3)}"
+	echo "$1 $2${3:+ ($3)}" >>"$results"
+	case $1 in
+	PASS | XFAIL) passed=$((passed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+}
+
+# Kernel messages that fail the scenario they appear in.
+bad='Oops|BUG:|WARNING:|Call Trace:|general protection fault|possible circular locking|possible recursive locking|suspicious RCU|KASAN:|UBSAN:|unreferenced object|blocked for more than|hung_task|Kernel panic|INFO: task .* blocked'
+
+boot() {
+	local log=$1
+	shift
+	local planfile=$vmdir/plan.$$
+	printf '%s\n' "$@" >"$planfile"
+	local append="console=ttyS0 panic=-1 oops=panic loglevel=5 qbd.root=$top qbd.plan=$planfile qbd.ko=$qbd_ko qbd.modules=$guest_modules"
+	[ $debug -eq 1 ] && append="$append kmemleak=on"
+	local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -m 2G -nographic -no-reboot
+		-kernel "$kernel" -initrd "$initrd" -append "$append"
+		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
+		-nic none)
+	if [ $verbose -eq 1 ] || [ $demo -eq 1 ]; then
+		timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$log" | tr -d '\r' |
+			grep --line-buffered -v '^QBDTEST ' || true
+	else
+		timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1 || true
+	fi
+	rm -f "$planfile"
+}
+
+# Judge the scenarios of one boot's log; those it never started are left
+# in the array unfinished.
+judge() {
+	local log=$1
+	shift
+	local name section rc reason
+	unfinished=()
+	for name in "$@"; do
+		if ! grep -q "^QBDTEST BEGIN $name\$" <(tr -d '\r' <"$log"); then
+			unfinished+=("$name")
+			continue
+		fi
+		section=$(tr -d '\r' <"$log" | sed -n "/^QBDTEST BEGIN $name\$/,/^QBDTEST END $name /p")
+		rc=$(sed -n "s/^QBDTEST END $name \([0-9]*\).*/\1/p" <<<"$section")
+		reason=$(sed -n "s/^QBDTEST SKIP $name //p" <<<"$section" | head -n 1)
+		xfail=0
+		grep -q '^# expect: fail' "$top/tests/vm/scenarios/$name.sh" 2>/dev/null && xfail=1
+		kernel_bad=$(grep -E "$bad" <<<"$section" | head -n 1 || true)
+		if [ -z "$rc" ]; then
+			report FAIL "$name" "guest died or timed out in it: see $log"
+			continue
+		fi
+		if [ -n "$kernel_bad" ]; then
+			if [ $xfail -eq 1 ]; then
+				report XFAIL "$name" "failed as expected: kernel said: $kernel_bad"
+			else
+				report FAIL "$name" "kernel: $kernel_bad"
+			fi
+		elif [ "$rc" = 77 ]; then
+			report SKIP "$name" "$reason"
+		elif [ "$rc" != 0 ]; then
+			if [ $xfail -eq 1 ]; then
+				report XFAIL "$name" "failed as expected with status $rc"
+			else
+				report FAIL "$name" "exit status $rc: see $log"
+			fi
+		elif [ $xfail -eq 1 ]; then
+			report FAIL "$name" "unexpected pass"
+		else
+			report PASS "$name"
+		fi
+	done
+}
+
+remaining=("${plan[@]}")
+boots=0
+while [ ${#remaining[@]} -gt 0 ]; do
+	boots=$((boots + 1))
+	log=$vmdir/logs/$(date +%Y%m%d-%H%M%S)-$boots.log
+	start=$(date +%s)
+	boot "$log" "${remaining[@]}"
+	[ $verbose -eq 1 ] && echo "boot $boots took $(($(date +%s) - start)) s" >&2
+	judge "$log" "${remaining[@]}"
+	[ ${#unfinished[@]} -eq 0 ] && break
+	if [ ${#unfinished[@]} -eq ${#remaining[@]} ]; then
+		# Not one scenario started: the boot itself failed.
+		for name in "${unfinished[@]}"; do
+			report FAIL "$name" "guest did not boot: see $log"
+		done
+		break
+	fi
+	remaining=("${unfinished[@]}")
+done
+[ $demo -eq 1 ] && exit $((failed > 0))
+echo "vm: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
