@@ -153,6 +153,10 @@ judge() {
 		xfail=0
 		grep -q '^# expect: fail' "$top/tests/vm/scenarios/$name.sh" 2>/dev/null && xfail=1
 		kernel_bad=$(grep -E "$bad" <<<"$section" | head -n 1 || true)
+		# Sub-cases a scenario reports itself (KUnit cases): one test each.
+		while read -r verdict case; do
+			report "$verdict" "$name/$case"
+		done < <(sed -n 's/^QBDTEST CASE \(PASS\|FAIL\) /\1 /p' <<<"$section")
 		if [ -z "$rc" ]; then
 			report FAIL "$name" "guest died or timed out in it: see $log"
 			continue

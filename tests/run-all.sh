@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every test: userspace unit tests, the suites in tests/suites/ (each an
+# executable printing "<suite>: N passed, N failed" last), and the guest
+# scenarios.  Ends with one line "N passed, N failed"; non-zero on failure.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+total_passed=0
+total_failed=0
+
+run_suite() {
+	local name=$1
+	shift
+	echo "=== $name"
+	local out rc last
+	out=$("$@" 2>&1)
+	rc=$?
+	echo "$out"
+	last=$(echo "$out" | grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	if [ -z "$last" ]; then
+		echo "$name: no summary line: counted as 1 failed"
+		total_failed=$((total_failed + 1))
+		return
+	fi
+	local p f
+	p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$last")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$last")
+	# A suite that failed without counting a failure still failed.
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	total_passed=$((total_passed + p))
+	total_failed=$((total_failed + f))
+}
+
+run_suite unit "$top/tests/run-unit.sh"
+for s in "$top"/tests/suites/*.sh; do
+	[ -x "$s" ] || continue
+	run_suite "$(basename "$s" .sh)" "$s"
+done
+run_suite vm "$top/tests/vm/run.sh"
+
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
