@@ -1,0 +1,393 @@
+#include "qbd_client.h"
+
+#include <endian.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "../auth.h"
+
+namespace qbd::client {
+
+namespace {
+
+void set_name(char* dst, const std::string& s) {
+    memset(dst, 0, QBD_NAME_MAX);
+    memcpy(dst, s.data(), std::min(s.size(), size_t{QBD_NAME_MAX - 1}));
+}
+
+std::string name_of(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
+
+bool io_all(int fd, void* buf, size_t len, bool out) {
+    auto* p = static_cast<char*>(buf);
+    while (len) {
+        ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = ECONNRESET;
+            return false;
+        }
+        p += n;
+        len -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+// A connected blocking socket whose every wait is bounded by timeout_ms.
+int dial(const std::string& host, uint16_t port, int timeout_ms, int* out) {
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res)) return -EHOSTUNREACH;
+    int err = -EHOSTUNREACH;
+    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
+            err = -errno;
+            close(fd);
+            continue;
+        }
+        pollfd p{fd, POLLOUT, 0};
+        int soerr = 0;
+        socklen_t sl = sizeof(soerr);
+        int n = poll(&p, 1, timeout_ms);
+        if (n <= 0)
+            soerr = ETIMEDOUT;
+        else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl))
+            soerr = errno;
+        if (soerr) {
+            err = -soerr;
+            close(fd);
+            continue;
+        }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        freeaddrinfo(res);
+        *out = fd;
+        return 0;
+    }
+    freeaddrinfo(res);
+    return err;
+}
+
+}  // namespace
+
+int split_host_port(const std::string& addr, std::string* host, uint16_t* port) {
+    std::string h = addr, p;
+    if (!addr.empty() && addr[0] == '[') {
+        auto close = addr.find(']');
+        if (close == std::string::npos) return -EINVAL;
+        h = addr.substr(1, close - 1);
+        if (close + 1 < addr.size()) {
+            if (addr[close + 1] != ':') return -EINVAL;
+            p = addr.substr(close + 2);
+        }
+    } else if (auto colon = addr.rfind(':'); colon != std::string::npos &&
+                                              addr.find(':') == colon) {
+        h = addr.substr(0, colon);
+        p = addr.substr(colon + 1);
+    }
+    if (h.empty()) return -EINVAL;
+    unsigned long v = QBD_DEFAULT_PORT;
+    if (!p.empty()) {
+        char* end = nullptr;
+        errno = 0;
+        v = strtoul(p.c_str(), &end, 10);
+        if (errno || *end || v == 0 || v > 65535) return -EINVAL;
+    }
+    *host = h;
+    *port = static_cast<uint16_t>(v);
+    return 0;
+}
+
+std::vector<std::string> parse_addr_list(const std::string& list) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : list + ",") {
+        if (c == ',' || c == ' ' || c == '\t') {
+            if (!cur.empty()) out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    return out;
+}
+
+int Client::connect(const std::string& addr, const std::string& secret, int timeout_ms,
+                    std::unique_ptr<Client>* out, std::string* error) {
+    std::string host;
+    uint16_t port;
+    if (split_host_port(addr, &host, &port)) {
+        *error = "bad server address '" + addr + "'";
+        return -EINVAL;
+    }
+    int fd = -1;
+    if (int err = dial(host, port, timeout_ms, &fd)) {
+        *error = "cannot connect to " + addr + ": " + strerror(-err);
+        return err;
+    }
+    std::unique_ptr<Client> c(new Client(fd));
+    if (int err = c->handshake(secret)) {
+        *error = addr + ": " + c->error();
+        return err;
+    }
+    *out = std::move(c);
+    return 0;
+}
+
+Client::~Client() {
+    if (fd_ >= 0) close(fd_);
+}
+
+int Client::fail(int err, const std::string& what) {
+    error_ = what + ": " + strerror(-err);
+    return err;
+}
+
+int Client::send_req(uint16_t opcode, uint32_t flags, uint32_t len, uint64_t tag, uint64_t offset,
+                     const void* payload, uint32_t payload_len) {
+    qbd_req_hdr h{};
+    h.magic = htole32(QBD_PROTO_MAGIC);
+    h.version = htole16(QBD_PROTO_VERSION);
+    h.opcode = htole16(opcode);
+    h.flags = htole32(flags);
+    h.length = htole32(len);
+    h.tag = htole64(tag);
+    h.volume_id = htole64(volume_id_);
+    h.epoch = htole64(epoch_);
+    h.offset = htole64(offset);
+    iovec iov[2] = {{&h, sizeof(h)}, {const_cast<void*>(payload), payload_len}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = payload_len ? 2 : 1;
+    size_t total = sizeof(h) + payload_len;
+    ssize_t n = sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n < 0) return fail(-errno, "send");
+    if (static_cast<size_t>(n) < total) {
+        // Finish a short send byte-wise.
+        std::vector<char> rest(total);
+        memcpy(rest.data(), &h, sizeof(h));
+        if (payload_len) memcpy(rest.data() + sizeof(h), payload, payload_len);
+        if (!io_all(fd_, rest.data() + n, total - static_cast<size_t>(n), true))
+            return fail(-errno, "send");
+    }
+    return 0;
+}
+
+int Client::recv_reply(qbd_reply_hdr* r) {
+    if (!io_all(fd_, r, sizeof(*r), false)) return fail(-errno, "receive");
+    if (le32toh(r->magic) != QBD_PROTO_MAGIC || le16toh(r->version) != QBD_PROTO_VERSION)
+        return fail(-EPROTO, "reply");
+    if (le32toh(r->length) > QBD_MAX_IO_BYTES) return fail(-EPROTO, "reply length");
+    return 0;
+}
+
+int Client::call(uint16_t opcode, uint32_t flags, const void* payload, uint32_t len,
+                 std::vector<char>* reply) {
+    if (int err = send_req(opcode, flags, len, 0, 0, payload, len)) return err;
+    qbd_reply_hdr r;
+    if (int err = recv_reply(&r)) return err;
+    uint32_t rlen = le32toh(r.length);
+    std::vector<char> buf(rlen);
+    if (rlen && !io_all(fd_, buf.data(), rlen, false)) return fail(-errno, "receive");
+    int status = static_cast<int32_t>(le32toh(r.status));
+    if (status) {
+        // Control errors carry the server's explanation.
+        error_ = buf.empty() ? std::string("server: ") + strerror(-status)
+                             : std::string(buf.begin(), buf.end());
+        return status;
+    }
+    if (reply) *reply = std::move(buf);
+    return 0;
+}
+
+int Client::handshake(const std::string& secret) {
+    qbd_hello hello{};
+    hello.features = htole64(QBD_FEAT_FUA | QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES);
+    random_bytes(&hello.client_id, sizeof(hello.client_id));
+    random_bytes(hello.nonce, sizeof(hello.nonce));
+    std::vector<char> buf;
+    if (int err = call(QBD_OP_HELLO, 0, &hello, sizeof(hello), &buf)) return err;
+    if (buf.size() != sizeof(qbd_hello_reply)) return fail(-EPROTO, "hello reply");
+    qbd_hello_reply hr;
+    memcpy(&hr, buf.data(), sizeof(hr));
+    uint32_t auth = le32toh(hr.auth);
+    if (auth == QBD_AUTH_NONE) {
+        if (!secret.empty())
+            return fail(-EACCES, "server has no secret and cannot prove it shares ours");
+        return 0;
+    }
+    if (auth != QBD_AUTH_HMAC_SHA256) return fail(-EPROTO, "unknown authentication");
+    if (secret.empty()) return fail(-EACCES, "server requires a shared secret");
+    uint8_t expect[QBD_MAC_BYTES];
+    auth_mac(secret, QBD_AUTH_SERVER_LABEL, hello.nonce, hr.nonce, expect);
+    if (!equal_macs(expect, hr.server_mac)) return fail(-EACCES, "server failed to prove the secret");
+    qbd_auth a{};
+    auth_mac(secret, QBD_AUTH_CLIENT_LABEL, hr.nonce, hello.nonce, a.client_mac);
+    return call(QBD_OP_AUTH, 0, &a, sizeof(a), nullptr);
+}
+
+int Client::create(const std::string& pool, const std::string& volume, uint64_t size,
+                   uint64_t shard_size, uint32_t replicas) {
+    qbd_ctl_create c{};
+    set_name(c.name.pool, pool);
+    set_name(c.name.volume, volume);
+    c.size = htole64(size);
+    c.shard_size = htole64(shard_size);
+    c.nr_replicas = htole32(replicas);
+    return call(QBD_OP_CTL_CREATE, 0, &c, sizeof(c), nullptr);
+}
+
+int Client::remove(const std::string& pool, const std::string& volume) {
+    qbd_ctl_name n{};
+    set_name(n.pool, pool);
+    set_name(n.volume, volume);
+    return call(QBD_OP_CTL_DELETE, 0, &n, sizeof(n), nullptr);
+}
+
+int Client::resize(const std::string& pool, const std::string& volume, uint64_t new_size) {
+    qbd_ctl_resize r{};
+    set_name(r.name.pool, pool);
+    set_name(r.name.volume, volume);
+    r.new_size = htole64(new_size);
+    return call(QBD_OP_CTL_RESIZE, 0, &r, sizeof(r), nullptr);
+}
+
+static Volume volume_of(const qbd_ctl_volume& v) {
+    Volume out;
+    out.pool = name_of(v.name.pool, QBD_NAME_MAX);
+    out.volume = name_of(v.name.volume, QBD_NAME_MAX);
+    out.id = le64toh(v.volume_id);
+    out.size = le64toh(v.size);
+    out.shard_size = le64toh(v.shard_size);
+    out.epoch = le64toh(v.epoch);
+    out.nr_replicas = le32toh(v.nr_replicas);
+    return out;
+}
+
+int Client::info(const std::string& pool, const std::string& volume, Volume* out) {
+    qbd_ctl_name n{};
+    set_name(n.pool, pool);
+    set_name(n.volume, volume);
+    std::vector<char> buf;
+    if (int err = call(QBD_OP_CTL_INFO, 0, &n, sizeof(n), &buf)) return err;
+    if (buf.size() < sizeof(qbd_ctl_volume)) return fail(-EPROTO, "info reply");
+    qbd_ctl_volume v;
+    memcpy(&v, buf.data(), sizeof(v));
+    Volume vol = volume_of(v);
+    uint32_t shards = le32toh(v.nr_shards);
+    size_t need = sizeof(v) + size_t{shards} * vol.nr_replicas * sizeof(qbd_ctl_addr);
+    if (buf.size() != need) return fail(-EPROTO, "info reply size");
+    const char* p = buf.data() + sizeof(v);
+    for (uint32_t s = 0; s < shards; s++) {
+        std::vector<std::string> addrs;
+        for (uint32_t r = 0; r < vol.nr_replicas; r++, p += sizeof(qbd_ctl_addr)) {
+            std::string a = name_of(p, QBD_ADDR_MAX);
+            if (!a.empty()) addrs.push_back(a);
+        }
+        vol.shards.push_back(std::move(addrs));
+    }
+    *out = std::move(vol);
+    return 0;
+}
+
+int Client::list(const std::string& pool, std::vector<Volume>* out) {
+    qbd_ctl_name n{};
+    set_name(n.pool, pool);
+    std::vector<char> buf;
+    if (int err = call(QBD_OP_CTL_LIST, 0, &n, sizeof(n), &buf)) return err;
+    if (buf.size() < 4) return fail(-EPROTO, "list reply");
+    uint32_t count;
+    memcpy(&count, buf.data(), 4);
+    count = le32toh(count);
+    if (buf.size() != 4 + size_t{count} * sizeof(qbd_ctl_volume)) return fail(-EPROTO, "list reply size");
+    out->clear();
+    for (uint32_t i = 0; i < count; i++) {
+        qbd_ctl_volume v;
+        memcpy(&v, buf.data() + 4 + i * sizeof(v), sizeof(v));
+        out->push_back(volume_of(v));
+    }
+    return 0;
+}
+
+int Client::open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out) {
+    qbd_open o{};
+    o.volume_id = htole64(volume_id);
+    o.epoch = htole64(epoch);
+    std::vector<char> buf;
+    if (int err = call(QBD_OP_OPEN, 0, &o, sizeof(o), &buf)) return err;
+    if (buf.size() != sizeof(qbd_open_reply)) return fail(-EPROTO, "open reply");
+    qbd_open_reply r;
+    memcpy(&r, buf.data(), sizeof(r));
+    volume_id_ = volume_id;
+    epoch_ = le64toh(r.epoch);
+    if (out) *out = r;
+    return 0;
+}
+
+int Client::submit(uint16_t opcode, uint64_t offset, void* buf, uint32_t len, uint32_t flags,
+                   uint64_t tag) {
+    const bool write = opcode == QBD_OP_WRITE;
+    if (int err = send_req(opcode, flags, len, tag, offset, write ? buf : nullptr, write ? len : 0))
+        return err;
+    pending_.push_back({tag, buf, len, opcode});
+    return 0;
+}
+
+int Client::reap(uint64_t* tag, int* status) {
+    qbd_reply_hdr r;
+    if (int err = recv_reply(&r)) return err;
+    uint64_t t = le64toh(r.tag);
+    auto it = std::find_if(pending_.begin(), pending_.end(), [t](const Pending& p) { return p.tag == t; });
+    if (it == pending_.end()) return fail(-EPROTO, "reply for no request");
+    uint32_t len = le32toh(r.length);
+    if (len) {
+        if (it->opcode != QBD_OP_READ || len != it->len) return fail(-EPROTO, "reply length");
+        if (!io_all(fd_, it->buf, len, false)) return fail(-errno, "receive");
+    }
+    *tag = t;
+    *status = static_cast<int32_t>(le32toh(r.status));
+    pending_.erase(it);
+    return 0;
+}
+
+namespace {
+int sync_io(Client& c, uint16_t op, uint64_t off, void* buf, uint32_t len, uint32_t flags) {
+    if (int err = c.submit(op, off, buf, len, flags, 0x5eed)) return err;
+    uint64_t tag;
+    int status;
+    if (int err = c.reap(&tag, &status)) return err;
+    return status;
+}
+}  // namespace
+
+int Client::read(uint64_t offset, void* buf, uint32_t len) {
+    return sync_io(*this, QBD_OP_READ, offset, buf, len, 0);
+}
+int Client::write(uint64_t offset, const void* buf, uint32_t len, bool fua) {
+    return sync_io(*this, QBD_OP_WRITE, offset, const_cast<void*>(buf), len, fua ? QBD_REQ_FUA : 0);
+}
+int Client::flush() { return sync_io(*this, QBD_OP_FLUSH, 0, nullptr, 0, 0); }
+int Client::discard(uint64_t offset, uint32_t len) {
+    return sync_io(*this, QBD_OP_DISCARD, offset, nullptr, len, 0);
+}
+int Client::write_zeroes(uint64_t offset, uint32_t len) {
+    return sync_io(*this, QBD_OP_WRITE_ZEROES, offset, nullptr, len, 0);
+}
+int Client::heartbeat() { return sync_io(*this, QBD_OP_HEARTBEAT, 0, nullptr, 0, 0); }
+
+}  // namespace qbd::client

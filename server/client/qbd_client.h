@@ -1,0 +1,92 @@
+// qbd client library: talks to qbd-server's control service and serves as
+// a userspace data client for tests and benchmarks.  Errors are negative
+// errnos; the last one's text is in Client::error().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "qbd_proto.h"
+
+namespace qbd::client {
+
+struct Volume {
+    std::string pool;
+    std::string volume;
+    uint64_t id = 0;
+    uint64_t size = 0;
+    uint64_t shard_size = 0;
+    uint64_t epoch = 0;
+    uint32_t nr_replicas = 1;
+    // Per shard, its servers as "host:port", primary first (INFO only).
+    std::vector<std::vector<std::string>> shards;
+};
+
+// "host:port" or "[v6]:port" into its parts; port defaults to 7800.
+int split_host_port(const std::string& addr, std::string* host, uint16_t* port);
+// "h:p, h:p" into a list.
+std::vector<std::string> parse_addr_list(const std::string& list);
+
+class Client {
+public:
+    // Connects, says HELLO and proves the secret when either side has one.
+    static int connect(const std::string& addr, const std::string& secret, int timeout_ms,
+                       std::unique_ptr<Client>* out, std::string* error);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // Control service.
+    int create(const std::string& pool, const std::string& volume, uint64_t size,
+               uint64_t shard_size, uint32_t replicas);
+    int remove(const std::string& pool, const std::string& volume);
+    int resize(const std::string& pool, const std::string& volume, uint64_t new_size);
+    int info(const std::string& pool, const std::string& volume, Volume* out);
+    int list(const std::string& pool, std::vector<Volume>* out);
+    // Raw control call, for tests of the server's defences.
+    int call(uint16_t opcode, uint32_t flags, const void* payload, uint32_t len,
+             std::vector<char>* reply);
+
+    // Data: bind to a volume, then IO.  Synchronous calls.
+    int open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out = nullptr);
+    int read(uint64_t offset, void* buf, uint32_t len);
+    int write(uint64_t offset, const void* buf, uint32_t len, bool fua = false);
+    int flush();
+    int discard(uint64_t offset, uint32_t len);
+    int write_zeroes(uint64_t offset, uint32_t len);
+    int heartbeat();
+
+    // Pipelined IO: submit many, then reap replies in any order.  A READ's
+    // data lands in the buffer given at submit.
+    int submit(uint16_t opcode, uint64_t offset, void* buf, uint32_t len, uint32_t flags,
+               uint64_t tag);
+    int reap(uint64_t* tag, int* status);
+
+    int fd() const { return fd_; }
+    const std::string& error() const { return error_; }
+
+private:
+    explicit Client(int fd) : fd_(fd) {}
+    int fail(int err, const std::string& what);
+    int send_req(uint16_t opcode, uint32_t flags, uint32_t len, uint64_t tag, uint64_t offset,
+                 const void* payload, uint32_t payload_len);
+    int recv_reply(qbd_reply_hdr* hdr);
+    int handshake(const std::string& secret);
+
+    int fd_ = -1;
+    uint64_t volume_id_ = 0;
+    uint64_t epoch_ = 0;
+    uint64_t next_tag_ = 1;
+    struct Pending {
+        uint64_t tag;
+        void* buf;
+        uint32_t len;
+        uint16_t opcode;
+    };
+    std::vector<Pending> pending_;
+    std::string error_;
+};
+
+}  // namespace qbd::client

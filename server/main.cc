@@ -1,0 +1,336 @@
+// qbd-server: the reference storage server for qbd volumes.  See
+// qbd-server(8).
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "client/qbd_client.h"
+#include "server.h"
+
+namespace {
+
+using qbd::client::Volume;
+
+const char* kUsage = R"(usage:
+  qbd-server init    --data-dir DIR
+  qbd-server serve   --data-dir DIR --listen HOST:PORT [--listen ...] [--advertise HOST:PORT]
+                     [--peer HOST:PORT ...] [--secret-file FILE] [--default-shard-size SIZE]
+  qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--replicas N]
+  qbd-server delete  POOL/VOLUME
+  qbd-server resize  POOL/VOLUME SIZE
+  qbd-server info    POOL/VOLUME [--json]
+  qbd-server list    [POOL] [--json]
+The volume commands act on --data-dir DIR (server stopped) or on a running
+server with --server HOST:PORT [--secret-file FILE].  SIZE takes K, M, G, T.
+)";
+
+struct Args {
+    std::string command;
+    std::vector<std::string> positional;
+    std::string data_dir, server, secret_file, advertise;
+    std::vector<std::string> listen, peers;
+    uint64_t shard_size = 0, default_shard_size = 64ULL << 20;
+    uint32_t replicas = 0;
+    bool json = false;
+};
+
+int fail(const std::string& msg, int code = 1) {
+    std::cerr << "qbd-server: " << msg << "\n";
+    return code;
+}
+
+bool parse_size(const std::string& s, uint64_t* out) {
+    if (s.empty()) return false;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = strtoull(s.c_str(), &end, 10);
+    if (errno || end == s.c_str()) return false;
+    int shift = 0;
+    std::string suffix(end);
+    if (suffix == "K" || suffix == "k") shift = 10;
+    else if (suffix == "M" || suffix == "m") shift = 20;
+    else if (suffix == "G" || suffix == "g") shift = 30;
+    else if (suffix == "T" || suffix == "t") shift = 40;
+    else if (!suffix.empty()) return false;
+    if (shift && v > (~0ULL >> shift)) return false;
+    *out = v << shift;
+    return true;
+}
+
+bool parse_args(int argc, char** argv, Args* a, std::string* error) {
+    if (argc < 2) return false;
+    a->command = argv[1];
+    for (int i = 2; i < argc; i++) {
+        std::string k = argv[i];
+        auto value = [&](std::string* dst) {
+            if (i + 1 >= argc) {
+                *error = k + " needs a value";
+                return false;
+            }
+            *dst = argv[++i];
+            return true;
+        };
+        std::string v;
+        if (k == "--data-dir") { if (!value(&a->data_dir)) return false; }
+        else if (k == "--server") { if (!value(&a->server)) return false; }
+        else if (k == "--secret-file") { if (!value(&a->secret_file)) return false; }
+        else if (k == "--advertise") { if (!value(&a->advertise)) return false; }
+        else if (k == "--listen") { if (!value(&v)) return false; a->listen.push_back(v); }
+        else if (k == "--peer") { if (!value(&v)) return false; a->peers.push_back(v); }
+        else if (k == "--json") a->json = true;
+        else if (k == "--shard-size" || k == "--default-shard-size") {
+            if (!value(&v)) return false;
+            if (!parse_size(v, k == "--shard-size" ? &a->shard_size : &a->default_shard_size)) {
+                *error = "bad size '" + v + "'";
+                return false;
+            }
+        } else if (k == "--replicas") {
+            if (!value(&v)) return false;
+            a->replicas = static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10));
+            if (a->replicas < 1 || a->replicas > QBD_MAX_REPLICAS) {
+                *error = "--replicas takes 1 to " + std::to_string(QBD_MAX_REPLICAS);
+                return false;
+            }
+        } else if (k == "-h" || k == "--help") {
+            return false;
+        } else if (!k.empty() && k[0] == '-') {
+            *error = "unknown option " + k;
+            return false;
+        } else {
+            a->positional.push_back(k);
+        }
+    }
+    return true;
+}
+
+int read_secret(const std::string& path, std::string* out, std::string* error) {
+    if (path.empty()) return 0;
+    std::ifstream f(path, std::ios::binary);
+    if (!f) {
+        *error = "cannot read secret file " + path;
+        return -ENOENT;
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string s = ss.str();
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    if (s.empty() || s.size() > QBD_SECRET_MAX) {
+        *error = "secret in " + path + " must be 1 to " + std::to_string(QBD_SECRET_MAX) + " bytes";
+        return -EINVAL;
+    }
+    *out = s;
+    return 0;
+}
+
+bool split_name(const std::string& s, std::string* pool, std::string* volume) {
+    auto slash = s.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == s.size() ||
+        s.find('/', slash + 1) != std::string::npos)
+        return false;
+    *pool = s.substr(0, slash);
+    *volume = s.substr(slash + 1);
+    return pool->size() < QBD_NAME_MAX && volume->size() < QBD_NAME_MAX;
+}
+
+std::string json_str(const std::string& s) {
+    std::string o = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            char b[8];
+            snprintf(b, sizeof(b), "\\u%04x", c);
+            o += b;
+            continue;
+        }
+        o += c;
+    }
+    return o + "\"";
+}
+
+void print_volume(const Volume& v, bool json, bool shards) {
+    if (json) {
+        std::cout << "{\"pool\":" << json_str(v.pool) << ",\"volume\":" << json_str(v.volume)
+                  << ",\"id\":" << v.id << ",\"size\":" << v.size << ",\"shard_size\":" << v.shard_size
+                  << ",\"epoch\":" << v.epoch << ",\"replicas\":" << v.nr_replicas;
+        if (shards) {
+            std::cout << ",\"shards\":[";
+            for (size_t s = 0; s < v.shards.size(); s++) {
+                std::cout << (s ? "," : "") << "[";
+                for (size_t r = 0; r < v.shards[s].size(); r++)
+                    std::cout << (r ? "," : "") << json_str(v.shards[s][r]);
+                std::cout << "]";
+            }
+            std::cout << "]";
+        }
+        std::cout << "}";
+        return;
+    }
+    std::cout << v.pool << "/" << v.volume << " id " << v.id << " size " << v.size << " shard_size "
+              << v.shard_size << " epoch " << v.epoch << " replicas " << v.nr_replicas << "\n";
+    if (shards)
+        for (size_t s = 0; s < v.shards.size(); s++) {
+            std::cout << "  shard " << s << ":";
+            for (const auto& a : v.shards[s]) std::cout << " " << a;
+            std::cout << "\n";
+        }
+}
+
+// Runs one volume command on a server, reached over the network or, with
+// --data-dir, opened in-process.
+int volume_command(const Args& a) {
+    std::string error, secret;
+    if (read_secret(a.secret_file, &secret, &error)) return fail(error);
+    std::unique_ptr<qbd::Server> local;
+    std::unique_ptr<qbd::client::Client> remote;
+    if (!a.server.empty()) {
+        if (qbd::client::Client::connect(a.server, secret, 5000, &remote, &error)) return fail(error);
+    } else if (!a.data_dir.empty()) {
+        qbd::ServerConfig cfg;
+        cfg.data_dir = a.data_dir;
+        cfg.advertise = a.advertise.empty() ? "127.0.0.1:7800" : a.advertise;
+        cfg.default_shard_size = a.default_shard_size;
+        if (qbd::Server::open(cfg, false, &local, &error)) return fail(error);
+    } else {
+        return fail("say where: --server HOST:PORT or --data-dir DIR", 2);
+    }
+    // One path for both: the wire's control call.
+    auto call = [&](uint16_t op, const void* p, uint32_t len, std::vector<char>* out) -> int {
+        if (remote) {
+            int err = remote->call(op, 0, p, len, out);
+            if (err) error = remote->error();
+            return err;
+        }
+        qbd::CtlResult r = local->control(op, 0, static_cast<const char*>(p), len);
+        if (r.status) {
+            error = std::string(r.payload.begin(), r.payload.end());
+            return r.status;
+        }
+        if (out) *out = std::move(r.payload);
+        return 0;
+    };
+
+    std::string pool, volume;
+    const auto& pos = a.positional;
+    auto need_name = [&]() { return !pos.empty() && split_name(pos[0], &pool, &volume); };
+    auto set = [](char* dst, const std::string& s) { strncpy(dst, s.c_str(), QBD_NAME_MAX - 1); };
+    std::vector<char> out;
+    int err = 0;
+    if (a.command == "create" || a.command == "resize") {
+        uint64_t size;
+        if (!need_name() || pos.size() != 2 || !parse_size(pos[1], &size))
+            return fail(a.command + " needs POOL/VOLUME SIZE", 2);
+        if (a.command == "create") {
+            qbd_ctl_create c{};
+            set(c.name.pool, pool);
+            set(c.name.volume, volume);
+            c.size = htole64(size);
+            c.shard_size = htole64(a.shard_size);
+            c.nr_replicas = htole32(a.replicas);
+            err = call(QBD_OP_CTL_CREATE, &c, sizeof(c), &out);
+        } else {
+            qbd_ctl_resize r{};
+            set(r.name.pool, pool);
+            set(r.name.volume, volume);
+            r.new_size = htole64(size);
+            err = call(QBD_OP_CTL_RESIZE, &r, sizeof(r), &out);
+        }
+    } else if (a.command == "delete" || a.command == "info") {
+        if (!need_name() || pos.size() != 1) return fail(a.command + " needs POOL/VOLUME", 2);
+        qbd_ctl_name n{};
+        set(n.pool, pool);
+        set(n.volume, volume);
+        err = call(a.command == "delete" ? QBD_OP_CTL_DELETE : QBD_OP_CTL_INFO, &n, sizeof(n), &out);
+        if (!err && a.command == "info") {
+            // Decode through the client library's parser.
+            Volume v;
+            if (remote) {
+                err = remote->info(pool, volume, &v);
+            } else {
+                qbd_ctl_volume cv;
+                memcpy(&cv, out.data(), sizeof(cv));
+                v.pool = pool;
+                v.volume = volume;
+                v.id = le64toh(cv.volume_id);
+                v.size = le64toh(cv.size);
+                v.shard_size = le64toh(cv.shard_size);
+                v.epoch = le64toh(cv.epoch);
+                v.nr_replicas = le32toh(cv.nr_replicas);
+                const char* p = out.data() + sizeof(cv);
+                for (uint32_t s = 0; s < le32toh(cv.nr_shards); s++) {
+                    std::vector<std::string> addrs;
+                    for (uint32_t r = 0; r < v.nr_replicas; r++, p += sizeof(qbd_ctl_addr))
+                        addrs.emplace_back(p, strnlen(p, QBD_ADDR_MAX));
+                    v.shards.push_back(addrs);
+                }
+            }
+            if (!err) {
+                print_volume(v, a.json, true);
+                if (a.json) std::cout << "\n";
+            }
+        }
+    } else if (a.command == "list") {
+        qbd_ctl_name n{};
+        if (!pos.empty()) set(n.pool, pos[0]);
+        err = call(QBD_OP_CTL_LIST, &n, sizeof(n), &out);
+        if (!err) {
+            uint32_t count;
+            memcpy(&count, out.data(), 4);
+            count = le32toh(count);
+            if (a.json) std::cout << "[";
+            for (uint32_t i = 0; i < count; i++) {
+                qbd_ctl_volume cv;
+                memcpy(&cv, out.data() + 4 + i * sizeof(cv), sizeof(cv));
+                Volume v;
+                v.pool = std::string(cv.name.pool, strnlen(cv.name.pool, QBD_NAME_MAX));
+                v.volume = std::string(cv.name.volume, strnlen(cv.name.volume, QBD_NAME_MAX));
+                v.id = le64toh(cv.volume_id);
+                v.size = le64toh(cv.size);
+                v.shard_size = le64toh(cv.shard_size);
+                v.epoch = le64toh(cv.epoch);
+                v.nr_replicas = le32toh(cv.nr_replicas);
+                if (a.json && i) std::cout << ",";
+                print_volume(v, a.json, false);
+            }
+            if (a.json) std::cout << "]\n";
+        }
+    } else {
+        return fail("unknown command '" + a.command + "'\n" + kUsage, 2);
+    }
+    if (err) return fail(a.command + ": " + (error.empty() ? strerror(-err) : error));
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args a;
+    std::string error;
+    if (!parse_args(argc, argv, &a, &error)) {
+        if (!error.empty()) return fail(error + "\n" + kUsage, 2);
+        std::cout << kUsage;
+        return argc < 2 ? 2 : 0;
+    }
+    if (a.command == "init" || a.command == "serve") {
+        if (a.data_dir.empty()) return fail(a.command + " needs --data-dir", 2);
+        qbd::ServerConfig cfg;
+        cfg.data_dir = a.data_dir;
+        cfg.listen = a.listen;
+        cfg.peers = a.peers;
+        cfg.default_shard_size = a.default_shard_size;
+        if (read_secret(a.secret_file, &cfg.secret, &error)) return fail(error);
+        if (a.command == "serve" && cfg.listen.empty()) return fail("serve needs --listen", 2);
+        cfg.advertise = !a.advertise.empty() ? a.advertise : cfg.listen.empty() ? "" : cfg.listen[0];
+        std::unique_ptr<qbd::Server> srv;
+        if (qbd::Server::open(cfg, a.command == "init", &srv, &error)) return fail(error);
+        if (a.command == "init") return 0;
+        return srv->serve();
+    }
+    return volume_command(a);
+}

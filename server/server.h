@@ -1,0 +1,67 @@
+// qbd-server: the control service and the data service on one listener.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+#include "qbd_proto.h"
+
+namespace qbd {
+
+struct ServerConfig {
+    std::string data_dir;
+    std::vector<std::string> listen;  // "host:port"
+    std::string advertise;            // this server's address in shard maps
+    std::vector<std::string> peers;   // other cluster members
+    std::string secret;               // empty: no authentication
+    uint64_t default_shard_size = 64ULL << 20;
+};
+
+// The result of a control operation: a status, and a payload (the reply
+// on success, a message for the log and the user on failure).
+struct CtlResult {
+    int status = 0;
+    std::vector<char> payload;
+};
+
+class Server {
+public:
+    // Opens (and with create, initialises) the data directory.
+    static int open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* out,
+                    std::string* error);
+
+    // Serves until SIGTERM or SIGINT; returns the exit status.
+    int serve();
+
+    // Control operations, as the wire carries them.
+    CtlResult control(uint16_t opcode, uint32_t flags, const char* payload, uint32_t len);
+
+    Catalog& catalog() { return *catalog_; }
+    const ServerConfig& config() const { return cfg_; }
+    std::string volume_path(uint64_t id) const;
+    void log(const std::string& line) const;
+
+private:
+    explicit Server(ServerConfig cfg) : cfg_(std::move(cfg)) {}
+    CtlResult create(const qbd_ctl_create& c, uint32_t flags);
+    CtlResult adopt(const char* payload, uint32_t len);
+    CtlResult remove(const qbd_ctl_name& n, uint32_t flags);
+    CtlResult resize(const qbd_ctl_resize& r, uint32_t flags);
+    CtlResult info(const qbd_ctl_name& n);
+    CtlResult list(const qbd_ctl_name& n);
+    int forward(uint16_t opcode, const std::vector<char>& payload, std::string* error);
+    int ensure_file(const VolumeRecord& v, std::string* error);
+    void place(VolumeRecord& v, uint32_t from_shard) const;
+
+    ServerConfig cfg_;
+    std::unique_ptr<Catalog> catalog_;
+};
+
+// Encodes a volume record as a CTL_INFO reply.
+std::vector<char> encode_volume(const VolumeRecord& v, bool with_placement);
+
+}  // namespace qbd
