@@ -15,8 +15,11 @@ d2=$("$QBD" -m pool/two)
 head -c 1M /dev/urandom >/tmp/one
 head -c 1M /dev/urandom >/tmp/two
 dd if=/tmp/one of="$d1" oflag=direct bs=1M status=none &
+p1=$!
 dd if=/tmp/two of="$d2" oflag=direct bs=1M status=none &
-wait
+p2=$!
+# Not a bare wait: the server is a child of this shell too.
+wait "$p1" "$p2"
 cmp <(dd if="$d1" bs=1M count=1 iflag=direct status=none) /tmp/one || die "volume one corrupted"
 cmp <(dd if="$d2" bs=1M count=1 iflag=direct status=none) /tmp/two || die "volume two corrupted"
 [ "$("$QBD" -l --json | jq length)" = 2 ] || die "qbd -l does not list two volumes"

@@ -14,7 +14,10 @@ for i in 1 2; do
 	ip netns exec srv$i ip addr add 10.99.$i.2/24 dev s$i
 	ip netns exec srv$i ip link set s$i up
 	ip netns exec srv$i ip link set lo up
+	ip netns exec srv$i ip route add default via 10.99.$i.1
 done
+# The guest routes between the two "hosts", so the servers reach each other.
+sysctl -qw net.ipv4.ip_forward=1
 qbd_load_module
 NETNS=srv1 start_server one 10.99.1.2:7800 --advertise 10.99.1.2:7800 --peer 10.99.2.2:7800
 NETNS=srv2 start_server two 10.99.2.2:7800 --advertise 10.99.2.2:7800 --peer 10.99.1.2:7800
