@@ -4,7 +4,7 @@
 # checkpatch.pl comes from Debian's linux-source-6.1, unpacked once into a
 # cache outside the checkout.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cache=${QBD_CACHE:-/var/cache/qbd}
 tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$tarball" ]; then
@@ -43,5 +43,7 @@ done
 for f in $(git ls-files "include/*.h"); do
 	check "$f" --ignore BIT_MACRO,CAMELCASE
 done
+# No file checked means the list of files is wrong, not that all is well.
+[ "$passed" -gt 0 ] || failed=$((failed + 1))
 echo "checkpatch: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
