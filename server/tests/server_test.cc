@@ -1,0 +1,436 @@
+// qbd-server as users run it: a child process on loopback with its own
+// data directory, driven through the client library and raw sockets.
+#include <arpa/inet.h>
+#include <endian.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "qbd_client.h"
+
+namespace qbd {
+namespace {
+
+using client::Client;
+
+uint16_t free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
+    socklen_t sl = sizeof(sin);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &sl);
+    close(fd);
+    return ntohs(sin.sin_port);
+}
+
+// A qbd-server child process.
+class ServerProcess {
+public:
+    explicit ServerProcess(std::string secret = "") : secret_(std::move(secret)) {
+        char tmpl[] = "/tmp/qbd-server-test-XXXXXX";
+        dir_ = mkdtemp(tmpl);
+        port_ = free_port();
+        if (!secret_.empty()) std::ofstream(dir_ + ".secret") << secret_ << "\n";
+        run({"init", "--data-dir", dir_});
+    }
+    ~ServerProcess() {
+        stop(SIGKILL);
+        std::string cmd = "rm -rf " + dir_ + " " + dir_ + ".secret";
+        if (system(cmd.c_str())) {
+        }
+    }
+    std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+    void start(std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"serve", "--data-dir", dir_, "--listen", addr()};
+        if (!secret_.empty()) args.insert(args.end(), {"--secret-file", dir_ + ".secret"});
+        args.insert(args.end(), extra.begin(), extra.end());
+        pid_ = spawn(args);
+        for (int i = 0; i < 100; i++) {
+            std::unique_ptr<Client> c;
+            std::string err;
+            if (Client::connect(addr(), secret_, 1000, &c, &err) != -ECONNREFUSED) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ADD_FAILURE() << "server did not start";
+    }
+    void stop(int sig) {
+        if (pid_ <= 0) return;
+        kill(pid_, sig);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+    std::unique_ptr<Client> connect(const std::string& secret) const {
+        std::unique_ptr<Client> c;
+        std::string err;
+        EXPECT_EQ(Client::connect(addr(), secret, 5000, &c, &err), 0) << err;
+        return c;
+    }
+    std::unique_ptr<Client> connect() const { return connect(secret_); }
+
+private:
+    static pid_t spawn(const std::vector<std::string>& args) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            std::vector<char*> argv{const_cast<char*>(QBD_SERVER_BINARY)};
+            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+            argv.push_back(nullptr);
+            if (!getenv("QBD_TEST_VERBOSE")) freopen("/dev/null", "w", stderr);
+            execv(QBD_SERVER_BINARY, argv.data());
+            _exit(127);
+        }
+        return pid;
+    }
+    static void run(const std::vector<std::string>& args) {
+        pid_t pid = spawn(args);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+
+    std::string dir_, secret_;
+    uint16_t port_;
+    pid_t pid_ = -1;
+};
+
+std::vector<char> pattern(size_t n, unsigned seed) {
+    std::vector<char> v(n);
+    std::mt19937 rng(seed);
+    for (auto& c : v) c = static_cast<char>(rng());
+    return v;
+}
+
+// A volume created and opened for data on @s.
+std::unique_ptr<Client> open_volume(ServerProcess& s, const std::string& name, uint64_t size,
+                                    uint64_t shard) {
+    auto ctl = s.connect();
+    EXPECT_EQ(ctl->create("pool", name, size, shard, 1), 0) << ctl->error();
+    client::Volume v;
+    EXPECT_EQ(ctl->info("pool", name, &v), 0);
+    auto data = s.connect();
+    EXPECT_EQ(data->open(v.id, v.epoch), 0) << data->error();
+    return data;
+}
+
+TEST(Server, DataRoundTripAcrossShardBoundaries) {
+    ServerProcess s;
+    s.start();
+    auto c = open_volume(s, "rt", 8 << 20, 1 << 20);
+    auto data = pattern(3 << 20, 1);
+    ASSERT_EQ(c->write((1 << 20) - 4096, data.data(), static_cast<uint32_t>(data.size())), 0);
+    std::vector<char> back(data.size());
+    ASSERT_EQ(c->read((1 << 20) - 4096, back.data(), static_cast<uint32_t>(back.size())), 0);
+    EXPECT_EQ(data, back);
+    // Unwritten space reads as zeros; discard and write-zeroes make zeros.
+    std::vector<char> z(4096, 1);
+    ASSERT_EQ(c->read(7 << 20, z.data(), 4096), 0);
+    EXPECT_EQ(z, std::vector<char>(4096, 0));
+    ASSERT_EQ(c->discard(1 << 20, 1 << 20), 0);
+    ASSERT_EQ(c->write_zeroes(2 << 20, 4096), 0);
+    ASSERT_EQ(c->read(2 << 20, z.data(), 4096), 0);
+    EXPECT_EQ(z, std::vector<char>(4096, 0));
+    EXPECT_EQ(c->flush(), 0);
+    EXPECT_EQ(c->heartbeat(), 0);
+}
+
+TEST(Server, PipelinedRequestsComplete) {
+    ServerProcess s;
+    s.start();
+    auto c = open_volume(s, "qd", 16 << 20, 4 << 20);
+    std::vector<std::vector<char>> bufs;
+    for (int i = 0; i < 32; i++) bufs.push_back(pattern(4096, static_cast<unsigned>(i)));
+    for (int i = 0; i < 32; i++)
+        ASSERT_EQ(c->submit(QBD_OP_WRITE, static_cast<uint64_t>(i) * 8192, bufs[i].data(), 4096, 0, i), 0);
+    for (int i = 0; i < 32; i++) {
+        uint64_t tag;
+        int status;
+        ASSERT_EQ(c->reap(&tag, &status), 0);
+        EXPECT_EQ(status, 0);
+    }
+    std::vector<std::vector<char>> back(32, std::vector<char>(4096));
+    for (int i = 0; i < 32; i++)
+        ASSERT_EQ(c->submit(QBD_OP_READ, static_cast<uint64_t>(i) * 8192, back[i].data(), 4096, 0, 100 + i), 0);
+    for (int i = 0; i < 32; i++) {
+        uint64_t tag;
+        int status;
+        ASSERT_EQ(c->reap(&tag, &status), 0);
+        ASSERT_EQ(status, 0);
+    }
+    EXPECT_EQ(back, bufs);
+}
+
+TEST(Server, ConcurrentWritersOnDifferentVolumes) {
+    ServerProcess s;
+    s.start();
+    std::vector<std::thread> threads;
+    std::vector<int> failures(4, 0);
+    for (int t = 0; t < 4; t++) {
+        threads.emplace_back([&, t] {
+            auto c = open_volume(s, "conc" + std::to_string(t), 4 << 20, 1 << 20);
+            for (int i = 0; i < 50; i++) {
+                auto d = pattern(65536, static_cast<unsigned>(t * 1000 + i));
+                uint64_t off = static_cast<uint64_t>(i % 60) * 65536;
+                std::vector<char> back(d.size());
+                if (c->write(off, d.data(), 65536) || c->read(off, back.data(), 65536) || back != d)
+                    failures[t]++;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures, std::vector<int>(4, 0));
+}
+
+TEST(Server, AcknowledgedFuaAndFlushedWritesSurviveKill9) {
+    ServerProcess s;
+    s.start();
+    uint64_t id;
+    auto fua = pattern(65536, 7), flushed = pattern(65536, 8);
+    {
+        auto c = open_volume(s, "durable", 4 << 20, 1 << 20);
+        auto ctl = s.connect();
+        client::Volume v;
+        ASSERT_EQ(ctl->info("pool", "durable", &v), 0);
+        id = v.id;
+        ASSERT_EQ(c->write(0, fua.data(), 65536, true), 0);
+        ASSERT_EQ(c->write(1 << 20, flushed.data(), 65536), 0);
+        ASSERT_EQ(c->flush(), 0);
+    }
+    s.stop(SIGKILL);
+    s.start();
+    auto c = s.connect();
+    ASSERT_EQ(c->open(id, 1), 0) << c->error();
+    std::vector<char> back(65536);
+    ASSERT_EQ(c->read(0, back.data(), 65536), 0);
+    EXPECT_EQ(back, fua);
+    ASSERT_EQ(c->read(1 << 20, back.data(), 65536), 0);
+    EXPECT_EQ(back, flushed);
+}
+
+TEST(Server, AuthenticationRequiredWhenServerHasSecret) {
+    ServerProcess s("s3cret");
+    s.start();
+    std::unique_ptr<Client> c;
+    std::string err;
+    EXPECT_EQ(Client::connect(s.addr(), "", 2000, &c, &err), -EACCES) << err;
+    EXPECT_EQ(Client::connect(s.addr(), "wrong", 2000, &c, &err), -EACCES) << err;
+    ASSERT_EQ(Client::connect(s.addr(), "s3cret", 2000, &c, &err), 0) << err;
+    EXPECT_EQ(c->create("pool", "auth", 1 << 20, 0, 1), 0);
+}
+
+TEST(Server, ClientRefusesServerThatCannotProveTheSecret) {
+    ServerProcess s;  // no secret
+    s.start();
+    std::unique_ptr<Client> c;
+    std::string err;
+    EXPECT_EQ(Client::connect(s.addr(), "ours", 2000, &c, &err), -EACCES);
+    EXPECT_NE(err.find("cannot prove"), std::string::npos) << err;
+}
+
+TEST(Server, ControlOperations) {
+    ServerProcess s;
+    s.start();
+    auto c = s.connect();
+    ASSERT_EQ(c->create("pool", "a", 10 << 20, 4 << 20, 1), 0);
+    EXPECT_EQ(c->create("pool", "a", 10 << 20, 4 << 20, 1), -EEXIST);
+    EXPECT_EQ(c->create("pool", "bad", 1000, 0, 1), -EINVAL);
+    EXPECT_EQ(c->create("pool", "bad", 1 << 20, 3000, 1), -EINVAL);
+    EXPECT_EQ(c->create("pool", "bad", 1 << 20, 0, 2), -EINVAL);  // one server, two replicas
+    EXPECT_EQ(c->create("po/ol", "bad", 1 << 20, 0, 1), -EINVAL);
+    client::Volume v;
+    ASSERT_EQ(c->info("pool", "a", &v), 0);
+    EXPECT_EQ(v.shards.size(), 3u);
+    EXPECT_EQ(v.shards[2][0], s.addr());
+    EXPECT_EQ(c->resize("pool", "a", 4 << 20), -EINVAL);  // shrink
+    ASSERT_EQ(c->resize("pool", "a", 20 << 20), 0);
+    ASSERT_EQ(c->info("pool", "a", &v), 0);
+    EXPECT_EQ(v.size, 20u << 20);
+    EXPECT_EQ(v.shards.size(), 5u);
+    std::vector<client::Volume> vols;
+    ASSERT_EQ(c->list("", &vols), 0);
+    EXPECT_EQ(vols.size(), 1u);
+    ASSERT_EQ(c->remove("pool", "a"), 0);
+    EXPECT_EQ(c->info("pool", "a", &v), -ENOENT);
+    EXPECT_EQ(c->remove("pool", "a"), -ENOENT);
+}
+
+TEST(Server, ClusterMembersShareTheCatalog) {
+    ServerProcess a, b;
+    a.start({"--peer", b.addr()});
+    b.start({"--peer", a.addr()});
+    auto ca = a.connect();
+    ASSERT_EQ(ca->create("pool", "spread", 8 << 20, 1 << 20, 2), 0) << ca->error();
+    client::Volume va, vb;
+    ASSERT_EQ(ca->info("pool", "spread", &va), 0);
+    auto cb = b.connect();
+    ASSERT_EQ(cb->info("pool", "spread", &vb), 0);
+    EXPECT_EQ(va.id, vb.id);
+    EXPECT_EQ(va.shards, vb.shards);
+    EXPECT_EQ(va.shards[0], (std::vector<std::string>{a.addr(), b.addr()}));
+    EXPECT_EQ(va.shards[1], (std::vector<std::string>{b.addr(), a.addr()}));
+    ASSERT_EQ(ca->resize("pool", "spread", 16 << 20), 0);
+    ASSERT_EQ(cb->info("pool", "spread", &vb), 0);
+    EXPECT_EQ(vb.shards.size(), 16u);
+    // Data on either member.
+    auto d = cb->open(vb.id, vb.epoch);
+    EXPECT_EQ(d, 0);
+    ASSERT_EQ(ca->remove("pool", "spread"), 0);
+    EXPECT_EQ(cb->info("pool", "spread", &vb), -ENOENT);
+}
+
+TEST(Server, CreateFailsWhenAPeerIsDown) {
+    ServerProcess a;
+    a.start({"--peer", "127.0.0.1:" + std::to_string(free_port())});
+    auto c = a.connect();
+    EXPECT_NE(c->create("pool", "lonely", 1 << 20, 0, 1), 0);
+    client::Volume v;
+    EXPECT_EQ(c->info("pool", "lonely", &v), -ENOENT);  // nothing half-created
+}
+
+// Raw bytes at the server: it must drop or answer, and stay up.
+class RawSocket {
+public:
+    explicit RawSocket(const ServerProcess& s) {
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        std::string a = s.addr();
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(static_cast<uint16_t>(std::stoi(a.substr(a.find(':') + 1))));
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        connect(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
+        timeval tv{5, 0};
+        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    }
+    ~RawSocket() { close(fd_); }
+    void send_bytes(const void* p, size_t n) { (void)!::send(fd_, p, n, MSG_NOSIGNAL); }
+    // True when the server closed the connection.
+    bool closed() {
+        char b[256];
+        for (;;) {
+            ssize_t n = recv(fd_, b, sizeof(b), 0);
+            if (n == 0) return true;
+            if (n < 0) return errno != EAGAIN;
+        }
+    }
+    int fd_;
+};
+
+qbd_req_hdr raw_hdr(uint16_t op, uint32_t len) {
+    qbd_req_hdr h{};
+    h.magic = htole32(QBD_PROTO_MAGIC);
+    h.version = htole16(QBD_PROTO_VERSION);
+    h.opcode = htole16(op);
+    h.length = htole32(len);
+    return h;
+}
+
+void expect_server_alive(ServerProcess& s) {
+    auto c = s.connect();
+    std::vector<client::Volume> vols;
+    EXPECT_EQ(c->list("", &vols), 0);
+}
+
+TEST(ServerBadInput, GarbageAndShortHeadersAreDropped) {
+    ServerProcess s;
+    s.start();
+    {
+        RawSocket r(s);
+        r.send_bytes("GET / HTTP/1.0\r\n\r\n", 18);
+        char junk[64];
+        memset(junk, 0xff, sizeof(junk));
+        r.send_bytes(junk, sizeof(junk));
+        EXPECT_TRUE(r.closed());
+    }
+    {
+        RawSocket r(s);
+        r.send_bytes("QBDP", 4);  // short header, then vanish
+    }
+    expect_server_alive(s);
+}
+
+TEST(ServerBadInput, WrongVersionAndOversizeAreDropped) {
+    ServerProcess s;
+    s.start();
+    {
+        RawSocket r(s);
+        qbd_req_hdr h = raw_hdr(QBD_OP_HELLO, sizeof(qbd_hello));
+        h.version = htole16(77);
+        r.send_bytes(&h, sizeof(h));
+        EXPECT_TRUE(r.closed());
+    }
+    {
+        RawSocket r(s);
+        qbd_req_hdr h = raw_hdr(QBD_OP_HELLO, 1u << 30);
+        r.send_bytes(&h, sizeof(h));
+        EXPECT_TRUE(r.closed());
+    }
+    expect_server_alive(s);
+}
+
+TEST(ServerBadInput, UnknownFeatureBitsRefused) {
+    ServerProcess s;
+    s.start();
+    RawSocket r(s);
+    qbd_req_hdr h = raw_hdr(QBD_OP_HELLO, sizeof(qbd_hello));
+    qbd_hello hello{};
+    hello.features = htole64(1ULL << 40);
+    r.send_bytes(&h, sizeof(h));
+    r.send_bytes(&hello, sizeof(hello));
+    qbd_reply_hdr rep{};
+    ASSERT_EQ(recv(r.fd_, &rep, sizeof(rep), MSG_WAITALL), static_cast<ssize_t>(sizeof(rep)));
+    EXPECT_NE(static_cast<int32_t>(le32toh(rep.status)), 0);
+    EXPECT_TRUE(r.closed());
+    expect_server_alive(s);
+}
+
+TEST(ServerBadInput, BadIoGetsErrorStatusesAndTheConnectionLives) {
+    ServerProcess s;
+    s.start();
+    auto c = open_volume(s, "bad", 1 << 20, 1 << 20);
+    std::vector<char> buf(8192);
+    EXPECT_EQ(c->read((1 << 20) - 4096, buf.data(), 8192), -ERANGE);  // past the end
+    EXPECT_EQ(c->write(100, buf.data(), 512), -EINVAL);               // unaligned offset
+    EXPECT_EQ(c->write(0, buf.data(), 1000), -EINVAL);                // unaligned length
+    std::vector<char> reply;
+    EXPECT_EQ(c->call(99, 0, nullptr, 0, &reply), -EOPNOTSUPP);        // unknown opcode
+    qbd_ctl_name n;
+    memset(&n, 'x', sizeof(n));                                        // unterminated names
+    EXPECT_EQ(c->call(QBD_OP_CTL_INFO, 0, &n, sizeof(n), &reply), -EINVAL);
+    char tiny[3] = {};
+    EXPECT_EQ(c->call(QBD_OP_CTL_CREATE, 0, tiny, sizeof(tiny), &reply), -EINVAL);
+    EXPECT_EQ(c->call(QBD_OP_CTL_ADOPT, 0, tiny, sizeof(tiny), &reply), -EINVAL);  // not from a peer
+    // Still serving on the same connection.
+    EXPECT_EQ(c->write(0, buf.data(), 4096), 0);
+}
+
+TEST(ServerBadInput, IoBeforeOpenAndTruncatedPayload) {
+    ServerProcess s;
+    s.start();
+    auto c = s.connect();
+    std::vector<char> buf(4096);
+    EXPECT_EQ(c->read(0, buf.data(), 4096), -ENOTCONN);
+    {
+        // A WRITE header promising 64 KiB, 100 bytes, then the peer vanishes.
+        auto d = open_volume(s, "trunc", 1 << 20, 1 << 20);
+        qbd_req_hdr h = raw_hdr(QBD_OP_WRITE, 65536);
+        (void)!send(d->fd(), &h, sizeof(h), MSG_NOSIGNAL);
+        (void)!send(d->fd(), buf.data(), 100, MSG_NOSIGNAL);
+    }
+    expect_server_alive(s);
+}
+
+}  // namespace
+}  // namespace qbd
