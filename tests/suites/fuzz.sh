@@ -1,0 +1,1 @@
+../../server/fuzz/run-fuzz.sh
