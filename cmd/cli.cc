@@ -29,6 +29,11 @@ const OptionDef kOptions[] = {
     {0, "force", nullptr, "unmap even when open or mounted: fail in-flight IO and detach"},
     {0, "json", nullptr, "print JSON instead of a table"},
     {'V', "verbose", nullptr, "print progress messages on stderr"},
+    {'t', "type", "<spec>",
+     "-s: read_bps=N,write_bps=N,read_iops=N,write_iops=N (0 = unlimited); "
+     "-R: normal|error|discard"},
+    {'k', "size", "<size>", "new size with a K, M, G or T suffix"},
+    {'f', "file", "<file>", "volume list (default /etc/qbd/map.conf)"},
 };
 
 bool g_verbose = false;
@@ -92,6 +97,13 @@ void set_option(Options& o, const OptionDef& def, const std::string& value) {
         o.json = true;
     } else if (name == "verbose") {
         o.verbose = true;
+    } else if (name == "type") {
+        o.type = value;
+    } else if (name == "size") {
+        o.size = value;
+    } else if (name == "file") {
+        if (value.empty()) usage_error("-f needs a file name");
+        o.file = value;
     }
 }
 

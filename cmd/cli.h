@@ -27,6 +27,9 @@ struct Options {
     bool no_wait = false;
     std::optional<uint32_t> timeout;  // seconds
     bool verbose = false;
+    std::string type;  // -t: throttle limits or resume mode
+    std::string size;  // -k
+    std::string file = "/etc/qbd/map.conf";  // -f
 };
 
 struct Verb {

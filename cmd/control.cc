@@ -119,6 +119,10 @@ std::string unmap_error_message(int err, const std::string& disk) {
     }
 }
 
+void Control::call(unsigned long, void*, const char* what) {
+    throw Error(ENOTTY, std::string(what) + " is not supported here");
+}
+
 namespace {
 
 class IoctlControl : public Control {
@@ -191,14 +195,14 @@ public:
         }
     }
 
-private:
-    void call(unsigned long req, void* arg, const char* what) {
+    void call(unsigned long req, void* arg, const char* what) override {
         if (::ioctl(fd_, req, arg) < 0) {
             int err = errno;
             throw Error(err, ioctl_error_message(err, what));
         }
     }
 
+private:
     int fd_;
 };
 

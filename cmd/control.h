@@ -29,6 +29,8 @@ public:
     virtual void unmap(uint32_t dev_index, uint32_t flags) = 0;
     virtual std::vector<uint32_t> list() = 0;
     virtual DeviceInfo info(uint32_t dev_index) = 0;
+    // Any other ioctl of qbd_ioctl.h: throttle, suspend, resume, update.
+    virtual void call(unsigned long req, void* arg, const char* what);
 };
 
 // Opens /dev/qbdctl (or @path).  A missing node becomes

@@ -126,9 +126,28 @@ TEST(Cli, General) {
     EXPECT_NE(error_of({"--bogus"}).find("unknown option '--bogus'"), std::string::npos);
     EXPECT_NE(error_of({"-l", "-m", "p/v"}).find("conflicting commands"), std::string::npos);
     EXPECT_NE(error_of({"-l", "-l"}).find("twice"), std::string::npos);
-    // Verbs that need the driver later are not offered yet.
-    for (const char* later : {"-r", "-M", "-U", "-s", "-S", "-R", "-z"})
-        EXPECT_NE(error_of({later}).find("unknown option"), std::string::npos) << later;
+}
+
+TEST(Cli, ControlPlaneVerbs) {
+    Options o = parse({"-s", "pool/vol", "-t", "read_bps=10M,write_iops=100"});
+    EXPECT_EQ(o.verb, "setthrottle");
+    EXPECT_EQ(o.type, "read_bps=10M,write_iops=100");
+    EXPECT_NE(error_of({"-s", "pool/vol"}).find("needs -t"), std::string::npos);
+    EXPECT_EQ(parse({"-S", "/dev/qbd0"}).verb, "suspend");
+    EXPECT_EQ(parse({"-R", "pool/vol"}).type, "");
+    EXPECT_EQ(parse({"--resume", "pool/vol", "-t", "discard"}).type, "discard");
+    EXPECT_NE(error_of({"-R", "pool/vol", "-t", "maybe"}).find("normal, error or discard"),
+              std::string::npos);
+    EXPECT_EQ(parse({"-z", "pool/vol", "-k", "20G"}).size, "20G");
+    EXPECT_NE(error_of({"-z", "pool/vol"}).find("needs -k"), std::string::npos);
+    EXPECT_NE(error_of({"-z", "pool/vol", "-k", "1000"}).find("multiple of 512"), std::string::npos);
+    EXPECT_NE(error_of({"-z", "pool/vol", "-k", "12Q"}).find("expected"), std::string::npos);
+    EXPECT_EQ(parse({"-r", "tcp://pool/vol"}).verb, "remap");
+    EXPECT_EQ(parse({"-M"}).file, "/etc/qbd/map.conf");
+    EXPECT_EQ(parse({"-M", "-f", "/tmp/m.conf"}).file, "/tmp/m.conf");
+    EXPECT_EQ(parse({"--unmapall"}).verb, "unmapall");
+    EXPECT_NE(error_of({"-M", "pool/vol"}).find("unexpected argument"), std::string::npos);
+    EXPECT_NE(error_of({"-S", "pool/vol", "-t", "x"}).find("not valid"), std::string::npos);
 }
 
 TEST(Cli, PartialNamesVerb) {
@@ -141,7 +160,9 @@ TEST(Cli, VerbsRegistered) {
     std::vector<std::string> names;
     for (const auto& v : verbs()) names.push_back(v.name);
     EXPECT_EQ(names,
-              (std::vector<std::string>{"map", "unmap", "list", "info", "version", "help"}));
+              (std::vector<std::string>{"map", "unmap", "list", "remap", "info", "setthrottle",
+                                        "suspend", "resume", "resize", "mapall", "unmapall",
+                                        "version", "help"}));
 }
 
 }  // namespace qbd

@@ -1,0 +1,44 @@
+// qbd -r|--remap <vol>: fetch the volume's current shard map and servers
+// and hand them to the mapped device.  The driver asks for this itself
+// (a uevent that udev turns into "qbd -r") when a server says the map is
+// stale, for instance after a shard moved.
+#include <iostream>
+
+#include "cli.h"
+#include "config.h"
+#include "control.h"
+#include "devices.h"
+#include "refresh.h"
+
+namespace qbd {
+
+namespace {
+
+void check(Options& o) { o.device = parse_device_spec(o.target); }
+
+int run(const Options& o) {
+    Config cfg = load_config(o.config_path, o.config_given);
+    auto ctl = open_control();
+    DeviceInfo dev = find_device(*ctl, *o.device);
+    refresh_device(*ctl, dev, cfg);
+    DeviceInfo now = ctl->info(dev.info.dev_index);
+    std::cout << "/dev/" << dev.disk() << ": epoch " << now.info.epoch << ", " << now.info.nr_shards
+              << " shards\n";
+    return 0;
+}
+
+RegisterVerb reg{Verb{
+    .name = "remap",
+    .short_opt = 'r',
+    .long_opt = "remap",
+    .arg = "[<tcp|rdma>://]<pool/volume>|/dev/qbdX",
+    .summary = "refresh a mapped volume's shard map and servers",
+    .options = {"config"},
+    .order = 30,
+    .check = check,
+    .run = run,
+}};
+
+}  // namespace
+
+}  // namespace qbd

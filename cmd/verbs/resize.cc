@@ -1,0 +1,74 @@
+// qbd -z|--resize <vol> -k <size>: grow the volume on the server, then the
+// mapped disk, online.  Shrinking is refused before anything is done.
+#include <iostream>
+
+#include "addr.h"
+#include "cli.h"
+#include "config.h"
+#include "control.h"
+#include "devices.h"
+#include "error.h"
+#include "qbd_client.h"
+#include "refresh.h"
+#include "strutil.h"
+
+namespace qbd {
+
+namespace {
+
+void check(Options& o) {
+    o.device = parse_device_spec(o.target);
+    if (o.size.empty()) usage_error("-z needs -k <size>, e.g. -k 20G");
+    if (!parse_size_suffix(o.size) || *parse_size_suffix(o.size) % 512)
+        usage_error("-k '" + o.size + "': expected a multiple of 512 bytes with an optional K, M, G or T");
+}
+
+int run(const Options& o) {
+    Config cfg = load_config(o.config_path, o.config_given);
+    auto ctl = open_control();
+    DeviceInfo dev = find_device(*ctl, *o.device);
+    uint64_t size = *parse_size_suffix(o.size);
+    if (size < dev.info.size)
+        throw Error(EINVAL, "shrinking is not supported: " + dev.pool() + "/" + dev.volume() + " is " +
+                                format_size(dev.info.size) + ", asked for " + format_size(size));
+    if (size == dev.info.size) {
+        std::cout << "/dev/" << dev.disk() << " is already " << format_size(size) << "\n";
+        return 0;
+    }
+    std::string secret = cfg.secret_file.empty() ? "" : load_secret(cfg.secret_file);
+    int last = -EHOSTUNREACH;
+    std::string why = "no control server configured";
+    bool done = false;
+    for (const HostPort& hp : cfg.servers) {
+        std::unique_ptr<client::Client> c;
+        if (int err = client::Client::connect(hp.str(), secret, static_cast<int>(cfg.connect_timeout) * 1000,
+                                              &c, &why)) {
+            last = err;
+            continue;
+        }
+        if (int err = c->resize(dev.pool(), dev.volume(), size))
+            throw Error(-err, "the server refused: " + c->error());
+        done = true;
+        break;
+    }
+    if (!done) throw Error(-last, "cannot reach a control server: " + why);
+    refresh_device(*ctl, dev, cfg);
+    std::cout << "/dev/" << dev.disk() << " is now " << format_size(size) << "\n";
+    return 0;
+}
+
+RegisterVerb reg{Verb{
+    .name = "resize",
+    .short_opt = 'z',
+    .long_opt = "resize",
+    .arg = "<pool/volume>|/dev/qbdX",
+    .summary = "grow a volume and its device online (-k <size>)",
+    .options = {"config", "size"},
+    .order = 70,
+    .check = check,
+    .run = run,
+}};
+
+}  // namespace
+
+}  // namespace qbd
