@@ -12,6 +12,20 @@ namespace qbd {
 
 namespace {
 
+// What a device does with IO now: held, served, failed or dropped.
+std::string resume_mode_name(const qbd_ioc_info& i) {
+    if (i.state == QBD_STATE_SUSPENDED) return "suspended";
+    switch (i.resume_mode) {
+        case QBD_RESUME_ERROR: return "error (IO fails with EIO)";
+        case QBD_RESUME_DISCARD: return "discard (IO completes without the server)";
+        default: return "normal";
+    }
+}
+
+}  // namespace
+
+namespace {
+
 uint64_t mean_latency_us(const qbd_ioc_stats& s) {
     return s.completed ? s.total_latency_ns / s.completed / 1000 : 0;
 }
@@ -82,7 +96,12 @@ void write_device_json(JsonWriter& w, const DeviceInfo& d, bool conns) {
         .field("heartbeat_ms", i.heartbeat_ms)
         .field("reconnect_attempts", i.reconnect_attempts)
         .field("read_only", (i.flags & QBD_MAP_READ_ONLY) != 0)
-        .field("flags", i.flags);
+        .field("flags", i.flags)
+        .field("resume_mode", resume_mode_name(i))
+        .field("read_bps", i.read_bps)
+        .field("write_bps", i.write_bps)
+        .field("read_iops", i.read_iops)
+        .field("write_iops", i.write_iops);
     w.key("stats")
         .begin_object()
         .field("read_ops", s.read_ops)
@@ -156,6 +175,10 @@ std::string format_info(const DeviceInfo& d) {
         {"heartbeat:", or_default(i.heartbeat_ms, std::to_string(i.heartbeat_ms) + " ms")},
         {"reconnect attempts:", std::to_string(i.reconnect_attempts)},
         {"flags:", flags_text(i.flags)},
+        {"io mode:", resume_mode_name(i)},
+        {"throttle:", "read " + std::to_string(i.read_bps) + " B/s " + std::to_string(i.read_iops) +
+                          " IO/s, write " + std::to_string(i.write_bps) + " B/s " +
+                          std::to_string(i.write_iops) + " IO/s (0 = unlimited)"},
         {"reads:", std::to_string(s.read_ops) + " ops, " + format_size(s.read_bytes)},
         {"writes:", std::to_string(s.write_ops) + " ops, " + format_size(s.write_bytes)},
         {"discards:", std::to_string(s.discard_ops) + " ops, " + format_size(s.discard_bytes)},

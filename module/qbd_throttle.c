@@ -16,16 +16,23 @@ static s64 qbd_bucket_burst(const struct qbd_bucket *b)
 
 static void qbd_bucket_refill(struct qbd_bucket *b, u64 now_ns)
 {
-	u64 delta;
+	u64 delta, added;
 
 	if (!b->rate || now_ns <= b->last_ns)
 		return;
 	/* Past a second the bucket is full anyway; this bounds the product. */
 	delta = min_t(u64, now_ns - b->last_ns, NSEC_PER_SEC);
-	b->tokens = min_t(s64, b->tokens +
-			  (s64)mul_u64_u64_div_u64(b->rate, delta, NSEC_PER_SEC),
-			  qbd_bucket_burst(b));
-	b->last_ns = now_ns;
+	added = mul_u64_u64_div_u64(b->rate, delta, NSEC_PER_SEC);
+	if (!added)
+		return;		/* the fraction of a token waits for more time */
+	b->tokens += added;
+	if (b->tokens >= qbd_bucket_burst(b)) {
+		b->tokens = qbd_bucket_burst(b);
+		b->last_ns = now_ns;
+	} else {
+		/* Only the time the whole tokens stand for is used up. */
+		b->last_ns += mul_u64_u64_div_u64(added, NSEC_PER_SEC, b->rate);
+	}
 }
 
 /* Nanoseconds until @b is out of debt. */

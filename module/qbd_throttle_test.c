@@ -94,7 +94,23 @@ static void qbd_rate_change_takes_effect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, qbd_throttle_admit(&t, false, 512, 0), 0ULL);
 }
 
+static void qbd_frequent_refills_keep_fractions(struct kunit *test)
+{
+	struct qbd_throttle t;
+	u64 now;
+	int admitted = 0;
+
+	qbd_set(&t, 0, 0, 200, 0);	/* 200 reads/s, asked every 1 ms */
+	for (now = 0; now < NSEC_PER_SEC; now += NSEC_PER_MSEC)
+		while (!qbd_throttle_admit(&t, false, 4096, now))
+			admitted++;
+	/* The burst of 20 plus 200 earned in the second, give or take one. */
+	KUNIT_EXPECT_GE(test, admitted, 219);
+	KUNIT_EXPECT_LE(test, admitted, 221);
+}
+
 static struct kunit_case qbd_throttle_cases[] = {
+	KUNIT_CASE(qbd_frequent_refills_keep_fractions),
 	KUNIT_CASE(qbd_unlimited_never_waits),
 	KUNIT_CASE(qbd_iops_limit_waits_after_burst),
 	KUNIT_CASE(qbd_bps_limit_large_request_goes_into_debt),

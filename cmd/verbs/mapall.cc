@@ -31,7 +31,8 @@ std::vector<Entry> read_map_conf(const std::string& path) {
     std::vector<Entry> out;
     std::string line;
     for (int n = 1; std::getline(in, line); n++) {
-        std::string_view l = trim(line.substr(0, line.find('#')));
+        const std::string uncommented = line.substr(0, line.find('#'));
+        std::string_view l = trim(uncommented);
         if (l.empty()) continue;
         auto space = l.find_first_of(" \t");
         Entry e{std::string(l.substr(0, space)), "", n};
