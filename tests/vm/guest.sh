@@ -33,6 +33,22 @@ done
 udevadm trigger --action=add >/dev/null 2>&1
 udevadm settle --timeout=30
 
+# What one scenario leaves behind must not reach the next: servers, devices,
+# namespaces, the module.
+reset_guest() {
+	pkill -KILL -f 'qbd-server serve|qbd-hostile-server' 2>/dev/null
+	for d in /sys/block/qbd*; do
+		[ -e "$d" ] && "$QBD_ROOT/build/cmd/qbd" -u "/dev/$(basename "$d")" --force >/dev/null 2>&1
+	done
+	ip -all netns delete 2>/dev/null
+	rm -rf /etc/qbd /tmp/qbd-server-*
+	for _ in $(seq 30); do
+		lsmod | grep -q '^qbd ' || break
+		rmmod qbd 2>/dev/null && break
+		sleep 1
+	done
+}
+
 cd "$QBD_ROOT"
 while read -r name; do
 	[ -n "$name" ] || continue
@@ -45,6 +61,7 @@ while read -r name; do
 	echo "QBDTEST BEGIN $name"
 	timeout --kill-after=10 "${limit:-600}" bash "$script"
 	rc=$?
+	reset_guest
 	# Let the kernel finish printing what the scenario caused.
 	sleep 1
 	echo "QBDTEST END $name $rc"

@@ -53,10 +53,11 @@ qbd_load_module() {
 	[ -c /dev/qbdctl ] || die "/dev/qbdctl did not appear"
 }
 
+# A process that opened a disk just before its unmap (udev's blkid) holds
+# the module until it closes: allow it a moment.
 qbd_unload_module() {
-	if lsmod | grep -q '^qbd '; then
-		rmmod qbd
-	fi
+	lsmod | grep -q '^qbd ' || return 0
+	wait_for 30 rmmod qbd || rmmod qbd
 }
 
 # start_server NAME HOST:PORT [serve options...]: a qbd-server with its own

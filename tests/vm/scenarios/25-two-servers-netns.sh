@@ -4,7 +4,7 @@
 # timeout: 400
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
-trap 'cleanup; ip netns del srv1 2>/dev/null; ip netns del srv2 2>/dev/null' EXIT
+trap 'cleanup; ip netns del srv1 2>/dev/null || true; ip netns del srv2 2>/dev/null || true' EXIT
 for i in 1 2; do
 	ip netns add srv$i
 	ip link add h$i type veth peer name s$i

@@ -1,0 +1,34 @@
+#!/bin/bash
+# A broken or hostile server (bad magic, unknown tags, over-long payloads,
+# flags never negotiated, duplicate replies, closing mid-payload, garbage,
+# silence) never crashes the kernel: requests are retried or fail, and the
+# device can always be unmapped.
+# timeout: 600
+. "$QBD_ROOT/tests/vm/lib.sh"
+require_userspace
+hostile=$QBD_ROOT/build/tests/peers/qbd-hostile-server
+[ -x "$hostile" ] || skip "qbd-hostile-server is not built"
+hpid=
+trap 'kill "$hpid" 2>/dev/null || true; cleanup' EXIT
+qbd_load_module
+# The control server tells clients the shards live on the hostile peer.
+start_server ctl 127.0.0.1:7800 --advertise 127.0.0.1:7801
+write_conf 127.0.0.1:7800
+create_volume pool/evil 16M --shard-size 16M
+for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-payload garbage silent; do
+	"$hostile" --port 7801 --size $((16 << 20)) --shard-size $((16 << 20)) --mode $mode --good 2 \
+		2>/dev/null &
+	hpid=$!
+	wait_for 10 port_open 127.0.0.1 7801 || die "hostile server did not start"
+	dev=$("$QBD" -m pool/evil --no-wait -o io_timeout=3,giveup_timeout=4,reconnect_delay_ms=200)
+	timeout 60 dd if="$dev" of=/dev/null bs=4k count=8 iflag=direct status=none 2>&1 &&
+		result="IO succeeded (retried)" || result="IO failed"
+	echo "$mode: $result"
+	timeout 30 "$QBD" -u pool/evil --force || die "$mode: unmap failed"
+	# Nothing may keep the module pinned once the device is gone.
+	wait_for 30 test "$(cat /sys/module/qbd/refcnt)" = 0 ||
+		die "$mode: module still referenced after unmap ($(cat /sys/module/qbd/refcnt))"
+	kill "$hpid"
+	wait "$hpid" 2>/dev/null || true
+done
+qbd_unload_module
