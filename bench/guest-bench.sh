@@ -163,3 +163,5 @@ for t in "${targets[@]}"; do
 	"teardown_$fn" >/dev/null 2>&1 || true
 done
 log "results in $out"
+# For the host: one marked line per result.
+sed 's/^/QBDBENCH /' "$out"

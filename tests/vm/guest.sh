@@ -5,6 +5,7 @@
 arg() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
 export QBD_ROOT=$(arg qbd.root)
 export QBD_KO=$(arg qbd.ko)
+export QBD_BENCH_RUNTIME=$(arg qbd.benchsecs)
 plan=$(arg qbd.plan)
 modules=$(arg qbd.modules)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -54,10 +55,13 @@ while read -r name; do
 	[ -n "$name" ] || continue
 	if [ "$name" = demo ]; then
 		script=$QBD_ROOT/tests/vm/demo.sh
+	elif [ "$name" = bench ]; then
+		script=$QBD_ROOT/bench/guest-bench.sh
 	else
 		script=$QBD_ROOT/tests/vm/scenarios/$name.sh
 	fi
 	limit=$(sed -n 's/^# timeout: *//p' "$script" | head -n 1)
+	[ "$name" = bench ] && limit=3000
 	echo "QBDTEST BEGIN $name"
 	timeout --kill-after=10 "${limit:-600}" bash "$script"
 	rc=$?

@@ -16,6 +16,7 @@ vmdir=$top/build/vm
 mkdir -p "$vmdir/logs"
 
 demo=0
+bench=0
 debug=0
 verbose=0
 timeout=${QBD_VM_TIMEOUT:-1500}
@@ -23,6 +24,7 @@ scenarios=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--demo) demo=1 ;;
+	--bench) demo=1; bench=1 ;;
 	--debug-kernel) debug=1 ;;
 	--timeout) timeout=$2; shift ;;
 	-v) verbose=1 ;;
@@ -81,7 +83,9 @@ if [ ! -e "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; t
 fi
 
 # --- plan and boot -----------------------------------------------------------
-if [ $demo -eq 1 ]; then
+if [ $bench -eq 1 ]; then
+	plan=(bench)
+elif [ $demo -eq 1 ]; then
 	plan=(demo)
 elif [ ${#scenarios[@]} -gt 0 ]; then
 	plan=()
@@ -122,6 +126,7 @@ boot() {
 	printf '%s\n' "$@" >"$planfile"
 	local append="console=ttyS0 panic=-1 oops=panic loglevel=5 qbd.root=$top qbd.plan=$planfile qbd.ko=$qbd_ko qbd.modules=$guest_modules"
 	[ $debug -eq 1 ] && append="$append kmemleak=on"
+	[ -n "${QBD_BENCH_RUNTIME:-}" ] && append="$append qbd.benchsecs=$QBD_BENCH_RUNTIME"
 	local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -m 2G -nographic -no-reboot
 		-kernel "$kernel" -initrd "$initrd" -append "$append"
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"

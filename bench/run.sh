@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One command: boots one guest and runs the same fio jobs against qbd over
+# TCP, nbd, nvme-tcp and null_blk (the local ceiling), each backed by a
+# file of the same size on tmpfs; writes bench/results/results.json and
+# bench/results/results.md with the ratios qbd/nbd and qbd/nvme-tcp.
+#
+#   bench/run.sh [seconds per job]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+export QBD_BENCH_RUNTIME=${1:-10}
+mkdir -p "$top/bench/results"
+make -C "$top" -s all >/dev/null
+out=$(QBD_VM_TIMEOUT=3600 "$top/tests/vm/run.sh" --bench 2>&1 | tee /dev/stderr | tr -d '\r' | sed -n 's/^QBDBENCH //p')
+[ -n "$out" ] || { echo "bench: no results" >&2; exit 1; }
+json=$top/bench/results/results.json
+echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg runtime "$QBD_BENCH_RUNTIME" '
+	def get(t; j; f): (map(select(.target == t and .job == j)) | .[0][f]) // null;
+	def ratio(a; b): if a != null and b != null and b != 0 then (a / b * 100 | round / 100) else null end;
+	. as $r |
+	{date: $date, seconds_per_job: ($runtime | tonumber), results: $r,
+	 ratios: [ ($r | map(.job) | unique | map(select(. != null)))[] as $j |
+		{job: $j,
+		 metric: (if ($j | test("qd1")) then "p99_us" elif ($j | test("seq")) then "mbps" else "iops" end)} |
+		. + {qbd_over_nbd: ratio(get("qbd-tcp"; .job; .metric); get("nbd"; .job; .metric)),
+		     qbd_over_nvme_tcp: ratio(get("qbd-tcp"; .job; .metric); get("nvme-tcp"; .job; .metric))} ]}' >"$json"
+md=$top/bench/results/results.md
+{
+	echo "# qbd benchmark ($(jq -r .date "$json"), $QBD_BENCH_RUNTIME s per job, TCG guest)"
+	echo
+	echo "| target | job | IOPS | MB/s | p50 us | p99 us | CPU us/IO |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	jq -r '.results[] | select(.error == null) |
+		"| \(.target) | \(.job) | \(.iops | round) | \(.mbps * 10 | round / 10) | \(.p50_us | round) | \(.p99_us | round) | \(.cpu_us_per_io | round) |"' "$json"
+	echo
+	echo "Ratios (QD1 jobs compare p99 latency, lower is better; others throughput, higher is better):"
+	echo
+	echo "| job | metric | qbd/nbd | qbd/nvme-tcp |"
+	echo "|---|---|---:|---:|"
+	jq -r '.ratios[] | "| \(.job) | \(.metric) | \(.qbd_over_nbd) | \(.qbd_over_nvme_tcp) |"' "$json"
+} >"$md"
+cat "$md"
