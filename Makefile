@@ -38,6 +38,11 @@ demo: deps
 	$(MAKE) all
 	tests/vm/run.sh --demo
 
+# Where a distribution puts things; DESTDIR for packaging.
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/module INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix /usr
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean
 	rm -rf $(BUILD)

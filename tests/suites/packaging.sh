@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Packaging: "make install DESTDIR=..." puts the module, tools, udev rules,
+# systemd units and man pages where a distribution would, and dkms builds
+# and installs the module for the installed kernel from dkms.conf.
+set -uo pipefail
+top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+kver=$("$top/scripts/kver.sh")
+passed=0
+failed=0
+check() {
+	local what=$1
+	shift
+	if "$@" >/tmp/qbd-packaging.log 2>&1; then
+		passed=$((passed + 1))
+	else
+		tail -n 20 /tmp/qbd-packaging.log
+		echo "FAIL packaging: $what"
+		failed=$((failed + 1))
+	fi
+}
+
+dest=$(mktemp -d)
+check "make install" make -C "$top" -s install DESTDIR="$dest"
+for f in "lib/modules/$kver/updates/qbd.ko" usr/sbin/qbd usr/sbin/qbd-server \
+	usr/lib/udev/rules.d/60-qbd.rules usr/lib/udev/rules.d/61-qbd-remap.rules \
+	usr/lib/udev/rules.d/62-qbd-mapall.rules usr/lib/systemd/system/qbd-server.service \
+	usr/lib/systemd/system/qbd-mapall.service usr/share/man/man8/qbd.8 \
+	usr/share/man/man8/qbd-server.8 usr/share/man/man5/qbd.conf.5; do
+	check "installed $f" test -e "$dest/$f"
+done
+rm -rf "$dest"
+
+# dkms against Debian's headers, from a copy of the sources as dkms wants.
+version=$(cat "$top/VERSION")
+src=/usr/src/qbd-$version
+dkms remove -m qbd -v "$version" --all >/dev/null 2>&1
+rm -rf "$src"
+mkdir -p "$src"
+cp -r "$top/dkms.conf" "$top/module" "$top/include" "$top/VERSION" "$src/"
+rm -f "$src"/module/*.o "$src"/module/*.ko "$src"/module/.*.cmd
+check "dkms add" dkms add -m qbd -v "$version"
+check "dkms build" dkms build -m qbd -v "$version" -k "$kver"
+check "dkms install" dkms install -m qbd -v "$version" -k "$kver" --force
+check "dkms module in place" bash -c "find /lib/modules/$kver -name 'qbd.ko*' | grep -q updates"
+dkms remove -m qbd -v "$version" --all >/dev/null 2>&1
+rm -rf "$src"
+echo "packaging: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
