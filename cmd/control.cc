@@ -81,8 +81,8 @@ std::string map_error_message(int err, const std::string& volume) {
     case EPERM:
         return "cannot map " + volume + ": permission denied: run as root (needs CAP_SYS_ADMIN)";
     case EPROTONOSUPPORT:
-        return "cannot map " + volume + ": transport not supported by the loaded driver " +
-               "(rdma needs qbd_rdma.ko: modprobe qbd_rdma)";
+        return "cannot map " + volume + ": this qbd.ko has no RDMA transport yet; " +
+               "map it over tcp:// (nothing falls back to TCP by itself)";
     case EPROTO:
     case EBADMSG:
         return "cannot map " + volume + ": protocol error talking to its servers: qbd.ko and " +

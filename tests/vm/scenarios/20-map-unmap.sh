@@ -13,6 +13,10 @@ start_server a 127.0.0.1:7800
 write_conf 127.0.0.1:7800
 create_volume pool1/vol1 64M --shard-size 16M
 
+# rdma:// is refused clearly and never silently served over TCP.
+expect_fail "$QBD" -m rdma://pool1/vol1 2>/tmp/err
+grep -q "no RDMA transport" /tmp/err || die "rdma:// refused without a clear message: $(cat /tmp/err)"
+[ -z "$(ls /sys/block | grep qbd)" ] || die "a refused rdma map left a device"
 dev=$("$QBD" -m pool1/vol1)
 [ -b "$dev" ] || die "map printed $dev, not a block device"
 [ "$(dev_of pool1/vol1)" = "$dev" ] || die "/dev/qbd/pool1/vol1 does not point at $dev"
