@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS volumes (
     shard_size INTEGER NOT NULL,
     epoch INTEGER NOT NULL,
     replicas INTEGER NOT NULL,
+    device TEXT NOT NULL DEFAULT '',
     UNIQUE (pool, name)
 );
 CREATE TABLE IF NOT EXISTS placement (
@@ -90,7 +91,7 @@ int Catalog::write_placement(const VolumeRecord& v) {
 int Catalog::insert(const VolumeRecord& v) {
     std::lock_guard lock(mu_);
     if (exec("BEGIN IMMEDIATE")) return -EIO;
-    Stmt st(db_, "INSERT INTO volumes (id, pool, name, size, shard_size, epoch, replicas) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    Stmt st(db_, "INSERT INTO volumes (id, pool, name, size, shard_size, epoch, replicas, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     sqlite3_bind_int64(st.st, 1, static_cast<int64_t>(v.id));
     sqlite3_bind_text(st.st, 2, v.pool.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st.st, 3, v.name.c_str(), -1, SQLITE_TRANSIENT);
@@ -98,6 +99,7 @@ int Catalog::insert(const VolumeRecord& v) {
     sqlite3_bind_int64(st.st, 5, static_cast<int64_t>(v.shard_size));
     sqlite3_bind_int64(st.st, 6, static_cast<int64_t>(v.epoch));
     sqlite3_bind_int64(st.st, 7, v.replicas);
+    sqlite3_bind_text(st.st, 8, v.device.c_str(), -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st.st);
     if (rc != SQLITE_DONE || write_placement(v)) {
         exec("ROLLBACK");
@@ -145,6 +147,7 @@ std::optional<VolumeRecord> Catalog::load(sqlite3_stmt* st) {
     v.shard_size = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
     v.epoch = static_cast<uint64_t>(sqlite3_column_int64(st, 5));
     v.replicas = static_cast<uint32_t>(sqlite3_column_int64(st, 6));
+    v.device = reinterpret_cast<const char*>(sqlite3_column_text(st, 7));
     v.placement.assign(v.nr_shards(), std::vector<std::string>(v.replicas));
     Stmt p(db_, "SELECT shard, replica, addr FROM placement WHERE volume_id = ?");
     sqlite3_bind_int64(p.st, 1, static_cast<int64_t>(v.id));
@@ -157,7 +160,7 @@ std::optional<VolumeRecord> Catalog::load(sqlite3_stmt* st) {
     return v;
 }
 
-static const char* kSelect = "SELECT id, pool, name, size, shard_size, epoch, replicas FROM volumes ";
+static const char* kSelect = "SELECT id, pool, name, size, shard_size, epoch, replicas, device FROM volumes ";
 
 std::optional<VolumeRecord> Catalog::find(const std::string& pool, const std::string& name) {
     std::lock_guard lock(mu_);

@@ -20,6 +20,9 @@ struct VolumeRecord {
     uint64_t shard_size = 0;
     uint64_t epoch = 1;
     uint32_t replicas = 1;
+    // Where this server keeps the data: empty for a sparse file in the data
+    // directory, else an existing block device (or file) given at create.
+    std::string device;
     // placement[shard][replica] = "host:port", primary first.
     std::vector<std::vector<std::string>> placement;
 

@@ -223,7 +223,7 @@ bool Connection::handle_setup(const Request& r, const std::vector<char>& payload
             auto v = srv_.catalog().find(le64toh(o.volume_id));
             if (!v) return reply_now(r, -ENOENT, nullptr, 0);
             if (le64toh(o.epoch) != v->epoch) return reply_now(r, QBD_STATUS_STALE_EPOCH, nullptr, 0);
-            vol_fd_ = ::open(srv_.volume_path(v->id).c_str(), O_RDWR | O_CLOEXEC);
+            vol_fd_ = ::open(srv_.data_path(*v).c_str(), O_RDWR | O_CLOEXEC);
             if (vol_fd_ < 0) return reply_now(r, -EIO, nullptr, 0);
             st_.opened = true;
             st_.volume_id = v->id;

@@ -22,7 +22,7 @@ const char* kUsage = R"(usage:
   qbd-server init    --data-dir DIR
   qbd-server serve   --data-dir DIR --listen HOST:PORT [--listen ...] [--advertise HOST:PORT]
                      [--peer HOST:PORT ...] [--secret-file FILE] [--default-shard-size SIZE]
-  qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--replicas N]
+  qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--replicas N] [--device PATH]
   qbd-server delete  POOL/VOLUME
   qbd-server resize  POOL/VOLUME SIZE
   qbd-server info    POOL/VOLUME [--json]
@@ -34,7 +34,7 @@ server with --server HOST:PORT [--secret-file FILE].  SIZE takes K, M, G, T.
 struct Args {
     std::string command;
     std::vector<std::string> positional;
-    std::string data_dir, server, secret_file, advertise;
+    std::string data_dir, server, secret_file, advertise, device;
     std::vector<std::string> listen, peers;
     uint64_t shard_size = 0, default_shard_size = 64ULL << 20;
     uint32_t replicas = 0;
@@ -82,6 +82,7 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
         else if (k == "--server") { if (!value(&a->server)) return false; }
         else if (k == "--secret-file") { if (!value(&a->secret_file)) return false; }
         else if (k == "--advertise") { if (!value(&a->advertise)) return false; }
+        else if (k == "--device") { if (!value(&a->device)) return false; }
         else if (k == "--listen") { if (!value(&v)) return false; a->listen.push_back(v); }
         else if (k == "--peer") { if (!value(&v)) return false; a->peers.push_back(v); }
         else if (k == "--json") a->json = true;
@@ -233,7 +234,15 @@ int volume_command(const Args& a) {
             c.size = htole64(size);
             c.shard_size = htole64(a.shard_size);
             c.nr_replicas = htole32(a.replicas);
-            err = call(QBD_OP_CTL_CREATE, &c, sizeof(c), &out);
+            if (a.device.empty()) {
+                err = call(QBD_OP_CTL_CREATE, &c, sizeof(c), &out);
+            } else if (local) {
+                qbd::CtlResult r = local->create_on_device(c, a.device);
+                err = r.status;
+                if (err) error = std::string(r.payload.begin(), r.payload.end());
+            } else {
+                return fail("--device names a device of the server's host: use --data-dir there", 2);
+            }
         } else {
             qbd_ctl_resize r{};
             set(r.name.pool, pool);
@@ -248,28 +257,8 @@ int volume_command(const Args& a) {
         set(n.volume, volume);
         err = call(a.command == "delete" ? QBD_OP_CTL_DELETE : QBD_OP_CTL_INFO, &n, sizeof(n), &out);
         if (!err && a.command == "info") {
-            // Decode through the client library's parser.
             Volume v;
-            if (remote) {
-                err = remote->info(pool, volume, &v);
-            } else {
-                qbd_ctl_volume cv;
-                memcpy(&cv, out.data(), sizeof(cv));
-                v.pool = pool;
-                v.volume = volume;
-                v.id = le64toh(cv.volume_id);
-                v.size = le64toh(cv.size);
-                v.shard_size = le64toh(cv.shard_size);
-                v.epoch = le64toh(cv.epoch);
-                v.nr_replicas = le32toh(cv.nr_replicas);
-                const char* p = out.data() + sizeof(cv);
-                for (uint32_t s = 0; s < le32toh(cv.nr_shards); s++) {
-                    std::vector<std::string> addrs;
-                    for (uint32_t r = 0; r < v.nr_replicas; r++, p += sizeof(qbd_ctl_addr))
-                        addrs.emplace_back(p, strnlen(p, QBD_ADDR_MAX));
-                    v.shards.push_back(addrs);
-                }
-            }
+            err = qbd::client::decode_info(out, &v);
             if (!err) {
                 print_volume(v, a.json, true);
                 if (a.json) std::cout << "\n";
@@ -279,24 +268,13 @@ int volume_command(const Args& a) {
         qbd_ctl_name n{};
         if (!pos.empty()) set(n.pool, pos[0]);
         err = call(QBD_OP_CTL_LIST, &n, sizeof(n), &out);
+        std::vector<Volume> vols;
+        if (!err) err = qbd::client::decode_list(out, &vols);
         if (!err) {
-            uint32_t count;
-            memcpy(&count, out.data(), 4);
-            count = le32toh(count);
             if (a.json) std::cout << "[";
-            for (uint32_t i = 0; i < count; i++) {
-                qbd_ctl_volume cv;
-                memcpy(&cv, out.data() + 4 + i * sizeof(cv), sizeof(cv));
-                Volume v;
-                v.pool = std::string(cv.name.pool, strnlen(cv.name.pool, QBD_NAME_MAX));
-                v.volume = std::string(cv.name.volume, strnlen(cv.name.volume, QBD_NAME_MAX));
-                v.id = le64toh(cv.volume_id);
-                v.size = le64toh(cv.size);
-                v.shard_size = le64toh(cv.shard_size);
-                v.epoch = le64toh(cv.epoch);
-                v.nr_replicas = le32toh(cv.nr_replicas);
+            for (size_t i = 0; i < vols.size(); i++) {
                 if (a.json && i) std::cout << ",";
-                print_volume(v, a.json, false);
+                print_volume(vols[i], a.json, false);
             }
             if (a.json) std::cout << "]\n";
         }

@@ -68,8 +68,14 @@ void Server::log(const std::string& line) const {
     std::cerr << ts << " qbd-server: " << line << std::endl;
 }
 
-std::string Server::volume_path(uint64_t id) const {
-    return cfg_.data_dir + "/volumes/" + std::to_string(id) + ".img";
+std::string Server::data_path(const VolumeRecord& v) const {
+    if (!v.device.empty()) return v.device;
+    return cfg_.data_dir + "/volumes/" + std::to_string(v.id) + ".img";
+}
+
+CtlResult Server::create_on_device(const qbd_ctl_create& c, const std::string& device) {
+    if (device.empty() || device[0] != '/') return error(-EINVAL, "--device needs an absolute path");
+    return create(c, 0, device);
 }
 
 int Server::open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* out,
@@ -105,7 +111,23 @@ void Server::place(VolumeRecord& v, uint32_t from_shard) const {
 }
 
 int Server::ensure_file(const VolumeRecord& v, std::string* error) {
-    std::string path = volume_path(v.id);
+    std::string path = data_path(v);
+    if (!v.device.empty()) {
+        // Someone else's device: check it is big enough, never resize it.
+        int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+        int err = fd < 0 ? errno : 0;
+        if (fd >= 0) close(fd);
+        if (err) {
+            *error = "cannot open " + path + ": " + strerror(err);
+            return -err;
+        }
+        if (end < 0 || static_cast<uint64_t>(end) < v.size) {
+            *error = path + " is smaller than the volume";
+            return -ENOSPC;
+        }
+        return 0;
+    }
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || ftruncate(fd, static_cast<off_t>(v.size)) || fsync(fd)) {
         int err = -errno;
@@ -132,7 +154,7 @@ int Server::forward(uint16_t opcode, const std::vector<char>& payload, std::stri
     return 0;
 }
 
-CtlResult Server::create(const qbd_ctl_create& c, uint32_t flags) {
+CtlResult Server::create(const qbd_ctl_create& c, uint32_t flags, const std::string& device) {
     if (flags & QBD_REQ_FORWARDED) return error(-EINVAL, "CREATE is not forwarded; ADOPT is");
     if (!valid_names(c.name)) return error(-EINVAL, "invalid pool or volume name");
     VolumeRecord v;
@@ -152,17 +174,18 @@ CtlResult Server::create(const qbd_ctl_create& c, uint32_t flags) {
     random_bytes(&v.id, sizeof(v.id));
     v.id = (v.id >> 1) | 1;  // positive for SQLite, never 0
     v.epoch = 1;
+    v.device = device;
     place(v, 0);
 
     std::string msg;
     if (int err = ensure_file(v, &msg)) return error(err, msg);
     if (int err = catalog_->insert(v)) {
-        unlink(volume_path(v.id).c_str());
+        if (device.empty()) unlink(data_path(v).c_str());
         return error(err, err == -EEXIST ? v.pool + "/" + v.name + " exists" : "catalog write failed");
     }
     if (int err = forward(QBD_OP_CTL_ADOPT, encode_volume(v, true), &msg)) {
         catalog_->remove(v.pool, v.name);
-        unlink(volume_path(v.id).c_str());
+        if (device.empty()) unlink(data_path(v).c_str());
         qbd_ctl_name n{};
         put_name(n.pool, v.pool, QBD_NAME_MAX);
         put_name(n.volume, v.name, QBD_NAME_MAX);
@@ -215,7 +238,7 @@ CtlResult Server::remove(const qbd_ctl_name& n, uint32_t flags) {
     auto v = catalog_->find(fixed(n.pool, QBD_NAME_MAX), fixed(n.volume, QBD_NAME_MAX));
     if (!v) return error(-ENOENT, "no volume " + fixed(n.pool, QBD_NAME_MAX) + "/" + fixed(n.volume, QBD_NAME_MAX));
     if (int err = catalog_->remove(v->pool, v->name)) return error(err, "catalog write failed");
-    unlink(volume_path(v->id).c_str());
+    if (v->device.empty()) unlink(data_path(*v).c_str());
     log("deleted " + v->pool + "/" + v->name);
     if (!(flags & QBD_REQ_FORWARDED)) {
         std::vector<char> p(sizeof(n));

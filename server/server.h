@@ -42,12 +42,16 @@ public:
 
     Catalog& catalog() { return *catalog_; }
     const ServerConfig& config() const { return cfg_; }
-    std::string volume_path(uint64_t id) const;
+    // Where a volume's data lives on this server.
+    std::string data_path(const VolumeRecord& v) const;
+    // Creates a volume whose data lives on an existing block device (or
+    // file) of this server, which must be at least as large.
+    CtlResult create_on_device(const qbd_ctl_create& c, const std::string& device);
     void log(const std::string& line) const;
 
 private:
     explicit Server(ServerConfig cfg) : cfg_(std::move(cfg)) {}
-    CtlResult create(const qbd_ctl_create& c, uint32_t flags);
+    CtlResult create(const qbd_ctl_create& c, uint32_t flags, const std::string& device = "");
     CtlResult adopt(const char* payload, uint32_t len);
     CtlResult remove(const qbd_ctl_name& n, uint32_t flags);
     CtlResult resize(const qbd_ctl_resize& r, uint32_t flags);

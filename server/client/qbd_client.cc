@@ -279,19 +279,15 @@ static Volume volume_of(const qbd_ctl_volume& v) {
     return out;
 }
 
-int Client::info(const std::string& pool, const std::string& volume, Volume* out) {
-    qbd_ctl_name n{};
-    set_name(n.pool, pool);
-    set_name(n.volume, volume);
-    std::vector<char> buf;
-    if (int err = call(QBD_OP_CTL_INFO, 0, &n, sizeof(n), &buf)) return err;
-    if (buf.size() < sizeof(qbd_ctl_volume)) return fail(-EPROTO, "info reply");
+int decode_info(const std::vector<char>& buf, Volume* out) {
+    if (buf.size() < sizeof(qbd_ctl_volume)) return -EPROTO;
     qbd_ctl_volume v;
     memcpy(&v, buf.data(), sizeof(v));
     Volume vol = volume_of(v);
     uint32_t shards = le32toh(v.nr_shards);
-    size_t need = sizeof(v) + size_t{shards} * vol.nr_replicas * sizeof(qbd_ctl_addr);
-    if (buf.size() != need) return fail(-EPROTO, "info reply size");
+    if (vol.nr_replicas == 0 || vol.nr_replicas > QBD_MAX_REPLICAS || shards > QBD_MAX_SHARDS ||
+        buf.size() != sizeof(v) + size_t{shards} * vol.nr_replicas * sizeof(qbd_ctl_addr))
+        return -EPROTO;
     const char* p = buf.data() + sizeof(v);
     for (uint32_t s = 0; s < shards; s++) {
         std::vector<std::string> addrs;
@@ -305,22 +301,37 @@ int Client::info(const std::string& pool, const std::string& volume, Volume* out
     return 0;
 }
 
-int Client::list(const std::string& pool, std::vector<Volume>* out) {
-    qbd_ctl_name n{};
-    set_name(n.pool, pool);
-    std::vector<char> buf;
-    if (int err = call(QBD_OP_CTL_LIST, 0, &n, sizeof(n), &buf)) return err;
-    if (buf.size() < 4) return fail(-EPROTO, "list reply");
+int decode_list(const std::vector<char>& buf, std::vector<Volume>* out) {
+    if (buf.size() < 4) return -EPROTO;
     uint32_t count;
     memcpy(&count, buf.data(), 4);
     count = le32toh(count);
-    if (buf.size() != 4 + size_t{count} * sizeof(qbd_ctl_volume)) return fail(-EPROTO, "list reply size");
+    if (buf.size() != 4 + size_t{count} * sizeof(qbd_ctl_volume)) return -EPROTO;
     out->clear();
     for (uint32_t i = 0; i < count; i++) {
         qbd_ctl_volume v;
         memcpy(&v, buf.data() + 4 + i * sizeof(v), sizeof(v));
         out->push_back(volume_of(v));
     }
+    return 0;
+}
+
+int Client::info(const std::string& pool, const std::string& volume, Volume* out) {
+    qbd_ctl_name n{};
+    set_name(n.pool, pool);
+    set_name(n.volume, volume);
+    std::vector<char> buf;
+    if (int err = call(QBD_OP_CTL_INFO, 0, &n, sizeof(n), &buf)) return err;
+    if (int err = decode_info(buf, out)) return fail(err, "info reply");
+    return 0;
+}
+
+int Client::list(const std::string& pool, std::vector<Volume>* out) {
+    qbd_ctl_name n{};
+    set_name(n.pool, pool);
+    std::vector<char> buf;
+    if (int err = call(QBD_OP_CTL_LIST, 0, &n, sizeof(n), &buf)) return err;
+    if (int err = decode_list(buf, out)) return fail(err, "list reply");
     return 0;
 }
 

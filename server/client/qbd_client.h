@@ -29,6 +29,11 @@ int split_host_port(const std::string& addr, std::string* host, uint16_t* port);
 // "h:p, h:p" into a list.
 std::vector<std::string> parse_addr_list(const std::string& list);
 
+// Decoders of control replies: CTL_INFO (a volume with its shard table) and
+// CTL_LIST (volumes without).  -EPROTO when the payload is malformed.
+int decode_info(const std::vector<char>& payload, Volume* out);
+int decode_list(const std::vector<char>& payload, std::vector<Volume>* out);
+
 class Client {
 public:
     // Connects, says HELLO and proves the secret when either side has one.

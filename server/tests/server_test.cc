@@ -55,6 +55,7 @@ public:
         }
     }
     std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+    const std::string& data_dir() const { return dir_; }
     void start(std::vector<std::string> extra = {}) {
         std::vector<std::string> args = {"serve", "--data-dir", dir_, "--listen", addr()};
         if (!secret_.empty()) args.insert(args.end(), {"--secret-file", dir_ + ".secret"});
@@ -341,6 +342,38 @@ void expect_server_alive(ServerProcess& s) {
     auto c = s.connect();
     std::vector<client::Volume> vols;
     EXPECT_EQ(c->list("", &vols), 0);
+}
+
+TEST(Server, VolumeOnAnExistingDevice) {
+    ServerProcess s;
+    std::string dev = "/tmp/qbd-device-test-" + std::to_string(getpid());
+    unlink(dev.c_str());
+    { std::ofstream(dev).put('\0'); }
+    ASSERT_EQ(truncate(dev.c_str(), 8 << 20), 0);
+    std::string cmd = std::string(QBD_SERVER_BINARY) + " create pool/raw 4M --device " + dev +
+                      " --data-dir " + s.data_dir() + " >/dev/null";
+    ASSERT_EQ(system(cmd.c_str()), 0);
+    // A device smaller than the volume is refused.
+    cmd = std::string(QBD_SERVER_BINARY) + " create pool/big 16M --device " + dev + " --data-dir " +
+          s.data_dir() + " 2>/dev/null";
+    ASSERT_NE(system(cmd.c_str()), 0);
+    s.start();
+    auto ctl = s.connect();
+    client::Volume v;
+    ASSERT_EQ(ctl->info("pool", "raw", &v), 0);
+    auto c = s.connect();
+    ASSERT_EQ(c->open(v.id, v.epoch), 0);
+    auto data = pattern(65536, 3);
+    ASSERT_EQ(c->write(1 << 20, data.data(), 65536, true), 0);
+    // The bytes are in the device itself, at the volume's offset.
+    std::ifstream in(dev, std::ios::binary);
+    in.seekg(1 << 20);
+    std::vector<char> back(65536);
+    in.read(back.data(), 65536);
+    EXPECT_EQ(back, data);
+    ASSERT_EQ(ctl->remove("pool", "raw"), 0);
+    EXPECT_EQ(access(dev.c_str(), F_OK), 0);  // deleting the volume keeps the device
+    unlink(dev.c_str());
 }
 
 TEST(ServerBadInput, GarbageAndShortHeadersAreDropped) {
