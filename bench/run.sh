@@ -9,20 +9,26 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 export QBD_BENCH_RUNTIME=${1:-10}
 mkdir -p "$top/bench/results"
-make -C "$top" -s all >/dev/null
-out=$(QBD_VM_TIMEOUT=3600 "$top/tests/vm/run.sh" --bench 2>&1 | tee /dev/stderr | tr -d '\r' | sed -n 's/^QBDBENCH //p')
+if [ -n "${QBD_BENCH_LOG:-}" ]; then
+	# Format a saved run again (its console log).
+	out=$(tr -d '\r' <"$QBD_BENCH_LOG" | sed -n 's/^QBDBENCH //p')
+else
+	make -C "$top" -s all >/dev/null
+	out=$(QBD_VM_TIMEOUT=3600 "$top/tests/vm/run.sh" --bench 2>&1 | tee /dev/stderr | tr -d '\r' |
+		sed -n 's/^QBDBENCH //p')
+fi
 [ -n "$out" ] || { echo "bench: no results" >&2; exit 1; }
 json=$top/bench/results/results.json
 echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg runtime "$QBD_BENCH_RUNTIME" '
-	def get(t; j; f): (map(select(.target == t and .job == j)) | .[0][f]) // null;
+	def get($r; $t; $j; $f): ($r | map(select(.target == $t and .job == $j)) | .[0][$f]) // null;
 	def ratio(a; b): if a != null and b != null and b != 0 then (a / b * 100 | round / 100) else null end;
 	. as $r |
 	{date: $date, seconds_per_job: ($runtime | tonumber), results: $r,
 	 ratios: [ ($r | map(.job) | unique | map(select(. != null)))[] as $j |
 		{job: $j,
 		 metric: (if ($j | test("qd1")) then "p99_us" elif ($j | test("seq")) then "mbps" else "iops" end)} |
-		. + {qbd_over_nbd: ratio(get("qbd-tcp"; .job; .metric); get("nbd"; .job; .metric)),
-		     qbd_over_nvme_tcp: ratio(get("qbd-tcp"; .job; .metric); get("nvme-tcp"; .job; .metric))} ]}' >"$json"
+		. + {qbd_over_nbd: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "nbd"; .job; .metric)),
+		     qbd_over_nvme_tcp: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "nvme-tcp"; .job; .metric))} ]}' >"$json"
 md=$top/bench/results/results.md
 {
 	echo "# qbd benchmark ($(jq -r .date "$json"), $QBD_BENCH_RUNTIME s per job, TCG guest)"
