@@ -20,6 +20,7 @@
 #include "qbd_ioctl.h"
 #include "qbd_proto.h"
 #include "qbd_shard.h"
+#include "qbd_state.h"
 #include "qbd_throttle.h"
 
 #define QBD_DEFAULT_QUEUE_DEPTH		128

@@ -510,16 +510,9 @@ int qbd_dev_state(struct qbd_device *dev)
 		return QBD_STATE_DELETING;
 	if (dev->suspended)
 		return QBD_STATE_SUSPENDED;
-	for (i = 0; i < qbd_nr_conns(dev); i++) {
-		switch (atomic_read(&dev->conns[i].state)) {
-		case QBD_CONN_FAILED:
-			return QBD_STATE_FAILED;
-		case QBD_CONN_LIVE:
-			break;
-		default:
-			state = QBD_STATE_RECONNECTING;
-		}
-	}
+	for (i = 0; i < qbd_nr_conns(dev); i++)
+		state = qbd_fold_conn_state(state,
+					    atomic_read(&dev->conns[i].state));
 	return state;
 }
 

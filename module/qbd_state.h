@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * qbd: a device's state from its connections' states.  Pure, for KUnit.
+ */
+#ifndef QBD_STATE_H
+#define QBD_STATE_H
+
+#include <linux/types.h>
+
+/* Folds one connection's state into the device state so far. */
+int qbd_fold_conn_state(int dev_state, int conn_state);
+
+#endif /* QBD_STATE_H */
