@@ -1,18 +1,25 @@
 // Asks the qbd-server control service where a volume lives.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "config.h"
-#include "map_request.h"
+#include "qbd_client.h"
 
 namespace qbd {
 
-// Tries each of cfg.servers in order (cfg.connect_timeout each) until one
-// answers, and returns the volume's id, size, shard size, epoch and
-// per-shard server addresses.  Throws Error: ENOENT when the volume does
-// not exist, the last connection error when no server answers.
-VolumeInfo lookup_volume(const Config& cfg, const std::string& secret, const std::string& pool,
-                         const std::string& volume);
+// Connects to the first of cfg.servers that answers (cfg.connect_timeout
+// each) and runs fn on it; what fn throws is final.  Throws Error with the
+// last connection error when no server answers.
+void with_control_server(const Config& cfg, const std::string& secret,
+                         const std::function<void(client::Client&, const std::string& server)>& fn);
+
+// The volume's id, size, shard size, epoch and per-shard server addresses.
+// While a shard of it is moving (the server answers EBUSY) it asks again
+// for as long as the driver keeps requests waiting for the new map.
+// Throws Error: ENOENT when the volume does not exist.
+client::Volume lookup_volume(const Config& cfg, const std::string& secret, const std::string& pool,
+                             const std::string& volume);
 
 }  // namespace qbd

@@ -1,45 +1,52 @@
 // Resolves pool/volume with the qbd-server control service.
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
-#include "addr.h"
 #include "error.h"
 #include "lookup.h"
-#include "qbd_client.h"
 
 namespace qbd {
 
-VolumeInfo lookup_volume(const Config& cfg, const std::string& secret, const std::string& pool,
-                         const std::string& volume) {
+namespace {
+
+// The driver requeues IO that met a stale epoch for QBD_MAX_REQUEUES
+// seconds; a map that arrives later than that helps nobody.
+constexpr auto kMoveWait = std::chrono::seconds(60);
+constexpr auto kMovePoll = std::chrono::milliseconds(200);
+
+}  // namespace
+
+void with_control_server(const Config& cfg, const std::string& secret,
+                         const std::function<void(client::Client&, const std::string& server)>& fn) {
     int last = -EHOSTUNREACH;
     std::string why = "no control server configured";
     for (const HostPort& hp : cfg.servers) {
         const std::string server = hp.str();
         std::unique_ptr<client::Client> c;
-        std::string error;
-        int timeout_ms = static_cast<int>(cfg.connect_timeout) * 1000;
-        if (int err = client::Client::connect(server, secret, timeout_ms ? timeout_ms : 5000, &c, &error)) {
+        if (int err = client::Client::connect(server, secret, static_cast<int>(cfg.connect_timeout) * 1000,
+                                              &c, &why)) {
             last = err;
-            why = error;
             continue;  // the next server may answer
         }
-        client::Volume v;
-        if (int err = c->info(pool, volume, &v)) {
-            if (err == -ENOENT) throw Error(ENOENT, pool + "/" + volume + " does not exist on " + server);
-            last = err;
-            why = server + ": " + c->error();
-            continue;
-        }
-        VolumeInfo out;
-        out.pool = v.pool;
-        out.volume = v.volume;
-        out.id = v.id;
-        out.size = v.size;
-        out.shard_size = v.shard_size;
-        out.epoch = v.epoch;
-        out.shards = std::move(v.shards);
-        return out;
+        fn(*c, server);
+        return;
     }
-    throw Error(-last, "cannot look up " + pool + "/" + volume + ": " + why);
+    throw Error(-last, "cannot reach a control server: " + why);
+}
+
+client::Volume lookup_volume(const Config& cfg, const std::string& secret, const std::string& pool,
+                             const std::string& volume) {
+    client::Volume v;
+    with_control_server(cfg, secret, [&](client::Client& c, const std::string& server) {
+        const auto deadline = std::chrono::steady_clock::now() + kMoveWait;
+        int err;
+        while ((err = c.info(pool, volume, &v)) == -EBUSY && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(kMovePoll);
+        if (err == -ENOENT) throw Error(ENOENT, pool + "/" + volume + " does not exist on " + server);
+        if (err) throw Error(-err, "cannot look up " + pool + "/" + volume + " on " + server + ": " + c.error());
+    });
+    return v;
 }
 
 }  // namespace qbd

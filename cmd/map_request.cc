@@ -20,7 +20,7 @@ void copy_name(char (&dst)[QBD_NAME_MAX], const std::string& src, const char* wh
 
 MapRequest::~MapRequest() { explicit_bzero(map.secret, sizeof(map.secret)); }
 
-void build_map_request(const VolumeInfo& vol, const MapSettings& settings,
+void build_map_request(const client::Volume& vol, const MapSettings& settings,
                        const Resolver& resolve, MapRequest& req) {
     const std::string name = vol.pool + "/" + vol.volume;
     auto bad = [&](const std::string& why) {

@@ -10,21 +10,10 @@
 
 #include "addr.h"
 #include "config.h"
+#include "qbd_client.h"
 #include "qbd_ioctl.h"
 
 namespace qbd {
-
-// A volume as the control service describes it.
-struct VolumeInfo {
-    std::string pool;
-    std::string volume;
-    uint64_t id = 0;
-    uint64_t size = 0;
-    uint64_t shard_size = 0;
-    uint64_t epoch = 0;
-    // Per shard, its servers as "host:port", primary first.
-    std::vector<std::vector<std::string>> shards;
-};
 
 struct MapSettings {
     Transport transport = Transport::tcp;
@@ -53,7 +42,7 @@ using Resolver = std::function<qbd_ioc_addr(const HostPort&)>;
 // Validates @vol (sizes, shard count, replicas, names) and fills @req.
 // Each distinct address is resolved once with @resolve.  Throws Error
 // naming what is wrong.
-void build_map_request(const VolumeInfo& vol, const MapSettings& settings,
+void build_map_request(const client::Volume& vol, const MapSettings& settings,
                        const Resolver& resolve, MapRequest& req);
 
 }  // namespace qbd

@@ -12,7 +12,7 @@ namespace qbd {
 
 void refresh_device(Control& ctl, const DeviceInfo& dev, const Config& cfg) {
     std::string secret = cfg.secret_file.empty() ? "" : load_secret(cfg.secret_file);
-    VolumeInfo vol = lookup_volume(cfg, secret, dev.pool(), dev.volume());
+    client::Volume vol = lookup_volume(cfg, secret, dev.pool(), dev.volume());
     if (vol.id != dev.info.volume_id)
         throw Error(ESTALE, dev.pool() + "/" + dev.volume() +
                                 " was deleted and created again on the server; unmap and map it");

@@ -68,6 +68,7 @@ enum qbd_opcode {
 	QBD_OP_CTL_RESIZE	= 35,	/* payload qbd_ctl_resize */
 	QBD_OP_CTL_INFO		= 36,	/* payload qbd_ctl_name */
 	QBD_OP_CTL_ADOPT	= 37,	/* payload as a CTL_INFO reply */
+	QBD_OP_CTL_MOVE		= 38,	/* payload qbd_ctl_move */
 };
 
 /* Request flags. */
@@ -76,6 +77,8 @@ enum qbd_opcode {
 /*
  * CTL_*: sent by a server to its cluster peers to apply a catalog change
  * the sender already made; the receiver applies it and does not forward.
+ * OPEN: a peer copying a shard (CTL_MOVE); its IO is served while the
+ * volume is fenced for the move.
  */
 #define QBD_REQ_FORWARDED	(1U << 2)
 #define QBD_REQ_FLAGS_KNOWN	(QBD_REQ_FUA | QBD_REQ_CRC | QBD_REQ_FORWARDED)
@@ -237,6 +240,9 @@ struct qbd_ctl_resize {
 	__u8	reserved[8];
 };
 
+/* qbd_ctl_volume.flags */
+#define QBD_VOLUME_FENCED	(1U << 0)	/* a shard move is copying data */
+
 /**
  * struct qbd_ctl_volume - a volume in CTL_INFO/CTL_LIST replies
  *
@@ -253,12 +259,32 @@ struct qbd_ctl_volume {
 	__le64	epoch;
 	__le32	nr_shards;
 	__le32	nr_replicas;
-	__u8	reserved[8];
+	__le32	flags;		/* QBD_VOLUME_* */
+	__u8	reserved[4];
 };
 
 /** struct qbd_ctl_addr - one server address, "host:port", NUL-terminated */
 struct qbd_ctl_addr {
 	char	addr[QBD_ADDR_MAX];
+};
+
+/**
+ * struct qbd_ctl_move - payload of QBD_OP_CTL_MOVE
+ * @name:	the volume
+ * @shard:	index of the shard to move
+ * @to:		the cluster member that becomes the shard's primary
+ *
+ * The server that receives it fences the volume on every member (new
+ * epoch, QBD_VOLUME_FENCED: clients' IO is answered with a stale epoch and
+ * CTL_INFO with -EBUSY), copies the shard from its primary to @to, then
+ * publishes the new placement under another epoch.  Clients remap and
+ * resend; nothing written before or after the move is lost.
+ */
+struct qbd_ctl_move {
+	struct qbd_ctl_name name;
+	__le32	shard;
+	__u8	reserved[12];
+	struct qbd_ctl_addr to;
 };
 
 #ifdef __cplusplus
@@ -281,5 +307,6 @@ QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_create, 160);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_resize, 144);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_volume, 176);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_addr, 64);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_move, 208);
 
 #endif /* QBD_PROTO_H */

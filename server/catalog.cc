@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS volumes (
     epoch INTEGER NOT NULL,
     replicas INTEGER NOT NULL,
     device TEXT NOT NULL DEFAULT '',
+    fenced INTEGER NOT NULL DEFAULT 0,
     UNIQUE (pool, name)
 );
 CREATE TABLE IF NOT EXISTS placement (
@@ -51,7 +52,7 @@ int Catalog::open(const std::string& path, std::unique_ptr<Catalog>* out, std::s
     sqlite3_busy_timeout(db, 5000);
     // Acknowledged catalog changes survive a crash of the machine.
     if (c->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") ||
-        c->exec(kSchema)) {
+        c->exec(kSchema) || c->migrate()) {
         *error = "cannot initialise catalog " + path + ": " + sqlite3_errmsg(db);
         return -EIO;
     }
@@ -63,6 +64,13 @@ Catalog::~Catalog() { sqlite3_close(db_); }
 
 int Catalog::exec(const char* sql) {
     return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK ? 0 : -EIO;
+}
+
+// Catalogs written before a column existed get it with its default.
+int Catalog::migrate() {
+    Stmt probe(db_, "SELECT fenced FROM volumes LIMIT 0");
+    if (probe) return 0;
+    return exec("ALTER TABLE volumes ADD COLUMN fenced INTEGER NOT NULL DEFAULT 0");
 }
 
 uint64_t Catalog::generation() const {
@@ -91,7 +99,8 @@ int Catalog::write_placement(const VolumeRecord& v) {
 int Catalog::insert(const VolumeRecord& v) {
     std::lock_guard lock(mu_);
     if (exec("BEGIN IMMEDIATE")) return -EIO;
-    Stmt st(db_, "INSERT INTO volumes (id, pool, name, size, shard_size, epoch, replicas, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    Stmt st(db_, "INSERT INTO volumes (id, pool, name, size, shard_size, epoch, replicas, device, fenced) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     sqlite3_bind_int64(st.st, 1, static_cast<int64_t>(v.id));
     sqlite3_bind_text(st.st, 2, v.pool.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st.st, 3, v.name.c_str(), -1, SQLITE_TRANSIENT);
@@ -100,6 +109,7 @@ int Catalog::insert(const VolumeRecord& v) {
     sqlite3_bind_int64(st.st, 6, static_cast<int64_t>(v.epoch));
     sqlite3_bind_int64(st.st, 7, v.replicas);
     sqlite3_bind_text(st.st, 8, v.device.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st.st, 9, v.fenced);
     int rc = sqlite3_step(st.st);
     if (rc != SQLITE_DONE || write_placement(v)) {
         exec("ROLLBACK");
@@ -113,10 +123,11 @@ int Catalog::insert(const VolumeRecord& v) {
 int Catalog::update(const VolumeRecord& v) {
     std::lock_guard lock(mu_);
     if (exec("BEGIN IMMEDIATE")) return -EIO;
-    Stmt st(db_, "UPDATE volumes SET size = ?, epoch = ? WHERE id = ?");
+    Stmt st(db_, "UPDATE volumes SET size = ?, epoch = ?, fenced = ? WHERE id = ?");
     sqlite3_bind_int64(st.st, 1, static_cast<int64_t>(v.size));
     sqlite3_bind_int64(st.st, 2, static_cast<int64_t>(v.epoch));
-    sqlite3_bind_int64(st.st, 3, static_cast<int64_t>(v.id));
+    sqlite3_bind_int(st.st, 3, v.fenced);
+    sqlite3_bind_int64(st.st, 4, static_cast<int64_t>(v.id));
     if (sqlite3_step(st.st) != SQLITE_DONE || sqlite3_changes(db_) != 1 || write_placement(v)) {
         exec("ROLLBACK");
         return -ENOENT;
@@ -148,6 +159,7 @@ std::optional<VolumeRecord> Catalog::load(sqlite3_stmt* st) {
     v.epoch = static_cast<uint64_t>(sqlite3_column_int64(st, 5));
     v.replicas = static_cast<uint32_t>(sqlite3_column_int64(st, 6));
     v.device = reinterpret_cast<const char*>(sqlite3_column_text(st, 7));
+    v.fenced = sqlite3_column_int(st, 8) != 0;
     v.placement.assign(v.nr_shards(), std::vector<std::string>(v.replicas));
     Stmt p(db_, "SELECT shard, replica, addr FROM placement WHERE volume_id = ?");
     sqlite3_bind_int64(p.st, 1, static_cast<int64_t>(v.id));
@@ -160,7 +172,8 @@ std::optional<VolumeRecord> Catalog::load(sqlite3_stmt* st) {
     return v;
 }
 
-static const char* kSelect = "SELECT id, pool, name, size, shard_size, epoch, replicas, device FROM volumes ";
+static const char* kSelect =
+    "SELECT id, pool, name, size, shard_size, epoch, replicas, device, fenced FROM volumes ";
 
 std::optional<VolumeRecord> Catalog::find(const std::string& pool, const std::string& name) {
     std::lock_guard lock(mu_);

@@ -23,6 +23,8 @@ struct VolumeRecord {
     // Where this server keeps the data: empty for a sparse file in the data
     // directory, else an existing block device (or file) given at create.
     std::string device;
+    // A shard move is copying data: only the mover's IO is served.
+    bool fenced = false;
     // placement[shard][replica] = "host:port", primary first.
     std::vector<std::vector<std::string>> placement;
 
@@ -40,7 +42,7 @@ public:
 
     int insert(const VolumeRecord& v);  // -EEXIST when the name or id is taken
     int remove(const std::string& pool, const std::string& name);
-    int update(const VolumeRecord& v);  // size, epoch, placement of an existing id
+    int update(const VolumeRecord& v);  // size, epoch, fence, placement of an existing id
     std::optional<VolumeRecord> find(const std::string& pool, const std::string& name);
     std::optional<VolumeRecord> find(uint64_t id);
     std::vector<VolumeRecord> list(const std::string& pool);
@@ -51,6 +53,7 @@ public:
 private:
     explicit Catalog(sqlite3* db) : db_(db) {}
     int exec(const char* sql);
+    int migrate();
     std::optional<VolumeRecord> load(sqlite3_stmt* st);
     int write_placement(const VolumeRecord& v);
 

@@ -17,10 +17,12 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "auth.h"
+#include "io_gate.h"
 #include "request.h"
 #include "server.h"
 
@@ -38,6 +40,7 @@ struct Slot {
     uint32_t data_off;  // READ data in the arena
     uint32_t data_len;
     bool pending;       // waiting for a completion
+    bool wants_disk;    // admitted, to be queued on the ring by run_batch
 };
 
 class Connection {
@@ -61,6 +64,7 @@ private:
     bool handle_setup(const Request& r, const std::vector<char>& payload);
     bool reply_now(const Request& r, int status, const void* payload, uint32_t len);
     bool run_batch();
+    void prepare(unsigned slot);
     void refresh_volume();
     void drop(const char* why);
 
@@ -78,6 +82,7 @@ private:
     uint64_t generation_ = 0;
     std::array<Slot, kMaxBatch> slots_{};
     unsigned nr_slots_ = 0;
+    unsigned nr_disk_io_ = 0;  // slots with wants_disk
     uint8_t nonce_[QBD_NONCE_BYTES] = {};
     uint8_t client_nonce_[QBD_NONCE_BYTES] = {};
 };
@@ -171,6 +176,7 @@ void Connection::refresh_volume() {
     if (auto v = srv_.catalog().find(st_.volume_id)) {
         st_.epoch = v->epoch;
         st_.size = v->size;
+        st_.fenced = v->fenced;
     } else {
         st_.size = 0;  // deleted: every IO is now out of range
     }
@@ -222,13 +228,17 @@ bool Connection::handle_setup(const Request& r, const std::vector<char>& payload
             generation_ = srv_.catalog().generation();
             auto v = srv_.catalog().find(le64toh(o.volume_id));
             if (!v) return reply_now(r, -ENOENT, nullptr, 0);
-            if (le64toh(o.epoch) != v->epoch) return reply_now(r, QBD_STATUS_STALE_EPOCH, nullptr, 0);
+            const bool mover = r.flags & QBD_REQ_FORWARDED;
+            if (le64toh(o.epoch) != v->epoch || (v->fenced && !mover))
+                return reply_now(r, QBD_STATUS_STALE_EPOCH, nullptr, 0);
             vol_fd_ = ::open(srv_.data_path(*v).c_str(), O_RDWR | O_CLOEXEC);
             if (vol_fd_ < 0) return reply_now(r, -EIO, nullptr, 0);
             st_.opened = true;
             st_.volume_id = v->id;
             st_.epoch = v->epoch;
             st_.size = v->size;
+            st_.fenced = v->fenced;
+            st_.mover = mover;
             qbd_open_reply orep{};
             orep.size = htole64(v->size);
             orep.shard_size = htole64(v->shard_size);
@@ -247,11 +257,61 @@ bool Connection::handle_setup(const Request& r, const std::vector<char>& payload
     }
 }
 
+// Queues a slot's disk IO on the ring.
+void Connection::prepare(unsigned i) {
+    Slot& s = slots_[i];
+    const Request& r = s.req;
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    char* buf = arena_.data() + s.data_off;
+    auto off = static_cast<off_t>(r.offset);
+    switch (r.opcode) {
+        case QBD_OP_READ:
+            io_uring_prep_read(sqe, vol_fd_, buf, r.length, off);
+            break;
+        case QBD_OP_WRITE:
+            io_uring_prep_write(sqe, vol_fd_, buf, r.length, off);
+            if (r.flags & QBD_REQ_FUA) sqe->rw_flags = RWF_DSYNC;
+            break;
+        case QBD_OP_FLUSH:
+            io_uring_prep_fsync(sqe, vol_fd_, IORING_FSYNC_DATASYNC);
+            // Covers every write of the batch before it.
+            sqe->flags |= IOSQE_IO_DRAIN;
+            break;
+        case QBD_OP_DISCARD:
+            io_uring_prep_fallocate(sqe, vol_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+                                    r.length);
+            break;
+        case QBD_OP_WRITE_ZEROES:
+            io_uring_prep_fallocate(sqe, vol_fd_, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off,
+                                    r.length);
+            break;
+    }
+    io_uring_sqe_set_data64(sqe, i);
+    s.pending = true;
+}
+
 // Submits the batch's IO in one go, waits for it, answers everything.
 bool Connection::run_batch() {
     unsigned submitted = 0;
-    for (unsigned i = 0; i < nr_slots_; i++)
-        if (slots_[i].pending) submitted++;
+    // Inside the gate, a fence (shard move) either waits for this batch or
+    // is seen by it: judge the epoch again now that nothing can change it.
+    std::optional<IoGateHold> hold;
+    if (nr_disk_io_) {
+        hold.emplace(srv_.io_gate());
+        refresh_volume();
+        for (unsigned i = 0; i < nr_slots_; i++) {
+            Slot& s = slots_[i];
+            if (!s.wants_disk) continue;
+            s.wants_disk = false;
+            if (!epoch_current(s.req.epoch, st_)) {
+                s.status = QBD_STATUS_STALE_EPOCH;
+                continue;
+            }
+            prepare(i);
+            submitted++;
+        }
+        nr_disk_io_ = 0;
+    }
     if (submitted) {
         int ret = io_uring_submit_and_wait(&ring_, submitted);
         if (ret < 0) {
@@ -282,6 +342,7 @@ bool Connection::run_batch() {
             }
         }
     }
+    hold.reset();
     bool ok = true;
     for (unsigned i = 0; i < nr_slots_ && ok; i++) {
         Slot& s = slots_[i];
@@ -330,7 +391,7 @@ void Connection::run() {
             if (!discard(v.payload_in)) return;
             srv_.log(peer_ + ": refused request: " + v.why);
             Slot& s = slots_[nr_slots_++];
-            s = Slot{r, v.status, 0, 0, false};
+            s = Slot{r, v.status, 0, 0, false, false};
             continue;
         }
         if (!is_io(r.opcode)) {
@@ -341,8 +402,8 @@ void Connection::run() {
         }
         refresh_volume();
         Slot& s = slots_[nr_slots_++];
-        s = Slot{r, 0, static_cast<uint32_t>(arena_used_), 0, false};
-        if (r.epoch != st_.epoch && r.opcode != QBD_OP_HEARTBEAT) {
+        s = Slot{r, 0, static_cast<uint32_t>(arena_used_), 0, false, false};
+        if (r.opcode != QBD_OP_HEARTBEAT && !epoch_current(r.epoch, st_)) {
             if (data_write && !discard(r.length)) return;
             s.status = QBD_STATUS_STALE_EPOCH;
             continue;
@@ -356,34 +417,8 @@ void Connection::run() {
         if (needs_arena) arena_used_ += r.length;
         if (data_write && !read_exact(arena_.data() + s.data_off, r.length)) return;
         if (r.opcode == QBD_OP_HEARTBEAT) continue;
-
-        io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-        char* buf = arena_.data() + s.data_off;
-        auto off = static_cast<off_t>(r.offset);
-        switch (r.opcode) {
-            case QBD_OP_READ:
-                io_uring_prep_read(sqe, vol_fd_, buf, r.length, off);
-                break;
-            case QBD_OP_WRITE:
-                io_uring_prep_write(sqe, vol_fd_, buf, r.length, off);
-                if (r.flags & QBD_REQ_FUA) sqe->rw_flags = RWF_DSYNC;
-                break;
-            case QBD_OP_FLUSH:
-                io_uring_prep_fsync(sqe, vol_fd_, IORING_FSYNC_DATASYNC);
-                // Covers every write of the batch before it.
-                sqe->flags |= IOSQE_IO_DRAIN;
-                break;
-            case QBD_OP_DISCARD:
-                io_uring_prep_fallocate(sqe, vol_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
-                                        r.length);
-                break;
-            case QBD_OP_WRITE_ZEROES:
-                io_uring_prep_fallocate(sqe, vol_fd_, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off,
-                                        r.length);
-                break;
-        }
-        io_uring_sqe_set_data64(sqe, nr_slots_ - 1);
-        s.pending = true;
+        s.wants_disk = true;
+        nr_disk_io_++;
     }
 }
 

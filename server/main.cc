@@ -25,6 +25,7 @@ const char* kUsage = R"(usage:
   qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--replicas N] [--device PATH]
   qbd-server delete  POOL/VOLUME
   qbd-server resize  POOL/VOLUME SIZE
+  qbd-server move    POOL/VOLUME SHARD HOST:PORT      (a running cluster: --server)
   qbd-server info    POOL/VOLUME [--json]
   qbd-server list    [POOL] [--json]
 The volume commands act on --data-dir DIR (server stopped) or on a running
@@ -220,7 +221,7 @@ int volume_command(const Args& a) {
     std::string pool, volume;
     const auto& pos = a.positional;
     auto need_name = [&]() { return !pos.empty() && split_name(pos[0], &pool, &volume); };
-    auto set = [](char* dst, const std::string& s) { strncpy(dst, s.c_str(), QBD_NAME_MAX - 1); };
+    auto set = [](char* dst, const std::string& s) { qbd::client::put_fixed(dst, QBD_NAME_MAX, s); };
     std::vector<char> out;
     int err = 0;
     if (a.command == "create" || a.command == "resize") {
@@ -263,6 +264,26 @@ int volume_command(const Args& a) {
                 print_volume(v, a.json, true);
                 if (a.json) std::cout << "\n";
             }
+        }
+    } else if (a.command == "move") {
+        if (!need_name() || pos.size() != 3) return fail("move needs POOL/VOLUME SHARD HOST:PORT", 2);
+        char* end = nullptr;
+        errno = 0;
+        unsigned long shard = strtoul(pos[1].c_str(), &end, 10);
+        if (errno || *end || pos[1].empty() || shard > UINT32_MAX)
+            return fail("move: '" + pos[1] + "' is not a shard index", 2);
+        if (!remote) return fail("move copies data between running servers: use --server HOST:PORT", 2);
+        qbd_ctl_move m{};
+        set(m.name.pool, pool);
+        set(m.name.volume, volume);
+        m.shard = htole32(static_cast<uint32_t>(shard));
+        qbd::client::put_fixed(m.to.addr, QBD_ADDR_MAX, pos[2]);
+        err = call(QBD_OP_CTL_MOVE, &m, sizeof(m), &out);
+        Volume v;
+        if (!err) err = qbd::client::decode_info(out, &v);
+        if (!err) {
+            print_volume(v, a.json, true);
+            if (a.json) std::cout << "\n";
         }
     } else if (a.command == "list") {
         qbd_ctl_name n{};

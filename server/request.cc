@@ -14,7 +14,7 @@ Request decode(const qbd_req_hdr& h) {
 
 bool is_io(uint16_t op) { return op >= QBD_OP_READ && op <= QBD_OP_HEARTBEAT; }
 
-bool is_ctl(uint16_t op) { return op >= QBD_OP_CTL_CREATE && op <= QBD_OP_CTL_ADOPT; }
+bool is_ctl(uint16_t op) { return op >= QBD_OP_CTL_CREATE && op <= QBD_OP_CTL_MOVE; }
 
 bool valid_name(const char* s, size_t max) {
     size_t n = strnlen(s, max);
@@ -67,7 +67,7 @@ Verdict check_request(const qbd_req_hdr& h, const ConnState& c) {
     if (r.opcode == QBD_OP_HEARTBEAT) return Verdict{Action::serve, 0, 0, ""};
     if (!c.opened) return answer(-ENOTCONN, in, "IO before OPEN");
     if (r.volume_id != c.volume_id) return answer(-EINVAL, in, "IO for another volume");
-    if (r.epoch != c.epoch) return answer(QBD_STATUS_STALE_EPOCH, in, "stale epoch");
+    if (!epoch_current(r.epoch, c)) return answer(QBD_STATUS_STALE_EPOCH, in, "stale epoch");
     if (r.opcode == QBD_OP_FLUSH) return Verdict{Action::serve, 0, 0, ""};
     if (r.length == 0 || r.length % QBD_SECTOR_SIZE || r.offset % QBD_SECTOR_SIZE)
         return answer(-EINVAL, in, "unaligned IO");

@@ -18,7 +18,14 @@ struct ConnState {
     uint64_t volume_id = 0;
     uint64_t epoch = 0;
     uint64_t size = 0;
+    bool fenced = false;  // a shard of the volume is being moved
+    bool mover = false;   // a peer copying that shard: served while fenced
 };
+
+// Whether IO carrying this epoch may touch the volume now.
+inline bool epoch_current(uint64_t epoch, const ConnState& c) {
+    return epoch == c.epoch && (!c.fenced || c.mover);
+}
 
 enum class Action {
     serve,  // read payload_in bytes, then carry it out

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -23,12 +24,8 @@ CtlResult error(int status, const std::string& msg) {
     return CtlResult{status, std::vector<char>(msg.begin(), msg.end())};
 }
 
-std::string fixed(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
-
-void put_name(char* dst, const std::string& s, size_t max) {
-    memset(dst, 0, max);
-    memcpy(dst, s.data(), std::min(s.size(), max - 1));
-}
+using client::get_fixed;
+using client::put_fixed;
 
 bool valid_names(const qbd_ctl_name& n) {
     return valid_name(n.pool, QBD_NAME_MAX) && valid_name(n.volume, QBD_NAME_MAX);
@@ -38,14 +35,15 @@ bool valid_names(const qbd_ctl_name& n) {
 
 std::vector<char> encode_volume(const VolumeRecord& v, bool with_placement) {
     qbd_ctl_volume cv{};
-    put_name(cv.name.pool, v.pool, QBD_NAME_MAX);
-    put_name(cv.name.volume, v.name, QBD_NAME_MAX);
+    put_fixed(cv.name.pool, QBD_NAME_MAX, v.pool);
+    put_fixed(cv.name.volume, QBD_NAME_MAX, v.name);
     cv.volume_id = htole64(v.id);
     cv.size = htole64(v.size);
     cv.shard_size = htole64(v.shard_size);
     cv.epoch = htole64(v.epoch);
     cv.nr_shards = htole32(v.nr_shards());
     cv.nr_replicas = htole32(v.replicas);
+    cv.flags = htole32(v.fenced ? QBD_VOLUME_FENCED : 0);
     std::vector<char> out(sizeof(cv));
     memcpy(out.data(), &cv, sizeof(cv));
     if (!with_placement) return out;
@@ -53,7 +51,7 @@ std::vector<char> encode_volume(const VolumeRecord& v, bool with_placement) {
         for (uint32_t r = 0; r < v.replicas; r++) {
             qbd_ctl_addr a{};
             if (s < v.placement.size() && r < v.placement[s].size())
-                put_name(a.addr, v.placement[s][r], QBD_ADDR_MAX);
+                put_fixed(a.addr, QBD_ADDR_MAX, v.placement[s][r]);
             const char* p = reinterpret_cast<const char*>(&a);
             out.insert(out.end(), p, p + sizeof(a));
         }
@@ -158,8 +156,8 @@ CtlResult Server::create(const qbd_ctl_create& c, uint32_t flags, const std::str
     if (flags & QBD_REQ_FORWARDED) return error(-EINVAL, "CREATE is not forwarded; ADOPT is");
     if (!valid_names(c.name)) return error(-EINVAL, "invalid pool or volume name");
     VolumeRecord v;
-    v.pool = fixed(c.name.pool, QBD_NAME_MAX);
-    v.name = fixed(c.name.volume, QBD_NAME_MAX);
+    v.pool = get_fixed(c.name.pool, QBD_NAME_MAX);
+    v.name = get_fixed(c.name.volume, QBD_NAME_MAX);
     v.size = le64toh(c.size);
     v.shard_size = le64toh(c.shard_size) ? le64toh(c.shard_size) : cfg_.default_shard_size;
     v.replicas = le32toh(c.nr_replicas) ? le32toh(c.nr_replicas) : 1;
@@ -187,8 +185,8 @@ CtlResult Server::create(const qbd_ctl_create& c, uint32_t flags, const std::str
         catalog_->remove(v.pool, v.name);
         if (device.empty()) unlink(data_path(v).c_str());
         qbd_ctl_name n{};
-        put_name(n.pool, v.pool, QBD_NAME_MAX);
-        put_name(n.volume, v.name, QBD_NAME_MAX);
+        put_fixed(n.pool, QBD_NAME_MAX, v.pool);
+        put_fixed(n.volume, QBD_NAME_MAX, v.name);
         std::vector<char> p(sizeof(n));
         memcpy(p.data(), &n, sizeof(n));
         std::string ignored;
@@ -207,13 +205,14 @@ CtlResult Server::adopt(const char* payload, uint32_t len) {
     memcpy(&cv, payload, sizeof(cv));
     VolumeRecord v;
     if (!valid_names(cv.name)) return error(-EINVAL, "invalid names in ADOPT");
-    v.pool = fixed(cv.name.pool, QBD_NAME_MAX);
-    v.name = fixed(cv.name.volume, QBD_NAME_MAX);
+    v.pool = get_fixed(cv.name.pool, QBD_NAME_MAX);
+    v.name = get_fixed(cv.name.volume, QBD_NAME_MAX);
     v.id = le64toh(cv.volume_id);
     v.size = le64toh(cv.size);
     v.shard_size = le64toh(cv.shard_size);
     v.epoch = le64toh(cv.epoch);
     v.replicas = le32toh(cv.nr_replicas);
+    v.fenced = le32toh(cv.flags) & QBD_VOLUME_FENCED;
     if (!v.shard_size || (v.shard_size & (v.shard_size - 1)) || !v.size || v.size % QBD_SECTOR_SIZE ||
         v.replicas == 0 || v.replicas > QBD_MAX_REPLICAS || le32toh(cv.nr_shards) != v.nr_shards() ||
         v.nr_shards() > QBD_MAX_SHARDS)
@@ -224,19 +223,23 @@ CtlResult Server::adopt(const char* payload, uint32_t len) {
     v.placement.assign(v.nr_shards(), {});
     for (auto& shard : v.placement)
         for (uint32_t r = 0; r < v.replicas; r++, p += sizeof(qbd_ctl_addr))
-            shard.push_back(fixed(p, QBD_ADDR_MAX));
+            shard.push_back(get_fixed(p, QBD_ADDR_MAX));
     std::string msg;
     if (int err = ensure_file(v, &msg)) return error(err, msg);
     int err = catalog_->find(v.id) ? catalog_->update(v) : catalog_->insert(v);
     if (err) return error(err, "catalog write failed");
-    log("adopted " + v.pool + "/" + v.name + " epoch " + std::to_string(v.epoch));
+    // A new epoch fences IO admitted under the old one: wait it out, so the
+    // sender may rely on it once this call is answered.
+    io_gate_.drain();
+    log("adopted " + v.pool + "/" + v.name + " epoch " + std::to_string(v.epoch) +
+        (v.fenced ? " (fenced for a shard move)" : ""));
     return CtlResult{};
 }
 
 CtlResult Server::remove(const qbd_ctl_name& n, uint32_t flags) {
     if (!valid_names(n)) return error(-EINVAL, "invalid pool or volume name");
-    auto v = catalog_->find(fixed(n.pool, QBD_NAME_MAX), fixed(n.volume, QBD_NAME_MAX));
-    if (!v) return error(-ENOENT, "no volume " + fixed(n.pool, QBD_NAME_MAX) + "/" + fixed(n.volume, QBD_NAME_MAX));
+    auto v = catalog_->find(get_fixed(n.pool, QBD_NAME_MAX), get_fixed(n.volume, QBD_NAME_MAX));
+    if (!v) return error(-ENOENT, "no volume " + get_fixed(n.pool, QBD_NAME_MAX) + "/" + get_fixed(n.volume, QBD_NAME_MAX));
     if (int err = catalog_->remove(v->pool, v->name)) return error(err, "catalog write failed");
     if (v->device.empty()) unlink(data_path(*v).c_str());
     log("deleted " + v->pool + "/" + v->name);
@@ -252,7 +255,7 @@ CtlResult Server::remove(const qbd_ctl_name& n, uint32_t flags) {
 CtlResult Server::resize(const qbd_ctl_resize& r, uint32_t flags) {
     if (flags & QBD_REQ_FORWARDED) return error(-EINVAL, "RESIZE is not forwarded; ADOPT is");
     if (!valid_names(r.name)) return error(-EINVAL, "invalid pool or volume name");
-    auto v = catalog_->find(fixed(r.name.pool, QBD_NAME_MAX), fixed(r.name.volume, QBD_NAME_MAX));
+    auto v = catalog_->find(get_fixed(r.name.pool, QBD_NAME_MAX), get_fixed(r.name.volume, QBD_NAME_MAX));
     if (!v) return error(-ENOENT, "no such volume");
     uint64_t size = le64toh(r.new_size);
     if (size < v->size) return error(-EINVAL, "shrinking a volume is not supported");
@@ -269,15 +272,124 @@ CtlResult Server::resize(const qbd_ctl_resize& r, uint32_t flags) {
     return CtlResult{0, encode_volume(*v, true)};
 }
 
+// Makes a record current on this server and every peer.  Returns once no
+// server can still touch the disk for IO of an older epoch.
+int Server::publish(const VolumeRecord& v, std::string* error) {
+    if (int err = catalog_->update(v)) {
+        *error = "catalog write failed";
+        return err;
+    }
+    io_gate_.drain();
+    return forward(QBD_OP_CTL_ADOPT, encode_volume(v, true), error);
+}
+
+// Copies bytes [begin, end) of a volume from one server to another, over
+// the data protocol as a mover (served while the volume is fenced).
+int Server::copy_range(const VolumeRecord& v, const std::string& from, const std::string& to,
+                       uint64_t begin, uint64_t end, std::string* error) {
+    std::unique_ptr<client::Client> src, dst;
+    for (auto [addr, c] : {std::pair{&from, &src}, std::pair{&to, &dst}}) {
+        int err = client::Client::connect(*addr, cfg_.secret, 5000, c, error);
+        if (!err) err = (*c)->open(v.id, v.epoch, nullptr, QBD_REQ_FORWARDED);
+        if (err) {
+            if (*c) *error = *addr + ": " + (*c)->error();
+            return err;
+        }
+    }
+    constexpr uint32_t kChunk = 1U << 20;
+    std::vector<char> buf(kChunk);
+    for (uint64_t off = begin; off < end; off += kChunk) {
+        auto len = static_cast<uint32_t>(std::min<uint64_t>(kChunk, end - off));
+        int err = src->read(off, buf.data(), len);
+        if (err) {
+            *error = from + ": " + src->error();
+            return err;
+        }
+        // Zeros are written as such, so holes stay holes on the target.
+        bool zero = std::all_of(buf.begin(), buf.begin() + len, [](char c) { return c == 0; });
+        err = zero ? dst->write_zeroes(off, len) : dst->write(off, buf.data(), len);
+        if (err) {
+            *error = to + ": " + dst->error();
+            return err;
+        }
+    }
+    if (int err = dst->flush()) {
+        *error = to + ": " + dst->error();
+        return err;
+    }
+    return 0;
+}
+
+// Moves a shard's primary to another member: fence, copy, publish.  Every
+// member must be up.  A failed copy publishes the old placement again, so
+// clients go back to the data that is still there.
+CtlResult Server::move(const qbd_ctl_move& m, uint32_t flags) {
+    if (flags & QBD_REQ_FORWARDED) return error(-EINVAL, "MOVE is not forwarded; ADOPT is");
+    if (!valid_names(m.name)) return error(-EINVAL, "invalid pool or volume name");
+    std::string to = get_fixed(m.to.addr, QBD_ADDR_MAX);
+    std::lock_guard one_move(move_mu_);
+    auto v = catalog_->find(get_fixed(m.name.pool, QBD_NAME_MAX), get_fixed(m.name.volume, QBD_NAME_MAX));
+    if (!v) return error(-ENOENT, "no such volume");
+    const std::string name = v->pool + "/" + v->name;
+    uint32_t shard = le32toh(m.shard);
+    if (shard >= v->nr_shards())
+        return error(-EINVAL, name + " has " + std::to_string(v->nr_shards()) + " shards");
+    if (to != cfg_.advertise && std::find(cfg_.peers.begin(), cfg_.peers.end(), to) == cfg_.peers.end())
+        return error(-EINVAL, to + " is not a member of this cluster");
+    std::vector<std::string> servers = v->placement[shard];
+    const std::string from = servers.empty() ? "" : servers[0];
+    if (from == to) return error(-EALREADY, "shard " + std::to_string(shard) + " is on " + to + " already");
+
+    // A member that is down now would fail the fence half-way: ask first.
+    for (const std::string& peer : cfg_.peers) {
+        std::unique_ptr<client::Client> c;
+        std::string why;
+        if (int err = client::Client::connect(peer, cfg_.secret, 5000, &c, &why))
+            return error(err, "cannot move " + name + ", nothing changed: member " + peer + " is down (" + why + ")");
+    }
+    // Fence, copy, publish.  Whatever failed, the volume is unfenced again
+    // under a newer epoch, on the old placement unless the copy finished.
+    std::string msg;
+    v->epoch++;
+    v->fenced = true;
+    int err = publish(*v, &msg);
+    if (err) {
+        msg = "cannot fence it: " + msg;
+    } else {
+        log("moving " + name + " shard " + std::to_string(shard) + " from " + from + " to " + to);
+        uint64_t begin = uint64_t{shard} * v->shard_size;
+        err = copy_range(*v, from, to, begin, std::min(v->size, begin + v->shard_size), &msg);
+        if (err) msg = "copy failed: " + msg;
+    }
+    if (!err) {
+        servers.erase(std::remove(servers.begin(), servers.end(), to), servers.end());
+        servers.insert(servers.begin(), to);
+        servers.resize(v->replicas);
+        v->placement[shard] = servers;
+    }
+    v->epoch++;
+    v->fenced = false;
+    std::string publish_msg;
+    if (int perr = publish(*v, &publish_msg))
+        return error(perr, "move of " + name + " " + (err ? "failed (" + msg + ") and " : "") +
+                               "cannot be published (run it again): " + publish_msg);
+    if (err) return error(err, "move of " + name + " undone, " + msg);
+    log("moved " + name + " shard " + std::to_string(shard) + " to " + to + ", epoch " +
+        std::to_string(v->epoch));
+    return CtlResult{0, encode_volume(*v, true)};
+}
+
 CtlResult Server::info(const qbd_ctl_name& n) {
     if (!valid_names(n)) return error(-EINVAL, "invalid pool or volume name");
-    auto v = catalog_->find(fixed(n.pool, QBD_NAME_MAX), fixed(n.volume, QBD_NAME_MAX));
-    if (!v) return error(-ENOENT, "no volume " + fixed(n.pool, QBD_NAME_MAX) + "/" + fixed(n.volume, QBD_NAME_MAX));
+    auto v = catalog_->find(get_fixed(n.pool, QBD_NAME_MAX), get_fixed(n.volume, QBD_NAME_MAX));
+    if (!v) return error(-ENOENT, "no volume " + get_fixed(n.pool, QBD_NAME_MAX) + "/" + get_fixed(n.volume, QBD_NAME_MAX));
+    // Its map is about to change: clients ask again (qbd -r retries).
+    if (v->fenced) return error(-EBUSY, "a shard of " + v->pool + "/" + v->name + " is moving");
     return CtlResult{0, encode_volume(*v, true)};
 }
 
 CtlResult Server::list(const qbd_ctl_name& n) {
-    std::string pool = fixed(n.pool, QBD_NAME_MAX);
+    std::string pool = get_fixed(n.pool, QBD_NAME_MAX);
     if (!pool.empty() && !valid_name(n.pool, QBD_NAME_MAX)) return error(-EINVAL, "invalid pool name");
     auto vols = catalog_->list(pool);
     uint32_t count = htole32(static_cast<uint32_t>(vols.size()));
@@ -310,6 +422,12 @@ CtlResult Server::control(uint16_t opcode, uint32_t flags, const char* payload, 
             memcpy(&n, payload, sizeof(n));
             if (opcode == QBD_OP_CTL_DELETE) return remove(n, flags);
             return opcode == QBD_OP_CTL_INFO ? info(n) : list(n);
+        }
+        case QBD_OP_CTL_MOVE: {
+            if (!need(sizeof(qbd_ctl_move))) break;
+            qbd_ctl_move m;
+            memcpy(&m, payload, sizeof(m));
+            return move(m, flags);
         }
         case QBD_OP_CTL_RESIZE: {
             if (!need(sizeof(qbd_ctl_resize))) break;

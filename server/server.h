@@ -4,10 +4,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "catalog.h"
+#include "io_gate.h"
 #include "qbd_proto.h"
 
 namespace qbd {
@@ -41,6 +43,7 @@ public:
     CtlResult control(uint16_t opcode, uint32_t flags, const char* payload, uint32_t len);
 
     Catalog& catalog() { return *catalog_; }
+    IoGate& io_gate() { return io_gate_; }
     const ServerConfig& config() const { return cfg_; }
     // Where a volume's data lives on this server.
     std::string data_path(const VolumeRecord& v) const;
@@ -55,6 +58,10 @@ private:
     CtlResult adopt(const char* payload, uint32_t len);
     CtlResult remove(const qbd_ctl_name& n, uint32_t flags);
     CtlResult resize(const qbd_ctl_resize& r, uint32_t flags);
+    CtlResult move(const qbd_ctl_move& m, uint32_t flags);
+    int publish(const VolumeRecord& v, std::string* error);
+    int copy_range(const VolumeRecord& v, const std::string& from, const std::string& to,
+                   uint64_t begin, uint64_t end, std::string* error);
     CtlResult info(const qbd_ctl_name& n);
     CtlResult list(const qbd_ctl_name& n);
     int forward(uint16_t opcode, const std::vector<char>& payload, std::string* error);
@@ -63,6 +70,8 @@ private:
 
     ServerConfig cfg_;
     std::unique_ptr<Catalog> catalog_;
+    IoGate io_gate_;
+    std::mutex move_mu_;  // one shard move at a time
 };
 
 // Encodes a volume record as a CTL_INFO reply.

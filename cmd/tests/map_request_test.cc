@@ -23,8 +23,8 @@ struct FakeResolver {
     }
 };
 
-VolumeInfo three_shards() {
-    VolumeInfo v;
+client::Volume three_shards() {
+    client::Volume v;
     v.pool = "pool";
     v.volume = "vol";
     v.id = 42;
@@ -87,7 +87,7 @@ TEST(MapRequest, BuildsTableAndShardMap) {
 
 TEST(MapRequest, SingleReplicaNoPadding) {
     FakeResolver fr;
-    VolumeInfo v = three_shards();
+    client::Volume v = three_shards();
     v.shards = {{"a:1"}, {"a:1"}, {"a:1"}};
     MapRequest req;
     build_map_request(v, MapSettings{}, std::ref(fr), req);
@@ -100,28 +100,28 @@ TEST(MapRequest, SingleReplicaNoPadding) {
 TEST(MapRequest, RejectsBadVolumes) {
     FakeResolver fr;
     auto refuse = [&](auto mutate) {
-        VolumeInfo v = three_shards();
+        client::Volume v = three_shards();
         mutate(v);
         MapRequest req;
         EXPECT_THROW(build_map_request(v, MapSettings{}, std::ref(fr), req), Error);
     };
-    refuse([](VolumeInfo& v) { v.size = 0; });
-    refuse([](VolumeInfo& v) { v.size = 1000; });
-    refuse([](VolumeInfo& v) { v.shard_size = 3 << 20; });
-    refuse([](VolumeInfo& v) { v.shard_size = 2048; });
-    refuse([](VolumeInfo& v) { v.shards.pop_back(); });                   // too few lists
-    refuse([](VolumeInfo& v) { v.shards.push_back({"a:1"}); });           // too many
-    refuse([](VolumeInfo& v) { v.shards[1].clear(); });                   // no primary
-    refuse([](VolumeInfo& v) { v.shards[0] = {"a:1", "b:2", "c:3", "d:4", "e:5"}; });
-    refuse([](VolumeInfo& v) { v.shards[0][0] = "a:0"; });                // bad port
-    refuse([](VolumeInfo& v) { v.pool = std::string(QBD_NAME_MAX, 'p'); });  // too long
-    refuse([](VolumeInfo& v) { v.volume = ""; });
-    refuse([](VolumeInfo& v) { v.volume = "a/b"; });
+    refuse([](client::Volume& v) { v.size = 0; });
+    refuse([](client::Volume& v) { v.size = 1000; });
+    refuse([](client::Volume& v) { v.shard_size = 3 << 20; });
+    refuse([](client::Volume& v) { v.shard_size = 2048; });
+    refuse([](client::Volume& v) { v.shards.pop_back(); });                   // too few lists
+    refuse([](client::Volume& v) { v.shards.push_back({"a:1"}); });           // too many
+    refuse([](client::Volume& v) { v.shards[1].clear(); });                   // no primary
+    refuse([](client::Volume& v) { v.shards[0] = {"a:1", "b:2", "c:3", "d:4", "e:5"}; });
+    refuse([](client::Volume& v) { v.shards[0][0] = "a:0"; });                // bad port
+    refuse([](client::Volume& v) { v.pool = std::string(QBD_NAME_MAX, 'p'); });  // too long
+    refuse([](client::Volume& v) { v.volume = ""; });
+    refuse([](client::Volume& v) { v.volume = "a/b"; });
 }
 
 TEST(MapRequest, LongestNamesFitNulTerminated) {
     FakeResolver fr;
-    VolumeInfo v = three_shards();
+    client::Volume v = three_shards();
     v.pool = std::string(QBD_NAME_MAX - 1, 'p');
     v.volume = std::string(QBD_NAME_MAX - 1, 'v');
     MapRequest req;
@@ -133,7 +133,7 @@ TEST(MapRequest, LongestNamesFitNulTerminated) {
 
 TEST(MapRequest, TooManyAddresses) {
     FakeResolver fr;
-    VolumeInfo v;
+    client::Volume v;
     v.pool = "p";
     v.volume = "v";
     v.shard_size = 4096;
@@ -147,7 +147,7 @@ TEST(MapRequest, TooManyAddresses) {
 }
 
 TEST(MapRequest, RealResolver) {
-    VolumeInfo v = three_shards();
+    client::Volume v = three_shards();
     v.shards = {{"127.0.0.1:7800", "[::1]:7801"}, {"127.0.0.1:7800"}, {"[::1]:7801"}};
     MapRequest req;
     build_map_request(v, MapSettings{}, resolve_addr, req);

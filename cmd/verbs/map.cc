@@ -33,7 +33,7 @@ int run(const Options& o) {
 
     const std::string name = o.volume->name();
     debug("looking up " + name);
-    VolumeInfo vol = lookup_volume(cfg, settings.secret, o.volume->pool, o.volume->volume);
+    client::Volume vol = lookup_volume(cfg, settings.secret, o.volume->pool, o.volume->volume);
     debug("volume id " + std::to_string(vol.id) + ", " + std::to_string(vol.size) + " bytes, " +
           std::to_string(vol.shards.size()) + " shards, epoch " + std::to_string(vol.epoch));
 

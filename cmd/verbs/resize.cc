@@ -2,13 +2,12 @@
 // mapped disk, online.  Shrinking is refused before anything is done.
 #include <iostream>
 
-#include "addr.h"
 #include "cli.h"
 #include "config.h"
 #include "control.h"
 #include "devices.h"
 #include "error.h"
-#include "qbd_client.h"
+#include "lookup.h"
 #include "refresh.h"
 #include "strutil.h"
 
@@ -36,22 +35,10 @@ int run(const Options& o) {
         return 0;
     }
     std::string secret = cfg.secret_file.empty() ? "" : load_secret(cfg.secret_file);
-    int last = -EHOSTUNREACH;
-    std::string why = "no control server configured";
-    bool done = false;
-    for (const HostPort& hp : cfg.servers) {
-        std::unique_ptr<client::Client> c;
-        if (int err = client::Client::connect(hp.str(), secret, static_cast<int>(cfg.connect_timeout) * 1000,
-                                              &c, &why)) {
-            last = err;
-            continue;
-        }
-        if (int err = c->resize(dev.pool(), dev.volume(), size))
-            throw Error(-err, "the server refused: " + c->error());
-        done = true;
-        break;
-    }
-    if (!done) throw Error(-last, "cannot reach a control server: " + why);
+    with_control_server(cfg, secret, [&](client::Client& c, const std::string&) {
+        if (int err = c.resize(dev.pool(), dev.volume(), size))
+            throw Error(-err, "the server refused: " + c.error());
+    });
     refresh_device(*ctl, dev, cfg);
     std::cout << "/dev/" << dev.disk() << " is now " << format_size(size) << "\n";
     return 0;

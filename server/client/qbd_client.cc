@@ -18,14 +18,14 @@
 
 namespace qbd::client {
 
-namespace {
-
-void set_name(char* dst, const std::string& s) {
-    memset(dst, 0, QBD_NAME_MAX);
-    memcpy(dst, s.data(), std::min(s.size(), size_t{QBD_NAME_MAX - 1}));
+void put_fixed(char* dst, size_t size, const std::string& s) {
+    memset(dst, 0, size);
+    memcpy(dst, s.data(), std::min(s.size(), size - 1));
 }
 
-std::string name_of(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
+std::string get_fixed(const char* s, size_t size) { return std::string(s, strnlen(s, size)); }
+
+namespace {
 
 bool io_all(int fd, void* buf, size_t len, bool out) {
     auto* p = static_cast<char*>(buf);
@@ -244,8 +244,8 @@ int Client::handshake(const std::string& secret) {
 int Client::create(const std::string& pool, const std::string& volume, uint64_t size,
                    uint64_t shard_size, uint32_t replicas) {
     qbd_ctl_create c{};
-    set_name(c.name.pool, pool);
-    set_name(c.name.volume, volume);
+    put_fixed(c.name.pool, QBD_NAME_MAX, pool);
+    put_fixed(c.name.volume, QBD_NAME_MAX, volume);
     c.size = htole64(size);
     c.shard_size = htole64(shard_size);
     c.nr_replicas = htole32(replicas);
@@ -254,23 +254,33 @@ int Client::create(const std::string& pool, const std::string& volume, uint64_t 
 
 int Client::remove(const std::string& pool, const std::string& volume) {
     qbd_ctl_name n{};
-    set_name(n.pool, pool);
-    set_name(n.volume, volume);
+    put_fixed(n.pool, QBD_NAME_MAX, pool);
+    put_fixed(n.volume, QBD_NAME_MAX, volume);
     return call(QBD_OP_CTL_DELETE, 0, &n, sizeof(n), nullptr);
+}
+
+int Client::move(const std::string& pool, const std::string& volume, uint32_t shard,
+                 const std::string& to) {
+    qbd_ctl_move m{};
+    put_fixed(m.name.pool, QBD_NAME_MAX, pool);
+    put_fixed(m.name.volume, QBD_NAME_MAX, volume);
+    m.shard = htole32(shard);
+    put_fixed(m.to.addr, QBD_ADDR_MAX, to);
+    return call(QBD_OP_CTL_MOVE, 0, &m, sizeof(m), nullptr);
 }
 
 int Client::resize(const std::string& pool, const std::string& volume, uint64_t new_size) {
     qbd_ctl_resize r{};
-    set_name(r.name.pool, pool);
-    set_name(r.name.volume, volume);
+    put_fixed(r.name.pool, QBD_NAME_MAX, pool);
+    put_fixed(r.name.volume, QBD_NAME_MAX, volume);
     r.new_size = htole64(new_size);
     return call(QBD_OP_CTL_RESIZE, 0, &r, sizeof(r), nullptr);
 }
 
 static Volume volume_of(const qbd_ctl_volume& v) {
     Volume out;
-    out.pool = name_of(v.name.pool, QBD_NAME_MAX);
-    out.volume = name_of(v.name.volume, QBD_NAME_MAX);
+    out.pool = get_fixed(v.name.pool, QBD_NAME_MAX);
+    out.volume = get_fixed(v.name.volume, QBD_NAME_MAX);
     out.id = le64toh(v.volume_id);
     out.size = le64toh(v.size);
     out.shard_size = le64toh(v.shard_size);
@@ -292,7 +302,7 @@ int decode_info(const std::vector<char>& buf, Volume* out) {
     for (uint32_t s = 0; s < shards; s++) {
         std::vector<std::string> addrs;
         for (uint32_t r = 0; r < vol.nr_replicas; r++, p += sizeof(qbd_ctl_addr)) {
-            std::string a = name_of(p, QBD_ADDR_MAX);
+            std::string a = get_fixed(p, QBD_ADDR_MAX);
             if (!a.empty()) addrs.push_back(a);
         }
         vol.shards.push_back(std::move(addrs));
@@ -318,8 +328,8 @@ int decode_list(const std::vector<char>& buf, std::vector<Volume>* out) {
 
 int Client::info(const std::string& pool, const std::string& volume, Volume* out) {
     qbd_ctl_name n{};
-    set_name(n.pool, pool);
-    set_name(n.volume, volume);
+    put_fixed(n.pool, QBD_NAME_MAX, pool);
+    put_fixed(n.volume, QBD_NAME_MAX, volume);
     std::vector<char> buf;
     if (int err = call(QBD_OP_CTL_INFO, 0, &n, sizeof(n), &buf)) return err;
     if (int err = decode_info(buf, out)) return fail(err, "info reply");
@@ -328,19 +338,19 @@ int Client::info(const std::string& pool, const std::string& volume, Volume* out
 
 int Client::list(const std::string& pool, std::vector<Volume>* out) {
     qbd_ctl_name n{};
-    set_name(n.pool, pool);
+    put_fixed(n.pool, QBD_NAME_MAX, pool);
     std::vector<char> buf;
     if (int err = call(QBD_OP_CTL_LIST, 0, &n, sizeof(n), &buf)) return err;
     if (int err = decode_list(buf, out)) return fail(err, "list reply");
     return 0;
 }
 
-int Client::open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out) {
+int Client::open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out, uint32_t flags) {
     qbd_open o{};
     o.volume_id = htole64(volume_id);
     o.epoch = htole64(epoch);
     std::vector<char> buf;
-    if (int err = call(QBD_OP_OPEN, 0, &o, sizeof(o), &buf)) return err;
+    if (int err = call(QBD_OP_OPEN, flags, &o, sizeof(o), &buf)) return err;
     if (buf.size() != sizeof(qbd_open_reply)) return fail(-EPROTO, "open reply");
     qbd_open_reply r;
     memcpy(&r, buf.data(), sizeof(r));

@@ -24,6 +24,11 @@ struct Volume {
     std::vector<std::vector<std::string>> shards;
 };
 
+// The protocol's fixed-size NUL-terminated fields: put truncates to
+// size - 1 and zero-fills, get stops at the first NUL or at size.
+void put_fixed(char* dst, size_t size, const std::string& s);
+std::string get_fixed(const char* s, size_t size);
+
 // "host:port" or "[v6]:port" into its parts; port defaults to 7800.
 int split_host_port(const std::string& addr, std::string* host, uint16_t* port);
 // "h:p, h:p" into a list.
@@ -48,14 +53,17 @@ public:
                uint64_t shard_size, uint32_t replicas);
     int remove(const std::string& pool, const std::string& volume);
     int resize(const std::string& pool, const std::string& volume, uint64_t new_size);
+    // Moves a shard's primary to the cluster member @to (qbd-server(8)).
+    int move(const std::string& pool, const std::string& volume, uint32_t shard, const std::string& to);
     int info(const std::string& pool, const std::string& volume, Volume* out);
     int list(const std::string& pool, std::vector<Volume>* out);
     // Raw control call, for tests of the server's defences.
     int call(uint16_t opcode, uint32_t flags, const void* payload, uint32_t len,
              std::vector<char>* reply);
 
-    // Data: bind to a volume, then IO.  Synchronous calls.
-    int open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out = nullptr);
+    // Data: bind to a volume, then IO.  Synchronous calls.  A server
+    // copying a shard opens with QBD_REQ_FORWARDED.
+    int open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out = nullptr, uint32_t flags = 0);
     int read(uint64_t offset, void* buf, uint32_t len);
     int write(uint64_t offset, const void* buf, uint32_t len, bool fua = false);
     int flush();

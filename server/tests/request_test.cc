@@ -130,6 +130,20 @@ TEST(RequestCheck, StaleEpochAsksForRemap) {
     EXPECT_EQ(check_request(h, opened()).status, QBD_STATUS_STALE_EPOCH);
 }
 
+// While a shard moves, only the mover's IO reaches the disk; clients are
+// sent to remap, which waits for the move to finish.
+TEST(RequestCheck, FencedVolumeServesOnlyTheMover) {
+    ConnState c = opened();
+    c.fenced = true;
+    qbd_req_hdr h = hdr(QBD_OP_WRITE, 512);
+    Verdict v = check_request(h, c);
+    EXPECT_EQ(v.action, Action::reply);
+    EXPECT_EQ(v.status, QBD_STATUS_STALE_EPOCH);
+    EXPECT_EQ(v.payload_in, 512u);  // the write's data is read and dropped
+    c.mover = true;
+    EXPECT_EQ(check_request(h, c).action, Action::serve);
+}
+
 TEST(RequestCheck, OtherVolumeRefused) {
     qbd_req_hdr h = hdr(QBD_OP_READ, 512);
     h.volume_id = htole64(8);

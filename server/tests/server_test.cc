@@ -301,6 +301,86 @@ TEST(Server, CreateFailsWhenAPeerIsDown) {
     EXPECT_EQ(c->info("pool", "lonely", &v), -ENOENT);  // nothing half-created
 }
 
+// A two-member cluster, each knowing the other.
+struct Cluster {
+    ServerProcess a, b;
+    Cluster() {
+        a.start({"--peer", b.addr()});
+        b.start({"--peer", a.addr()});
+    }
+};
+
+TEST(ServerMove, CopiesTheShardPublishesANewEpochAndFencesTheOldOne) {
+    Cluster cl;
+    auto ctl = cl.a.connect();
+    ASSERT_EQ(ctl->create("pool", "mv", 4 << 20, 1 << 20, 1), 0) << ctl->error();
+    client::Volume before;
+    ASSERT_EQ(ctl->info("pool", "mv", &before), 0);
+    ASSERT_EQ(before.shards[0], std::vector<std::string>{cl.a.addr()});
+    // Data in shard 0 on a, with a hole in its middle and data at its end.
+    auto old = cl.a.connect();
+    ASSERT_EQ(old->open(before.id, before.epoch), 0) << old->error();
+    auto head = pattern(256 << 10, 1), tail = pattern(64 << 10, 2);
+    ASSERT_EQ(old->write(0, head.data(), head.size()), 0);
+    ASSERT_EQ(old->write((1 << 20) - tail.size(), tail.data(), tail.size()), 0);
+    // Garbage already at the target's copy of the range must not survive.
+    auto stale = cl.b.connect();
+    ASSERT_EQ(stale->open(before.id, before.epoch), 0);
+    auto junk = pattern(64 << 10, 3);
+    ASSERT_EQ(stale->write(512 << 10, junk.data(), junk.size()), 0);
+
+    ASSERT_EQ(ctl->move("pool", "mv", 0, cl.b.addr()), 0) << ctl->error();
+
+    client::Volume after;
+    ASSERT_EQ(cl.b.connect()->info("pool", "mv", &after), 0);
+    EXPECT_EQ(after.shards[0], std::vector<std::string>{cl.b.addr()});
+    EXPECT_EQ(after.shards[1], before.shards[1]);
+    EXPECT_GT(after.epoch, before.epoch);
+    // A client of the old map is told its epoch is stale, by every member.
+    std::vector<char> buf(4096);
+    EXPECT_EQ(old->read(0, buf.data(), buf.size()), QBD_STATUS_STALE_EPOCH);
+    EXPECT_EQ(stale->read(0, buf.data(), buf.size()), QBD_STATUS_STALE_EPOCH);
+    // The new primary has the shard: data, hole and tail.
+    auto now = cl.b.connect();
+    ASSERT_EQ(now->open(after.id, after.epoch), 0) << now->error();
+    std::vector<char> got(1 << 20);
+    ASSERT_EQ(now->read(0, got.data(), got.size()), 0);
+    EXPECT_TRUE(std::equal(head.begin(), head.end(), got.begin()));
+    EXPECT_TRUE(std::all_of(got.begin() + head.size(), got.end() - tail.size(), [](char c) { return c == 0; }));
+    EXPECT_TRUE(std::equal(tail.begin(), tail.end(), got.end() - tail.size()));
+}
+
+TEST(ServerMove, RefusesWhatCannotBeDone) {
+    Cluster cl;
+    auto ctl = cl.a.connect();
+    ASSERT_EQ(ctl->create("pool", "mv", 2 << 20, 1 << 20, 1), 0) << ctl->error();
+    EXPECT_EQ(ctl->move("pool", "nope", 0, cl.b.addr()), -ENOENT);
+    EXPECT_EQ(ctl->move("pool", "mv", 2, cl.b.addr()), -EINVAL);              // no shard 2
+    EXPECT_EQ(ctl->move("pool", "mv", 0, "127.0.0.1:1"), -EINVAL);            // not a member
+    EXPECT_EQ(ctl->move("pool", "mv", 0, cl.a.addr()), -EALREADY);            // there already
+    EXPECT_EQ(ctl->call(QBD_OP_CTL_MOVE, 0, "x", 1, nullptr), -EINVAL);       // wrong size
+    client::Volume v;
+    EXPECT_EQ(ctl->info("pool", "mv", &v), 0);
+    EXPECT_EQ(v.epoch, 1u);  // nothing was fenced
+}
+
+TEST(ServerMove, AMemberDownLeavesTheVolumeUnfencedWhereItWas) {
+    Cluster cl;
+    auto ctl = cl.a.connect();
+    ASSERT_EQ(ctl->create("pool", "mv", 2 << 20, 1 << 20, 1), 0) << ctl->error();
+    cl.b.stop(SIGKILL);
+    EXPECT_NE(ctl->move("pool", "mv", 0, cl.b.addr()), 0);
+    EXPECT_NE(ctl->error().find("nothing changed"), std::string::npos) << ctl->error();
+    client::Volume v;
+    ASSERT_EQ(ctl->info("pool", "mv", &v), 0) << ctl->error();  // not EBUSY
+    EXPECT_EQ(v.epoch, 1u);
+    EXPECT_EQ(v.shards[0], std::vector<std::string>{cl.a.addr()});
+    auto d = cl.a.connect();
+    ASSERT_EQ(d->open(v.id, v.epoch), 0) << d->error();
+    std::vector<char> buf(4096);
+    EXPECT_EQ(d->read(0, buf.data(), buf.size()), 0);
+}
+
 // Raw bytes at the server: it must drop or answer, and stay up.
 class RawSocket {
 public:
