@@ -26,7 +26,7 @@ struct MapSettings {
 struct MapRequest {
     std::vector<qbd_ioc_addr> addrs;
     std::vector<std::string> addr_names;  // addrs[i] as given by the server
-    std::vector<uint16_t> shard_map;      // nr_shards * nr_replicas, 0xffff padded
+    std::vector<uint16_t> shard_map;      // nr_shards * nr_replicas, QBD_NO_ADDR padded
     qbd_ioc_map map{};
 
     MapRequest() = default;
@@ -35,7 +35,7 @@ struct MapRequest {
     MapRequest& operator=(const MapRequest&) = delete;
 };
 
-inline constexpr uint16_t kNoAddr = 0xffff;
+inline constexpr uint16_t kNoAddr = QBD_NO_ADDR;
 
 using Resolver = std::function<qbd_ioc_addr(const HostPort&)>;
 

@@ -27,6 +27,9 @@ enum qbd_transport {
 	QBD_TRANSPORT_RDMA	= 2,
 };
 
+/* Shard map entry past the last replica of a shard. */
+#define QBD_NO_ADDR		0xffff
+
 /** struct qbd_ioc_version - QBD_IOC_VERSION */
 struct qbd_ioc_version {
 	__u32	argsz;
@@ -68,7 +71,7 @@ struct qbd_ioc_addr {
  * @volume:	volume name
  * @addrs_ptr:	user pointer to @nr_addrs struct qbd_ioc_addr
  * @shard_map_ptr: user pointer to @nr_shards * @nr_replicas __u16 indexes
- *		into the address table, primary first; 0xffff ends a list
+ *		into the address table, primary first; QBD_NO_ADDR ends a list
  * @queue_depth: requests in flight per hardware queue (0 = default)
  * @nr_hw_queues: hardware queues (0 = number of CPUs)
  * @max_io_bytes: largest request (0 = default 1 MiB)

@@ -38,14 +38,15 @@
 #define QBD_MIN_SHARD_SIZE		4096ULL
 #define QBD_MAX_SHARD_SIZE		BIT_ULL(40)	/* chunk_sectors is 32 bit */
 #define QBD_MAX_VOLUME_SIZE		BIT_ULL(60)
-#define QBD_NO_ADDR			0xffff
 
 /*
- * A request crossing a shard boundary becomes one piece per shard.  Reads
- * and writes never cross (chunk_sectors is the shard size); discard and
- * write-zeroes are capped at one shard, so they cross at most once.
+ * A request crossing a shard boundary becomes one piece per shard, and a
+ * write one piece per replica of each.  Reads and writes never cross
+ * (chunk_sectors is the shard size); discard and write-zeroes are capped
+ * at one shard, so they cross at most once.
  */
-#define QBD_MAX_PIECES			2
+#define QBD_MAX_RANGES			2
+#define QBD_MAX_PIECES			(QBD_MAX_RANGES * QBD_MAX_REPLICAS)
 
 /* A request the servers call stale waits for a remap this many times. */
 #define QBD_MAX_REQUEUES		60
@@ -82,6 +83,8 @@ struct qbd_piece {
  *		earlier use of the same tag is recognised and dropped
  * @start_ns:	when queue_rq took the request, for the latency figures
  * @stale:	a server answered with a stale epoch: requeue, don't complete
+ * @reroute:	a read's connection broke while another replica could serve
+ *		it: requeue at once, routing picks a live replica
  * @requeues:	times requeued for a stale epoch; 0 for a fresh request
  * @pieces:	what is sent to each shard; max(QBD_MAX_PIECES, nr_addrs)
  *		of them, since a FLUSH goes to every server
@@ -93,6 +96,7 @@ struct qbd_cmd {
 	u32			gen;
 	u64			start_ns;
 	bool			stale;
+	bool			reroute;
 	u8			requeues;
 	struct qbd_piece	pieces[];
 };
@@ -242,7 +246,7 @@ static inline unsigned int qbd_nr_conns(const struct qbd_device *dev)
 
 /*
  * Pieces in every qbd_cmd of @dev.  A FLUSH goes to each server, so room
- * is left for a remap to add servers.
+ * is left for a remap to add servers; a write to each replica.
  */
 static inline u32 qbd_pieces_for(u32 nr_addrs)
 {
@@ -280,6 +284,8 @@ void qbd_dev_get_stats(struct qbd_device *dev, struct qbd_ioc_stats *out);
 void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status);
 int qbd_dev_state(struct qbd_device *dev);
 void qbd_piece_stale(struct qbd_piece *piece);
+bool qbd_piece_can_reroute(struct qbd_piece *piece);
+void qbd_piece_reroute(struct qbd_piece *piece);
 
 /* qbd_dev_ops.c: operations on a live device */
 int qbd_dev_set_throttle(const struct qbd_ioc_throttle *args);

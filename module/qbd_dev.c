@@ -25,11 +25,22 @@
 static int qbd_major;
 static DEFINE_IDA(qbd_index_ida);
 
-/* Address serving @shard: its primary. */
-static unsigned int qbd_addr_of_shard(struct qbd_device *dev,
-				      unsigned int shard)
+/*
+ * Address a read of @shard goes to: the first replica whose connection on
+ * @hwq is live, else the primary, where the read waits for the reconnect.
+ * This is the failover: a dead primary's reads go to the next address.
+ */
+static unsigned int qbd_read_addr(struct qbd_device *dev, unsigned int shard,
+				  unsigned int hwq)
 {
-	return dev->shard_map[shard * dev->nr_replicas];
+	const u16 *replicas = &dev->shard_map[shard * dev->nr_replicas];
+	unsigned int r;
+
+	for (r = 0; r < dev->nr_replicas && replicas[r] != QBD_NO_ADDR; r++)
+		if (atomic_read(&qbd_conn_of(dev, replicas[r], hwq)->state) ==
+		    QBD_CONN_LIVE)
+			return replicas[r];
+	return replicas[0];
 }
 
 static void qbd_set_piece(struct qbd_cmd *cmd, unsigned int i,
@@ -43,18 +54,19 @@ static void qbd_set_piece(struct qbd_cmd *cmd, unsigned int i,
 }
 
 /*
- * Cut a request into one piece per shard it touches (FLUSH: one per
- * server holding a primary shard).  Returns the number of pieces, or 0
- * when the request cannot be served.
+ * Cut a request into one piece per shard it touches, and a request that
+ * changes data into one per replica of each (FLUSH: one per server).
+ * Returns the number of pieces, or 0 when the request cannot be served.
  */
 static unsigned int qbd_split_request(struct qbd_device *dev,
 				      struct request *rq, unsigned int hwq)
 {
 	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
-	struct qbd_range ranges[QBD_MAX_PIECES];
-	unsigned int n = 0, a;
-	int ret;
+	struct qbd_range ranges[QBD_MAX_RANGES];
+	unsigned int n = 0, a, i, r;
+	const u16 *replicas;
+	int nr_ranges;
 
 	if (req_op(rq) == REQ_OP_FLUSH) {
 		for (a = 0; a < dev->nr_addrs; a++)
@@ -64,18 +76,30 @@ static unsigned int qbd_split_request(struct qbd_device *dev,
 		return n;
 	}
 
-	ret = qbd_split_range(pos, blk_rq_bytes(rq), dev->size,
-			      dev->shard_shift, ranges, QBD_MAX_PIECES);
-	if (ret <= 0)
+	nr_ranges = qbd_split_range(pos, blk_rq_bytes(rq), dev->size,
+				    dev->shard_shift, ranges, QBD_MAX_RANGES);
+	if (nr_ranges <= 0)
 		return 0;
-	for (n = 0; n < ret; n++) {
-		a = qbd_addr_of_shard(dev, ranges[n].shard);
-		qbd_set_piece(cmd, n, qbd_conn_of(dev, a, hwq),
-			      ranges[n].offset, ranges[n].length);
-	}
 	/* Data requests never cross: chunk_sectors is the shard size. */
-	if (n > 1 && (req_op(rq) == REQ_OP_READ || req_op(rq) == REQ_OP_WRITE))
+	if (nr_ranges > 1 &&
+	    (req_op(rq) == REQ_OP_READ || req_op(rq) == REQ_OP_WRITE))
 		return 0;
+	for (i = 0; i < nr_ranges; i++) {
+		if (req_op(rq) == REQ_OP_READ) {
+			a = qbd_read_addr(dev, ranges[i].shard, hwq);
+			qbd_set_piece(cmd, n++, qbd_conn_of(dev, a, hwq),
+				      ranges[i].offset, ranges[i].length);
+			continue;
+		}
+		replicas = &dev->shard_map[ranges[i].shard * dev->nr_replicas];
+		for (r = 0; r < dev->nr_replicas; r++) {
+			if (replicas[r] == QBD_NO_ADDR)
+				break;
+			qbd_set_piece(cmd, n++,
+				      qbd_conn_of(dev, replicas[r], hwq),
+				      ranges[i].offset, ranges[i].length);
+		}
+	}
 	return n;
 }
 
@@ -91,6 +115,12 @@ void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status)
 	if (!atomic_dec_and_test(&cmd->pending))
 		return;
 
+	if (unlikely(READ_ONCE(cmd->reroute)) && !cmd->status) {
+		/* Send it again now, to a replica that is up. */
+		atomic_dec(&dev->in_flight);
+		blk_mq_requeue_request(rq, true);
+		return;
+	}
 	if (unlikely(READ_ONCE(cmd->stale)) && !cmd->status) {
 		/* Send it again once userspace has remapped the volume. */
 		if (cmd->requeues < QBD_MAX_REQUEUES) {
@@ -139,6 +169,29 @@ void qbd_piece_stale(struct qbd_piece *piece)
 	WRITE_ONCE(cmd->stale, true);
 	if (!test_and_set_bit(0, &dev->remap_requested))
 		schedule_work(&dev->remap_work);
+	qbd_piece_complete(piece, BLK_STS_OK);
+}
+
+/*
+ * Whether a piece held by a broken connection is better sent again through
+ * queue_rq, which routes reads to a live replica.  Writes stay: they must
+ * reach every replica anyway.  Does not look at the shard map, which may
+ * change under the caller; a read with no live replica comes back to the
+ * same connection and waits there.
+ */
+bool qbd_piece_can_reroute(struct qbd_piece *piece)
+{
+	struct request *rq = blk_mq_rq_from_pdu(qbd_piece_cmd(piece));
+
+	return req_op(rq) == REQ_OP_READ && piece->conn->dev->nr_replicas > 1;
+}
+
+/* Send @piece's request again through routing; the caller owns the piece. */
+void qbd_piece_reroute(struct qbd_piece *piece)
+{
+	struct qbd_cmd *cmd = qbd_piece_cmd(piece);
+
+	WRITE_ONCE(cmd->reroute, true);
 	qbd_piece_complete(piece, BLK_STS_OK);
 }
 
@@ -217,6 +270,7 @@ static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->nr_pieces = n;
 	cmd->status = 0;
 	cmd->stale = false;
+	cmd->reroute = false;
 	cmd->start_ns = ktime_get_ns();
 	atomic_set(&cmd->pending, n);
 	atomic_inc(&dev->in_flight);

@@ -39,13 +39,17 @@ int qbd_split_range(u64 offset, u64 length, u64 volume_size,
 	return n;
 }
 
-/* Addresses that hold a primary shard: those a FLUSH must reach. */
+/*
+ * Addresses that hold a copy of any shard: writes go to every replica, so
+ * a FLUSH must reach them all.
+ */
 void qbd_compute_flush_addrs(const u16 *shard_map, u32 nr_shards,
 			     u32 nr_replicas, unsigned long *bitmap)
 {
-	u32 s;
+	u32 i;
 
 	bitmap_zero(bitmap, QBD_MAX_ADDRS);
-	for (s = 0; s < nr_shards; s++)
-		set_bit(shard_map[s * nr_replicas], bitmap);
+	for (i = 0; i < nr_shards * nr_replicas; i++)
+		if (shard_map[i] != QBD_NO_ADDR)
+			set_bit(shard_map[i], bitmap);
 }

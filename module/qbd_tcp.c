@@ -653,6 +653,7 @@ static void qbd_tcp_fail_inflight(struct qbd_tcp_conn *tc)
 static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 {
 	struct qbd_piece *piece, *next;
+	LIST_HEAD(reroute);
 
 	atomic_set(&tc->conn->state, QBD_CONN_CONNECTING);
 	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
@@ -666,8 +667,17 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 	tc->connected = false;
 	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
 		list_del_init(&piece->send_node);
+	/* Reads another replica can serve go there instead of waiting. */
+	list_for_each_entry_safe(piece, next, &tc->inflight, inflight_node)
+		if (qbd_piece_can_reroute(piece))
+			list_move_tail(&piece->inflight_node, &reroute);
 	spin_unlock(&tc->lock);
 	mutex_unlock(&tc->send_mutex);
+
+	list_for_each_entry_safe(piece, next, &reroute, inflight_node) {
+		list_del_init(&piece->inflight_node);
+		qbd_piece_reroute(piece);
+	}
 }
 
 static bool qbd_tcp_aborted(struct qbd_tcp_conn *tc)

@@ -53,6 +53,8 @@ public:
         close(fd_);
     }
     void run();
+    // Data connections are worth a line when they end; control calls are not.
+    bool opened() const { return st_.opened; }
 
 private:
     // Buffered socket reading: many headers from one recv.
@@ -389,7 +391,8 @@ void Connection::run() {
         }
         if (v.action == Action::reply) {
             if (!discard(v.payload_in)) return;
-            srv_.log(peer_ + ": refused request: " + v.why);
+            // A stale epoch is routine (a shard moved): the client remaps.
+            if (v.status != QBD_STATUS_STALE_EPOCH) srv_.log(peer_ + ": refused request: " + v.why);
             Slot& s = slots_[nr_slots_++];
             s = Slot{r, v.status, 0, 0, false, false};
             continue;
@@ -427,7 +430,7 @@ void Connection::run() {
 void serve_connection(Server& server, int fd, const char* peer) {
     auto c = std::make_unique<Connection>(server, fd, peer);
     c->run();
-    server.log(std::string(peer) + ": disconnected");
+    if (c->opened()) server.log(std::string(peer) + ": disconnected");
 }
 
 }  // namespace qbd
