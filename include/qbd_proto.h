@@ -287,6 +287,45 @@ struct qbd_ctl_move {
 	struct qbd_ctl_addr to;
 };
 
+/*
+ * RDMA transport.  One reliable-connected queue pair per connection, set
+ * up with rdma_cm (RDMA_PS_TCP) on the same address and port number as the
+ * server's TCP listener.  Each client message is one SEND of struct
+ * qbd_rdma_req, each server message one SEND of struct qbd_rdma_reply, so
+ * receive buffers have a fixed size.  The setup steps (HELLO, AUTH, OPEN)
+ * and their replies carry their payloads inline, hdr.length saying how many
+ * bytes of @payload are used.  A READ or WRITE carries in @data one span of
+ * the client's memory registered for remote access: the server RDMA-READs
+ * a WRITE's data from it, or RDMA-WRITEs a READ's data into it before it
+ * sends the reply (whose hdr.length is then the IO length, with nothing
+ * inline).  hdr.length of a READ or WRITE equals data.length.  Control
+ * operations are served over TCP only.  The connection's credit is the
+ * client's: it never has more requests outstanding than it posted
+ * receives for replies.
+ */
+#define QBD_RDMA_INLINE_MAX	128
+
+/** struct qbd_rdma_sge - a registered span of the client's memory */
+struct qbd_rdma_sge {
+	__le64	addr;
+	__le32	rkey;
+	__le32	length;
+};
+
+/** struct qbd_rdma_req - a client message on the RDMA transport */
+struct qbd_rdma_req {
+	struct qbd_req_hdr	hdr;
+	struct qbd_rdma_sge	data;
+	__u8			reserved[48];
+	__u8			payload[QBD_RDMA_INLINE_MAX];
+};
+
+/** struct qbd_rdma_reply - a server message on the RDMA transport */
+struct qbd_rdma_reply {
+	struct qbd_reply_hdr	hdr;
+	__u8			payload[QBD_RDMA_INLINE_MAX];
+};
+
 #ifdef __cplusplus
 #define QBD_STATIC_ASSERT static_assert
 #else
@@ -308,5 +347,8 @@ QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_resize, 144);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_volume, 176);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_addr, 64);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_move, 208);
+QBD_PROTO_ASSERT_SIZE(struct qbd_rdma_sge, 16);
+QBD_PROTO_ASSERT_SIZE(struct qbd_rdma_req, 256);
+QBD_PROTO_ASSERT_SIZE(struct qbd_rdma_reply, 192);
 
 #endif /* QBD_PROTO_H */
