@@ -14,18 +14,18 @@
 #include <unistd.h>
 
 #include <array>
-#include <climits>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "auth.h"
 #include "io_gate.h"
 #include "request.h"
 #include "server.h"
+#include "session.h"
 
 namespace qbd {
 
@@ -40,24 +40,23 @@ struct Slot {
     int status;
     uint32_t data_off;  // READ data in the arena
     uint32_t data_len;
-    bool pending;       // waiting for a completion
-    bool wants_disk;    // admitted, to be queued on the ring by run_batch
+    bool pending;     // waiting for a completion
+    bool wants_disk;  // admitted, to be queued on the ring by run_batch
 };
 
 class Connection {
-public:
+  public:
     Connection(Server& srv, int fd, std::string peer)
-        : srv_(srv), fd_(fd), peer_(std::move(peer)), arena_(kArenaBytes), in_(kInBytes) {}
+        : srv_(srv), fd_(fd), session_(srv, std::move(peer)), arena_(kArenaBytes), in_(kInBytes) {}
     ~Connection() {
         if (ring_ok_) io_uring_queue_exit(&ring_);
-        if (vol_fd_ >= 0) close(vol_fd_);
         close(fd_);
     }
     void run();
     // Data connections are worth a line when they end; control calls are not.
-    bool opened() const { return st_.opened; }
+    bool opened() const { return session_.state().opened; }
 
-private:
+  private:
     // Buffered socket reading: many headers from one recv.
     bool fill(bool block);
     bool read_exact(void* dst, size_t len);
@@ -68,43 +67,24 @@ private:
     bool reply_now(const Request& r, int status, const void* payload, uint32_t len);
     bool run_batch();
     void prepare(unsigned slot);
-    int execute_now(const Slot& s);
     void finish(Slot& s, int res);
-    void refresh_volume();
     void drop(const char* why);
 
     Server& srv_;
     int fd_;
-    std::string peer_;
-    ConnState st_;
+    Session session_;
     std::vector<char> arena_;
     size_t arena_used_ = 0;
     std::vector<char> in_;
     size_t in_pos_ = 0, in_end_ = 0;
     io_uring ring_{};
     bool ring_ok_ = false;
-    int vol_fd_ = -1;
-    // The volume's file cannot do non-blocking IO (tmpfs, for one): the
-    // ring would hand every request to a worker thread, so this thread
-    // does the IO itself, saving two context switches per request.
-    bool inline_io_ = false;
-    uint64_t generation_ = 0;
     std::array<Slot, kMaxBatch> slots_{};
     unsigned nr_slots_ = 0;
     unsigned nr_disk_io_ = 0;  // slots with wants_disk
-    uint8_t nonce_[QBD_NONCE_BYTES] = {};
-    uint8_t client_nonce_[QBD_NONCE_BYTES] = {};
 };
 
-// Whether reads of @fd can be tried without blocking (FMODE_NOWAIT), which
-// is what lets io_uring complete them inline instead of in a worker.
-bool supports_nowait(int fd) {
-    char probe[QBD_SECTOR_SIZE];
-    iovec iov{probe, sizeof(probe)};
-    return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) >= 0 || errno != EOPNOTSUPP;
-}
-
-void Connection::drop(const char* why) { srv_.log(peer_ + ": closing connection: " + why); }
+void Connection::drop(const char* why) { session_.log(std::string("closing connection: ") + why); }
 
 bool Connection::fill(bool block) {
     if (in_pos_ == in_end_) in_pos_ = in_end_ = 0;
@@ -202,93 +182,16 @@ bool Connection::reply_now(const Request& r, int status, const void* payload, ui
     return send_all(fd_, iov, len ? 2 : 1);
 }
 
-void Connection::refresh_volume() {
-    uint64_t gen = srv_.catalog().generation();
-    if (!st_.opened || gen == generation_) return;
-    generation_ = gen;
-    if (auto v = srv_.catalog().find(st_.volume_id)) {
-        st_.epoch = v->epoch;
-        st_.size = v->size;
-        st_.fenced = v->fenced;
-    } else {
-        st_.size = 0;  // deleted: every IO is now out of range
-    }
-}
-
 // HELLO, AUTH, OPEN and control calls: answered one at a time.
 bool Connection::handle_setup(const Request& r, const std::vector<char>& payload) {
-    switch (r.opcode) {
-        case QBD_OP_HELLO: {
-            qbd_hello hello;
-            memcpy(&hello, payload.data(), sizeof(hello));
-            uint64_t want = le64toh(hello.features);
-            if (want & ~QBD_FEATURES_KNOWN) {
-                reply_now(r, -EPROTO, nullptr, 0);
-                drop("HELLO asks for unknown features");
-                return false;
-            }
-            memcpy(client_nonce_, hello.nonce, sizeof(client_nonce_));
-            qbd_hello_reply hr{};
-            hr.features = htole64(want & (QBD_FEAT_FUA | QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES));
-            hr.max_io_bytes = htole32(QBD_MAX_IO_BYTES);
-            random_bytes(nonce_, sizeof(nonce_));
-            memcpy(hr.nonce, nonce_, sizeof(nonce_));
-            const std::string& secret = srv_.config().secret;
-            if (!secret.empty()) {
-                hr.auth = htole32(QBD_AUTH_HMAC_SHA256);
-                auth_mac(secret, QBD_AUTH_SERVER_LABEL, client_nonce_, nonce_, hr.server_mac);
-                st_.auth_required = true;
-            }
-            st_.hello_done = true;
-            return reply_now(r, 0, &hr, sizeof(hr));
-        }
-        case QBD_OP_AUTH: {
-            qbd_auth a;
-            memcpy(&a, payload.data(), sizeof(a));
-            uint8_t expect[QBD_MAC_BYTES];
-            auth_mac(srv_.config().secret, QBD_AUTH_CLIENT_LABEL, nonce_, client_nonce_, expect);
-            if (!equal_macs(expect, a.client_mac)) {
-                reply_now(r, -EACCES, nullptr, 0);
-                drop("authentication failed");
-                return false;
-            }
-            st_.authenticated = true;
-            return reply_now(r, 0, nullptr, 0);
-        }
-        case QBD_OP_OPEN: {
-            qbd_open o;
-            memcpy(&o, payload.data(), sizeof(o));
-            generation_ = srv_.catalog().generation();
-            auto v = srv_.catalog().find(le64toh(o.volume_id));
-            if (!v) return reply_now(r, -ENOENT, nullptr, 0);
-            const bool mover = r.flags & QBD_REQ_FORWARDED;
-            if (le64toh(o.epoch) != v->epoch || (v->fenced && !mover))
-                return reply_now(r, QBD_STATUS_STALE_EPOCH, nullptr, 0);
-            vol_fd_ = ::open(srv_.data_path(*v).c_str(), O_RDWR | O_CLOEXEC);
-            if (vol_fd_ < 0) return reply_now(r, -EIO, nullptr, 0);
-            inline_io_ = !supports_nowait(vol_fd_);
-            st_.opened = true;
-            st_.volume_id = v->id;
-            st_.epoch = v->epoch;
-            st_.size = v->size;
-            st_.fenced = v->fenced;
-            st_.mover = mover;
-            qbd_open_reply orep{};
-            orep.size = htole64(v->size);
-            orep.shard_size = htole64(v->shard_size);
-            orep.epoch = htole64(v->epoch);
-            srv_.log(peer_ + ": opened " + v->pool + "/" + v->name);
-            return reply_now(r, 0, &orep, sizeof(orep));
-        }
-        default: {
-            CtlResult res = srv_.control(r.opcode, r.flags, payload.data(),
-                                         static_cast<uint32_t>(payload.size()));
-            if (res.status)
-                srv_.log(peer_ + ": control " + std::to_string(r.opcode) + " failed: " +
-                         std::string(res.payload.begin(), res.payload.end()));
-            return reply_now(r, res.status, res.payload.data(), static_cast<uint32_t>(res.payload.size()));
-        }
+    SetupReply rep = session_.handle_setup(r, payload.data());
+    bool sent =
+        reply_now(r, rep.status, rep.payload.data(), static_cast<uint32_t>(rep.payload.size()));
+    if (rep.close_why) {
+        drop(rep.close_why);
+        return false;
     }
+    return sent;
 }
 
 // Queues a slot's disk IO on the ring.
@@ -296,27 +199,28 @@ void Connection::prepare(unsigned i) {
     Slot& s = slots_[i];
     const Request& r = s.req;
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    const int vol_fd = session_.volume_fd();
     char* buf = arena_.data() + s.data_off;
     auto off = static_cast<off_t>(r.offset);
     switch (r.opcode) {
         case QBD_OP_READ:
-            io_uring_prep_read(sqe, vol_fd_, buf, r.length, off);
+            io_uring_prep_read(sqe, vol_fd, buf, r.length, off);
             break;
         case QBD_OP_WRITE:
-            io_uring_prep_write(sqe, vol_fd_, buf, r.length, off);
+            io_uring_prep_write(sqe, vol_fd, buf, r.length, off);
             if (r.flags & QBD_REQ_FUA) sqe->rw_flags = RWF_DSYNC;
             break;
         case QBD_OP_FLUSH:
-            io_uring_prep_fsync(sqe, vol_fd_, IORING_FSYNC_DATASYNC);
+            io_uring_prep_fsync(sqe, vol_fd, IORING_FSYNC_DATASYNC);
             // Covers every write of the batch before it.
             sqe->flags |= IOSQE_IO_DRAIN;
             break;
         case QBD_OP_DISCARD:
-            io_uring_prep_fallocate(sqe, vol_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+            io_uring_prep_fallocate(sqe, vol_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
                                     r.length);
             break;
         case QBD_OP_WRITE_ZEROES:
-            io_uring_prep_fallocate(sqe, vol_fd_, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off,
+            io_uring_prep_fallocate(sqe, vol_fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off,
                                     r.length);
             break;
     }
@@ -324,50 +228,8 @@ void Connection::prepare(unsigned i) {
     s.pending = true;
 }
 
-// Carries out a slot's disk IO in this thread; returns what the ring would.
-int Connection::execute_now(const Slot& s) {
-    const Request& r = s.req;
-    char* buf = arena_.data() + s.data_off;
-    auto off = static_cast<off_t>(r.offset);
-    ssize_t n = 0;
-    switch (r.opcode) {
-        case QBD_OP_READ:
-            n = pread(vol_fd_, buf, r.length, off);
-            break;
-        case QBD_OP_WRITE: {
-            iovec iov{buf, r.length};
-            n = pwritev2(vol_fd_, &iov, 1, off, (r.flags & QBD_REQ_FUA) ? RWF_DSYNC : 0);
-            break;
-        }
-        case QBD_OP_FLUSH:
-            n = fdatasync(vol_fd_);
-            break;
-        case QBD_OP_DISCARD:
-            n = fallocate(vol_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, r.length);
-            break;
-        case QBD_OP_WRITE_ZEROES:
-            n = fallocate(vol_fd_, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, r.length);
-            break;
-    }
-    return n < 0 ? -errno : static_cast<int>(n);
-}
-
-// Turns a disk IO's result into the slot's status.
 void Connection::finish(Slot& s, int res) {
-    if (res == -EOPNOTSUPP && s.req.opcode == QBD_OP_WRITE_ZEROES) {
-        res = fallocate(vol_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                        static_cast<off_t>(s.req.offset), s.req.length)
-                  ? -errno
-                  : 0;
-    }
-    if (res < 0) {
-        s.status = res;
-    } else if (s.req.opcode == QBD_OP_READ && static_cast<uint32_t>(res) < s.req.length) {
-        // Past the end of the sparse file: zeros.
-        memset(arena_.data() + s.data_off + res, 0, s.req.length - res);
-    } else if (s.req.opcode == QBD_OP_WRITE && static_cast<uint32_t>(res) != s.req.length) {
-        s.status = -EIO;
-    }
+    s.status = session_.finish_io(s.req, res, arena_.data() + s.data_off);
 }
 
 // Submits the batch's IO in one go, waits for it, answers everything.
@@ -378,17 +240,19 @@ bool Connection::run_batch() {
     std::optional<IoGateHold> hold;
     if (nr_disk_io_) {
         hold.emplace(srv_.io_gate());
-        refresh_volume();
+        session_.refresh_volume();
         for (unsigned i = 0; i < nr_slots_; i++) {
             Slot& s = slots_[i];
             if (!s.wants_disk) continue;
             s.wants_disk = false;
-            if (!epoch_current(s.req.epoch, st_)) {
+            if (!epoch_current(s.req.epoch, session_.state())) {
                 s.status = QBD_STATUS_STALE_EPOCH;
                 continue;
             }
-            if (inline_io_) {
-                finish(s, execute_now(s));
+            // The ring would hand every request on such a file to a worker
+            // thread; doing it here saves two context switches.
+            if (session_.inline_io()) {
+                finish(s, session_.disk_io(s.req, arena_.data() + s.data_off));
                 continue;
             }
             prepare(i);
@@ -449,15 +313,15 @@ void Connection::run() {
             if (nr_slots_) run_batch();
             return;
         }
-        Verdict v = check_request(h, st_);
+        Verdict v = check_request(h, session_.state());
         Request r = decode(h);
         if (v.action == Action::close) {
             drop(v.why);
             return;
         }
         const bool data_write = r.opcode == QBD_OP_WRITE && v.action == Action::serve;
-        const bool needs_arena = (r.opcode == QBD_OP_READ || r.opcode == QBD_OP_WRITE) &&
-                                 v.action == Action::serve;
+        const bool needs_arena =
+            (r.opcode == QBD_OP_READ || r.opcode == QBD_OP_WRITE) && v.action == Action::serve;
         // Control and setup calls, and IO that does not fit, wait for the batch.
         if (nr_slots_ && (nr_slots_ == kMaxBatch || !is_io(r.opcode) ||
                           (needs_arena && arena_used_ + r.length > arena_.size()))) {
@@ -466,7 +330,8 @@ void Connection::run() {
         if (v.action == Action::reply) {
             if (!discard(v.payload_in)) return;
             // A stale epoch is routine (a shard moved): the client remaps.
-            if (v.status != QBD_STATUS_STALE_EPOCH) srv_.log(peer_ + ": refused request: " + v.why);
+            if (v.status != QBD_STATUS_STALE_EPOCH)
+                session_.log(std::string("refused request: ") + v.why);
             Slot& s = slots_[nr_slots_++];
             s = Slot{r, v.status, 0, 0, false, false};
             continue;
@@ -477,18 +342,11 @@ void Connection::run() {
             if (!handle_setup(r, payload)) return;
             continue;
         }
-        refresh_volume();
         Slot& s = slots_[nr_slots_++];
         s = Slot{r, 0, static_cast<uint32_t>(arena_used_), 0, false, false};
-        if (r.opcode != QBD_OP_HEARTBEAT && !epoch_current(r.epoch, st_)) {
+        if (int status = session_.admit_io(r)) {
             if (data_write && !discard(r.length)) return;
-            s.status = QBD_STATUS_STALE_EPOCH;
-            continue;
-        }
-        if (r.opcode != QBD_OP_HEARTBEAT && r.opcode != QBD_OP_FLUSH &&
-            (r.offset > st_.size || r.length > st_.size - r.offset)) {
-            if (data_write && !discard(r.length)) return;
-            s.status = -ERANGE;
+            s.status = status;
             continue;
         }
         if (needs_arena) arena_used_ += r.length;

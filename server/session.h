@@ -1,0 +1,72 @@
+// What one client connection means to the protocol, whatever carries it:
+// HELLO/AUTH/OPEN and control calls, the volume the connection opened,
+// which IO may touch it, and the disk IO itself.  The TCP connection and
+// the RDMA listener only move bytes; the semantics live here, once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "qbd_proto.h"
+#include "request.h"
+
+namespace qbd {
+
+class Server;
+
+// The answer to a setup or control call.
+struct SetupReply {
+    int status = 0;
+    std::vector<char> payload;
+    // Set when the connection must be dropped once the reply is sent.
+    const char* close_why = nullptr;
+};
+
+class Session {
+  public:
+    Session(Server& srv, std::string peer) : srv_(srv), peer_(std::move(peer)) {}
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    const ConnState& state() const { return st_; }
+    const std::string& peer() const { return peer_; }
+    Server& server() { return srv_; }
+    // The volume's file cannot do non-blocking IO (tmpfs, for one).
+    bool inline_io() const { return inline_io_; }
+    int volume_fd() const { return vol_fd_; }
+
+    // HELLO, AUTH, OPEN or a control call that check_request let through;
+    // payload holds the r.length bytes that came with it.
+    SetupReply handle_setup(const Request& r, const char* payload);
+
+    // Picks up catalog changes (new epoch, fence, resize, delete) to the
+    // opened volume.
+    void refresh_volume();
+    // Whether IO that check_request let through may run now: 0, a stale
+    // epoch or -ERANGE.  Refreshes the volume first.
+    int admit_io(const Request& r);
+    // Carries out an admitted IO in the calling thread; returns what
+    // io_uring would (bytes moved or a negative errno).  buf holds
+    // r.length bytes for READ and WRITE.
+    int disk_io(const Request& r, char* buf) const;
+    // Turns a disk IO's result into the reply status: WRITE_ZEROES falls
+    // back to punching a hole, a READ past the end of the sparse file
+    // reads zeros, a short WRITE is an error.
+    int finish_io(const Request& r, int res, char* buf) const;
+
+    void log(const std::string& what) const;
+
+  private:
+    Server& srv_;
+    std::string peer_;
+    ConnState st_;
+    int vol_fd_ = -1;
+    bool inline_io_ = false;
+    uint64_t generation_ = 0;
+    uint8_t nonce_[QBD_NONCE_BYTES] = {};
+    uint8_t client_nonce_[QBD_NONCE_BYTES] = {};
+};
+
+}  // namespace qbd
