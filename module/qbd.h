@@ -104,6 +104,7 @@ struct qbd_cmd {
 /**
  * struct qbd_transport_ops - what the block code needs of a transport
  * @name:	"tcp" or "rdma"
+ * @owner:	module that provides it (NULL: qbd.ko itself)
  * @connect:	establish the connection and run the handshake; sleeps
  * @start:	start the transport's threads once the disk exists
  * @queue:	hand a piece to the connection; never sleeps; false when
@@ -116,6 +117,7 @@ struct qbd_cmd {
  */
 struct qbd_transport_ops {
 	const char	*name;
+	struct module	*owner;
 	int		(*connect)(struct qbd_conn *conn);
 	int		(*start)(struct qbd_conn *conn);
 	bool		(*queue)(struct qbd_conn *conn, struct qbd_piece *piece);
@@ -202,6 +204,7 @@ struct qbd_device {
 	u8			secret[QBD_SECRET_MAX];
 
 	u32			max_pieces;	/* per qbd_cmd */
+	const struct qbd_transport_ops *ops;	/* holds its module */
 	struct qbd_ioc_addr	*addrs;		/* QBD_MAX_ADDRS, nr_addrs used */
 	u16			*shard_map;	/* nr_shards * nr_replicas */
 	/* QBD_MAX_ADDRS * nr_hw_queues: a remap may add servers */
@@ -336,5 +339,31 @@ int qbd_auth_mac(const u8 *secret, u32 secret_len, const char *label,
 
 /* qbd_tcp.c */
 extern const struct qbd_transport_ops qbd_tcp_ops;
+
+/* qbd_transport.c */
+int qbd_register_transport(u32 id, const struct qbd_transport_ops *ops);
+void qbd_unregister_transport(u32 id);
+const struct qbd_transport_ops *qbd_get_transport(u32 id);
+void qbd_put_transport(const struct qbd_transport_ops *ops);
+
+/* How a transport reconnects; see qbd_reconnect(). */
+struct qbd_reconnect_ops {
+	int	(*open)(void *ctx);
+	bool	(*aborted)(void *ctx);
+	void	(*give_up)(void *ctx);
+};
+
+int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
+		  void *ctx);
+
+/* qbd_handshake.c: HELLO, AUTH and OPEN over any transport */
+typedef int (*qbd_call_fn)(void *ctx, u16 opcode, const void *payload,
+			   u32 len, void *reply, u32 reply_len);
+int qbd_handshake(struct qbd_device *dev, u64 features, qbd_call_fn call,
+		  void *ctx);
+int qbd_reply_status(const struct qbd_reply_hdr *reply, u16 opcode,
+		     u32 reply_len);
+u16 qbd_wire_opcode(struct request *rq, u32 *flags);
+blk_status_t qbd_status_to_blk(s32 status);
 
 #endif /* QBD_H */

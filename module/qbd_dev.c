@@ -396,6 +396,8 @@ static void qbd_release(QBD_BDOPS_RELEASE_ARGS)
 
 static void qbd_free_dev(struct qbd_device *dev)
 {
+	if (!IS_ERR_OR_NULL(dev->ops))
+		qbd_put_transport(dev->ops);
 	if (dev->net)
 		put_net(dev->net);
 	free_percpu(dev->stats);
@@ -456,7 +458,7 @@ void qbd_init_conn(struct qbd_device *dev, unsigned int i)
 	conn->dev = dev;
 	conn->addr_index = i / dev->nr_hw_queues;
 	conn->hwq = i % dev->nr_hw_queues;
-	conn->ops = &qbd_tcp_ops;
+	conn->ops = dev->ops;
 	a = &dev->addrs[conn->addr_index];
 	if (a->family == AF_INET) {
 		struct sockaddr_in *sin = (void *)&conn->addr;
@@ -473,9 +475,11 @@ void qbd_init_conn(struct qbd_device *dev, unsigned int i)
 	}
 }
 
+/* Takes over the reference on @ops, also when it fails. */
 static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 					const struct qbd_ioc_addr *addrs,
-					const u16 *shard_map)
+					const u16 *shard_map,
+					const struct qbd_transport_ops *ops)
 {
 	size_t map_len = array3_size(args->nr_shards, args->nr_replicas,
 				     sizeof(u16));
@@ -483,8 +487,11 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 	unsigned int i;
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
-	if (!dev)
+	if (!dev) {
+		qbd_put_transport(ops);
 		return NULL;
+	}
+	dev->ops = ops;
 	INIT_LIST_HEAD(&dev->list);
 	mutex_init(&dev->open_mutex);
 
@@ -628,20 +635,28 @@ static void qbd_set_limits(struct qbd_device *dev)
 int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 		const u16 *shard_map)
 {
+	const struct qbd_transport_ops *ops;
 	struct qbd_device *dev;
 	struct gendisk *disk;
 	int ret;
 
 	if (!try_module_get(THIS_MODULE))
 		return -ENODEV;
+	/* May load qbd_rdma.ko: before taking the lock its init may need. */
+	ops = qbd_get_transport(args->transport);
+	if (IS_ERR(ops)) {
+		module_put(THIS_MODULE);
+		return PTR_ERR(ops);
+	}
 
 	mutex_lock(&qbd_devices_mutex);
 	if (qbd_volume_mapped_locked(args)) {
+		qbd_put_transport(ops);
 		ret = -EEXIST;
 		goto out_unlock;
 	}
 
-	dev = qbd_alloc_dev(args, addrs, shard_map);
+	dev = qbd_alloc_dev(args, addrs, shard_map, ops);
 	if (!dev) {
 		ret = -ENOMEM;
 		goto out_unlock;

@@ -18,12 +18,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <crypto/algapi.h>
 #include <linux/blk-mq.h>
 #include <linux/highmem.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
-#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
@@ -112,17 +110,16 @@ static int qbd_tcp_recv_buf(struct socket *sock, void *buf, size_t len)
 }
 
 /*
- * One request/reply exchange of the handshake.  Returns the server's
- * status, or a negative errno when the exchange itself failed.
+ * One request/reply exchange of the handshake (a qbd_call_fn).  Returns
+ * the server's status, or a negative errno when the exchange failed.
  */
-static int qbd_tcp_call(struct qbd_tcp_conn *tc, u16 opcode,
-			const void *payload, u32 len,
+static int qbd_tcp_call(void *ctx, u16 opcode, const void *payload, u32 len,
 			void *reply_payload, u32 reply_len)
 {
+	struct qbd_tcp_conn *tc = ctx;
 	struct qbd_device *dev = tc->conn->dev;
 	struct qbd_req_hdr req;
 	struct qbd_reply_hdr reply;
-	s32 status;
 	int ret;
 
 	qbd_encode_req(&req, opcode, 0, len, 0, dev->volume_id, dev->epoch, 0);
@@ -133,88 +130,11 @@ static int qbd_tcp_call(struct qbd_tcp_conn *tc, u16 opcode,
 		return ret;
 
 	ret = qbd_tcp_recv_buf(tc->sock, &reply, sizeof(reply));
+	if (!ret)
+		ret = qbd_reply_status(&reply, opcode, reply_len);
 	if (ret)
 		return ret;
-	if (qbd_check_reply(&reply) || le16_to_cpu(reply.opcode) != opcode)
-		return -EPROTO;
-	status = (s32)le32_to_cpu(reply.status);
-	if (status)
-		return le32_to_cpu(reply.length) ? -EPROTO : status;
-	if (le32_to_cpu(reply.length) != reply_len)
-		return -EPROTO;
 	return reply_len ? qbd_tcp_recv_buf(tc->sock, reply_payload, reply_len) : 0;
-}
-
-/* Mutual proof of the shared secret; see include/qbd_proto.h. */
-static int qbd_tcp_authenticate(struct qbd_tcp_conn *tc,
-				const struct qbd_hello *hello,
-				const struct qbd_hello_reply *hr)
-{
-	struct qbd_device *dev = tc->conn->dev;
-	u8 expected[QBD_MAC_BYTES];
-	struct qbd_auth auth;
-	int ret;
-
-	if (!dev->secret_len)
-		return -EACCES;		/* server wants a secret we lack */
-	ret = qbd_auth_mac(dev->secret, dev->secret_len, QBD_AUTH_SERVER_LABEL,
-			   hello->nonce, hr->nonce, expected);
-	if (ret)
-		return ret;
-	if (crypto_memneq(expected, hr->server_mac, QBD_MAC_BYTES))
-		return -EACCES;		/* server does not know the secret */
-	ret = qbd_auth_mac(dev->secret, dev->secret_len, QBD_AUTH_CLIENT_LABEL,
-			   hr->nonce, hello->nonce, auth.client_mac);
-	if (ret)
-		return ret;
-	return qbd_tcp_call(tc, QBD_OP_AUTH, &auth, sizeof(auth), NULL, 0);
-}
-
-static int qbd_tcp_handshake(struct qbd_tcp_conn *tc)
-{
-	struct qbd_device *dev = tc->conn->dev;
-	struct qbd_hello hello = {};
-	struct qbd_hello_reply hr;
-	struct qbd_open open = {};
-	struct qbd_open_reply orep;
-	int ret;
-
-	hello.features = cpu_to_le64(QBD_TCP_FEATURES);
-	get_random_bytes(&hello.client_id, sizeof(hello.client_id));
-	get_random_bytes(hello.nonce, sizeof(hello.nonce));
-	ret = qbd_tcp_call(tc, QBD_OP_HELLO, &hello, sizeof(hello),
-			   &hr, sizeof(hr));
-	if (ret)
-		return ret;
-	if (le64_to_cpu(hr.features) != QBD_TCP_FEATURES)
-		return -EPROTONOSUPPORT;
-
-	switch (le32_to_cpu(hr.auth)) {
-	case QBD_AUTH_NONE:
-		/* A secret we hold must be proven by the server. */
-		if (dev->secret_len)
-			return -EACCES;
-		break;
-	case QBD_AUTH_HMAC_SHA256:
-		ret = qbd_tcp_authenticate(tc, &hello, &hr);
-		if (ret)
-			return ret;
-		break;
-	default:
-		return -EPROTO;
-	}
-
-	open.volume_id = cpu_to_le64(dev->volume_id);
-	open.epoch = cpu_to_le64(dev->epoch);
-	ret = qbd_tcp_call(tc, QBD_OP_OPEN, &open, sizeof(open),
-			   &orep, sizeof(orep));
-	if (ret)
-		return ret;
-	/* The volume may have grown on the server before our map did. */
-	if (le64_to_cpu(orep.size) < dev->size ||
-	    le64_to_cpu(orep.shard_size) != dev->shard_size)
-		return -ESTALE;
-	return 0;
 }
 
 /*
@@ -254,7 +174,7 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 	if (ret == -EINPROGRESS)
 		ret = -ETIMEDOUT;
 	if (!ret)
-		ret = qbd_tcp_handshake(tc);
+		ret = qbd_handshake(dev, QBD_TCP_FEATURES, qbd_tcp_call, tc);
 	if (ret == -EAGAIN)
 		ret = -ETIMEDOUT;
 	if (ret)
@@ -349,27 +269,6 @@ static int qbd_tcp_send_data(struct socket *sock, struct request *rq,
 	return remaining ? -EIO : 0;
 }
 
-static u16 qbd_tcp_opcode(struct request *rq, u32 *flags)
-{
-	*flags = 0;
-	switch (req_op(rq)) {
-	case REQ_OP_READ:
-		return QBD_OP_READ;
-	case REQ_OP_WRITE:
-		if (rq->cmd_flags & REQ_FUA)
-			*flags |= QBD_REQ_FUA;
-		return QBD_OP_WRITE;
-	case REQ_OP_FLUSH:
-		return QBD_OP_FLUSH;
-	case REQ_OP_DISCARD:
-		return QBD_OP_DISCARD;
-	case REQ_OP_WRITE_ZEROES:
-		return QBD_OP_WRITE_ZEROES;
-	default:
-		return 0;
-	}
-}
-
 static int qbd_tcp_send_piece(struct qbd_tcp_conn *tc,
 			      struct qbd_piece *piece, bool more)
 {
@@ -379,7 +278,7 @@ static int qbd_tcp_send_piece(struct qbd_tcp_conn *tc,
 	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	struct qbd_req_hdr hdr;
 	u32 flags;
-	u16 opcode = qbd_tcp_opcode(rq, &flags);
+	u16 opcode = qbd_wire_opcode(rq, &flags);
 	bool payload = opcode == QBD_OP_WRITE;
 	u32 length = piece->length;
 	int ret;
@@ -508,20 +407,6 @@ static int qbd_tcp_recv_data(struct socket *sock, struct request *rq)
 	return 0;
 }
 
-static blk_status_t qbd_status_to_blk(s32 status)
-{
-	switch (status) {
-	case 0:
-		return BLK_STS_OK;
-	case -ENOSPC:
-		return BLK_STS_NOSPC;
-	case -EOPNOTSUPP:
-		return BLK_STS_NOTSUPP;
-	default:
-		return BLK_STS_IOERR;
-	}
-}
-
 /*
  * Find the piece a reply answers and take ownership of it.  Anything that
  * does not match a piece sent on this connection is a protocol error.
@@ -591,7 +476,7 @@ static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
 		return -EPROTO;
 	}
 	rq = qbd_piece_rq(piece);
-	if (le16_to_cpu(reply->opcode) != qbd_tcp_opcode(rq, &flags) ||
+	if (le16_to_cpu(reply->opcode) != qbd_wire_opcode(rq, &flags) ||
 	    length != (req_op(rq) == REQ_OP_READ && !status ?
 		       piece->length : 0)) {
 		dev_err_ratelimited(ddev, "reply from %pISpc does not match its request\n",
@@ -680,8 +565,9 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 	}
 }
 
-static bool qbd_tcp_aborted(struct qbd_tcp_conn *tc)
+static bool qbd_tcp_aborted(void *ctx)
 {
+	struct qbd_tcp_conn *tc = ctx;
 	bool aborted;
 
 	spin_lock(&tc->lock);
@@ -691,55 +577,40 @@ static bool qbd_tcp_aborted(struct qbd_tcp_conn *tc)
 }
 
 /* Fail what waits, and what comes, until the server is back. */
-static void qbd_tcp_give_up(struct qbd_tcp_conn *tc)
+static void qbd_tcp_give_up(void *ctx)
 {
+	struct qbd_tcp_conn *tc = ctx;
+
 	spin_lock(&tc->lock);
 	tc->failing = true;
 	spin_unlock(&tc->lock);
-	atomic_set(&tc->conn->state, QBD_CONN_FAILED);
-	dev_err_ratelimited(qbd_conn_dev(tc->conn),
-			    "%pISpc unreachable for %u ms, failing IO\n",
-			    &tc->conn->addr, tc->conn->dev->giveup_timeout_ms);
 	qbd_tcp_fail_inflight(tc);
 }
 
+static int qbd_tcp_reopen(void *ctx)
+{
+	return qbd_tcp_open_socket(ctx);
+}
+
+static const struct qbd_reconnect_ops qbd_tcp_reconnect_ops = {
+	.open		= qbd_tcp_reopen,
+	.aborted	= qbd_tcp_aborted,
+	.give_up	= qbd_tcp_give_up,
+};
+
 /*
- * Reconnect with exponential backoff until it works (0) or the connection
- * is aborted or released (-ESHUTDOWN).  Gives up on the waiting IO after
- * the give-up time but keeps trying, so the device recovers by itself.
+ * Reconnect (0) or stop trying because the connection is aborted or
+ * released (-ESHUTDOWN); then resend what was in flight.
  */
 static int qbd_tcp_reconnect(struct qbd_tcp_conn *tc)
 {
 	struct qbd_conn *conn = tc->conn;
-	struct qbd_device *dev = conn->dev;
-	unsigned long first = msecs_to_jiffies(dev->reconnect_delay_ms);
-	unsigned long delay = first;
-	unsigned long giveup_at = jiffies +
-				  msecs_to_jiffies(dev->giveup_timeout_ms);
 	struct qbd_piece *piece;
 	int ret;
 
-	atomic_set(&conn->attempts, 0);
-	for (;;) {
-		if (qbd_tcp_aborted(tc))
-			return -ESHUTDOWN;
-		if (atomic_read(&conn->state) != QBD_CONN_FAILED &&
-		    time_after(jiffies, giveup_at))
-			qbd_tcp_give_up(tc);
-		schedule_timeout_interruptible(delay);
-		if (qbd_tcp_aborted(tc))
-			return -ESHUTDOWN;
-
-		ret = qbd_tcp_open_socket(tc);
-		if (!ret)
-			break;
-		atomic_inc(&conn->attempts);
-		dev_warn_ratelimited(qbd_conn_dev(conn),
-				     "reconnect %d to %pISpc failed: %d, next in %u ms\n",
-				     atomic_read(&conn->attempts), &conn->addr,
-				     ret, jiffies_to_msecs(delay));
-		delay = min(delay * 2, first << QBD_RECONNECT_BACKOFF_SHIFT);
-	}
+	ret = qbd_reconnect(conn, &qbd_tcp_reconnect_ops, tc);
+	if (ret)
+		return ret;
 
 	spin_lock(&tc->lock);
 	tc->connected = true;
@@ -748,10 +619,7 @@ static int qbd_tcp_reconnect(struct qbd_tcp_conn *tc)
 		list_add_tail(&piece->send_node, &tc->send_list);
 	spin_unlock(&tc->lock);
 
-	atomic64_inc(&conn->reconnects);
 	atomic_set(&conn->state, QBD_CONN_LIVE);
-	dev_info_ratelimited(qbd_conn_dev(conn), "reconnected to %pISpc\n",
-			     &conn->addr);
 	ret = qbd_tcp_start_sender(tc);
 	if (ret)
 		kernel_sock_shutdown(tc->sock, SHUT_RDWR);

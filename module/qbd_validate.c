@@ -48,7 +48,8 @@ int qbd_validate_map(const struct qbd_ioc_map *args)
 		return -EINVAL;
 	if (args->flags & ~QBD_MAP_FLAGS_KNOWN)
 		return -EINVAL;
-	if (args->transport != QBD_TRANSPORT_TCP)
+	if (args->transport != QBD_TRANSPORT_TCP &&
+	    args->transport != QBD_TRANSPORT_RDMA)
 		return -EPROTONOSUPPORT;
 	if (!qbd_name_ok(args->pool, sizeof(args->pool)) ||
 	    !qbd_name_ok(args->volume, sizeof(args->volume)))

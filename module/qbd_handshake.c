@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qbd: what every transport says before IO (HELLO, AUTH when either side
+ * has a secret, OPEN), and the request/reply helpers transports share.
+ * The transport supplies one call: send a request with its payload and
+ * wait for the reply's payload.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <crypto/algapi.h>
+#include <linux/blk-mq.h>
+#include <linux/random.h>
+
+#include "qbd.h"
+
+/*
+ * The status of a handshake reply, after checking that it answers
+ * @opcode and carries exactly @reply_len bytes on success (none on
+ * failure).  -EPROTO when it does not.
+ */
+int qbd_reply_status(const struct qbd_reply_hdr *reply, u16 opcode,
+		     u32 reply_len)
+{
+	s32 status;
+
+	if (qbd_check_reply(reply) || le16_to_cpu(reply->opcode) != opcode)
+		return -EPROTO;
+	status = (s32)le32_to_cpu(reply->status);
+	if (status)
+		return le32_to_cpu(reply->length) ? -EPROTO : status;
+	if (le32_to_cpu(reply->length) != reply_len)
+		return -EPROTO;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(qbd_reply_status);
+
+/* Mutual proof of the shared secret; see include/qbd_proto.h. */
+static int qbd_authenticate(struct qbd_device *dev, qbd_call_fn call,
+			    void *ctx, const struct qbd_hello *hello,
+			    const struct qbd_hello_reply *hr)
+{
+	u8 expected[QBD_MAC_BYTES];
+	struct qbd_auth auth;
+	int ret;
+
+	if (!dev->secret_len)
+		return -EACCES;		/* server wants a secret we lack */
+	ret = qbd_auth_mac(dev->secret, dev->secret_len, QBD_AUTH_SERVER_LABEL,
+			   hello->nonce, hr->nonce, expected);
+	if (ret)
+		return ret;
+	if (crypto_memneq(expected, hr->server_mac, QBD_MAC_BYTES))
+		return -EACCES;		/* server does not know the secret */
+	ret = qbd_auth_mac(dev->secret, dev->secret_len, QBD_AUTH_CLIENT_LABEL,
+			   hr->nonce, hello->nonce, auth.client_mac);
+	if (ret)
+		return ret;
+	return call(ctx, QBD_OP_AUTH, &auth, sizeof(auth), NULL, 0);
+}
+
+int qbd_handshake(struct qbd_device *dev, u64 features, qbd_call_fn call,
+		  void *ctx)
+{
+	struct qbd_hello hello = {};
+	struct qbd_hello_reply hr;
+	struct qbd_open open = {};
+	struct qbd_open_reply orep;
+	int ret;
+
+	hello.features = cpu_to_le64(features);
+	get_random_bytes(&hello.client_id, sizeof(hello.client_id));
+	get_random_bytes(hello.nonce, sizeof(hello.nonce));
+	ret = call(ctx, QBD_OP_HELLO, &hello, sizeof(hello), &hr, sizeof(hr));
+	if (ret)
+		return ret;
+	if (le64_to_cpu(hr.features) != features)
+		return -EPROTONOSUPPORT;
+
+	switch (le32_to_cpu(hr.auth)) {
+	case QBD_AUTH_NONE:
+		/* A secret we hold must be proven by the server. */
+		if (dev->secret_len)
+			return -EACCES;
+		break;
+	case QBD_AUTH_HMAC_SHA256:
+		ret = qbd_authenticate(dev, call, ctx, &hello, &hr);
+		if (ret)
+			return ret;
+		break;
+	default:
+		return -EPROTO;
+	}
+
+	open.volume_id = cpu_to_le64(dev->volume_id);
+	open.epoch = cpu_to_le64(dev->epoch);
+	ret = call(ctx, QBD_OP_OPEN, &open, sizeof(open), &orep, sizeof(orep));
+	if (ret)
+		return ret;
+	/* The volume may have grown on the server before our map did. */
+	if (le64_to_cpu(orep.size) < dev->size ||
+	    le64_to_cpu(orep.shard_size) != dev->shard_size)
+		return -ESTALE;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(qbd_handshake);
+
+/* The wire opcode and flags of a block request. */
+u16 qbd_wire_opcode(struct request *rq, u32 *flags)
+{
+	*flags = 0;
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		return QBD_OP_READ;
+	case REQ_OP_WRITE:
+		if (rq->cmd_flags & REQ_FUA)
+			*flags |= QBD_REQ_FUA;
+		return QBD_OP_WRITE;
+	case REQ_OP_FLUSH:
+		return QBD_OP_FLUSH;
+	case REQ_OP_DISCARD:
+		return QBD_OP_DISCARD;
+	case REQ_OP_WRITE_ZEROES:
+		return QBD_OP_WRITE_ZEROES;
+	default:
+		return 0;
+	}
+}
+EXPORT_SYMBOL_GPL(qbd_wire_opcode);
+
+blk_status_t qbd_status_to_blk(s32 status)
+{
+	switch (status) {
+	case 0:
+		return BLK_STS_OK;
+	case -ENOSPC:
+		return BLK_STS_NOSPC;
+	case -EOPNOTSUPP:
+		return BLK_STS_NOTSUPP;
+	default:
+		return BLK_STS_IOERR;
+	}
+}
+EXPORT_SYMBOL_GPL(qbd_status_to_blk);

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qbd: the table of transports.  TCP is part of qbd.ko; RDMA lives in
+ * qbd_rdma.ko, which registers itself when loaded (and is loaded on
+ * demand), so a host without RDMA never loads ib_core.  A device holds a
+ * reference on its transport's module for as long as it exists.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kmod.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+
+#include "qbd.h"
+
+static DEFINE_MUTEX(qbd_transports_mutex);
+/* Indexed by enum qbd_transport; protected by qbd_transports_mutex. */
+static const struct qbd_transport_ops *qbd_transports[QBD_TRANSPORT_RDMA + 1] = {
+	[QBD_TRANSPORT_TCP] = &qbd_tcp_ops,
+};
+
+int qbd_register_transport(u32 id, const struct qbd_transport_ops *ops)
+{
+	int ret = 0;
+
+	if (id >= ARRAY_SIZE(qbd_transports) || id == QBD_TRANSPORT_TCP)
+		return -EINVAL;
+	mutex_lock(&qbd_transports_mutex);
+	if (qbd_transports[id])
+		ret = -EBUSY;
+	else
+		qbd_transports[id] = ops;
+	mutex_unlock(&qbd_transports_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(qbd_register_transport);
+
+void qbd_unregister_transport(u32 id)
+{
+	mutex_lock(&qbd_transports_mutex);
+	if (id < ARRAY_SIZE(qbd_transports) && id != QBD_TRANSPORT_TCP)
+		qbd_transports[id] = NULL;
+	mutex_unlock(&qbd_transports_mutex);
+}
+EXPORT_SYMBOL_GPL(qbd_unregister_transport);
+
+static const struct qbd_transport_ops *qbd_find_transport(u32 id)
+{
+	const struct qbd_transport_ops *ops;
+
+	mutex_lock(&qbd_transports_mutex);
+	ops = qbd_transports[id];
+	if (ops && !try_module_get(ops->owner))
+		ops = NULL;	/* being unloaded */
+	mutex_unlock(&qbd_transports_mutex);
+	return ops;
+}
+
+/*
+ * The transport @id with a reference on its module, loading qbd_rdma.ko
+ * when RDMA is asked for.  ERR_PTR(-EPROTONOSUPPORT) when it cannot be had.
+ */
+const struct qbd_transport_ops *qbd_get_transport(u32 id)
+{
+	const struct qbd_transport_ops *ops;
+
+	if (id >= ARRAY_SIZE(qbd_transports) || !id)
+		return ERR_PTR(-EPROTONOSUPPORT);
+	ops = qbd_find_transport(id);
+	if (!ops && id == QBD_TRANSPORT_RDMA) {
+		request_module("qbd_rdma");
+		ops = qbd_find_transport(id);
+	}
+	return ops ?: ERR_PTR(-EPROTONOSUPPORT);
+}
+
+void qbd_put_transport(const struct qbd_transport_ops *ops)
+{
+	module_put(ops->owner);
+}
+
+/*
+ * Re-establish a lost connection: @ops->open with exponential backoff from
+ * the device's reconnect delay, until it works (0) or @ops->aborted says to
+ * stop (-ESHUTDOWN; the caller is woken with wake_up_process).  Once the
+ * give-up time has passed, @ops->give_up fails what waits, once; trying
+ * goes on, so the device recovers by itself when the server is back.
+ */
+int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
+		  void *ctx)
+{
+	struct qbd_device *dev = conn->dev;
+	unsigned long first = msecs_to_jiffies(dev->reconnect_delay_ms);
+	unsigned long delay = first;
+	unsigned long giveup_at = jiffies +
+				  msecs_to_jiffies(dev->giveup_timeout_ms);
+	int ret;
+
+	atomic_set(&conn->attempts, 0);
+	for (;;) {
+		if (ops->aborted(ctx))
+			return -ESHUTDOWN;
+		if (atomic_read(&conn->state) != QBD_CONN_FAILED &&
+		    time_after(jiffies, giveup_at)) {
+			atomic_set(&conn->state, QBD_CONN_FAILED);
+			dev_err_ratelimited(disk_to_dev(dev->disk),
+					    "%pISpc unreachable for %u ms, failing IO\n",
+					    &conn->addr, dev->giveup_timeout_ms);
+			ops->give_up(ctx);
+		}
+		schedule_timeout_interruptible(delay);
+		if (ops->aborted(ctx))
+			return -ESHUTDOWN;
+
+		ret = ops->open(ctx);
+		if (!ret)
+			break;
+		atomic_inc(&conn->attempts);
+		dev_warn_ratelimited(disk_to_dev(dev->disk),
+				     "reconnect %d to %pISpc failed: %d, next in %u ms\n",
+				     atomic_read(&conn->attempts), &conn->addr,
+				     ret, jiffies_to_msecs(delay));
+		delay = min(delay * 2, first << QBD_RECONNECT_BACKOFF_SHIFT);
+	}
+	atomic64_inc(&conn->reconnects);
+	dev_info_ratelimited(disk_to_dev(dev->disk), "reconnected to %pISpc\n",
+			     &conn->addr);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(qbd_reconnect);
