@@ -1,5 +1,5 @@
 // Server::serve: a thread accepting on each --listen address and a thread
-// per connection; SIGTERM or SIGINT ends the process once the listeners
+// per connection, and with --rdma the RDMA listener on the same addresses; SIGTERM or SIGINT ends the process once the listeners
 // are closed (acknowledged writes are already durable, so nothing is lost).
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -17,6 +17,7 @@
 
 #include "client/qbd_client.h"
 #include "connection.h"
+#include "rdma_listener.h"
 #include "server.h"
 
 namespace qbd {
@@ -90,6 +91,15 @@ int Server::serve() {
         }
         fds.push_back(fd);
         log("listening on " + addr);
+    }
+    // Stopped (its threads joined, its connections torn down) on return.
+    std::unique_ptr<RdmaListener> rdma;
+    if (cfg_.rdma) {
+        std::string error;
+        if (RdmaListener::start(*this, cfg_.listen, &rdma, &error)) {
+            log(error);
+            return 1;
+        }
     }
     for (int fd : fds) std::thread(accept_loop, this, fd).detach();
     int sig = 0;

@@ -22,6 +22,7 @@ const char* kUsage = R"(usage:
   qbd-server init    --data-dir DIR
   qbd-server serve   --data-dir DIR --listen HOST:PORT [--listen ...] [--advertise HOST:PORT]
                      [--peer HOST:PORT ...] [--secret-file FILE] [--default-shard-size SIZE]
+                     [--rdma]
   qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--replicas N] [--device PATH]
   qbd-server delete  POOL/VOLUME
   qbd-server resize  POOL/VOLUME SIZE
@@ -40,6 +41,7 @@ struct Args {
     uint64_t shard_size = 0, default_shard_size = 64ULL << 20;
     uint32_t replicas = 0;
     bool json = false;
+    bool rdma = false;
 };
 
 int fail(const std::string& msg, int code = 1) {
@@ -87,6 +89,7 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
         else if (k == "--listen") { if (!value(&v)) return false; a->listen.push_back(v); }
         else if (k == "--peer") { if (!value(&v)) return false; a->peers.push_back(v); }
         else if (k == "--json") a->json = true;
+        else if (k == "--rdma") a->rdma = true;
         else if (k == "--shard-size" || k == "--default-shard-size") {
             if (!value(&v)) return false;
             if (!parse_size(v, k == "--shard-size" ? &a->shard_size : &a->default_shard_size)) {
@@ -322,6 +325,7 @@ int main(int argc, char** argv) {
         cfg.data_dir = a.data_dir;
         cfg.listen = a.listen;
         cfg.peers = a.peers;
+        cfg.rdma = a.rdma;
         cfg.default_shard_size = a.default_shard_size;
         if (read_secret(a.secret_file, &cfg.secret, &error)) return fail(error);
         if (a.command == "serve" && cfg.listen.empty()) return fail("serve needs --listen", 2);

@@ -20,6 +20,7 @@ struct ServerConfig {
     std::string advertise;            // this server's address in shard maps
     std::vector<std::string> peers;   // other cluster members
     std::string secret;               // empty: no authentication
+    bool rdma = false;                // also listen with rdma_cm on each address
     uint64_t default_shard_size = 64ULL << 20;
 };
 

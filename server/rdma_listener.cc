@@ -1,0 +1,743 @@
+// RDMA transport.  Per device context: one protection domain, one shared
+// receive queue whose fixed-size receive buffers live in one registered
+// region, one completion queue (with a completion channel) shared by every
+// connection, and a registered pool of data buffers.  One thread takes
+// rdma_cm events (connect, disconnect), one takes completions and does the
+// disk IO synchronously: a WRITE's data is RDMA-READ into a pool buffer,
+// written to disk, and answered; a READ is read from disk into a pool
+// buffer, RDMA-WRITTEN to the client and answered.  A request that finds
+// the pool empty waits for a buffer; it never fails for want of one.
+//
+// Credits are the client's (it never has more requests outstanding than
+// it posted receives for replies); the server bounds what one connection
+// can have in flight by its ops, and keeps what arrives beyond that in a
+// bounded backlog.  A receive buffer is reposted as soon as its message
+// has been copied out, so the shared queue stays full.
+//
+// Both threads take one mutex: connections, the pool and its waiting list
+// are only touched under it.  A connection is freed only when every work
+// request it posted has completed (flushed, after a disconnect), so no
+// completion can name freed memory.
+#include "rdma_listener.h"
+
+#include <endian.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "client/qbd_client.h"
+#include "io_gate.h"
+#include "rdma_handles.h"
+#include "request.h"
+#include "server.h"
+#include "session.h"
+
+namespace qbd {
+
+namespace {
+
+constexpr unsigned kRecvBuffers = 512;  // receives posted on each shared queue
+constexpr unsigned kDataBuffers = 16;   // of QBD_MAX_IO_BYTES each
+constexpr unsigned kOpsPerConn = 32;    // requests one connection has in flight
+// An op posts at most two work requests (data transfer and reply).
+constexpr unsigned kSendDepth = 2 * kOpsPerConn;
+constexpr unsigned kMaxConnsPerDevice = 256;
+// Requests that arrive while all of a connection's ops are busy; a client
+// that sends more than this beyond its ops breaks the credit rule.
+constexpr size_t kMaxBacklog = 1024;
+
+// Receive work requests carry their buffer index with the low bit set;
+// send work requests carry their Op's address, which is aligned.
+constexpr uint64_t kRecvTag = 1;
+
+// A file descriptor owned by its scope.
+class Fd {
+  public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+int set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -errno;
+    return 0;
+}
+
+std::string errno_text(int err) { return strerror(err < 0 ? -err : err); }
+
+std::string peer_of(rdma_cm_id* id) {
+    sockaddr* sa = rdma_get_peer_addr(id);
+    char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
+    socklen_t len = sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
+    return std::string("rdma:") + host + ":" + serv;
+}
+
+struct Device;
+struct Conn;
+
+// One request being served: the message, its reply slot, its data buffer.
+struct Op {
+    Conn* conn = nullptr;
+    unsigned index = 0;  // of the connection's reply slot
+    qbd_rdma_req msg{};
+    Request req{};
+    char* data = nullptr;             // pool buffer, READ and WRITE only
+    unsigned wrs = 0;                 // work requests posted and not completed
+    const char* close_why = nullptr;  // drop the connection once answered
+};
+
+struct Device {
+    ibv_context* ctx = nullptr;  // owned by librdmacm
+    ibv_device_attr attr{};
+    unsigned send_depth = 0;
+    unsigned max_conns = 0;
+    unsigned nr_conns = 0;
+    PdPtr pd;
+    CompChannelPtr channel;
+    CqPtr cq;
+    SrqPtr srq;
+    std::vector<qbd_rdma_req> recv_bufs;
+    MrPtr recv_mr;
+    std::vector<char> pool;
+    MrPtr pool_mr;
+    std::vector<char*> free_data;
+    std::deque<Op*> waiting;  // ops waiting for a data buffer, oldest first
+};
+
+struct Conn {
+    Conn(Server& srv, Device& d, rdma_cm_id* cm_id, std::string peer)
+        : dev(d), id(cm_id), session(srv, std::move(peer)) {}
+    Device& dev;
+    CmIdPtr id;  // destroyed after the QP and the MR below
+    CmQp qp;
+    Session session;
+    std::vector<qbd_rdma_reply> replies;
+    MrPtr reply_mr;
+    std::array<Op, kOpsPerConn> ops;
+    std::vector<Op*> free_ops;
+    std::deque<qbd_rdma_req> backlog;
+    uint32_t qp_num = 0;
+    unsigned outstanding = 0;  // work requests posted and not completed
+    bool established = false;
+    bool dead = false;  // disconnecting: waits for its work requests to flush
+};
+
+}  // namespace
+
+struct RdmaListener::Impl {
+    explicit Impl(Server& s) : srv(s) {}
+    ~Impl();
+
+    int listen(const std::string& addr, std::string* error);
+    int add_device(ibv_context* ctx, std::string* error);
+    Device* device_of(ibv_context* ctx);
+    int post_recv(Device& d, unsigned index);
+
+    void cm_loop();
+    void on_cm_event(rdma_cm_event_type type, rdma_cm_id* id, const rdma_conn_param& param);
+    void on_connect_request(rdma_cm_id* id, const rdma_conn_param& param);
+    void cq_loop();
+    void on_completion(Device& d, const ibv_wc& wc);
+
+    void on_message(Conn& c, const qbd_rdma_req& msg);
+    void serve(Op& op);
+    void start_waiting(Device& d);
+    void start_data(Op& op);
+    void write_data_arrived(Op& op);
+    int disk_io(Conn& c, const Request& r, char* buf);
+    void reply(Op& op, int status, const void* payload, uint32_t len);
+    void post(Op& op, ibv_send_wr* wr, unsigned count);
+    void release(Op& op);
+    void drop(Conn& c, const char* why);
+    void reap(Conn& c);
+
+    Server& srv;
+    EventChannelPtr events;
+    DeviceListPtr device_list;
+    std::vector<std::unique_ptr<Device>> devices;
+    std::vector<CmIdPtr> listen_ids;
+    std::mutex mu;
+    std::unordered_map<rdma_cm_id*, std::unique_ptr<Conn>> conns;
+    std::unordered_map<uint32_t, Conn*> by_qp;
+    Fd stop{eventfd(0, EFD_CLOEXEC)};
+    Fd epoll{epoll_create1(EPOLL_CLOEXEC)};
+    std::thread cm_thread, cq_thread;
+};
+
+RdmaListener::Impl::~Impl() {
+    uint64_t one = 1;
+    if (write(stop.get(), &one, sizeof(one)) < 0) srv.log("rdma: cannot wake the threads to stop");
+    if (cm_thread.joinable()) cm_thread.join();
+    if (cq_thread.joinable()) cq_thread.join();
+    // The threads are gone: tear down connections before the devices.
+    conns.clear();
+}
+
+Device* RdmaListener::Impl::device_of(ibv_context* ctx) {
+    for (auto& d : devices)
+        if (d->ctx == ctx) return d.get();
+    return nullptr;
+}
+
+int RdmaListener::Impl::post_recv(Device& d, unsigned index) {
+    ibv_sge sge{reinterpret_cast<uintptr_t>(&d.recv_bufs[index]), sizeof(qbd_rdma_req),
+                d.recv_mr->lkey};
+    ibv_recv_wr wr{};
+    wr.wr_id = (uint64_t{index} << 1) | kRecvTag;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    ibv_recv_wr* bad;
+    return -ibv_post_srq_recv(d.srq.get(), &wr, &bad);
+}
+
+int RdmaListener::Impl::add_device(ibv_context* ctx, std::string* error) {
+    if (device_of(ctx)) return 0;
+    auto d = std::make_unique<Device>();
+    d->ctx = ctx;
+    const std::string name = ibv_get_device_name(ctx->device);
+    auto fail = [&](const char* what, int err) {
+        *error = "--rdma: cannot set up device " + name + ": " + what + ": " + errno_text(err);
+        return err < 0 ? err : -err;
+    };
+    if (int err = ibv_query_device(ctx, &d->attr)) return fail("ibv_query_device", err);
+    d->pd.reset(ibv_alloc_pd(ctx));
+    if (!d->pd) return fail("ibv_alloc_pd", errno);
+    d->channel.reset(ibv_create_comp_channel(ctx));
+    if (!d->channel) return fail("ibv_create_comp_channel", errno);
+    if (int err = set_nonblocking(d->channel->fd)) return fail("completion channel", err);
+
+    const unsigned recvs = std::min<unsigned>(kRecvBuffers, d->attr.max_srq_wr);
+    d->send_depth = std::min<unsigned>(kSendDepth, d->attr.max_qp_wr);
+    // The CQ must hold every completion that can be pending at once.
+    const unsigned cqes =
+        std::min<unsigned>(d->attr.max_cqe, recvs + kMaxConnsPerDevice * kSendDepth);
+    if (recvs == 0 || d->send_depth < 2 || cqes <= recvs + d->send_depth)
+        return fail("device limits", EINVAL);
+    d->max_conns = (cqes - recvs) / d->send_depth;
+    d->cq.reset(ibv_create_cq(ctx, static_cast<int>(cqes), nullptr, d->channel.get(), 0));
+    if (!d->cq) return fail("ibv_create_cq", errno);
+    if (int err = ibv_req_notify_cq(d->cq.get(), 0)) return fail("ibv_req_notify_cq", err);
+    ibv_srq_init_attr sa{};
+    sa.attr.max_wr = recvs;
+    sa.attr.max_sge = 1;
+    d->srq.reset(ibv_create_srq(d->pd.get(), &sa));
+    if (!d->srq) return fail("ibv_create_srq", errno);
+
+    d->recv_bufs.resize(recvs);
+    d->recv_mr.reset(ibv_reg_mr(d->pd.get(), d->recv_bufs.data(),
+                                d->recv_bufs.size() * sizeof(qbd_rdma_req),
+                                IBV_ACCESS_LOCAL_WRITE));
+    if (!d->recv_mr) return fail("registering receive buffers", errno);
+    d->pool.resize(size_t{kDataBuffers} * QBD_MAX_IO_BYTES);
+    // Local write: RDMA READs land in these buffers.
+    d->pool_mr.reset(
+        ibv_reg_mr(d->pd.get(), d->pool.data(), d->pool.size(), IBV_ACCESS_LOCAL_WRITE));
+    if (!d->pool_mr) return fail("registering data buffers", errno);
+    for (unsigned i = 0; i < kDataBuffers; i++)
+        d->free_data.push_back(d->pool.data() + size_t{i} * QBD_MAX_IO_BYTES);
+    for (unsigned i = 0; i < recvs; i++)
+        if (int err = post_recv(*d, i)) return fail("ibv_post_srq_recv", err);
+
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = d.get();
+    if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, d->channel->fd, &ev)) return fail("epoll_ctl", errno);
+    devices.push_back(std::move(d));
+    return 0;
+}
+
+int RdmaListener::Impl::listen(const std::string& addr, std::string* error) {
+    std::string host;
+    uint16_t port;
+    if (client::split_host_port(addr, &host, &port)) {
+        *error = "--rdma: bad listen address '" + addr + "'";
+        return -EINVAL;
+    }
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res)) {
+        *error = "--rdma: cannot resolve " + addr + ": " + gai_strerror(rc);
+        return -EINVAL;
+    }
+    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> ai(res, freeaddrinfo);
+    rdma_cm_id* raw = nullptr;
+    if (rdma_create_id(events.get(), &raw, nullptr, RDMA_PS_TCP)) {
+        int err = errno;
+        *error = "--rdma: cannot create an rdma_cm id for " + addr + ": " + errno_text(err);
+        return -err;
+    }
+    CmIdPtr id(raw);
+    if (rdma_bind_addr(id.get(), ai->ai_addr)) {
+        int err = errno;
+        *error = "--rdma: no RDMA device can reach " + addr + ": " + errno_text(err);
+        return -err;
+    }
+    if (id->verbs) {
+        if (int err = add_device(id->verbs, error)) return err;
+    } else {
+        // A wildcard address: connections may come through any device.
+        int n = 0;
+        if (!device_list) device_list.reset(rdma_get_devices(&n));
+        for (ibv_context** c = device_list.get(); c && *c; c++)
+            if (int err = add_device(*c, error)) return err;
+        if (devices.empty()) {
+            *error = "--rdma: no RDMA device can reach " + addr + ": no RDMA device found";
+            return -ENODEV;
+        }
+    }
+    if (rdma_listen(id.get(), 128)) {
+        int err = errno;
+        *error = "--rdma: cannot listen on " + addr + ": " + errno_text(err);
+        return -err;
+    }
+    listen_ids.push_back(std::move(id));
+    return 0;
+}
+
+void RdmaListener::Impl::cm_loop() {
+    pollfd fds[2] = {{events->fd, POLLIN, 0}, {stop.get(), POLLIN, 0}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
+        if (fds[1].revents) return;
+        rdma_cm_event* ev;
+        while (rdma_get_cm_event(events.get(), &ev) == 0) {
+            // Acknowledged before taking the lock: the completion thread
+            // may be destroying an id under it, which waits for the ack.
+            const rdma_cm_event_type type = ev->event;
+            rdma_cm_id* id = ev->id;
+            rdma_conn_param param = ev->param.conn;
+            param.private_data = nullptr;
+            param.private_data_len = 0;
+            rdma_ack_cm_event(ev);
+            on_cm_event(type, id, param);
+        }
+    }
+}
+
+void RdmaListener::Impl::on_cm_event(rdma_cm_event_type type, rdma_cm_id* id,
+                                     const rdma_conn_param& param) {
+    if (type == RDMA_CM_EVENT_CONNECT_REQUEST) {
+        on_connect_request(id, param);
+        return;
+    }
+    std::lock_guard lock(mu);
+    auto it = conns.find(id);
+    if (it == conns.end()) {
+        if (type == RDMA_CM_EVENT_DEVICE_REMOVAL)
+            srv.log("rdma: a device was removed; its listener takes no new connections");
+        return;
+    }
+    Conn& c = *it->second;
+    switch (type) {
+        case RDMA_CM_EVENT_ESTABLISHED:
+            c.established = true;
+            c.session.log("rdma connection opened");
+            return;
+        case RDMA_CM_EVENT_DISCONNECTED:
+        case RDMA_CM_EVENT_REJECTED:
+        case RDMA_CM_EVENT_CONNECT_ERROR:
+        case RDMA_CM_EVENT_UNREACHABLE:
+        case RDMA_CM_EVENT_DEVICE_REMOVAL:
+            drop(c, type == RDMA_CM_EVENT_DISCONNECTED ? nullptr : rdma_event_str(type));
+            reap(c);
+            return;
+        default:
+            return;
+    }
+}
+
+void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_param& param) {
+    const std::string peer = peer_of(raw);
+    std::lock_guard lock(mu);
+    Device* d = device_of(raw->verbs);
+    auto refuse = [&](const std::string& why) {
+        srv.log(peer + ": refused rdma connection: " + why);
+        rdma_reject(raw, nullptr, 0);
+        rdma_destroy_id(raw);
+    };
+    if (!d) return refuse("it came through a device that was not there at start");
+    if (d->nr_conns >= d->max_conns)
+        return refuse("the device serves " + std::to_string(d->max_conns) + " connections already");
+
+    auto c = std::make_unique<Conn>(srv, *d, raw, peer);
+    ibv_qp_init_attr qa{};
+    qa.send_cq = d->cq.get();
+    qa.recv_cq = d->cq.get();
+    qa.srq = d->srq.get();
+    qa.qp_type = IBV_QPT_RC;
+    qa.cap.max_send_wr = d->send_depth;
+    qa.cap.max_send_sge = 1;
+    if (rdma_create_qp(raw, d->pd.get(), &qa)) {
+        srv.log(peer + ": refused rdma connection: rdma_create_qp: " + errno_text(errno));
+        rdma_reject(raw, nullptr, 0);
+        return;  // c owns the id
+    }
+    c->qp = CmQp(raw);
+    c->qp_num = raw->qp->qp_num;
+    c->replies.resize(kOpsPerConn);
+    c->reply_mr.reset(
+        ibv_reg_mr(d->pd.get(), c->replies.data(), c->replies.size() * sizeof(qbd_rdma_reply), 0));
+    if (!c->reply_mr) {
+        srv.log(peer + ": refused rdma connection: registering replies: " + errno_text(errno));
+        rdma_reject(raw, nullptr, 0);
+        return;
+    }
+    // Only as many ops as the send queue can carry two work requests for.
+    const unsigned nr_ops = std::min<unsigned>(kOpsPerConn, d->send_depth / 2);
+    for (unsigned i = 0; i < nr_ops; i++) {
+        c->ops[i].conn = c.get();
+        c->ops[i].index = i;
+        c->free_ops.push_back(&c->ops[nr_ops - 1 - i]);
+    }
+
+    rdma_conn_param accept{};
+    // The server RDMA-READs write data from the client: it is the initiator.
+    accept.initiator_depth =
+        static_cast<uint8_t>(std::min<int>(param.responder_resources, d->attr.max_qp_init_rd_atom));
+    accept.responder_resources =
+        static_cast<uint8_t>(std::min<int>(param.initiator_depth, d->attr.max_qp_rd_atom));
+    accept.rnr_retry_count = 7;
+    accept.retry_count = 7;
+    if (rdma_accept(raw, &accept)) {
+        srv.log(peer + ": rdma_accept failed: " + errno_text(errno));
+        return;
+    }
+    d->nr_conns++;
+    by_qp[c->qp_num] = c.get();
+    conns[raw] = std::move(c);
+}
+
+void RdmaListener::Impl::cq_loop() {
+    std::array<epoll_event, 8> ready;
+    std::array<ibv_wc, 32> wcs;
+    for (;;) {
+        int n = epoll_wait(epoll.get(), ready.data(), ready.size(), -1);
+        if (n < 0 && errno != EINTR) return;
+        for (int i = 0; i < n; i++) {
+            if (!ready[i].data.ptr) return;
+            auto& d = *static_cast<Device*>(ready[i].data.ptr);
+            ibv_cq* cq;
+            void* ctx;
+            if (ibv_get_cq_event(d.channel.get(), &cq, &ctx) == 0) ibv_ack_cq_events(cq, 1);
+            // Re-armed before polling, so a completion arriving after the
+            // last poll raises a new event.
+            ibv_req_notify_cq(d.cq.get(), 0);
+            for (;;) {
+                int got = ibv_poll_cq(d.cq.get(), wcs.size(), wcs.data());
+                if (got <= 0) break;
+                std::lock_guard lock(mu);
+                for (int k = 0; k < got; k++) on_completion(d, wcs[k]);
+            }
+        }
+    }
+}
+
+void RdmaListener::Impl::on_completion(Device& d, const ibv_wc& wc) {
+    if (wc.wr_id & kRecvTag) {
+        const auto index = static_cast<unsigned>(wc.wr_id >> 1);
+        auto it = by_qp.find(wc.qp_num);
+        Conn* c = it == by_qp.end() ? nullptr : it->second;
+        if (c && !c->dead) {
+            if (wc.status != IBV_WC_SUCCESS)
+                drop(*c, ibv_wc_status_str(wc.status));
+            else if (wc.byte_len != sizeof(qbd_rdma_req))
+                drop(*c, "message of the wrong size");
+            else
+                on_message(*c, d.recv_bufs[index]);
+        }
+        // The message was copied out: the buffer serves the next one.
+        if (int err = post_recv(d, index))
+            srv.log("rdma: cannot repost a receive: " + errno_text(err));
+        if (c) reap(*c);
+        return;
+    }
+    Op& op = *reinterpret_cast<Op*>(wc.wr_id);
+    Conn& c = *op.conn;
+    c.outstanding--;
+    op.wrs--;
+    if (wc.status != IBV_WC_SUCCESS) {
+        // Flushes after a disconnect are expected; anything else is news.
+        if (!c.dead) drop(c, ibv_wc_status_str(wc.status));
+    } else if (wc.opcode == IBV_WC_RDMA_READ && !c.dead) {
+        write_data_arrived(op);
+    }
+    if (op.wrs == 0) {
+        if (op.close_why && !c.dead) drop(c, op.close_why);
+        release(op);
+    }
+    reap(c);
+}
+
+void RdmaListener::Impl::on_message(Conn& c, const qbd_rdma_req& msg) {
+    if (c.free_ops.empty()) {
+        if (c.backlog.size() >= kMaxBacklog)
+            return drop(c, "more requests than replies posted for");
+        c.backlog.push_back(msg);
+        return;
+    }
+    Op& op = *c.free_ops.back();
+    c.free_ops.pop_back();
+    op.msg = msg;
+    serve(op);
+}
+
+// One request, judged as the TCP path judges it.
+void RdmaListener::Impl::serve(Op& op) {
+    Conn& c = *op.conn;
+    const Verdict v = check_request(op.msg.hdr, c.session.state());
+    op.req = decode(op.msg.hdr);
+    const Request& r = op.req;
+    if (v.action == Action::close) {
+        drop(c, v.why);
+        return release(op);
+    }
+    if (v.action == Action::reply) {
+        // A stale epoch is routine (a shard moved): the client remaps.
+        if (v.status != QBD_STATUS_STALE_EPOCH)
+            c.session.log(std::string("refused request: ") + v.why);
+        return reply(op, v.status, nullptr, 0);
+    }
+    if (is_ctl(r.opcode)) {
+        c.session.log("refused request: control calls are served over TCP only");
+        return reply(op, -EOPNOTSUPP, nullptr, 0);
+    }
+    if (!is_io(r.opcode)) {
+        if (r.length > QBD_RDMA_INLINE_MAX) {
+            drop(c, "inline payload over the limit");
+            return release(op);
+        }
+        SetupReply rep = c.session.handle_setup(r, reinterpret_cast<const char*>(op.msg.payload));
+        op.close_why = rep.close_why;
+        if (rep.payload.size() > QBD_RDMA_INLINE_MAX) return reply(op, -EOVERFLOW, nullptr, 0);
+        return reply(op, rep.status, rep.payload.data(), static_cast<uint32_t>(rep.payload.size()));
+    }
+    const bool data = r.opcode == QBD_OP_READ || r.opcode == QBD_OP_WRITE;
+    if (data && le32toh(op.msg.data.length) != r.length) {
+        c.session.log("refused request: data span length differs from the header's");
+        return reply(op, -EINVAL, nullptr, 0);
+    }
+    if (int status = c.session.admit_io(r)) return reply(op, status, nullptr, 0);
+    if (r.opcode == QBD_OP_HEARTBEAT) return reply(op, 0, nullptr, 0);
+    if (!data) return reply(op, disk_io(c, r, nullptr), nullptr, 0);
+    c.dev.waiting.push_back(&op);
+    start_waiting(c.dev);
+}
+
+void RdmaListener::Impl::start_waiting(Device& d) {
+    while (!d.free_data.empty() && !d.waiting.empty()) {
+        Op& op = *d.waiting.front();
+        d.waiting.pop_front();
+        op.data = d.free_data.back();
+        d.free_data.pop_back();
+        start_data(op);
+    }
+}
+
+// Disk IO of an admitted request, inside the IO gate: a fence (shard
+// move) either waits for it or is seen by the epoch check here.
+int RdmaListener::Impl::disk_io(Conn& c, const Request& r, char* buf) {
+    IoGateHold hold(srv.io_gate());
+    c.session.refresh_volume();
+    if (!epoch_current(r.epoch, c.session.state())) return QBD_STATUS_STALE_EPOCH;
+    return c.session.finish_io(r, c.session.disk_io(r, buf), buf);
+}
+
+void RdmaListener::Impl::start_data(Op& op) {
+    Conn& c = *op.conn;
+    const Request& r = op.req;
+    ibv_sge sge{reinterpret_cast<uintptr_t>(op.data), r.length, c.dev.pool_mr->lkey};
+    ibv_send_wr wr{};
+    wr.wr_id = reinterpret_cast<uintptr_t>(&op);
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    wr.send_flags = IBV_SEND_SIGNALED;
+    wr.wr.rdma.remote_addr = le64toh(op.msg.data.addr);
+    wr.wr.rdma.rkey = le32toh(op.msg.data.rkey);
+    if (r.opcode == QBD_OP_WRITE) {
+        wr.opcode = IBV_WR_RDMA_READ;
+        return post(op, &wr, 1);
+    }
+    if (int status = disk_io(c, r, op.data)) return reply(op, status, nullptr, 0);
+    wr.opcode = IBV_WR_RDMA_WRITE;
+    // The reply follows the data on the same queue pair, so the client
+    // sees the data in place when the reply arrives.
+    qbd_rdma_reply& rep = c.replies[op.index];
+    rep = qbd_rdma_reply{};
+    rep.hdr.magic = htole32(QBD_PROTO_MAGIC);
+    rep.hdr.version = htole16(QBD_PROTO_VERSION);
+    rep.hdr.opcode = htole16(r.opcode);
+    rep.hdr.length = htole32(r.length);
+    rep.hdr.tag = htole64(r.tag);
+    ibv_sge rsge{reinterpret_cast<uintptr_t>(&rep), sizeof(rep), c.reply_mr->lkey};
+    ibv_send_wr send{};
+    send.wr_id = wr.wr_id;
+    send.sg_list = &rsge;
+    send.num_sge = 1;
+    send.opcode = IBV_WR_SEND;
+    send.send_flags = IBV_SEND_SIGNALED;
+    wr.next = &send;
+    post(op, &wr, 2);
+}
+
+void RdmaListener::Impl::write_data_arrived(Op& op) {
+    reply(op, disk_io(*op.conn, op.req, op.data), nullptr, 0);
+}
+
+void RdmaListener::Impl::reply(Op& op, int status, const void* payload, uint32_t len) {
+    Conn& c = *op.conn;
+    qbd_rdma_reply& rep = c.replies[op.index];
+    rep = qbd_rdma_reply{};
+    rep.hdr.magic = htole32(QBD_PROTO_MAGIC);
+    rep.hdr.version = htole16(QBD_PROTO_VERSION);
+    rep.hdr.opcode = htole16(op.req.opcode);
+    rep.hdr.status = htole32(static_cast<uint32_t>(status));
+    rep.hdr.length = htole32(len);
+    rep.hdr.tag = htole64(op.req.tag);
+    if (len) memcpy(rep.payload, payload, len);
+    ibv_sge sge{reinterpret_cast<uintptr_t>(&rep), sizeof(rep), c.reply_mr->lkey};
+    ibv_send_wr wr{};
+    wr.wr_id = reinterpret_cast<uintptr_t>(&op);
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    wr.opcode = IBV_WR_SEND;
+    wr.send_flags = IBV_SEND_SIGNALED;
+    post(op, &wr, 1);
+}
+
+void RdmaListener::Impl::post(Op& op, ibv_send_wr* wr, unsigned count) {
+    Conn& c = *op.conn;
+    ibv_send_wr* bad = nullptr;
+    int err = ibv_post_send(c.qp.get(), wr, &bad);
+    if (!err) {
+        op.wrs += count;
+        c.outstanding += count;
+        return;
+    }
+    // Those before the one that failed went out and will complete.
+    for (ibv_send_wr* w = wr; w != bad; w = w->next) {
+        op.wrs++;
+        c.outstanding++;
+    }
+    drop(c, "ibv_post_send failed");
+    if (op.wrs == 0) release(op);
+}
+
+void RdmaListener::Impl::release(Op& op) {
+    Conn& c = *op.conn;
+    Device& d = c.dev;
+    op.close_why = nullptr;
+    c.free_ops.push_back(&op);
+    if (op.data) {
+        d.free_data.push_back(op.data);
+        op.data = nullptr;
+        start_waiting(d);
+    }
+    if (!c.dead && !c.backlog.empty()) {
+        qbd_rdma_req msg = c.backlog.front();
+        c.backlog.pop_front();
+        on_message(c, msg);
+    }
+}
+
+// Stops serving the connection; it is freed by reap once its work
+// requests have flushed.
+void RdmaListener::Impl::drop(Conn& c, const char* why) {
+    if (c.dead) return;
+    c.dead = true;
+    if (why) c.session.log(std::string("closing rdma connection: ") + why);
+    // Into the error state: everything posted completes, flushed.
+    rdma_disconnect(c.id.get());
+    c.backlog.clear();
+    auto& w = c.dev.waiting;
+    for (auto it = w.begin(); it != w.end();) {
+        if ((*it)->conn == &c) {
+            Op& op = **it;
+            it = w.erase(it);
+            release(op);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void RdmaListener::Impl::reap(Conn& c) {
+    if (!c.dead || c.outstanding) return;
+    // Ops between a disconnect and their reply hold no work request but
+    // may hold a data buffer; return every one.
+    for (Op& op : c.ops)
+        if (op.data) {
+            c.dev.free_data.push_back(op.data);
+            op.data = nullptr;
+        }
+    if (c.established) c.session.log("rdma connection closed");
+    c.dev.nr_conns--;
+    by_qp.erase(c.qp_num);
+    Device& d = c.dev;
+    conns.erase(c.id.get());
+    start_waiting(d);
+}
+
+RdmaListener::RdmaListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RdmaListener::~RdmaListener() = default;
+
+int RdmaListener::start(Server& srv, const std::vector<std::string>& addrs,
+                        std::unique_ptr<RdmaListener>* out, std::string* error) {
+    auto impl = std::make_unique<Impl>(srv);
+    if (impl->stop.get() < 0 || impl->epoll.get() < 0) {
+        *error = "--rdma: " + errno_text(errno);
+        return -errno;
+    }
+    // The completion thread learns of the stop through its epoll set.
+    epoll_event stop_ev{};
+    stop_ev.events = EPOLLIN;
+    stop_ev.data.ptr = nullptr;
+    if (epoll_ctl(impl->epoll.get(), EPOLL_CTL_ADD, impl->stop.get(), &stop_ev)) {
+        *error = "--rdma: epoll_ctl: " + errno_text(errno);
+        return -errno;
+    }
+    impl->events.reset(rdma_create_event_channel());
+    if (!impl->events) {
+        int err = errno;
+        *error = "--rdma: no RDMA device can reach " + (addrs.empty() ? "" : addrs[0]) + ": " +
+                 errno_text(err);
+        return -err;
+    }
+    if (int err = set_nonblocking(impl->events->fd)) {
+        *error = "--rdma: rdma_cm event channel: " + errno_text(err);
+        return err;
+    }
+    for (const std::string& addr : addrs) {
+        if (int err = impl->listen(addr, error)) return err;
+        srv.log("listening with rdma on " + addr);
+    }
+    Impl* p = impl.get();
+    impl->cm_thread = std::thread([p] { p->cm_loop(); });
+    impl->cq_thread = std::thread([p] { p->cq_loop(); });
+    out->reset(new RdmaListener(std::move(impl)));
+    return 0;
+}
+
+}  // namespace qbd
