@@ -81,8 +81,11 @@ std::string map_error_message(int err, const std::string& volume) {
     case EPERM:
         return "cannot map " + volume + ": permission denied: run as root (needs CAP_SYS_ADMIN)";
     case EPROTONOSUPPORT:
-        return "cannot map " + volume + ": this qbd.ko has no RDMA transport yet; " +
-               "map it over tcp:// (nothing falls back to TCP by itself)";
+        return "cannot map " + volume + ": no RDMA transport: qbd_rdma.ko could not be loaded " +
+               "(nothing falls back to TCP by itself; map it over tcp:// to use TCP)";
+    case EADDRNOTAVAIL:
+        return "cannot map " + volume + ": no RDMA path to its servers: no RDMA device " +
+               "reaches them (nothing falls back to TCP by itself)";
     case EPROTO:
     case EBADMSG:
         return "cannot map " + volume + ": protocol error talking to its servers: qbd.ko and " +

@@ -105,6 +105,8 @@ struct qbd_cmd {
  * struct qbd_transport_ops - what the block code needs of a transport
  * @name:	"tcp" or "rdma"
  * @owner:	module that provides it (NULL: qbd.ko itself)
+ * @page_segments: requests must map onto whole pages but the first and
+ *		last (a page-sized virt boundary), as memory registration needs
  * @connect:	establish the connection and run the handshake; sleeps
  * @start:	start the transport's threads once the disk exists
  * @queue:	hand a piece to the connection; never sleeps; false when
@@ -118,6 +120,7 @@ struct qbd_cmd {
 struct qbd_transport_ops {
 	const char	*name;
 	struct module	*owner;
+	bool		page_segments;
 	int		(*connect)(struct qbd_conn *conn);
 	int		(*start)(struct qbd_conn *conn);
 	bool		(*queue)(struct qbd_conn *conn, struct qbd_piece *piece);

@@ -136,6 +136,7 @@ void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status)
 	if (likely(!blk_should_fake_timeout(rq->q)))
 		blk_mq_complete_request(rq);
 }
+EXPORT_SYMBOL_GPL(qbd_piece_complete);
 
 static void qbd_remap_workfn(struct work_struct *work)
 {
@@ -171,6 +172,7 @@ void qbd_piece_stale(struct qbd_piece *piece)
 		schedule_work(&dev->remap_work);
 	qbd_piece_complete(piece, BLK_STS_OK);
 }
+EXPORT_SYMBOL_GPL(qbd_piece_stale);
 
 /*
  * Whether a piece held by a broken connection is better sent again through
@@ -185,6 +187,7 @@ bool qbd_piece_can_reroute(struct qbd_piece *piece)
 
 	return req_op(rq) == REQ_OP_READ && piece->conn->dev->nr_replicas > 1;
 }
+EXPORT_SYMBOL_GPL(qbd_piece_can_reroute);
 
 /* Send @piece's request again through routing; the caller owns the piece. */
 void qbd_piece_reroute(struct qbd_piece *piece)
@@ -194,6 +197,7 @@ void qbd_piece_reroute(struct qbd_piece *piece)
 	WRITE_ONCE(cmd->reroute, true);
 	qbd_piece_complete(piece, BLK_STS_OK);
 }
+EXPORT_SYMBOL_GPL(qbd_piece_reroute);
 
 /* Suspended with "discard": finish without the server; reads see zeros. */
 static blk_status_t qbd_complete_locally(struct request *rq)
@@ -618,7 +622,12 @@ static void qbd_set_limits(struct qbd_device *dev)
 	blk_queue_physical_block_size(q, PAGE_SIZE);
 	blk_queue_io_min(q, PAGE_SIZE);
 	blk_queue_max_hw_sectors(q, max_sectors);
-	blk_queue_max_segments(q, USHRT_MAX);
+	if (dev->ops->page_segments) {
+		blk_queue_virt_boundary(q, PAGE_SIZE - 1);
+		blk_queue_max_segments(q, (dev->max_io_bytes >> PAGE_SHIFT) + 1);
+	} else {
+		blk_queue_max_segments(q, USHRT_MAX);
+	}
 	blk_queue_max_segment_size(q, UINT_MAX);
 	blk_queue_chunk_sectors(q, shard_sectors);
 	/* Capped at a shard so a discard crosses at most one boundary. */

@@ -4,6 +4,7 @@
  * KUnit suite can pin them down without a socket.
  */
 #include <linux/errno.h>
+#include <linux/export.h>
 #include <linux/string.h>
 
 #include "qbd.h"
@@ -22,6 +23,7 @@ void qbd_encode_req(struct qbd_req_hdr *hdr, u16 opcode, u32 flags,
 	hdr->epoch = cpu_to_le64(epoch);
 	hdr->offset = cpu_to_le64(offset);
 }
+EXPORT_SYMBOL_GPL(qbd_encode_req);
 
 /* Returns 0 when the header is one this driver can act on. */
 int qbd_check_reply(const struct qbd_reply_hdr *hdr)
@@ -41,6 +43,7 @@ int qbd_check_reply(const struct qbd_reply_hdr *hdr)
 		return -EPROTO;
 	return 0;
 }
+EXPORT_SYMBOL_GPL(qbd_check_reply);
 
 /*
  * Wire tag layout: bits 0-15 blk-mq tag, 16-31 hardware queue, 32-39
@@ -51,6 +54,7 @@ u64 qbd_make_tag(u16 hwq, u16 tag, u8 piece, u32 gen)
 	return (u64)tag | (u64)hwq << 16 | (u64)piece << 32 |
 	       (u64)(gen & 0xffffff) << 40;
 }
+EXPORT_SYMBOL_GPL(qbd_make_tag);
 
 void qbd_split_tag(u64 wire_tag, u16 *hwq, u16 *tag, u8 *piece, u32 *gen)
 {
@@ -59,3 +63,4 @@ void qbd_split_tag(u64 wire_tag, u16 *hwq, u16 *tag, u8 *piece, u32 *gen)
 	*piece = (wire_tag >> 32) & 0xff;
 	*gen = (wire_tag >> 40) & 0xffffff;
 }
+EXPORT_SYMBOL_GPL(qbd_split_tag);

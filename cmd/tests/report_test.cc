@@ -93,6 +93,9 @@ TEST(Report, ErrorMessages) {
     EXPECT_NE(map_error_message(EEXIST, "p/v").find("already mapped"), std::string::npos);
     EXPECT_NE(map_error_message(EACCES, "p/v").find("secret"), std::string::npos);
     EXPECT_NE(map_error_message(ETIMEDOUT, "p/v").find("timed out"), std::string::npos);
+    // rdma:// never falls back to TCP, and says why it cannot map.
+    EXPECT_NE(map_error_message(EPROTONOSUPPORT, "p/v").find("qbd_rdma.ko"), std::string::npos);
+    EXPECT_NE(map_error_message(EADDRNOTAVAIL, "p/v").find("no RDMA path"), std::string::npos);
     EXPECT_NE(map_error_message(ECONNREFUSED, "p/v").find("refused"), std::string::npos);
     EXPECT_NE(map_error_message(EHOSTUNREACH, "p/v").find("unreachable"), std::string::npos);
 }

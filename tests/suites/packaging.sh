@@ -21,7 +21,7 @@ check() {
 
 dest=$(mktemp -d)
 check "make install" make -C "$top" -s install DESTDIR="$dest"
-for f in "lib/modules/$kver/updates/qbd.ko" usr/sbin/qbd usr/sbin/qbd-server \
+for f in "lib/modules/$kver/updates/qbd.ko" "lib/modules/$kver/updates/qbd_rdma.ko" usr/sbin/qbd usr/sbin/qbd-server \
 	usr/lib/udev/rules.d/60-qbd.rules usr/lib/udev/rules.d/61-qbd-remap.rules \
 	usr/lib/udev/rules.d/62-qbd-mapall.rules usr/lib/systemd/system/qbd-server.service \
 	usr/lib/systemd/system/qbd-mapall.service usr/share/man/man8/qbd.8 \
@@ -42,6 +42,7 @@ check "dkms add" dkms add -m qbd -v "$version"
 check "dkms build" dkms build -m qbd -v "$version" -k "$kver"
 check "dkms install" dkms install -m qbd -v "$version" -k "$kver" --force
 check "dkms module in place" bash -c "find /lib/modules/$kver -name 'qbd.ko*' | grep -q updates"
+check "dkms RDMA module in place" bash -c "find /lib/modules/$kver -name 'qbd_rdma.ko*' | grep -q updates"
 dkms remove -m qbd -v "$version" --all >/dev/null 2>&1
 rm -rf "$src"
 echo "packaging: $passed passed, $failed failed"

@@ -56,6 +56,7 @@ qbd_load_module() {
 # A process that opened a disk just before its unmap (udev's blkid) holds
 # the module until it closes: allow it a moment.
 qbd_unload_module() {
+	lsmod | grep -q '^qbd_rdma ' && { wait_for 30 rmmod qbd_rdma || rmmod qbd_rdma; }
 	lsmod | grep -q '^qbd ' || return 0
 	wait_for 30 rmmod qbd || rmmod qbd
 }

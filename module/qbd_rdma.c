@@ -1,0 +1,1090 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qbd_rdma: the RDMA transport of qbd (qbd_rdma.ko), on kernel verbs and
+ * rdma_cm.  It registers itself with qbd.ko and is loaded on demand, so a
+ * host without RDMA never loads ib_core.  The wire format is in
+ * include/qbd_proto.h: one SEND per request and per reply; READ and WRITE
+ * name a span of client memory the server RDMA-WRITEs or RDMA-READs.
+ *
+ * Data buffers: the request's own pages are registered for each IO with a
+ * fast-registration memory region (FRWR), one region per tag, and
+ * invalidated when the reply is in.  Data moves between the bio pages and
+ * the server with no copy, and no memory stays pinned between requests.
+ * Pre-registered per-tag buffers would need queue_depth * max_io_bytes of
+ * pinned memory per connection (128 MiB at the defaults) and a copy of
+ * every byte.  The block queue gets a page-sized virt boundary so that the
+ * pages of a request fit one region.
+ *
+ * Requests are posted from queue_rq (a post never sleeps, so there is no
+ * send thread); completions run in softirq from the completion queue.  A
+ * worker thread per connection owns its life: on a transport error, a
+ * disconnect or an IO timeout it drains the queue pair, keeps what was in
+ * flight (reads that another replica can serve are rerouted), reconnects
+ * with the same backoff and give-up rules as TCP, and posts it all again.
+ *
+ * Locking: rc->lock (taken with _bh outside softirq) protects the in-flight
+ * list, the flags next to it, and posting: nothing is posted on a queue
+ * pair that is being torn down.  A tx (one per tag and piece index) is
+ * owned by whoever holds a reference: one for its SEND, one for the reply,
+ * one for the invalidation; the last one releases the registration and,
+ * once the reply was claimed, completes the piece.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blk-mq.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/rdma_cm.h>
+
+#include "qbd.h"
+
+#define QBD_RDMA_FEATURES (QBD_FEAT_FUA | QBD_FEAT_DISCARD | \
+			   QBD_FEAT_WRITE_ZEROES)
+
+/* One request on the wire: (tag, piece index) of its hardware queue. */
+struct qbd_rdma_tx {
+	struct qbd_rdma_conn	*rc;
+	struct qbd_piece	*piece;
+	struct ib_cqe		send_cqe;
+	struct ib_cqe		inv_cqe;
+	struct ib_sge		sge;
+	struct ib_send_wr	send_wr;
+	struct ib_reg_wr	reg_wr;
+	struct ib_send_wr	inv_wr;
+	atomic_t		refs;
+	blk_status_t		status;
+	bool			stale;
+	bool			posted;		/* under rc->lock */
+	bool			claimed;	/* its reply is in */
+	bool			registered;	/* its pages are mapped */
+};
+
+/* The registration of one tag's pages. */
+struct qbd_rdma_region {
+	struct ib_mr		*mr;
+	struct scatterlist	*sgl;
+	int			nents;
+	enum dma_data_direction	dir;
+};
+
+struct qbd_rdma_rx {
+	struct ib_cqe		cqe;
+	struct ib_sge		sge;
+	struct ib_recv_wr	wr;
+};
+
+/* Flags of qbd_rdma_conn.flags. */
+enum {
+	QBD_RDMA_ERROR,		/* the queue pair must be rebuilt */
+};
+
+struct qbd_rdma_conn {
+	struct qbd_conn		*conn;
+	unsigned int		nr_tx;		/* queue_depth * max_pieces */
+	unsigned int		nr_rx;
+	unsigned int		max_pages;	/* per region */
+
+	/* The queue pair and what hangs off it; rebuilt on reconnect. */
+	struct rdma_cm_id	*cm_id;
+	struct ib_device	*ibdev;
+	struct ib_pd		*pd;
+	struct ib_cq		*cq;
+	struct ib_qp		*qp;
+	struct qbd_rdma_req	*msgs;		/* nr_tx + 1 (setup) */
+	u64			msgs_dma;
+	struct qbd_rdma_reply	*replies;	/* nr_rx */
+	u64			replies_dma;
+	struct qbd_rdma_region	*regions;	/* queue_depth */
+	struct scatterlist	*sgls;		/* queue_depth * max_pages */
+	struct qbd_rdma_tx	*tx;		/* nr_tx */
+	struct qbd_rdma_rx	*rx;		/* nr_rx */
+
+	/* rdma_cm steps, waited for by the worker. */
+	struct completion	cm_done;
+	int			cm_status;
+
+	/* The handshake: one request and reply at a time. */
+	bool			in_setup;
+	struct completion	setup_sent;
+	struct completion	setup_done;
+	struct qbd_rdma_reply	setup_reply;
+	struct ib_cqe		setup_cqe;
+	int			setup_status;
+
+	spinlock_t		lock;		/* the four fields below */
+	struct list_head	inflight;	/* protected by lock */
+	bool			connected;	/* protected by lock */
+	bool			failing;	/* protected by lock */
+	bool			aborted;	/* protected by lock */
+
+	unsigned long		flags;		/* QBD_RDMA_* bits */
+	wait_queue_head_t	wait;		/* the worker waits here */
+	struct task_struct	*worker;
+};
+
+static struct qbd_rdma_conn *qbd_rdma(struct qbd_conn *conn)
+{
+	return conn->priv;
+}
+
+static struct device *qbd_rdma_dev(struct qbd_rdma_conn *rc)
+{
+	return disk_to_dev(rc->conn->dev->disk);
+}
+
+/* Something broke: the worker rebuilds the connection. */
+static void qbd_rdma_error(struct qbd_rdma_conn *rc)
+{
+	set_bit(QBD_RDMA_ERROR, &rc->flags);
+	wake_up(&rc->wait);
+}
+
+static struct qbd_rdma_tx *qbd_rdma_tx_of(struct qbd_rdma_conn *rc,
+					  unsigned int tag, unsigned int index)
+{
+	return &rc->tx[tag * rc->conn->dev->max_pieces + index];
+}
+
+static unsigned int qbd_rdma_tx_index(struct qbd_rdma_conn *rc,
+				      struct qbd_rdma_tx *tx)
+{
+	return tx - rc->tx;
+}
+
+static u64 qbd_rdma_msg_dma(struct qbd_rdma_conn *rc, unsigned int i)
+{
+	return rc->msgs_dma + i * sizeof(struct qbd_rdma_req);
+}
+
+static void qbd_rdma_unmap_pages(struct qbd_rdma_conn *rc,
+				 struct qbd_rdma_tx *tx)
+{
+	struct qbd_rdma_region *r;
+
+	if (!tx->registered)
+		return;
+	r = &rc->regions[qbd_piece_rq(tx->piece)->tag];
+	ib_dma_unmap_sg(rc->ibdev, r->sgl, r->nents, r->dir);
+	tx->registered = false;
+}
+
+/* Drop a reference; the last one finishes the request's part. */
+static void qbd_rdma_tx_put(struct qbd_rdma_tx *tx)
+{
+	struct qbd_piece *piece = tx->piece;
+
+	if (!atomic_dec_and_test(&tx->refs))
+		return;
+	qbd_rdma_unmap_pages(tx->rc, tx);
+	tx->posted = false;
+	if (!tx->claimed)
+		return;		/* the connection broke: resent later */
+	tx->claimed = false;
+	if (tx->stale)
+		qbd_piece_stale(piece);
+	else
+		qbd_piece_complete(piece, tx->status);
+}
+
+static void qbd_rdma_wc_failed(struct qbd_rdma_conn *rc, struct ib_wc *wc,
+			       const char *what)
+{
+	if (wc->status != IB_WC_WR_FLUSH_ERR)
+		dev_err_ratelimited(qbd_rdma_dev(rc), "%s to %pISpc failed: %s\n",
+				    what, &rc->conn->addr,
+				    ib_wc_status_msg(wc->status));
+	qbd_rdma_error(rc);
+}
+
+static void qbd_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct qbd_rdma_tx *tx = container_of(wc->wr_cqe, struct qbd_rdma_tx,
+					      send_cqe);
+
+	if (wc->status != IB_WC_SUCCESS)
+		qbd_rdma_wc_failed(tx->rc, wc, "send");
+	qbd_rdma_tx_put(tx);
+}
+
+static void qbd_rdma_inv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct qbd_rdma_tx *tx = container_of(wc->wr_cqe, struct qbd_rdma_tx,
+					      inv_cqe);
+
+	if (wc->status != IB_WC_SUCCESS)
+		qbd_rdma_wc_failed(tx->rc, wc, "invalidation");
+	qbd_rdma_tx_put(tx);
+}
+
+/* A registration is never signalled: this only runs when it failed. */
+static void qbd_rdma_reg_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	qbd_rdma_wc_failed(cq->cq_context, wc, "memory registration");
+}
+
+static struct ib_cqe qbd_rdma_reg_cqe = { .done = qbd_rdma_reg_done };
+
+/*
+ * Register the pages of @tx's request and describe them in @msg.  Under
+ * rc->lock, connected.
+ */
+static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
+			      struct qbd_rdma_req *msg)
+{
+	struct request *rq = qbd_piece_rq(tx->piece);
+	struct qbd_rdma_region *r = &rc->regions[rq->tag];
+	int count, n;
+
+	sg_init_table(r->sgl, rc->max_pages);
+	r->nents = blk_rq_map_sg(rq->q, rq, r->sgl);
+	if (r->nents <= 0 || r->nents > rc->max_pages)
+		return -EIO;
+	r->dir = rq_data_dir(rq) == WRITE ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	count = ib_dma_map_sg(rc->ibdev, r->sgl, r->nents, r->dir);
+	if (!count)
+		return -EIO;
+	tx->registered = true;
+	n = ib_map_mr_sg(r->mr, r->sgl, count, NULL, PAGE_SIZE);
+	if (n != count) {
+		qbd_rdma_unmap_pages(rc, tx);
+		return n < 0 ? n : -EIO;
+	}
+	ib_update_fast_reg_key(r->mr, ib_inc_rkey(r->mr->rkey));
+
+	tx->reg_wr = (struct ib_reg_wr) {
+		.wr.opcode	= IB_WR_REG_MR,
+		.wr.wr_cqe	= &qbd_rdma_reg_cqe,
+		.wr.next	= &tx->send_wr,
+		.mr		= r->mr,
+		.key		= r->mr->rkey,
+		.access		= IB_ACCESS_LOCAL_WRITE |
+				  IB_ACCESS_REMOTE_READ |
+				  IB_ACCESS_REMOTE_WRITE,
+	};
+	msg->data.addr = cpu_to_le64(r->mr->iova);
+	msg->data.rkey = cpu_to_le32(r->mr->rkey);
+	msg->data.length = cpu_to_le32(r->mr->length);
+	return 0;
+}
+
+/* Send @piece.  Under rc->lock, connected. */
+static int qbd_rdma_post(struct qbd_rdma_conn *rc, struct qbd_piece *piece)
+{
+	struct qbd_conn *conn = rc->conn;
+	struct qbd_device *dev = conn->dev;
+	struct request *rq = qbd_piece_rq(piece);
+	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct qbd_rdma_tx *tx = qbd_rdma_tx_of(rc, rq->tag, piece->index);
+	unsigned int i = qbd_rdma_tx_index(rc, tx);
+	struct qbd_rdma_req *msg = &rc->msgs[i];
+	struct ib_send_wr *first = &tx->send_wr;
+	u32 flags;
+	u16 opcode = qbd_wire_opcode(rq, &flags);
+	int ret;
+
+	tx->piece = piece;
+	tx->status = BLK_STS_OK;
+	tx->stale = false;
+	tx->claimed = false;
+	ib_dma_sync_single_for_cpu(rc->ibdev, qbd_rdma_msg_dma(rc, i),
+				   sizeof(*msg), DMA_TO_DEVICE);
+	memset(msg, 0, sizeof(*msg));
+	qbd_encode_req(&msg->hdr, opcode, flags, piece->length,
+		       qbd_make_tag(conn->hwq, rq->tag, piece->index, cmd->gen),
+		       dev->volume_id, dev->epoch, piece->offset);
+	if (opcode == QBD_OP_READ || opcode == QBD_OP_WRITE) {
+		ret = qbd_rdma_map_pages(rc, tx, msg);
+		if (ret)
+			return ret;
+		first = &tx->reg_wr.wr;
+	}
+	ib_dma_sync_single_for_device(rc->ibdev, qbd_rdma_msg_dma(rc, i),
+				      sizeof(*msg), DMA_TO_DEVICE);
+
+	tx->sge = (struct ib_sge) {
+		.addr	= qbd_rdma_msg_dma(rc, i),
+		.length	= sizeof(*msg),
+		.lkey	= rc->pd->local_dma_lkey,
+	};
+	tx->send_wr = (struct ib_send_wr) {
+		.wr_cqe		= &tx->send_cqe,
+		.sg_list	= &tx->sge,
+		.num_sge	= 1,
+		.opcode		= IB_WR_SEND,
+		.send_flags	= IB_SEND_SIGNALED,
+	};
+	atomic_set(&tx->refs, 2);	/* the SEND and the reply */
+	ret = ib_post_send(rc->qp, first, NULL);
+	if (ret) {
+		qbd_rdma_unmap_pages(rc, tx);
+		return ret;
+	}
+	tx->posted = true;
+	atomic64_inc(&conn->sent);
+	return 0;
+}
+
+/*
+ * Find the piece a reply answers and take it off the in-flight list.
+ * NULL when the reply matches nothing sent on this connection.
+ */
+static struct qbd_rdma_tx *qbd_rdma_claim(struct qbd_rdma_conn *rc,
+					  u64 wire_tag)
+{
+	struct qbd_conn *conn = rc->conn;
+	struct qbd_device *dev = conn->dev;
+	struct qbd_rdma_tx *tx = NULL;
+	struct qbd_piece *piece;
+	struct request *rq;
+	struct qbd_cmd *cmd;
+	u16 hwq, tag;
+	u8 index;
+	u32 gen;
+
+	qbd_split_tag(wire_tag, &hwq, &tag, &index, &gen);
+	if (hwq != conn->hwq || tag >= dev->queue_depth ||
+	    index >= dev->max_pieces)
+		return NULL;
+	rq = blk_mq_tag_to_rq(dev->tag_set.tags[hwq], tag);
+	if (!rq)
+		return NULL;
+	cmd = blk_mq_rq_to_pdu(rq);
+	piece = &cmd->pieces[index];
+
+	spin_lock(&rc->lock);
+	if (piece->conn == conn && !list_empty(&piece->inflight_node) &&
+	    (cmd->gen & 0xffffff) == gen) {
+		tx = qbd_rdma_tx_of(rc, tag, index);
+		if (tx->posted && tx->piece == piece && !tx->claimed) {
+			list_del_init(&piece->inflight_node);
+			tx->claimed = true;
+		} else {
+			tx = NULL;
+		}
+	}
+	spin_unlock(&rc->lock);
+	return tx;
+}
+
+/* Post the invalidation of @tx's region; the reply is in. */
+static void qbd_rdma_invalidate(struct qbd_rdma_conn *rc,
+				struct qbd_rdma_tx *tx)
+{
+	struct qbd_rdma_region *r = &rc->regions[qbd_piece_rq(tx->piece)->tag];
+	int ret = -ENOTCONN;
+
+	tx->inv_wr = (struct ib_send_wr) {
+		.wr_cqe		= &tx->inv_cqe,
+		.opcode		= IB_WR_LOCAL_INV,
+		.send_flags	= IB_SEND_SIGNALED,
+		.ex.invalidate_rkey = r->mr->rkey,
+	};
+	atomic_inc(&tx->refs);
+	spin_lock(&rc->lock);
+	if (rc->connected)
+		ret = ib_post_send(rc->qp, &tx->inv_wr, NULL);
+	spin_unlock(&rc->lock);
+	if (ret) {
+		/* The queue pair is going away, and the region with it. */
+		atomic_dec(&tx->refs);
+		qbd_rdma_error(rc);
+	}
+}
+
+static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
+				 const struct qbd_rdma_reply *msg, u32 len)
+{
+	const struct qbd_reply_hdr *reply = &msg->hdr;
+	struct device *ddev = qbd_rdma_dev(rc);
+	s32 status = (s32)le32_to_cpu(reply->status);
+	u32 length = le32_to_cpu(reply->length);
+	struct qbd_rdma_tx *tx;
+	struct request *rq;
+	int ret = 0;
+	u32 flags;
+
+	if (len < sizeof(*reply) || qbd_check_reply(reply)) {
+		dev_err_ratelimited(ddev, "malformed reply from %pISpc\n",
+				    &rc->conn->addr);
+		return -EPROTO;
+	}
+	tx = qbd_rdma_claim(rc, le64_to_cpu(reply->tag));
+	if (!tx) {
+		dev_err_ratelimited(ddev, "reply from %pISpc for no request in flight (tag %llx)\n",
+				    &rc->conn->addr, le64_to_cpu(reply->tag));
+		return -EPROTO;
+	}
+	rq = qbd_piece_rq(tx->piece);
+	if (le16_to_cpu(reply->opcode) != qbd_wire_opcode(rq, &flags) ||
+	    length != (req_op(rq) == REQ_OP_READ && !status ?
+		       tx->piece->length : 0)) {
+		dev_err_ratelimited(ddev, "reply from %pISpc does not match its request\n",
+				    &rc->conn->addr);
+		tx->status = BLK_STS_IOERR;
+		ret = -EPROTO;
+	} else if (status == QBD_STATUS_STALE_EPOCH) {
+		tx->stale = true;
+	} else if (status) {
+		dev_err_ratelimited(ddev, "%s at %llu failed on %pISpc: %d\n",
+				    blk_op_str(req_op(rq)), tx->piece->offset,
+				    &rc->conn->addr, status);
+		tx->status = qbd_status_to_blk(status);
+	}
+	if (tx->registered)
+		qbd_rdma_invalidate(rc, tx);
+	qbd_rdma_tx_put(tx);
+	return ret;
+}
+
+static int qbd_rdma_post_recv(struct qbd_rdma_conn *rc, struct qbd_rdma_rx *rx)
+{
+	return ib_post_recv(rc->qp, &rx->wr, NULL);
+}
+
+static void qbd_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct qbd_rdma_rx *rx = container_of(wc->wr_cqe, struct qbd_rdma_rx,
+					      cqe);
+	struct qbd_rdma_conn *rc = cq->cq_context;
+	struct qbd_rdma_reply *msg = &rc->replies[rx - rc->rx];
+	int ret;
+
+	if (wc->status != IB_WC_SUCCESS) {
+		qbd_rdma_wc_failed(rc, wc, "receive");
+		return;
+	}
+	ib_dma_sync_single_for_cpu(rc->ibdev, rx->sge.addr, sizeof(*msg),
+				   DMA_FROM_DEVICE);
+	if (READ_ONCE(rc->in_setup)) {
+		memcpy(&rc->setup_reply, msg,
+		       min_t(u32, wc->byte_len, sizeof(*msg)));
+		ret = 0;
+		complete(&rc->setup_done);
+	} else {
+		ret = qbd_rdma_handle_reply(rc, msg, wc->byte_len);
+	}
+	ib_dma_sync_single_for_device(rc->ibdev, rx->sge.addr, sizeof(*msg),
+				      DMA_FROM_DEVICE);
+	if (ret || qbd_rdma_post_recv(rc, rx))
+		qbd_rdma_error(rc);
+}
+
+static void qbd_rdma_setup_sent(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct qbd_rdma_conn *rc = cq->cq_context;
+
+	if (wc->status != IB_WC_SUCCESS)
+		rc->setup_status = -ECONNRESET;
+	complete(&rc->setup_sent);
+}
+
+/* One request/reply exchange of the handshake (a qbd_call_fn). */
+static int qbd_rdma_call(void *ctx, u16 opcode, const void *payload, u32 len,
+			 void *reply_payload, u32 reply_len)
+{
+	struct qbd_rdma_conn *rc = ctx;
+	struct qbd_device *dev = rc->conn->dev;
+	unsigned long timeout = msecs_to_jiffies(QBD_CONNECT_TIMEOUT_MS);
+	struct qbd_rdma_req *msg = &rc->msgs[rc->nr_tx];
+	struct ib_sge sge = {
+		.addr	= qbd_rdma_msg_dma(rc, rc->nr_tx),
+		.length	= sizeof(*msg),
+		.lkey	= rc->pd->local_dma_lkey,
+	};
+	struct ib_send_wr wr = {
+		.wr_cqe		= &rc->setup_cqe,
+		.sg_list	= &sge,
+		.num_sge	= 1,
+		.opcode		= IB_WR_SEND,
+		.send_flags	= IB_SEND_SIGNALED,
+	};
+	int ret;
+
+	if (len > QBD_RDMA_INLINE_MAX || reply_len > QBD_RDMA_INLINE_MAX)
+		return -EINVAL;
+	ib_dma_sync_single_for_cpu(rc->ibdev, sge.addr, sizeof(*msg),
+				   DMA_TO_DEVICE);
+	memset(msg, 0, sizeof(*msg));
+	qbd_encode_req(&msg->hdr, opcode, 0, len, 0, dev->volume_id,
+		       dev->epoch, 0);
+	memcpy(msg->payload, payload, len);
+	ib_dma_sync_single_for_device(rc->ibdev, sge.addr, sizeof(*msg),
+				      DMA_TO_DEVICE);
+
+	reinit_completion(&rc->setup_sent);
+	reinit_completion(&rc->setup_done);
+	rc->setup_status = 0;
+	ret = ib_post_send(rc->qp, &wr, NULL);
+	if (ret)
+		return ret;
+	if (!wait_for_completion_timeout(&rc->setup_sent, timeout) ||
+	    !wait_for_completion_timeout(&rc->setup_done, timeout))
+		return -ETIMEDOUT;
+	if (rc->setup_status)
+		return rc->setup_status;
+	ret = qbd_reply_status(&rc->setup_reply.hdr, opcode, reply_len);
+	if (ret)
+		return ret;
+	memcpy(reply_payload, rc->setup_reply.payload, reply_len);
+	return 0;
+}
+
+static int qbd_rdma_cm_handler(struct rdma_cm_id *id,
+			       struct rdma_cm_event *ev)
+{
+	struct qbd_rdma_conn *rc = id->context;
+
+	switch (ev->event) {
+	case RDMA_CM_EVENT_ADDR_RESOLVED:
+	case RDMA_CM_EVENT_ROUTE_RESOLVED:
+	case RDMA_CM_EVENT_ESTABLISHED:
+		rc->cm_status = 0;
+		complete(&rc->cm_done);
+		break;
+	case RDMA_CM_EVENT_ADDR_ERROR:
+	case RDMA_CM_EVENT_ROUTE_ERROR:
+		/* No RDMA device reaches the address: the tool says so. */
+		rc->cm_status = -EADDRNOTAVAIL;
+		complete(&rc->cm_done);
+		break;
+	case RDMA_CM_EVENT_UNREACHABLE:
+		rc->cm_status = -EHOSTUNREACH;
+		complete(&rc->cm_done);
+		break;
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_REJECTED:
+		rc->cm_status = -ECONNREFUSED;
+		complete(&rc->cm_done);
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+		qbd_rdma_error(rc);
+		break;
+	default:
+		break;
+	}
+	return 0;	/* the worker destroys the id, never the handler */
+}
+
+static int qbd_rdma_wait_cm(struct qbd_rdma_conn *rc)
+{
+	long left = wait_for_completion_interruptible_timeout(&rc->cm_done,
+			msecs_to_jiffies(QBD_CONNECT_TIMEOUT_MS));
+
+	if (left < 0)
+		return left;
+	return left ? rc->cm_status : -ETIMEDOUT;
+}
+
+static void qbd_rdma_free_queue(struct qbd_rdma_conn *rc)
+{
+	unsigned int i;
+
+	if (rc->cm_id && rc->qp)
+		rdma_destroy_qp(rc->cm_id);
+	rc->qp = NULL;
+	if (rc->cq)
+		ib_free_cq(rc->cq);
+	rc->cq = NULL;
+	if (rc->regions)
+		for (i = 0; i < rc->conn->dev->queue_depth; i++)
+			if (!IS_ERR_OR_NULL(rc->regions[i].mr))
+				ib_dereg_mr(rc->regions[i].mr);
+	kvfree(rc->regions);
+	rc->regions = NULL;
+	if (rc->msgs_dma)
+		ib_dma_unmap_single(rc->ibdev, rc->msgs_dma,
+				    (rc->nr_tx + 1) * sizeof(*rc->msgs),
+				    DMA_TO_DEVICE);
+	rc->msgs_dma = 0;
+	if (rc->replies_dma)
+		ib_dma_unmap_single(rc->ibdev, rc->replies_dma,
+				    rc->nr_rx * sizeof(*rc->replies),
+				    DMA_FROM_DEVICE);
+	rc->replies_dma = 0;
+	if (rc->pd)
+		ib_dealloc_pd(rc->pd);
+	rc->pd = NULL;
+	if (rc->cm_id)
+		rdma_destroy_id(rc->cm_id);
+	rc->cm_id = NULL;
+}
+
+static int qbd_rdma_map_buffers(struct qbd_rdma_conn *rc)
+{
+	rc->msgs_dma = ib_dma_map_single(rc->ibdev, rc->msgs,
+					 (rc->nr_tx + 1) * sizeof(*rc->msgs),
+					 DMA_TO_DEVICE);
+	if (ib_dma_mapping_error(rc->ibdev, rc->msgs_dma)) {
+		rc->msgs_dma = 0;
+		return -ENOMEM;
+	}
+	rc->replies_dma = ib_dma_map_single(rc->ibdev, rc->replies,
+					    rc->nr_rx * sizeof(*rc->replies),
+					    DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(rc->ibdev, rc->replies_dma)) {
+		rc->replies_dma = 0;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Protection domain, completion queue, queue pair, regions, receives. */
+static int qbd_rdma_alloc_queue(struct qbd_rdma_conn *rc)
+{
+	struct qbd_device *dev = rc->conn->dev;
+	struct ib_qp_init_attr attr = {};
+	unsigned int i, send_wrs = rc->nr_tx * 3 + 1;
+	int ret;
+
+	rc->ibdev = rc->cm_id->device;
+	if (send_wrs + 1 > rc->ibdev->attrs.max_qp_wr ||
+	    rc->nr_rx + 1 > rc->ibdev->attrs.max_qp_wr)
+		return -EINVAL;		/* a smaller queue_depth would fit */
+	rc->pd = ib_alloc_pd(rc->ibdev, 0);
+	if (IS_ERR(rc->pd)) {
+		ret = PTR_ERR(rc->pd);
+		rc->pd = NULL;
+		return ret;
+	}
+	ret = qbd_rdma_map_buffers(rc);
+	if (ret)
+		return ret;
+	rc->cq = ib_alloc_cq(rc->ibdev, rc, send_wrs + rc->nr_rx + 2,
+			     rc->conn->hwq % rc->ibdev->num_comp_vectors,
+			     IB_POLL_SOFTIRQ);
+	if (IS_ERR(rc->cq)) {
+		ret = PTR_ERR(rc->cq);
+		rc->cq = NULL;
+		return ret;
+	}
+	attr.qp_context = rc;
+	attr.send_cq = rc->cq;
+	attr.recv_cq = rc->cq;
+	attr.cap.max_send_wr = send_wrs + 1;	/* + the drain */
+	attr.cap.max_recv_wr = rc->nr_rx + 1;
+	attr.cap.max_send_sge = 1;
+	attr.cap.max_recv_sge = 1;
+	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
+	attr.qp_type = IB_QPT_RC;
+	ret = rdma_create_qp(rc->cm_id, rc->pd, &attr);
+	if (ret)
+		return ret;
+	rc->qp = rc->cm_id->qp;
+
+	rc->regions = kvcalloc(dev->queue_depth, sizeof(*rc->regions),
+			       GFP_KERNEL);
+	if (!rc->regions)
+		return -ENOMEM;
+	for (i = 0; i < dev->queue_depth; i++) {
+		rc->regions[i].sgl = &rc->sgls[i * rc->max_pages];
+		rc->regions[i].mr = ib_alloc_mr(rc->pd, IB_MR_TYPE_MEM_REG,
+						rc->max_pages);
+		if (IS_ERR(rc->regions[i].mr))
+			return PTR_ERR(rc->regions[i].mr);
+	}
+	for (i = 0; i < rc->nr_rx; i++) {
+		struct qbd_rdma_rx *rx = &rc->rx[i];
+
+		rx->cqe.done = qbd_rdma_recv_done;
+		rx->sge.addr = rc->replies_dma + i * sizeof(*rc->replies);
+		rx->sge.length = sizeof(*rc->replies);
+		rx->sge.lkey = rc->pd->local_dma_lkey;
+		rx->wr.wr_cqe = &rx->cqe;
+		rx->wr.sg_list = &rx->sge;
+		rx->wr.num_sge = 1;
+		ret = qbd_rdma_post_recv(rc, rx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* A connected queue pair, through the handshake, or an error. */
+static int qbd_rdma_open(struct qbd_rdma_conn *rc)
+{
+	struct qbd_conn *conn = rc->conn;
+	struct qbd_device *dev = conn->dev;
+	struct rdma_conn_param param = {};
+	struct rdma_cm_id *id;
+	int ret;
+
+	id = rdma_create_id(dev->net, qbd_rdma_cm_handler, rc, RDMA_PS_TCP,
+			    IB_QPT_RC);
+	if (IS_ERR(id))
+		return PTR_ERR(id);
+	rc->cm_id = id;
+	clear_bit(QBD_RDMA_ERROR, &rc->flags);
+
+	reinit_completion(&rc->cm_done);
+	ret = rdma_resolve_addr(id, NULL, (struct sockaddr *)&conn->addr,
+				QBD_CONNECT_TIMEOUT_MS);
+	if (ret == -ENODEV)
+		ret = -EADDRNOTAVAIL;	/* no RDMA device at all */
+	if (!ret)
+		ret = qbd_rdma_wait_cm(rc);
+	if (ret)
+		goto out;
+	reinit_completion(&rc->cm_done);
+	ret = rdma_resolve_route(id, QBD_CONNECT_TIMEOUT_MS);
+	if (!ret)
+		ret = qbd_rdma_wait_cm(rc);
+	if (ret)
+		goto out;
+	ret = qbd_rdma_alloc_queue(rc);
+	if (ret)
+		goto out;
+
+	/* The server RDMA-READs write data from us. */
+	param.responder_resources = min_t(int, 16,
+					  rc->ibdev->attrs.max_qp_rd_atom);
+	param.initiator_depth = 0;
+	param.retry_count = 7;
+	param.rnr_retry_count = 7;
+	WRITE_ONCE(rc->in_setup, true);
+	reinit_completion(&rc->cm_done);
+	ret = rdma_connect(id, &param);
+	if (!ret)
+		ret = qbd_rdma_wait_cm(rc);
+	if (!ret)
+		ret = qbd_handshake(dev, QBD_RDMA_FEATURES, qbd_rdma_call, rc);
+	WRITE_ONCE(rc->in_setup, false);
+out:
+	if (ret) {
+		if (rc->qp) {
+			rdma_disconnect(id);
+			ib_drain_qp(rc->qp);
+		}
+		qbd_rdma_free_queue(rc);
+	}
+	return ret;
+}
+
+/*
+ * The queue pair broke, or is being shut down: stop posting, flush every
+ * work request, release the registrations of what was in flight and keep
+ * it for the next connection; reads another replica can serve go there.
+ */
+static void qbd_rdma_close(struct qbd_rdma_conn *rc)
+{
+	struct qbd_piece *piece, *next;
+	LIST_HEAD(reroute);
+
+	spin_lock_bh(&rc->lock);
+	rc->connected = false;
+	spin_unlock_bh(&rc->lock);
+	if (!rc->cm_id)
+		return;
+	rdma_disconnect(rc->cm_id);
+	ib_drain_qp(rc->qp);
+
+	spin_lock_bh(&rc->lock);
+	list_for_each_entry_safe(piece, next, &rc->inflight, inflight_node) {
+		struct request *rq = qbd_piece_rq(piece);
+		struct qbd_rdma_tx *tx = qbd_rdma_tx_of(rc, rq->tag,
+							piece->index);
+
+		if (tx->posted && tx->piece == piece) {
+			qbd_rdma_unmap_pages(rc, tx);
+			tx->posted = false;
+		}
+		if (qbd_piece_can_reroute(piece))
+			list_move_tail(&piece->inflight_node, &reroute);
+	}
+	spin_unlock_bh(&rc->lock);
+	qbd_rdma_free_queue(rc);
+
+	list_for_each_entry_safe(piece, next, &reroute, inflight_node) {
+		list_del_init(&piece->inflight_node);
+		qbd_piece_reroute(piece);
+	}
+}
+
+/* Take every piece off the connection and fail it.  Not connected. */
+static void qbd_rdma_fail_inflight(struct qbd_rdma_conn *rc)
+{
+	struct qbd_piece *piece, *next;
+	LIST_HEAD(failed);
+
+	spin_lock_bh(&rc->lock);
+	list_splice_init(&rc->inflight, &failed);
+	spin_unlock_bh(&rc->lock);
+	list_for_each_entry_safe(piece, next, &failed, inflight_node) {
+		list_del_init(&piece->inflight_node);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
+	}
+}
+
+static bool qbd_rdma_aborted(void *ctx)
+{
+	struct qbd_rdma_conn *rc = ctx;
+	bool aborted;
+
+	spin_lock_bh(&rc->lock);
+	aborted = rc->aborted;
+	spin_unlock_bh(&rc->lock);
+	return aborted || kthread_should_stop();
+}
+
+static void qbd_rdma_give_up(void *ctx)
+{
+	struct qbd_rdma_conn *rc = ctx;
+
+	spin_lock_bh(&rc->lock);
+	rc->failing = true;
+	spin_unlock_bh(&rc->lock);
+	qbd_rdma_fail_inflight(rc);
+}
+
+static int qbd_rdma_reopen(void *ctx)
+{
+	return qbd_rdma_open(ctx);
+}
+
+static const struct qbd_reconnect_ops qbd_rdma_reconnect_ops = {
+	.open		= qbd_rdma_reopen,
+	.aborted	= qbd_rdma_aborted,
+	.give_up	= qbd_rdma_give_up,
+};
+
+/* Connected again: send everything that waited, in order. */
+static void qbd_rdma_resume(struct qbd_rdma_conn *rc)
+{
+	struct qbd_piece *piece;
+	int ret = 0;
+
+	spin_lock_bh(&rc->lock);
+	rc->connected = true;
+	rc->failing = false;
+	list_for_each_entry(piece, &rc->inflight, inflight_node) {
+		ret = qbd_rdma_post(rc, piece);
+		if (ret)
+			break;
+	}
+	spin_unlock_bh(&rc->lock);
+	atomic_set(&rc->conn->state, QBD_CONN_LIVE);
+	if (ret)
+		qbd_rdma_error(rc);
+}
+
+static int qbd_rdma_worker(void *data)
+{
+	struct qbd_rdma_conn *rc = data;
+	struct qbd_conn *conn = rc->conn;
+
+	for (;;) {
+		wait_event_interruptible(rc->wait,
+					 test_bit(QBD_RDMA_ERROR, &rc->flags) ||
+					 qbd_rdma_aborted(rc));
+		if (qbd_rdma_aborted(rc))
+			break;
+		if (!test_bit(QBD_RDMA_ERROR, &rc->flags))
+			continue;
+		atomic_set(&conn->state, QBD_CONN_CONNECTING);
+		qbd_rdma_close(rc);
+		dev_err_ratelimited(qbd_rdma_dev(rc),
+				    "RDMA connection to %pISpc lost, reconnecting\n",
+				    &conn->addr);
+		if (qbd_reconnect(conn, &qbd_rdma_reconnect_ops, rc))
+			break;
+		qbd_rdma_resume(rc);
+	}
+	qbd_rdma_close(rc);
+	atomic_set(&conn->state, QBD_CONN_DOWN);
+	qbd_rdma_fail_inflight(rc);
+
+	/* Wait for release() to reap us. */
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+static void qbd_rdma_free(struct qbd_rdma_conn *rc)
+{
+	kvfree(rc->rx);
+	kvfree(rc->tx);
+	kvfree(rc->sgls);
+	kfree(rc->replies);
+	kfree(rc->msgs);
+	kfree(rc);
+}
+
+static struct qbd_rdma_conn *qbd_rdma_alloc(struct qbd_conn *conn)
+{
+	struct qbd_device *dev = conn->dev;
+	struct qbd_rdma_conn *rc;
+	unsigned int i;
+
+	rc = kzalloc(sizeof(*rc), GFP_KERNEL);
+	if (!rc)
+		return NULL;
+	rc->conn = conn;
+	rc->nr_tx = dev->queue_depth * dev->max_pieces;
+	rc->nr_rx = rc->nr_tx + 1;
+	rc->max_pages = (dev->max_io_bytes >> PAGE_SHIFT) + 1;
+	spin_lock_init(&rc->lock);
+	INIT_LIST_HEAD(&rc->inflight);
+	init_waitqueue_head(&rc->wait);
+	init_completion(&rc->cm_done);
+	init_completion(&rc->setup_sent);
+	init_completion(&rc->setup_done);
+	rc->setup_cqe.done = qbd_rdma_setup_sent;
+
+	/* Message buffers are DMA-mapped whole: physically contiguous. */
+	rc->msgs = kcalloc(rc->nr_tx + 1, sizeof(*rc->msgs), GFP_KERNEL);
+	rc->replies = kcalloc(rc->nr_rx, sizeof(*rc->replies), GFP_KERNEL);
+	rc->sgls = kvcalloc(array_size(dev->queue_depth, rc->max_pages),
+			    sizeof(*rc->sgls), GFP_KERNEL);
+	rc->tx = kvcalloc(rc->nr_tx, sizeof(*rc->tx), GFP_KERNEL);
+	rc->rx = kvcalloc(rc->nr_rx, sizeof(*rc->rx), GFP_KERNEL);
+	if (!rc->msgs || !rc->replies || !rc->sgls || !rc->tx || !rc->rx) {
+		qbd_rdma_free(rc);
+		return NULL;
+	}
+	for (i = 0; i < rc->nr_tx; i++) {
+		rc->tx[i].rc = rc;
+		rc->tx[i].send_cqe.done = qbd_rdma_send_done;
+		rc->tx[i].inv_cqe.done = qbd_rdma_inv_done;
+	}
+	return rc;
+}
+
+static int qbd_rdma_connect(struct qbd_conn *conn)
+{
+	struct qbd_device *dev = conn->dev;
+	struct qbd_rdma_conn *rc;
+	int ret;
+
+	rc = qbd_rdma_alloc(conn);
+	if (!rc)
+		return -ENOMEM;
+	atomic_set(&conn->state, QBD_CONN_CONNECTING);
+	ret = qbd_rdma_open(rc);
+	if (ret) {
+		pr_err_ratelimited("%s/%s: RDMA connection to %pISpc failed: %d\n",
+				   dev->pool, dev->volume, &conn->addr, ret);
+		qbd_rdma_free(rc);
+		atomic_set(&conn->state, QBD_CONN_DOWN);
+		return ret;
+	}
+	rc->connected = true;
+	conn->priv = rc;
+	atomic_set(&conn->state, QBD_CONN_LIVE);
+	return 0;
+}
+
+static int qbd_rdma_start(struct qbd_conn *conn)
+{
+	struct qbd_rdma_conn *rc = qbd_rdma(conn);
+	struct task_struct *t;
+
+	t = kthread_run(qbd_rdma_worker, rc, "qbd%d-rdma%u.%u",
+			conn->dev->index, conn->addr_index, conn->hwq);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	rc->worker = t;
+	return 0;
+}
+
+/* From queue_rq: post at once; while reconnecting, hold the piece. */
+static bool qbd_rdma_queue(struct qbd_conn *conn, struct qbd_piece *piece)
+{
+	struct qbd_rdma_conn *rc = qbd_rdma(conn);
+	int ret = 0;
+
+	spin_lock_bh(&rc->lock);
+	if (rc->failing || rc->aborted) {
+		spin_unlock_bh(&rc->lock);
+		return false;
+	}
+	list_add_tail(&piece->inflight_node, &rc->inflight);
+	if (rc->connected)
+		ret = qbd_rdma_post(rc, piece);
+	spin_unlock_bh(&rc->lock);
+	/* Kept in flight: resent once the queue pair is rebuilt. */
+	if (ret)
+		qbd_rdma_error(rc);
+	return true;
+}
+
+static void qbd_rdma_reset(struct qbd_conn *conn)
+{
+	struct qbd_rdma_conn *rc = qbd_rdma(conn);
+
+	if (rc)
+		qbd_rdma_error(rc);
+}
+
+static void qbd_rdma_abort(struct qbd_conn *conn)
+{
+	struct qbd_rdma_conn *rc = qbd_rdma(conn);
+
+	if (!rc)
+		return;
+	spin_lock_bh(&rc->lock);
+	rc->aborted = true;
+	spin_unlock_bh(&rc->lock);
+	wake_up(&rc->wait);
+	/* A worker asleep between reconnect attempts. */
+	if (rc->worker)
+		wake_up_process(rc->worker);
+}
+
+static void qbd_rdma_release(struct qbd_conn *conn)
+{
+	struct qbd_rdma_conn *rc = qbd_rdma(conn);
+
+	if (!rc)
+		return;
+	qbd_rdma_abort(conn);
+	if (rc->worker) {
+		kthread_stop(rc->worker);
+	} else {
+		qbd_rdma_close(rc);	/* connected, never started */
+		qbd_rdma_fail_inflight(rc);
+	}
+	conn->priv = NULL;
+	qbd_rdma_free(rc);
+}
+
+static const struct qbd_transport_ops qbd_rdma_ops = {
+	.name		= "rdma",
+	.owner		= THIS_MODULE,
+	.page_segments	= true,
+	.connect	= qbd_rdma_connect,
+	.start		= qbd_rdma_start,
+	.queue		= qbd_rdma_queue,
+	.reset		= qbd_rdma_reset,
+	.abort		= qbd_rdma_abort,
+	.release	= qbd_rdma_release,
+};
+
+static int __init qbd_rdma_init(void)
+{
+	BUILD_BUG_ON(sizeof(struct qbd_rdma_req) != 256);
+	BUILD_BUG_ON(sizeof(struct qbd_rdma_reply) != 192);
+	return qbd_register_transport(QBD_TRANSPORT_RDMA, &qbd_rdma_ops);
+}
+
+static void __exit qbd_rdma_exit(void)
+{
+	/* No device uses it: each holds a reference on this module. */
+	qbd_unregister_transport(QBD_TRANSPORT_RDMA);
+}
+
+module_init(qbd_rdma_init);
+module_exit(qbd_rdma_exit);
+
+MODULE_AUTHOR("qbd developers");
+MODULE_DESCRIPTION("qbd network block device: RDMA transport");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(QBD_MODULE_VERSION);
