@@ -413,11 +413,13 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
     }
 
     rdma_conn_param accept{};
-    // The server RDMA-READs write data from the client: it is the initiator.
+    // The server RDMA-READs write data from the client: it is the
+    // initiator.  The request's values are already this side's (the
+    // client's responder resources arrive as our initiator depth).
     accept.initiator_depth =
-        static_cast<uint8_t>(std::min<int>(param.responder_resources, d->attr.max_qp_init_rd_atom));
+        static_cast<uint8_t>(std::min<int>(param.initiator_depth, d->attr.max_qp_init_rd_atom));
     accept.responder_resources =
-        static_cast<uint8_t>(std::min<int>(param.initiator_depth, d->attr.max_qp_rd_atom));
+        static_cast<uint8_t>(std::min<int>(param.responder_resources, d->attr.max_qp_rd_atom));
     accept.rnr_retry_count = 7;
     accept.retry_count = 7;
     if (rdma_accept(raw, &accept)) {

@@ -1,0 +1,343 @@
+// qbd-rdma-probe: a userspace client of qbd-server's RDMA transport, for
+// the guest tests.  Connects with rdma_cm, does HELLO (no secret) and OPEN
+// of the given volume, WRITEs a pattern of several sizes at several offsets
+// through a registered buffer, READs it back and compares, and checks that
+// the server refuses what it must.  Exits 0 only when everything matched;
+// says what failed otherwise.
+//
+//   qbd-rdma-probe HOST:PORT VOLUME_ID EPOCH
+#include <endian.h>
+#include <netdb.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "qbd_proto.h"
+#include "rdma_handles.h"
+
+namespace {
+
+using namespace qbd;
+
+constexpr uint32_t kDataBytes = 1U << 20;  // the largest IO probed
+constexpr int kTimeoutMs = 20000;
+
+int failures = 0;
+
+void failed(const std::string& what) {
+    fprintf(stderr, "rdma-probe: FAIL: %s\n", what.c_str());
+    failures++;
+}
+
+uint64_t now_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
+}
+
+// The byte at volume offset @pos in the pattern.
+uint8_t pattern(uint64_t pos) { return static_cast<uint8_t>((pos * 2654435761ULL) >> 13); }
+
+class Probe {
+  public:
+    int connect(const std::string& addr);
+    // Sends one request, waits for its reply; false when none came.
+    bool call(qbd_rdma_req& req, qbd_rdma_reply* rep);
+    // One IO through the data buffer.
+    int io(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags = 0,
+           uint32_t span_length = 0);
+    char* data() { return data_.data(); }
+    uint64_t volume_id = 0, epoch = 0;
+
+  private:
+    bool wait_cm(rdma_cm_event_type want);
+    bool post_recv();
+
+    EventChannelPtr events_;
+    CmIdPtr id_;
+    PdPtr pd_;
+    CqPtr cq_;
+    qbd_rdma_req req_{};
+    qbd_rdma_reply rep_{};
+    std::vector<char> data_ = std::vector<char>(kDataBytes);
+    MrPtr req_mr_, rep_mr_, data_mr_;
+    CmQp qp_;
+    uint64_t tag_ = 0;
+};
+
+bool Probe::wait_cm(rdma_cm_event_type want) {
+    rdma_cm_event* ev;
+    if (rdma_get_cm_event(events_.get(), &ev)) {
+        failed(std::string("rdma_get_cm_event: ") + strerror(errno));
+        return false;
+    }
+    rdma_cm_event_type got = ev->event;
+    int status = ev->status;
+    rdma_ack_cm_event(ev);
+    if (got != want) {
+        failed(std::string("waiting for ") + rdma_event_str(want) + ", got " + rdma_event_str(got) +
+               " (status " + std::to_string(status) + ")");
+        return false;
+    }
+    return true;
+}
+
+bool Probe::post_recv() {
+    ibv_sge sge{reinterpret_cast<uintptr_t>(&rep_), sizeof(rep_), rep_mr_->lkey};
+    ibv_recv_wr wr{}, *bad;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    return ibv_post_recv(qp_.get(), &wr, &bad) == 0;
+}
+
+int Probe::connect(const std::string& addr) {
+    auto colon = addr.rfind(':');
+    if (colon == std::string::npos) {
+        failed("address '" + addr + "' is not HOST:PORT");
+        return -EINVAL;
+    }
+    addrinfo hints{}, *res;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(addr.substr(0, colon).c_str(), addr.substr(colon + 1).c_str(), &hints, &res)) {
+        failed("cannot resolve " + addr);
+        return -EINVAL;
+    }
+    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> ai(res, freeaddrinfo);
+    events_.reset(rdma_create_event_channel());
+    rdma_cm_id* raw;
+    if (!events_ || rdma_create_id(events_.get(), &raw, nullptr, RDMA_PS_TCP)) {
+        failed(std::string("rdma_cm: ") + strerror(errno));
+        return -errno;
+    }
+    id_.reset(raw);
+    if (rdma_resolve_addr(raw, nullptr, ai->ai_addr, 5000) ||
+        !wait_cm(RDMA_CM_EVENT_ADDR_RESOLVED) || rdma_resolve_route(raw, 5000) ||
+        !wait_cm(RDMA_CM_EVENT_ROUTE_RESOLVED)) {
+        failed("cannot resolve a route to " + addr);
+        return -EHOSTUNREACH;
+    }
+    ibv_device_attr attr;
+    if (ibv_query_device(raw->verbs, &attr)) return -EIO;
+    pd_.reset(ibv_alloc_pd(raw->verbs));
+    if (pd_) cq_.reset(ibv_create_cq(raw->verbs, 16, nullptr, nullptr, 0));
+    if (!cq_) {
+        failed(std::string("cannot allocate a PD and a CQ: ") + strerror(errno));
+        return -ENOMEM;
+    }
+    ibv_qp_init_attr qa{};
+    qa.send_cq = qa.recv_cq = cq_.get();
+    qa.qp_type = IBV_QPT_RC;
+    qa.cap.max_send_wr = qa.cap.max_recv_wr = 4;
+    qa.cap.max_send_sge = qa.cap.max_recv_sge = 1;
+    if (rdma_create_qp(raw, pd_.get(), &qa)) {
+        failed(std::string("rdma_create_qp: ") + strerror(errno));
+        return -errno;
+    }
+    qp_ = CmQp(raw);
+    req_mr_.reset(ibv_reg_mr(pd_.get(), &req_, sizeof(req_), 0));
+    rep_mr_.reset(ibv_reg_mr(pd_.get(), &rep_, sizeof(rep_), IBV_ACCESS_LOCAL_WRITE));
+    data_mr_.reset(
+        ibv_reg_mr(pd_.get(), data_.data(), data_.size(),
+                   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE));
+    if (!req_mr_ || !rep_mr_ || !data_mr_ || !post_recv()) {
+        failed(std::string("cannot register buffers: ") + strerror(errno));
+        return -ENOMEM;
+    }
+    rdma_conn_param param{};
+    // The server RDMA-READs write data from this side.
+    param.responder_resources = static_cast<uint8_t>(std::min(16, attr.max_qp_rd_atom));
+    param.initiator_depth = 0;
+    param.retry_count = 7;
+    param.rnr_retry_count = 7;
+    if (rdma_connect(raw, &param) || !wait_cm(RDMA_CM_EVENT_ESTABLISHED)) {
+        failed("cannot connect to " + addr);
+        return -ECONNREFUSED;
+    }
+    return 0;
+}
+
+bool Probe::call(qbd_rdma_req& req, qbd_rdma_reply* rep) {
+    req.hdr.magic = htole32(QBD_PROTO_MAGIC);
+    req.hdr.version = htole16(QBD_PROTO_VERSION);
+    req.hdr.tag = htole64(++tag_);
+    req_ = req;
+    ibv_sge sge{reinterpret_cast<uintptr_t>(&req_), sizeof(req_), req_mr_->lkey};
+    ibv_send_wr wr{}, *bad;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    wr.opcode = IBV_WR_SEND;
+    wr.send_flags = IBV_SEND_SIGNALED;
+    if (ibv_post_send(qp_.get(), &wr, &bad)) {
+        failed("ibv_post_send failed");
+        return false;
+    }
+    bool sent = false, answered = false;
+    const uint64_t deadline = now_ms() + kTimeoutMs;
+    while (!(sent && answered)) {
+        ibv_wc wc;
+        int n = ibv_poll_cq(cq_.get(), 1, &wc);
+        if (n < 0 || (n == 0 && now_ms() > deadline)) {
+            failed("no reply within " + std::to_string(kTimeoutMs) + " ms");
+            return false;
+        }
+        if (n == 0) continue;
+        if (wc.status != IBV_WC_SUCCESS) {
+            failed(std::string("completion failed: ") + ibv_wc_status_str(wc.status));
+            return false;
+        }
+        if (wc.opcode == IBV_WC_SEND) sent = true;
+        if (wc.opcode == IBV_WC_RECV) {
+            if (wc.byte_len != sizeof(qbd_rdma_reply)) {
+                failed("reply of " + std::to_string(wc.byte_len) + " bytes");
+                return false;
+            }
+            *rep = rep_;
+            answered = true;
+            if (!post_recv()) return false;
+        }
+    }
+    if (le32toh(rep->hdr.magic) != QBD_PROTO_MAGIC || le64toh(rep->hdr.tag) != tag_) {
+        failed("reply with a bad magic or another request's tag");
+        return false;
+    }
+    return true;
+}
+
+// Returns the reply's status, or -EPIPE when there was no reply.
+int Probe::io(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags,
+              uint32_t span_length) {
+    qbd_rdma_req req{};
+    req.hdr.opcode = htole16(opcode);
+    req.hdr.flags = htole32(flags);
+    req.hdr.length = htole32(length);
+    req.hdr.volume_id = htole64(volume_id);
+    req.hdr.epoch = htole64(epoch);
+    req.hdr.offset = htole64(offset);
+    if (opcode == QBD_OP_READ || opcode == QBD_OP_WRITE) {
+        req.data.addr = htole64(reinterpret_cast<uintptr_t>(data_.data()));
+        req.data.rkey = htole32(data_mr_->rkey);
+        req.data.length = htole32(span_length ? span_length : length);
+    }
+    qbd_rdma_reply rep;
+    if (!call(req, &rep)) return -EPIPE;
+    auto status = static_cast<int>(le32toh(rep.hdr.status));
+    if (status == 0 && opcode == QBD_OP_READ && le32toh(rep.hdr.length) != length)
+        failed("READ reply says " + std::to_string(le32toh(rep.hdr.length)) + " bytes");
+    return status;
+}
+
+int setup(Probe& p) {
+    qbd_rdma_req req{};
+    qbd_rdma_reply rep;
+    qbd_hello hello{};
+    hello.features = htole64(QBD_FEAT_FUA);
+    req.hdr.opcode = htole16(QBD_OP_HELLO);
+    req.hdr.length = htole32(sizeof(hello));
+    memcpy(req.payload, &hello, sizeof(hello));
+    if (!p.call(req, &rep)) return -EPIPE;
+    qbd_hello_reply hr;
+    memcpy(&hr, rep.payload, sizeof(hr));
+    if (rep.hdr.status || le32toh(rep.hdr.length) != sizeof(hr) ||
+        le32toh(hr.max_io_bytes) < kDataBytes || le32toh(hr.auth) != QBD_AUTH_NONE) {
+        failed("HELLO: status " + std::to_string(static_cast<int>(le32toh(rep.hdr.status))) +
+               ", auth " + std::to_string(le32toh(hr.auth)));
+        return -EPROTO;
+    }
+    req = qbd_rdma_req{};
+    qbd_open o{};
+    o.volume_id = htole64(p.volume_id);
+    o.epoch = htole64(p.epoch);
+    req.hdr.opcode = htole16(QBD_OP_OPEN);
+    req.hdr.length = htole32(sizeof(o));
+    memcpy(req.payload, &o, sizeof(o));
+    if (!p.call(req, &rep)) return -EPIPE;
+    if (rep.hdr.status || le32toh(rep.hdr.length) != sizeof(qbd_open_reply)) {
+        failed("OPEN: status " + std::to_string(static_cast<int>(le32toh(rep.hdr.status))));
+        return -EPROTO;
+    }
+    return 0;
+}
+
+struct Extent {
+    uint64_t offset;
+    uint32_t length;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: qbd-rdma-probe HOST:PORT VOLUME_ID EPOCH\n");
+        return 2;
+    }
+    Probe p;
+    p.volume_id = strtoull(argv[2], nullptr, 10);
+    p.epoch = strtoull(argv[3], nullptr, 10);
+    if (p.connect(argv[1]) || setup(p)) return 1;
+
+    // Sizes from 4 KiB to 1 MiB at offsets that do not overlap, some not
+    // aligned to the size.
+    const Extent extents[] = {{0, 4096},
+                              {12288, 8192},
+                              {1 << 20, 65536},
+                              {(3 << 20) + 512, 131072},
+                              {(5 << 20) + 4096, 524288},
+                              {9 << 20, 1 << 20},
+                              {(12 << 20) + 1536, 1 << 20}};
+    for (const Extent& e : extents) {
+        for (uint32_t i = 0; i < e.length; i++)
+            p.data()[i] = static_cast<char>(pattern(e.offset + i));
+        const bool fua = e.length == 8192;
+        if (int st = p.io(QBD_OP_WRITE, e.offset, e.length, fua ? QBD_REQ_FUA : 0))
+            failed("WRITE of " + std::to_string(e.length) + " at " + std::to_string(e.offset) +
+                   ": status " + std::to_string(st));
+    }
+    if (int st = p.io(QBD_OP_FLUSH, 0, 0)) failed("FLUSH: status " + std::to_string(st));
+    for (const Extent& e : extents) {
+        memset(p.data(), 0xa5, e.length);
+        if (int st = p.io(QBD_OP_READ, e.offset, e.length)) {
+            failed("READ of " + std::to_string(e.length) + " at " + std::to_string(e.offset) +
+                   ": status " + std::to_string(st));
+            continue;
+        }
+        for (uint32_t i = 0; i < e.length; i++)
+            if (static_cast<uint8_t>(p.data()[i]) != pattern(e.offset + i)) {
+                failed("READ of " + std::to_string(e.length) + " at " + std::to_string(e.offset) +
+                       ": byte " + std::to_string(i) + " differs from what was written");
+                break;
+            }
+    }
+    // Never written: zeros, from past the end of the sparse file.
+    memset(p.data(), 0xa5, 65536);
+    if (int st = p.io(QBD_OP_READ, 40 << 20, 65536)) {
+        failed("READ of unwritten space: status " + std::to_string(st));
+    } else {
+        for (uint32_t i = 0; i < 65536; i++)
+            if (p.data()[i]) {
+                failed("READ of unwritten space is not zeros");
+                break;
+            }
+    }
+    // What the server must refuse, with the connection still serving.
+    if (int st = p.io(QBD_OP_READ, 0, 4096, 0, 8192); st != -EINVAL)
+        failed("READ whose span differs from its length: status " + std::to_string(st) +
+               ", want -EINVAL");
+    if (int st = p.io(QBD_OP_WRITE, 100, 4096); st != -EINVAL)
+        failed("unaligned WRITE: status " + std::to_string(st) + ", want -EINVAL");
+    if (int st = p.io(QBD_OP_READ, ~0ULL << 20, 4096); st != -ERANGE)
+        failed("READ past the end: status " + std::to_string(st) + ", want -ERANGE");
+    if (int st = p.io(QBD_OP_READ, 0, 4096))
+        failed("READ after refusals: status " + std::to_string(st));
+    if (failures) {
+        fprintf(stderr, "rdma-probe: %d checks failed\n", failures);
+        return 1;
+    }
+    printf("rdma-probe: %zu extents of 4 KiB to 1 MiB written and read back, refusals right\n",
+           sizeof(extents) / sizeof(extents[0]));
+    return 0;
+}

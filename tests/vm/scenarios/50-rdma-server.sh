@@ -1,0 +1,51 @@
+#!/bin/bash
+# qbd-server's RDMA transport over soft-RoCE (rdma_rxe): a userspace
+# client does HELLO and OPEN over rdma_cm, writes and reads back several
+# sizes at several offsets, and is refused what it must be refused; the
+# server logs the connection, survives it, and stops on SIGTERM.
+# timeout: 400
+. "$QBD_ROOT/tests/vm/lib.sh"
+require_userspace
+probe=$QBD_ROOT/build/tests/peers/qbd-rdma-probe
+[ -x "$probe" ] || skip "qbd-rdma-probe is not built"
+# Userspace verbs need the rxe provider, from the host root mounted here.
+[ -e /etc/libibverbs.d/rxe.driver ] || skip "no rxe provider for libibverbs (install ibverbs-providers)"
+# rdma_rxe cannot add a device without a crc32 implementation loaded.
+modprobe crc32_generic 2>/dev/null || true
+modprobe rdma_rxe || skip "rdma_rxe cannot be loaded in this guest kernel"
+modprobe rdma_ucm || die "rdma_ucm (rdma_cm for userspace) cannot be loaded"
+trap 'cleanup; rdma link delete rxe_s 2>/dev/null || true; ip link del rh 2>/dev/null || true' EXIT
+
+# Soft-RoCE of this kernel routes and receives only in the initial network
+# namespace (rxe_net.c: its UDP socket and route lookups use init_net), so a server in another namespace is never
+# reached: both ends stay here, and the client reaches the server's
+# address through the same rxe device, which rxe loops back.
+ip link add rh type veth peer name rs
+ip addr add 10.98.0.1/24 dev rh
+ip addr add 10.98.0.2/24 dev rs
+ip link set rh up
+ip link set rs up
+rdma link add rxe_s type rxe netdev rs || die "cannot add soft-RoCE on rs"
+rdma link show
+
+start_server rdma 10.98.0.2:7800 --rdma
+# TCP listens first: the RDMA listener may still be setting up.
+wait_for 30 grep -q "listening with rdma on 10.98.0.2:7800" /tmp/qbd-server-rdma.log ||
+	{ cat /tmp/qbd-server-rdma.log; die "qbd-server does not say it listens with rdma"; }
+QBD_CTL=10.98.0.2:7800 create_volume pool/rd 64M
+info=$("$QBD_SERVER" info pool/rd --json --server 10.98.0.2:7800)
+# Not jq: ids are 64-bit, and jq's numbers are doubles.
+id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$info")
+epoch=$(sed -n 's/.*"epoch":\([0-9]*\).*/\1/p' <<<"$info")
+[ -n "$id" ] && [ -n "$epoch" ] || die "no id and epoch in: $info"
+timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" ||
+	{ cat /tmp/qbd-server-rdma.log; die "the RDMA probe failed"; }
+# A wrong epoch is refused at OPEN: the probe must fail, the server live on.
+expect_fail timeout 60 "$probe" 10.98.0.2:7800 "$id" $((epoch + 1)) 2>/dev/null
+timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" || die "the RDMA probe failed after a refused OPEN"
+wait_for 10 grep -q "rdma connection closed" /tmp/qbd-server-rdma.log ||
+	{ cat /tmp/qbd-server-rdma.log; die "the server did not log the RDMA disconnect"; }
+cat /tmp/qbd-server-rdma.log
+# SIGTERM stops the RDMA threads and the process exits.
+stop_server rdma TERM
+grep -q "stopping on" /tmp/qbd-server-rdma.log || die "qbd-server did not stop on SIGTERM"
