@@ -25,6 +25,10 @@ namespace {
 using namespace qbd;
 
 constexpr uint32_t kDataBytes = 1U << 20;  // the largest IO probed
+// Requests in flight at once in the burst: more than the server's data
+// buffers (16) and than its ops per connection (32), so requests wait for
+// a buffer and queue behind the connection's busy ops.
+constexpr unsigned kBurst = 40;
 constexpr int kTimeoutMs = 20000;
 
 int failures = 0;
@@ -48,7 +52,14 @@ class Probe {
     int connect(const std::string& addr);
     // Sends one request, waits for its reply; false when none came.
     bool call(qbd_rdma_req& req, qbd_rdma_reply* rep);
-    // One IO through the data buffer.
+    // Sends a request from send slot @slot (below kBurst) without waiting.
+    bool submit(qbd_rdma_req& req, unsigned slot);
+    // Waits for @n replies and for every send to complete.
+    bool collect(unsigned n, std::vector<qbd_rdma_reply>* replies);
+    // An IO request; its data span is @len bytes of the buffer at @data_off.
+    qbd_rdma_req io_request(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags = 0,
+                            uint32_t span_length = 0, size_t data_off = 0);
+    // One IO through the start of the data buffer; returns the status.
     int io(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags = 0,
            uint32_t span_length = 0);
     char* data() { return data_.data(); }
@@ -56,18 +67,19 @@ class Probe {
 
   private:
     bool wait_cm(rdma_cm_event_type want);
-    bool post_recv();
+    bool post_recv(unsigned index);
 
     EventChannelPtr events_;
     CmIdPtr id_;
     PdPtr pd_;
     CqPtr cq_;
-    qbd_rdma_req req_{};
-    qbd_rdma_reply rep_{};
-    std::vector<char> data_ = std::vector<char>(kDataBytes);
+    std::vector<qbd_rdma_req> reqs_ = std::vector<qbd_rdma_req>(kBurst);
+    std::vector<qbd_rdma_reply> reps_ = std::vector<qbd_rdma_reply>(kBurst);
+    std::vector<char> data_ = std::vector<char>(size_t{kBurst} * kDataBytes);
     MrPtr req_mr_, rep_mr_, data_mr_;
     CmQp qp_;
     uint64_t tag_ = 0;
+    unsigned sends_pending_ = 0;
 };
 
 bool Probe::wait_cm(rdma_cm_event_type want) {
@@ -87,9 +99,10 @@ bool Probe::wait_cm(rdma_cm_event_type want) {
     return true;
 }
 
-bool Probe::post_recv() {
-    ibv_sge sge{reinterpret_cast<uintptr_t>(&rep_), sizeof(rep_), rep_mr_->lkey};
+bool Probe::post_recv(unsigned index) {
+    ibv_sge sge{reinterpret_cast<uintptr_t>(&reps_[index]), sizeof(qbd_rdma_reply), rep_mr_->lkey};
     ibv_recv_wr wr{}, *bad;
+    wr.wr_id = index;
     wr.sg_list = &sge;
     wr.num_sge = 1;
     return ibv_post_recv(qp_.get(), &wr, &bad) == 0;
@@ -124,7 +137,7 @@ int Probe::connect(const std::string& addr) {
     ibv_device_attr attr;
     if (ibv_query_device(raw->verbs, &attr)) return -EIO;
     pd_.reset(ibv_alloc_pd(raw->verbs));
-    if (pd_) cq_.reset(ibv_create_cq(raw->verbs, 16, nullptr, nullptr, 0));
+    if (pd_) cq_.reset(ibv_create_cq(raw->verbs, 2 * kBurst, nullptr, nullptr, 0));
     if (!cq_) {
         failed(std::string("cannot allocate a PD and a CQ: ") + strerror(errno));
         return -ENOMEM;
@@ -132,22 +145,29 @@ int Probe::connect(const std::string& addr) {
     ibv_qp_init_attr qa{};
     qa.send_cq = qa.recv_cq = cq_.get();
     qa.qp_type = IBV_QPT_RC;
-    qa.cap.max_send_wr = qa.cap.max_recv_wr = 4;
+    qa.cap.max_send_wr = qa.cap.max_recv_wr = kBurst;
     qa.cap.max_send_sge = qa.cap.max_recv_sge = 1;
     if (rdma_create_qp(raw, pd_.get(), &qa)) {
         failed(std::string("rdma_create_qp: ") + strerror(errno));
         return -errno;
     }
     qp_ = CmQp(raw);
-    req_mr_.reset(ibv_reg_mr(pd_.get(), &req_, sizeof(req_), 0));
-    rep_mr_.reset(ibv_reg_mr(pd_.get(), &rep_, sizeof(rep_), IBV_ACCESS_LOCAL_WRITE));
+    req_mr_.reset(ibv_reg_mr(pd_.get(), reqs_.data(), reqs_.size() * sizeof(qbd_rdma_req), 0));
+    rep_mr_.reset(ibv_reg_mr(pd_.get(), reps_.data(), reps_.size() * sizeof(qbd_rdma_reply),
+                             IBV_ACCESS_LOCAL_WRITE));
     data_mr_.reset(
         ibv_reg_mr(pd_.get(), data_.data(), data_.size(),
                    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE));
-    if (!req_mr_ || !rep_mr_ || !data_mr_ || !post_recv()) {
+    if (!req_mr_ || !rep_mr_ || !data_mr_) {
         failed(std::string("cannot register buffers: ") + strerror(errno));
         return -ENOMEM;
     }
+    // The credit rule: a receive posted for every request in flight.
+    for (unsigned i = 0; i < kBurst; i++)
+        if (!post_recv(i)) {
+            failed("cannot post receives");
+            return -ENOMEM;
+        }
     rdma_conn_param param{};
     // The server RDMA-READs write data from this side.
     param.responder_resources = static_cast<uint8_t>(std::min(16, attr.max_qp_rd_atom));
@@ -161,12 +181,12 @@ int Probe::connect(const std::string& addr) {
     return 0;
 }
 
-bool Probe::call(qbd_rdma_req& req, qbd_rdma_reply* rep) {
+bool Probe::submit(qbd_rdma_req& req, unsigned slot) {
     req.hdr.magic = htole32(QBD_PROTO_MAGIC);
     req.hdr.version = htole16(QBD_PROTO_VERSION);
     req.hdr.tag = htole64(++tag_);
-    req_ = req;
-    ibv_sge sge{reinterpret_cast<uintptr_t>(&req_), sizeof(req_), req_mr_->lkey};
+    reqs_[slot] = req;
+    ibv_sge sge{reinterpret_cast<uintptr_t>(&reqs_[slot]), sizeof(qbd_rdma_req), req_mr_->lkey};
     ibv_send_wr wr{}, *bad;
     wr.sg_list = &sge;
     wr.num_sge = 1;
@@ -176,41 +196,55 @@ bool Probe::call(qbd_rdma_req& req, qbd_rdma_reply* rep) {
         failed("ibv_post_send failed");
         return false;
     }
-    bool sent = false, answered = false;
+    sends_pending_++;
+    return true;
+}
+
+bool Probe::collect(unsigned n, std::vector<qbd_rdma_reply>* replies) {
+    replies->clear();
     const uint64_t deadline = now_ms() + kTimeoutMs;
-    while (!(sent && answered)) {
+    while (sends_pending_ || replies->size() < n) {
         ibv_wc wc;
-        int n = ibv_poll_cq(cq_.get(), 1, &wc);
-        if (n < 0 || (n == 0 && now_ms() > deadline)) {
+        int got = ibv_poll_cq(cq_.get(), 1, &wc);
+        if (got < 0 || (got == 0 && now_ms() > deadline)) {
             failed("no reply within " + std::to_string(kTimeoutMs) + " ms");
             return false;
         }
-        if (n == 0) continue;
+        if (got == 0) continue;
         if (wc.status != IBV_WC_SUCCESS) {
             failed(std::string("completion failed: ") + ibv_wc_status_str(wc.status));
             return false;
         }
-        if (wc.opcode == IBV_WC_SEND) sent = true;
-        if (wc.opcode == IBV_WC_RECV) {
-            if (wc.byte_len != sizeof(qbd_rdma_reply)) {
-                failed("reply of " + std::to_string(wc.byte_len) + " bytes");
-                return false;
-            }
-            *rep = rep_;
-            answered = true;
-            if (!post_recv()) return false;
+        if (wc.opcode == IBV_WC_SEND) sends_pending_--;
+        if (wc.opcode != IBV_WC_RECV) continue;
+        const auto index = static_cast<unsigned>(wc.wr_id);
+        if (wc.byte_len != sizeof(qbd_rdma_reply)) {
+            failed("reply of " + std::to_string(wc.byte_len) + " bytes");
+            return false;
         }
-    }
-    if (le32toh(rep->hdr.magic) != QBD_PROTO_MAGIC || le64toh(rep->hdr.tag) != tag_) {
-        failed("reply with a bad magic or another request's tag");
-        return false;
+        if (le32toh(reps_[index].hdr.magic) != QBD_PROTO_MAGIC) {
+            failed("reply with a bad magic");
+            return false;
+        }
+        replies->push_back(reps_[index]);
+        if (!post_recv(index)) return false;
     }
     return true;
 }
 
-// Returns the reply's status, or -EPIPE when there was no reply.
-int Probe::io(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags,
-              uint32_t span_length) {
+bool Probe::call(qbd_rdma_req& req, qbd_rdma_reply* rep) {
+    std::vector<qbd_rdma_reply> got;
+    if (!submit(req, 0) || !collect(1, &got)) return false;
+    if (le64toh(got[0].hdr.tag) != tag_) {
+        failed("reply with another request's tag");
+        return false;
+    }
+    *rep = got[0];
+    return true;
+}
+
+qbd_rdma_req Probe::io_request(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags,
+                               uint32_t span_length, size_t data_off) {
     qbd_rdma_req req{};
     req.hdr.opcode = htole16(opcode);
     req.hdr.flags = htole32(flags);
@@ -219,10 +253,17 @@ int Probe::io(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags,
     req.hdr.epoch = htole64(epoch);
     req.hdr.offset = htole64(offset);
     if (opcode == QBD_OP_READ || opcode == QBD_OP_WRITE) {
-        req.data.addr = htole64(reinterpret_cast<uintptr_t>(data_.data()));
+        req.data.addr = htole64(reinterpret_cast<uintptr_t>(data_.data() + data_off));
         req.data.rkey = htole32(data_mr_->rkey);
         req.data.length = htole32(span_length ? span_length : length);
     }
+    return req;
+}
+
+// Returns the reply's status, or -EPIPE when there was no reply.
+int Probe::io(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags,
+              uint32_t span_length) {
+    qbd_rdma_req req = io_request(opcode, offset, length, flags, span_length);
     qbd_rdma_reply rep;
     if (!call(req, &rep)) return -EPIPE;
     auto status = static_cast<int>(le32toh(rep.hdr.status));
@@ -261,6 +302,40 @@ int setup(Probe& p) {
         return -EPROTO;
     }
     return 0;
+}
+
+constexpr uint64_t kBurstOffset = 16ULL << 20;
+
+// kBurst 1 MiB WRITEs in flight at once, then as many READs, compared.
+void burst(Probe& p) {
+    std::vector<qbd_rdma_reply> replies;
+    for (int pass = 0; pass < 2; pass++) {
+        const uint16_t op = pass == 0 ? QBD_OP_WRITE : QBD_OP_READ;
+        const char* name = pass == 0 ? "burst WRITE" : "burst READ";
+        for (unsigned i = 0; i < kBurst; i++) {
+            const uint64_t off = kBurstOffset + uint64_t{i} * kDataBytes;
+            char* buf = p.data() + size_t{i} * kDataBytes;
+            for (uint32_t k = 0; k < kDataBytes; k++)
+                buf[k] = pass == 0 ? static_cast<char>(pattern(off + k + 7)) : 0;
+            qbd_rdma_req req = p.io_request(op, off, kDataBytes, 0, 0, size_t{i} * kDataBytes);
+            if (!p.submit(req, i)) return;
+        }
+        if (!p.collect(kBurst, &replies)) return;
+        for (const qbd_rdma_reply& r : replies)
+            if (r.hdr.status)
+                failed(std::string(name) + ": status " +
+                       std::to_string(static_cast<int>(le32toh(r.hdr.status))));
+    }
+    for (unsigned i = 0; i < kBurst; i++) {
+        const uint64_t off = kBurstOffset + uint64_t{i} * kDataBytes;
+        const char* buf = p.data() + size_t{i} * kDataBytes;
+        for (uint32_t k = 0; k < kDataBytes; k++)
+            if (static_cast<uint8_t>(buf[k]) != pattern(off + k + 7)) {
+                failed("burst READ at " + std::to_string(off) + ": byte " + std::to_string(k) +
+                       " differs from what was written");
+                break;
+            }
+    }
 }
 
 struct Extent {
@@ -314,7 +389,7 @@ int main(int argc, char** argv) {
     }
     // Never written: zeros, from past the end of the sparse file.
     memset(p.data(), 0xa5, 65536);
-    if (int st = p.io(QBD_OP_READ, 40 << 20, 65536)) {
+    if (int st = p.io(QBD_OP_READ, 60 << 20, 65536)) {
         failed("READ of unwritten space: status " + std::to_string(st));
     } else {
         for (uint32_t i = 0; i < 65536; i++)
@@ -333,11 +408,21 @@ int main(int argc, char** argv) {
         failed("READ past the end: status " + std::to_string(st) + ", want -ERANGE");
     if (int st = p.io(QBD_OP_READ, 0, 4096))
         failed("READ after refusals: status " + std::to_string(st));
+    burst(p);
+    // Requests left in flight when the client goes away: the server must
+    // flush and free the connection, and keep serving others.
+    for (unsigned i = 0; i < kBurst; i++) {
+        qbd_rdma_req req = p.io_request(QBD_OP_READ, kBurstOffset + uint64_t{i} * kDataBytes,
+                                        kDataBytes, 0, 0, size_t{i} * kDataBytes);
+        if (!p.submit(req, i)) break;
+    }
     if (failures) {
         fprintf(stderr, "rdma-probe: %d checks failed\n", failures);
         return 1;
     }
-    printf("rdma-probe: %zu extents of 4 KiB to 1 MiB written and read back, refusals right\n",
-           sizeof(extents) / sizeof(extents[0]));
+    printf(
+        "rdma-probe: %zu extents of 4 KiB to 1 MiB and a burst of %u MiB in flight written and "
+        "read back, refusals right\n",
+        sizeof(extents) / sizeof(extents[0]), kBurst);
     return 0;
 }

@@ -43,8 +43,15 @@ timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" ||
 # A wrong epoch is refused at OPEN: the probe must fail, the server live on.
 expect_fail timeout 60 "$probe" 10.98.0.2:7800 "$id" $((epoch + 1)) 2>/dev/null
 timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" || die "the RDMA probe failed after a refused OPEN"
-wait_for 10 grep -q "rdma connection closed" /tmp/qbd-server-rdma.log ||
-	{ cat /tmp/qbd-server-rdma.log; die "the server did not log the RDMA disconnect"; }
+# Every connection, the ones the probe left with requests in flight too,
+# is torn down.
+all_closed() {
+	local log=/tmp/qbd-server-rdma.log
+	[ "$(grep -c 'rdma connection opened' $log)" = 3 ] &&
+		[ "$(grep -c 'rdma connection closed' $log)" = 3 ]
+}
+wait_for 30 all_closed ||
+	{ cat /tmp/qbd-server-rdma.log; die "the server did not close every RDMA connection"; }
 cat /tmp/qbd-server-rdma.log
 # SIGTERM stops the RDMA threads and the process exits.
 stop_server rdma TERM
