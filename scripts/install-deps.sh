@@ -12,7 +12,7 @@ packages=(
 	# guest: kernel, emulator, userland used inside
 	linux-image-amd64 qemu-system-x86 busybox-static kmod udev
 	iproute2 util-linux fdisk e2fsprogs fio procps psmisc jq
-	rdma-core ibverbs-providers ibverbs-utils
+	rdma-core ibverbs-providers ibverbs-utils rdmacm-utils
 	# peers for benchmarks
 	nbd-client nbd-server nvme-cli
 )
