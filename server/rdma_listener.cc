@@ -642,8 +642,9 @@ void RdmaListener::Impl::post(Op& op, ibv_send_wr* wr, unsigned count) {
         op.wrs++;
         c.outstanding++;
     }
+    // An op left without work requests is not released here (a caller
+    // may still hold it): reap returns its data buffer with the connection.
     drop(c, "ibv_post_send failed");
-    if (op.wrs == 0) release(op);
 }
 
 void RdmaListener::Impl::release(Op& op) {

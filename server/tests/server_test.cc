@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -461,6 +462,28 @@ TEST(Server, VolumeOnAnExistingDevice) {
     ASSERT_EQ(ctl->remove("pool", "raw"), 0);
     EXPECT_EQ(access(dev.c_str(), F_OK), 0);  // deleting the volume keeps the device
     unlink(dev.c_str());
+}
+
+// Without an RDMA device, --rdma is a configuration error: serve stops at
+// start with one message naming the address, instead of serving TCP only.
+TEST(ServerRdma, ServeFailsAtStartWhenNoDeviceCanReachTheAddress) {
+    std::error_code ec;
+    std::filesystem::directory_iterator devs("/sys/class/infiniband", ec);
+    if (!ec && devs != std::filesystem::directory_iterator())
+        GTEST_SKIP() << "this host has an RDMA device";
+    ServerProcess s;
+    std::string cmd = "timeout 20 " + std::string(QBD_SERVER_BINARY) + " serve --data-dir " +
+                      s.data_dir() + " --listen " + s.addr() + " --rdma 2>&1";
+    FILE* out = popen(cmd.c_str(), "r");
+    ASSERT_NE(out, nullptr);
+    std::string text;
+    char buf[512];
+    while (size_t n = fread(buf, 1, sizeof(buf), out)) text.append(buf, n);
+    int status = pclose(out);
+    ASSERT_TRUE(WIFEXITED(status)) << text;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << text;
+    EXPECT_NE(text.find("--rdma: no RDMA device can reach " + s.addr() + ": "), std::string::npos)
+        << text;
 }
 
 TEST(ServerBadInput, GarbageAndShortHeadersAreDropped) {
