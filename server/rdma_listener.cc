@@ -2,11 +2,11 @@
 // receive queue whose fixed-size receive buffers live in one registered
 // region, one completion queue (with a completion channel) shared by every
 // connection, and a registered pool of data buffers.  One thread takes
-// rdma_cm events (connect, disconnect), one takes completions and does the
-// disk IO synchronously: a WRITE's data is RDMA-READ into a pool buffer,
-// written to disk, and answered; a READ is read from disk into a pool
-// buffer, RDMA-WRITTEN to the client and answered.  A request that finds
-// the pool empty waits for a buffer; it never fails for want of one.
+// rdma_cm events (connect, disconnect) and the devices' asynchronous
+// events, one takes completions and does the disk IO synchronously: a WRITE's data is RDMA-READ
+// into a pool buffer, written to disk, and answered; a READ is read from disk into a pool buffer,
+// RDMA-WRITTEN to the client and answered.  A request that finds the pool empty waits for a buffer;
+// it never fails for want of one.
 //
 // Credits are the client's (it never has more requests outstanding than
 // it posted receives for replies); the server bounds what one connection
@@ -157,6 +157,7 @@ struct RdmaListener::Impl {
     void cm_loop();
     void on_cm_event(rdma_cm_event_type type, rdma_cm_id* id, const rdma_conn_param& param);
     void on_connect_request(rdma_cm_id* id, const rdma_conn_param& param);
+    void on_async_events(Device& d);
     void cq_loop();
     void on_completion(Device& d, const ibv_wc& wc);
 
@@ -226,6 +227,7 @@ int RdmaListener::Impl::add_device(ibv_context* ctx, std::string* error) {
     d->channel.reset(ibv_create_comp_channel(ctx));
     if (!d->channel) return fail("ibv_create_comp_channel", errno);
     if (int err = set_nonblocking(d->channel->fd)) return fail("completion channel", err);
+    if (int err = set_nonblocking(ctx->async_fd)) return fail("asynchronous event channel", err);
 
     const unsigned recvs = std::min<unsigned>(kRecvBuffers, d->attr.max_srq_wr);
     d->send_depth = std::min<unsigned>(kSendDepth, d->attr.max_qp_wr);
@@ -317,10 +319,15 @@ int RdmaListener::Impl::listen(const std::string& addr, std::string* error) {
 }
 
 void RdmaListener::Impl::cm_loop() {
-    pollfd fds[2] = {{events->fd, POLLIN, 0}, {stop.get(), POLLIN, 0}};
+    // The devices' asynchronous events (a queue pair gone into error on
+    // its own) come here too: they end connections like CM events do.
+    std::vector<pollfd> fds = {{events->fd, POLLIN, 0}, {stop.get(), POLLIN, 0}};
+    for (auto& d : devices) fds.push_back({d->ctx->async_fd, POLLIN, 0});
     for (;;) {
-        if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
+        if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return;
         if (fds[1].revents) return;
+        for (size_t i = 2; i < fds.size(); i++)
+            if (fds[i].revents) on_async_events(*devices[i - 2]);
         rdma_cm_event* ev;
         while (rdma_get_cm_event(events.get(), &ev) == 0) {
             // Acknowledged before taking the lock: the completion thread
@@ -365,6 +372,30 @@ void RdmaListener::Impl::on_cm_event(rdma_cm_event_type type, rdma_cm_id* id,
             return;
         default:
             return;
+    }
+}
+
+void RdmaListener::Impl::on_async_events(Device& d) {
+    ibv_async_event ev;
+    while (ibv_get_async_event(d.ctx, &ev) == 0) {
+        const ibv_event_type type = ev.event_type;
+        const bool qp_failed = type == IBV_EVENT_QP_FATAL || type == IBV_EVENT_QP_REQ_ERR ||
+                               type == IBV_EVENT_QP_ACCESS_ERR;
+        const uint32_t qp_num = qp_failed ? ev.element.qp->qp_num : 0;
+        // Acknowledged first: destroying the QP waits for it.
+        ibv_ack_async_event(&ev);
+        if (type == IBV_EVENT_DEVICE_FATAL) {
+            srv.log(std::string("rdma: device ") + ibv_get_device_name(d.ctx->device) +
+                    " failed; its connections end");
+            continue;
+        }
+        if (!qp_failed) continue;
+        std::lock_guard lock(mu);
+        auto it = by_qp.find(qp_num);
+        if (it == by_qp.end()) continue;
+        Conn& c = *it->second;
+        drop(c, ibv_event_type_str(type));
+        reap(c);
     }
 }
 
