@@ -623,12 +623,13 @@ static void qbd_set_limits(struct qbd_device *dev)
 	blk_queue_io_min(q, PAGE_SIZE);
 	blk_queue_max_hw_sectors(q, max_sectors);
 	if (dev->ops->page_segments) {
+		/* Also lifts the segment size limit. */
 		blk_queue_virt_boundary(q, PAGE_SIZE - 1);
 		blk_queue_max_segments(q, (dev->max_io_bytes >> PAGE_SHIFT) + 1);
 	} else {
 		blk_queue_max_segments(q, USHRT_MAX);
+		blk_queue_max_segment_size(q, UINT_MAX);
 	}
-	blk_queue_max_segment_size(q, UINT_MAX);
 	blk_queue_chunk_sectors(q, shard_sectors);
 	/* Capped at a shard so a discard crosses at most one boundary. */
 	blk_queue_max_discard_sectors(q, min(shard_sectors, UINT_MAX >> 10));
