@@ -5,9 +5,14 @@
 // the server refuses what it must.  Exits 0 only when everything matched;
 // says what failed otherwise.
 //
-//   qbd-rdma-probe HOST:PORT VOLUME_ID EPOCH
+//   qbd-rdma-probe [--oversize|--short] HOST:PORT VOLUME_ID EPOCH
+//
+// --oversize sends a READ longer than QBD_MAX_IO_BYTES, --short a message
+// shorter than struct qbd_rdma_req, after OPEN: the server must drop the
+// connection (exit 0 when it did).
 #include <endian.h>
 #include <netdb.h>
+#include <poll.h>
 #include <time.h>
 
 #include <cerrno>
@@ -53,7 +58,9 @@ class Probe {
     // Sends one request, waits for its reply; false when none came.
     bool call(qbd_rdma_req& req, qbd_rdma_reply* rep);
     // Sends a request from send slot @slot (below kBurst) without waiting.
-    bool submit(qbd_rdma_req& req, unsigned slot);
+    bool submit(qbd_rdma_req& req, unsigned slot, uint32_t send_bytes = sizeof(qbd_rdma_req));
+    // Whether the server disconnects within @ms milliseconds.
+    bool disconnected_within(int ms);
     // Waits for @n replies and for every send to complete.
     bool collect(unsigned n, std::vector<qbd_rdma_reply>* replies);
     // An IO request; its data span is @len bytes of the buffer at @data_off.
@@ -181,12 +188,26 @@ int Probe::connect(const std::string& addr) {
     return 0;
 }
 
-bool Probe::submit(qbd_rdma_req& req, unsigned slot) {
+bool Probe::disconnected_within(int ms) {
+    const uint64_t deadline = now_ms() + static_cast<uint64_t>(ms);
+    for (;;) {
+        const auto left = static_cast<int64_t>(deadline) - static_cast<int64_t>(now_ms());
+        pollfd pfd{events_->fd, POLLIN, 0};
+        if (left <= 0 || poll(&pfd, 1, static_cast<int>(left)) <= 0) return false;
+        rdma_cm_event* ev;
+        if (rdma_get_cm_event(events_.get(), &ev)) return false;
+        const bool gone = ev->event == RDMA_CM_EVENT_DISCONNECTED;
+        rdma_ack_cm_event(ev);
+        if (gone) return true;
+    }
+}
+
+bool Probe::submit(qbd_rdma_req& req, unsigned slot, uint32_t send_bytes) {
     req.hdr.magic = htole32(QBD_PROTO_MAGIC);
     req.hdr.version = htole16(QBD_PROTO_VERSION);
     req.hdr.tag = htole64(++tag_);
     reqs_[slot] = req;
-    ibv_sge sge{reinterpret_cast<uintptr_t>(&reqs_[slot]), sizeof(qbd_rdma_req), req_mr_->lkey};
+    ibv_sge sge{reinterpret_cast<uintptr_t>(&reqs_[slot]), send_bytes, req_mr_->lkey};
     ibv_send_wr wr{}, *bad;
     wr.sg_list = &sge;
     wr.num_sge = 1;
@@ -346,14 +367,31 @@ struct Extent {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: qbd-rdma-probe HOST:PORT VOLUME_ID EPOCH\n");
+    std::string hostile;
+    if (argc == 5) {
+        hostile = argv[1];
+        argv++;
+        argc--;
+    }
+    if (argc != 4 || (hostile != "" && hostile != "--oversize" && hostile != "--short")) {
+        fprintf(stderr, "usage: qbd-rdma-probe [--oversize|--short] HOST:PORT VOLUME_ID EPOCH\n");
         return 2;
     }
     Probe p;
     p.volume_id = strtoull(argv[2], nullptr, 10);
     p.epoch = strtoull(argv[3], nullptr, 10);
     if (p.connect(argv[1]) || setup(p)) return 1;
+    if (!hostile.empty()) {
+        const uint32_t len = hostile == "--oversize" ? QBD_MAX_IO_BYTES + 4096 : 4096;
+        qbd_rdma_req req = p.io_request(QBD_OP_READ, 0, len);
+        if (!p.submit(req, 0, hostile == "--short" ? sizeof(qbd_req_hdr) : sizeof(req))) return 1;
+        if (!p.disconnected_within(kTimeoutMs)) {
+            failed(hostile + ": the server did not drop the connection");
+            return 1;
+        }
+        printf("rdma-probe: %s: the server dropped the connection\n", hostile.c_str());
+        return 0;
+    }
 
     // Sizes from 4 KiB to 1 MiB at offsets that do not overlap, some not
     // aligned to the size.

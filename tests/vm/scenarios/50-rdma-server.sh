@@ -43,12 +43,20 @@ timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" ||
 # A wrong epoch is refused at OPEN: the probe must fail, the server live on.
 expect_fail timeout 60 "$probe" 10.98.0.2:7800 "$id" $((epoch + 1)) 2>/dev/null
 timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" || die "the RDMA probe failed after a refused OPEN"
+# Framing that cannot be trusted ends the connection, as on TCP.
+timeout 60 "$probe" --oversize 10.98.0.2:7800 "$id" "$epoch" || die "oversize READ not dropped"
+timeout 60 "$probe" --short 10.98.0.2:7800 "$id" "$epoch" || die "short message not dropped"
+grep -q "closing rdma connection: IO length over the limit" /tmp/qbd-server-rdma.log ||
+	die "no log line for the oversize READ"
+grep -q "closing rdma connection: message of the wrong size" /tmp/qbd-server-rdma.log ||
+	die "no log line for the short message"
+timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" || die "the RDMA probe failed after hostile clients"
 # Every connection, the ones the probe left with requests in flight too,
 # is torn down.
 all_closed() {
 	local log=/tmp/qbd-server-rdma.log
-	[ "$(grep -c 'rdma connection opened' $log)" = 3 ] &&
-		[ "$(grep -c 'rdma connection closed' $log)" = 3 ]
+	[ "$(grep -c 'rdma connection opened' $log)" = 6 ] &&
+		[ "$(grep -c 'rdma connection closed' $log)" = 6 ]
 }
 wait_for 30 all_closed ||
 	{ cat /tmp/qbd-server-rdma.log; die "the server did not close every RDMA connection"; }
