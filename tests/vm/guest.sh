@@ -11,8 +11,16 @@ modules=$(arg qbd.modules)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 exec </dev/null >/dev/console 2>&1
+# A checkout under /tmp or /run (a CI clone, say) must stay visible under
+# the fresh tmpfs mounted there.
+mkdir -p /mnt/qbd-root
+mount --bind "$QBD_ROOT" /mnt/qbd-root
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
+if [ ! -d "$QBD_ROOT/tests/vm" ]; then
+	mkdir -p "$QBD_ROOT"
+	mount --bind /mnt/qbd-root "$QBD_ROOT"
+fi
 mkdir -p /dev/pts /dev/shm /run/udev
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
