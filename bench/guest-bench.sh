@@ -4,7 +4,8 @@
 # path is what differs.  Writes one JSON object per (target, job) line to
 # $QBD_BENCH_OUT.
 #
-#   guest-bench.sh [target...]     targets: null_blk qbd-tcp nbd nvme-tcp
+#   guest-bench.sh [target...]
+#   targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${QBD_BENCH_OUT:-/tmp/bench.jsonl}
@@ -93,21 +94,90 @@ teardown_nvme_tcp() {
 	rmdir "$nvmet/subsystems/$nqn/namespaces/1" "$nvmet/subsystems/$nqn" || true
 }
 
-setup_qbd_tcp() {
-	local server=$top/build/server/qbd-server qbd=$top/build/cmd/qbd
-	lsmod | grep -q '^qbd ' || insmod "$top/module/qbd.ko"
-	"$server" init --data-dir "$store/qbd" >/dev/null
-	"$server" serve --data-dir "$store/qbd" --listen 127.0.0.1:7800 >"$store/qbd-server.log" 2>&1 &
-	wait_port 7800
-	"$server" create bench/vol "${size_mb}M" --server 127.0.0.1:7800 >/dev/null
-	mkdir -p /etc/qbd
-	echo "servers = 127.0.0.1:7800" >/etc/qbd/qbd.conf
-	"$qbd" -m bench/vol --no-wait
+# Soft-RoCE on a veth end in this namespace (the 6.1 rxe driver receives
+# only in the initial one): RDMA targets and their clients meet on
+# 10.98.0.2 through rxe's loopback, as the TCP targets meet on 127.0.0.1.
+rdma_addr=10.98.0.2
+setup_rxe() {
+	rdma link show 2>/dev/null | grep -q rxe_bench && return 0
+	modprobe crc32_generic 2>/dev/null || true
+	modprobe rdma_rxe && modprobe rdma_cm || return 1
+	ip link add qbh type veth peer name qbs
+	ip addr add 10.98.0.1/24 dev qbh
+	ip addr add "$rdma_addr/24" dev qbs
+	ip link set qbh up
+	ip link set qbs up
+	rdma link add rxe_bench type rxe netdev qbs
 }
-teardown_qbd_tcp() {
+
+setup_nvme_rdma() {
+	setup_rxe || return 1
+	truncate -s "${size_mb}M" "$store/nvme-rdma.img"
+	modprobe nvmet
+	modprobe nvmet_rdma
+	modprobe nvme_rdma
+	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
+	mkdir "$nvmet/subsystems/$nqn"
+	echo 1 >"$nvmet/subsystems/$nqn/attr_allow_any_host"
+	mkdir "$nvmet/subsystems/$nqn/namespaces/1"
+	echo "$store/nvme-rdma.img" >"$nvmet/subsystems/$nqn/namespaces/1/device_path"
+	echo 1 >"$nvmet/subsystems/$nqn/namespaces/1/buffered_io"
+	echo 1 >"$nvmet/subsystems/$nqn/namespaces/1/enable"
+	mkdir "$nvmet/ports/2"
+	echo rdma >"$nvmet/ports/2/addr_trtype"
+	echo ipv4 >"$nvmet/ports/2/addr_adrfam"
+	echo "$rdma_addr" >"$nvmet/ports/2/addr_traddr"
+	echo 4420 >"$nvmet/ports/2/addr_trsvcid"
+	ln -s "$nvmet/subsystems/$nqn" "$nvmet/ports/2/subsystems/$nqn"
+	nvme connect -t rdma -a "$rdma_addr" -s 4420 -n "$nqn" >/dev/null
+	local i dev
+	for i in $(seq 50); do
+		dev=$(ls /dev/nvme*n1 2>/dev/null | head -n 1 || true)
+		[ -n "$dev" ] && break
+		sleep 0.1
+	done
+	[ -n "$dev" ] && echo "$dev"
+}
+teardown_nvme_rdma() {
+	nvme disconnect -n "$nqn" >/dev/null || true
+	rm -f "$nvmet/ports/2/subsystems/$nqn"
+	rmdir "$nvmet/ports/2" || true
+	echo 0 >"$nvmet/subsystems/$nqn/namespaces/1/enable" || true
+	rmdir "$nvmet/subsystems/$nqn/namespaces/1" "$nvmet/subsystems/$nqn" || true
+}
+
+# qbd-server on tmpfs, one volume, mapped over $1 (tcp or rdma) at $2.
+setup_qbd() {
+	local transport=$1 addr=$2 server=$top/build/server/qbd-server qbd=$top/build/cmd/qbd
+	local extra=()
+	lsmod | grep -q '^qbd ' || insmod "$top/module/qbd.ko"
+	if [ "$transport" = rdma ]; then
+		lsmod | grep -q '^qbd_rdma ' || insmod "$top/module/qbd_rdma.ko"
+		extra=(--rdma)
+	fi
+	rm -rf "$store/qbd"
+	"$server" init --data-dir "$store/qbd" >/dev/null
+	"$server" serve --data-dir "$store/qbd" --listen "$addr:7800" "${extra[@]}" \
+		>"$store/qbd-server.log" 2>&1 &
+	local i
+	for i in $(seq 100); do
+		grep -q "listening${extra:+ with rdma}" "$store/qbd-server.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	"$server" create bench/vol "${size_mb}M" --server "$addr:7800" >/dev/null
+	mkdir -p /etc/qbd
+	echo "servers = $addr:7800" >/etc/qbd/qbd.conf
+	"$qbd" -m "$transport://bench/vol" --no-wait
+}
+teardown_qbd() {
 	"$top/build/cmd/qbd" -u bench/vol >/dev/null || true
 	pkill -f "qbd-server serve" || true
+	sleep 1
 }
+setup_qbd_tcp() { setup_qbd tcp 127.0.0.1; }
+teardown_qbd_tcp() { teardown_qbd; }
+setup_qbd_rdma() { setup_rxe && setup_qbd rdma "$rdma_addr"; }
+teardown_qbd_rdma() { teardown_qbd; }
 
 # --- jobs ------------------------------------------------------------------
 
@@ -144,7 +214,7 @@ run_job() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(null_blk qbd-tcp nbd nvme-tcp)
+[ ${#targets[@]} -gt 0 ] || targets=(null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma)
 for t in "${targets[@]}"; do
 	fn=${t//-/_}
 	log "setting up $t"

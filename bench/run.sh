@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command: boots one guest and runs the same fio jobs against qbd over
-# TCP, nbd, nvme-tcp and null_blk (the local ceiling), each backed by a
-# file of the same size on tmpfs; writes bench/results/results.json and
-# bench/results/results.md with the ratios qbd/nbd and qbd/nvme-tcp.
+# TCP, nbd, nvme-tcp, qbd over RDMA, nvme-rdma (both on soft-RoCE) and
+# null_blk (the local ceiling), each backed by a file of the same size on
+# tmpfs; writes bench/results/results.json and bench/results/results.md with
+# the ratios qbd/nbd, qbd/nvme-tcp and qbd-rdma/nvme-rdma.
 #
 #   bench/run.sh [seconds per job]
 set -euo pipefail
@@ -28,7 +29,8 @@ echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg runtime "$QBD_BENCH_RU
 		{job: $j,
 		 metric: (if ($j | test("qd1")) then "p99_us" elif ($j | test("seq")) then "mbps" else "iops" end)} |
 		. + {qbd_over_nbd: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "nbd"; .job; .metric)),
-		     qbd_over_nvme_tcp: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "nvme-tcp"; .job; .metric))} ]}' >"$json"
+		     qbd_over_nvme_tcp: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "nvme-tcp"; .job; .metric)),
+		     qbd_rdma_over_nvme_rdma: ratio(get($r; "qbd-rdma"; .job; .metric); get($r; "nvme-rdma"; .job; .metric))} ]}' >"$json"
 md=$top/bench/results/results.md
 {
 	echo "# qbd benchmark ($(jq -r .date "$json"), $QBD_BENCH_RUNTIME s per job, TCG guest)"
@@ -40,8 +42,8 @@ md=$top/bench/results/results.md
 	echo
 	echo "Ratios (QD1 jobs compare p99 latency, lower is better; others throughput, higher is better):"
 	echo
-	echo "| job | metric | qbd/nbd | qbd/nvme-tcp |"
-	echo "|---|---|---:|---:|"
-	jq -r '.ratios[] | "| \(.job) | \(.metric) | \(.qbd_over_nbd) | \(.qbd_over_nvme_tcp) |"' "$json"
+	echo "| job | metric | qbd/nbd | qbd/nvme-tcp | qbd-rdma/nvme-rdma |"
+	echo "|---|---|---:|---:|---:|"
+	jq -r '.ratios[] | "| \(.job) | \(.metric) | \(.qbd_over_nbd) | \(.qbd_over_nvme_tcp) | \(.qbd_rdma_over_nvme_rdma) |"' "$json"
 } >"$md"
 cat "$md"
