@@ -711,6 +711,7 @@ static int qbd_rdma_open(struct qbd_rdma_conn *rc)
 	struct qbd_conn *conn = rc->conn;
 	struct qbd_device *dev = conn->dev;
 	struct rdma_conn_param param = {};
+	const char *step = "address resolution";
 	struct rdma_cm_id *id;
 	int ret;
 
@@ -730,12 +731,14 @@ static int qbd_rdma_open(struct qbd_rdma_conn *rc)
 		ret = qbd_rdma_wait_cm(rc);
 	if (ret)
 		goto out;
+	step = "route resolution";
 	reinit_completion(&rc->cm_done);
 	ret = rdma_resolve_route(id, QBD_CONNECT_TIMEOUT_MS);
 	if (!ret)
 		ret = qbd_rdma_wait_cm(rc);
 	if (ret)
 		goto out;
+	step = "queue pair setup";
 	ret = qbd_rdma_alloc_queue(rc);
 	if (ret)
 		goto out;
@@ -747,15 +750,21 @@ static int qbd_rdma_open(struct qbd_rdma_conn *rc)
 	param.retry_count = 7;
 	param.rnr_retry_count = 7;
 	WRITE_ONCE(rc->in_setup, true);
+	step = "connect";
 	reinit_completion(&rc->cm_done);
 	ret = rdma_connect(id, &param);
 	if (!ret)
 		ret = qbd_rdma_wait_cm(rc);
-	if (!ret)
+	if (!ret) {
+		step = "handshake";
 		ret = qbd_handshake(dev, QBD_RDMA_FEATURES, qbd_rdma_call, rc);
+	}
 	WRITE_ONCE(rc->in_setup, false);
 out:
 	if (ret) {
+		pr_err_ratelimited("%s/%s: RDMA %s with %pISpc failed: %d\n",
+				   dev->pool, dev->volume, step, &conn->addr,
+				   ret);
 		if (rc->qp) {
 			rdma_disconnect(id);
 			ib_drain_qp(rc->qp);
@@ -960,7 +969,6 @@ static struct qbd_rdma_conn *qbd_rdma_alloc(struct qbd_conn *conn)
 
 static int qbd_rdma_connect(struct qbd_conn *conn)
 {
-	struct qbd_device *dev = conn->dev;
 	struct qbd_rdma_conn *rc;
 	int ret;
 
@@ -970,8 +978,6 @@ static int qbd_rdma_connect(struct qbd_conn *conn)
 	atomic_set(&conn->state, QBD_CONN_CONNECTING);
 	ret = qbd_rdma_open(rc);
 	if (ret) {
-		pr_err_ratelimited("%s/%s: RDMA connection to %pISpc failed: %d\n",
-				   dev->pool, dev->volume, &conn->addr, ret);
 		qbd_rdma_free(rc);
 		atomic_set(&conn->state, QBD_CONN_DOWN);
 		return ret;
