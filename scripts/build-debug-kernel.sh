@@ -11,7 +11,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${QBD_CACHE:-/var/cache/qbd}
 tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
 [ -n "$tarball" ] || { echo "build-debug-kernel: install linux-source-6.1 (scripts/install-deps.sh)" >&2; exit 1; }
-key=$( (sha256sum "$tarball" | cut -c1-16; sha256sum "$top/tests/kernel/debug.config") | sha256sum | cut -c1-12)
+# Content only: the same kernel serves every checkout, wherever it lies.
+key=$( (sha256sum <"$tarball" | cut -c1-16; sha256sum <"$top/tests/kernel/debug.config") | sha256sum | cut -c1-12)
 out=$cache/debug-kernel-$key
 if [ -e "$out/done" ]; then
 	echo "$out"
