@@ -137,7 +137,19 @@ boot() {
 		timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$log" | tr -d '\r' |
 			grep --line-buffered -v '^QBDTEST ' || true
 	else
-		timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1 || true
+		timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1 &
+		local pid=$! waited=0
+		# A guest that has not reached its first scenario by now is stuck
+		# booting: stop it instead of waiting out the whole timeout.
+		while kill -0 "$pid" 2>/dev/null; do
+			if [ $waited -ge 420 ] && ! grep -qa '^QBDTEST' "$log"; then
+				kill "$pid" 2>/dev/null || true
+				break
+			fi
+			sleep 5
+			waited=$((waited + 5))
+		done
+		wait "$pid" 2>/dev/null || true
 	fi
 	rm -f "$planfile"
 }
