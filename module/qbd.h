@@ -51,6 +51,8 @@
 /* A request the servers call stale waits for a remap this many times. */
 #define QBD_MAX_REQUEUES		60
 #define QBD_REQUEUE_DELAY_MS		1000
+/* A read whose replicas are all reconnecting is tried again this often. */
+#define QBD_REPLICA_WAIT_MS		50
 
 struct qbd_device;
 struct qbd_conn;

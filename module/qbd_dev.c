@@ -26,21 +26,23 @@ static int qbd_major;
 static DEFINE_IDA(qbd_index_ida);
 
 /*
- * Address a read of @shard goes to: the first replica whose connection on
- * @hwq is live, else the primary, where the read waits for the reconnect.
- * This is the failover: a dead primary's reads go to the next address.
+ * Address a read of @shard goes to on @hwq: the first replica whose
+ * connection is live.  This is the failover: a dead primary's reads go to
+ * the next address.  -EAGAIN while none is live but one is reconnecting.
  */
-static unsigned int qbd_read_addr(struct qbd_device *dev, unsigned int shard,
-				  unsigned int hwq)
+static int qbd_read_addr(struct qbd_device *dev, unsigned int shard,
+			 unsigned int hwq)
 {
 	const u16 *replicas = &dev->shard_map[shard * dev->nr_replicas];
-	unsigned int r;
+	int states[QBD_MAX_REPLICAS];
+	unsigned int n;
+	int r;
 
-	for (r = 0; r < dev->nr_replicas && replicas[r] != QBD_NO_ADDR; r++)
-		if (atomic_read(&qbd_conn_of(dev, replicas[r], hwq)->state) ==
-		    QBD_CONN_LIVE)
-			return replicas[r];
-	return replicas[0];
+	for (n = 0; n < dev->nr_replicas && replicas[n] != QBD_NO_ADDR; n++)
+		states[n] = atomic_read(&qbd_conn_of(dev, replicas[n],
+						     hwq)->state);
+	r = n > 1 ? qbd_pick_read_replica(states, n) : 0;
+	return r < 0 ? r : replicas[r];
 }
 
 static void qbd_set_piece(struct qbd_cmd *cmd, unsigned int i,
@@ -56,17 +58,18 @@ static void qbd_set_piece(struct qbd_cmd *cmd, unsigned int i,
 /*
  * Cut a request into one piece per shard it touches, and a request that
  * changes data into one per replica of each (FLUSH: one per server).
- * Returns the number of pieces, or 0 when the request cannot be served.
+ * Returns the number of pieces, 0 when the request cannot be served, or
+ * -EAGAIN when a read must wait for a replica to come back.
  */
-static unsigned int qbd_split_request(struct qbd_device *dev,
-				      struct request *rq, unsigned int hwq)
+static int qbd_split_request(struct qbd_device *dev, struct request *rq,
+			     unsigned int hwq)
 {
 	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
 	struct qbd_range ranges[QBD_MAX_RANGES];
 	unsigned int n = 0, a, i, r;
 	const u16 *replicas;
-	int nr_ranges;
+	int nr_ranges, ret;
 
 	if (req_op(rq) == REQ_OP_FLUSH) {
 		for (a = 0; a < dev->nr_addrs; a++)
@@ -86,8 +89,10 @@ static unsigned int qbd_split_request(struct qbd_device *dev,
 		return 0;
 	for (i = 0; i < nr_ranges; i++) {
 		if (req_op(rq) == REQ_OP_READ) {
-			a = qbd_read_addr(dev, ranges[i].shard, hwq);
-			qbd_set_piece(cmd, n++, qbd_conn_of(dev, a, hwq),
+			ret = qbd_read_addr(dev, ranges[i].shard, hwq);
+			if (ret < 0)
+				return ret;
+			qbd_set_piece(cmd, n++, qbd_conn_of(dev, ret, hwq),
 				      ranges[i].offset, ranges[i].length);
 			continue;
 		}
@@ -240,6 +245,7 @@ static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	unsigned int i, n;
+	int ret;
 
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
@@ -261,7 +267,13 @@ static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	    qbd_throttled(dev, hctx, rq))
 		return BLK_STS_DEV_RESOURCE;
 
-	n = qbd_split_request(dev, rq, hctx->queue_num);
+	ret = qbd_split_request(dev, rq, hctx->queue_num);
+	if (ret == -EAGAIN) {
+		/* No replica of the shard is up yet: try again shortly. */
+		blk_mq_delay_run_hw_queue(hctx, QBD_REPLICA_WAIT_MS);
+		return BLK_STS_DEV_RESOURCE;
+	}
+	n = ret;
 	if (!n) {
 		dev_err_ratelimited(disk_to_dev(dev->disk),
 				    "cannot route %s of %u bytes at %llu\n",

@@ -58,9 +58,27 @@ static void qbd_recovery_returns_to_live(struct kunit *test)
 			QBD_STATE_RECONNECTING);
 }
 
+static void qbd_reads_go_to_a_live_replica_or_wait(struct kunit *test)
+{
+	static const int live_second[] = { QBD_CONN_CONNECTING, QBD_CONN_LIVE };
+	static const int both_back_soon[] = { QBD_CONN_CONNECTING, QBD_CONN_CONNECTING };
+	static const int one_gave_up[] = { QBD_CONN_FAILED, QBD_CONN_CONNECTING };
+	static const int all_gave_up[] = { QBD_CONN_FAILED, QBD_CONN_DOWN };
+	static const int primary_live[] = { QBD_CONN_LIVE, QBD_CONN_LIVE };
+
+	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(primary_live, 2), 0);
+	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(live_second, 2), 1);
+	/* Nobody live yet: wait for whichever reconnects first. */
+	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(both_back_soon, 2), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(one_gave_up, 2), -EAGAIN);
+	/* Everyone gave up: the primary, which fails the read at once. */
+	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(all_gave_up, 2), 0);
+}
+
 static struct kunit_case qbd_state_test_cases[] = {
 	KUNIT_CASE_PARAM(qbd_device_state_from_connections, qbd_state_gen_params),
 	KUNIT_CASE(qbd_recovery_returns_to_live),
+	KUNIT_CASE(qbd_reads_go_to_a_live_replica_or_wait),
 	{}
 };
 
