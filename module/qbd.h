@@ -360,6 +360,7 @@ struct qbd_reconnect_ops {
 
 int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
 		  void *ctx);
+void qbd_wait_for_stop(void);
 
 /* qbd_handshake.c: HELLO, AUTH and OPEN over any transport */
 typedef int (*qbd_call_fn)(void *ctx, u16 opcode, const void *payload,

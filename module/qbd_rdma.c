@@ -907,13 +907,7 @@ static int qbd_rdma_worker(void *data)
 	atomic_set(&conn->state, QBD_CONN_DOWN);
 	qbd_rdma_fail_inflight(rc);
 
-	/* Wait for release() to reap us. */
-	set_current_state(TASK_INTERRUPTIBLE);
-	while (!kthread_should_stop()) {
-		schedule();
-		set_current_state(TASK_INTERRUPTIBLE);
-	}
-	__set_current_state(TASK_RUNNING);
+	qbd_wait_for_stop();
 	return 0;
 }
 

@@ -654,13 +654,7 @@ static int qbd_tcp_recv_thread(void *data)
 	atomic_set(&tc->conn->state, QBD_CONN_DOWN);
 	qbd_tcp_fail_inflight(tc);
 
-	/* Wait for release() to reap us. */
-	set_current_state(TASK_INTERRUPTIBLE);
-	while (!kthread_should_stop()) {
-		schedule();
-		set_current_state(TASK_INTERRUPTIBLE);
-	}
-	__set_current_state(TASK_RUNNING);
+	qbd_wait_for_stop();
 	return 0;
 }
 

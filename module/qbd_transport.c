@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kmod.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 
@@ -128,3 +129,18 @@ int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(qbd_reconnect);
+
+/*
+ * A connection thread that has nothing left to do waits here until
+ * release() reaps it with kthread_stop().
+ */
+void qbd_wait_for_stop(void)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+}
+EXPORT_SYMBOL_GPL(qbd_wait_for_stop);
