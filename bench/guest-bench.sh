@@ -6,8 +6,11 @@
 #
 #   guest-bench.sh [target...]
 #   targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma
+# With no argument, the targets come from $QBD_BENCH_TARGETS (comma
+# separated), else all of them; $QBD_BENCH_JOBS (comma separated job names)
+# picks jobs the same way.  Sourced, it only defines the functions.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${QBD_BENCH_OUT:-/tmp/bench.jsonl}
 runtime=${QBD_BENCH_RUNTIME:-10}
 size_mb=${QBD_BENCH_SIZE_MB:-512}
@@ -213,8 +216,13 @@ run_job() {
 		"$store/fio.json" >>"$out"
 }
 
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
+
 targets=("$@")
+[ ${#targets[@]} -gt 0 ] || IFS=, read -r -a targets <<<"${QBD_BENCH_TARGETS:-}"
 [ ${#targets[@]} -gt 0 ] || targets=(null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma)
+picked=()
+IFS=, read -r -a picked <<<"${QBD_BENCH_JOBS:-}"
 for t in "${targets[@]}"; do
 	fn=${t//-/_}
 	log "setting up $t"
@@ -227,6 +235,7 @@ for t in "${targets[@]}"; do
 	for j in "${jobs[@]}"; do
 		# shellcheck disable=SC2086
 		set -- $j
+		[ ${#picked[@]} -eq 0 ] || [[ " ${picked[*]} " == *" $1 "* ]] || continue
 		log "$t: $1 on $dev"
 		run_job "$t" "$dev" "$@" || echo "{\"target\":\"$t\",\"job\":\"$1\",\"error\":\"fio failed\"}" >>"$out"
 	done

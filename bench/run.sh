@@ -5,10 +5,17 @@
 # tmpfs; writes bench/results/results.json and bench/results/results.md with
 # the ratios qbd/nbd, qbd/nvme-tcp and qbd-rdma/nvme-rdma.
 #
-#   bench/run.sh [seconds per job]
+#   bench/run.sh [seconds per job] [target...]
+#   QBD_BENCH_JOBS=rand-read-4k-qd1,... bench/run.sh 8 qbd-tcp nvme-tcp
+# runs a subset (targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 export QBD_BENCH_RUNTIME=${1:-10}
+shift || true
+if [ $# -gt 0 ]; then
+	QBD_BENCH_TARGETS=$(IFS=,; echo "$*")
+	export QBD_BENCH_TARGETS
+fi
 mkdir -p "$top/bench/results"
 if [ -n "${QBD_BENCH_LOG:-}" ]; then
 	# Format a saved run again (its console log).

@@ -610,6 +610,29 @@ int qbd_connect_conns(struct qbd_device *dev, unsigned int from,
 	return 0;
 }
 
+/*
+ * Keep a connection's threads on the CPUs that submit to its hardware
+ * queue: the wakeup that completes a request then stays on the CPU of the
+ * task waiting for it, instead of an interrupt to another CPU, which may
+ * be idle.  Only a hint: if no such CPU is online, the thread runs anywhere.
+ */
+void qbd_conn_bind_thread(struct qbd_conn *conn, struct task_struct *t)
+{
+	const struct blk_mq_queue_map *map =
+		&conn->dev->tag_set.map[HCTX_TYPE_DEFAULT];
+	cpumask_var_t mask;
+	unsigned int cpu;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return;
+	for_each_possible_cpu(cpu)
+		if (map->mq_map[cpu] == conn->hwq)
+			cpumask_set_cpu(cpu, mask);
+	if (!cpumask_empty(mask))
+		set_cpus_allowed_ptr(t, mask);
+	free_cpumask_var(mask);
+}
+
 int qbd_start_conns(struct qbd_device *dev, unsigned int from,
 		    unsigned int to)
 {

@@ -512,6 +512,7 @@ static int qbd_tcp_start_sender(struct qbd_tcp_conn *tc)
 			conn->dev->index, conn->addr_index, conn->hwq);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
+	qbd_conn_bind_thread(conn, t);
 	tc->send_thread = t;
 	return 0;
 }
@@ -671,6 +672,7 @@ static int qbd_tcp_start(struct qbd_conn *conn)
 			conn->dev->index, conn->addr_index, conn->hwq);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
+	qbd_conn_bind_thread(conn, t);
 	tc->recv_thread = t;
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_affinity.h"
 #include "io_gate.h"
 #include "request.h"
 #include "server.h"
@@ -47,7 +48,12 @@ struct Slot {
 class Connection {
   public:
     Connection(Server& srv, int fd, std::string peer)
-        : srv_(srv), fd_(fd), session_(srv, std::move(peer)), arena_(kArenaBytes), in_(kInBytes) {}
+        : srv_(srv),
+          fd_(fd),
+          session_(srv, std::move(peer)),
+          affinity_(fd),
+          arena_(kArenaBytes),
+          in_(kInBytes) {}
     ~Connection() {
         if (ring_ok_) io_uring_queue_exit(&ring_);
         close(fd_);
@@ -73,6 +79,7 @@ class Connection {
     Server& srv_;
     int fd_;
     Session session_;
+    IncomingCpuAffinity affinity_;
     std::vector<char> arena_;
     size_t arena_used_ = 0;
     std::vector<char> in_;
@@ -308,6 +315,10 @@ void Connection::run() {
         if (nr_slots_ && !buffered() && !fill(false)) {
             if (!run_batch()) return;
             continue;
+        }
+        if (!nr_slots_ && !buffered()) {
+            // Either EAGAIN (wait below) or the end, which read_exact sees.
+            affinity_.next_request(!fill(false));
         }
         if (!read_exact(&h, sizeof(h))) {
             if (nr_slots_) run_batch();

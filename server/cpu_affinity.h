@@ -1,0 +1,38 @@
+// Keeps a latency-bound connection's thread on the CPU that receives its
+// packets.
+//
+// The kernel runs a socket's receive processing on the CPU of the network
+// queue (or, over loopback, of the sender).  A thread woken there from
+// another CPU costs an inter-processor interrupt per request, and an idle
+// CPU must wake up for it: at queue depth 1 that is most of the latency.
+// Following SO_INCOMING_CPU makes that wakeup local, as nvmet's per-queue
+// io_cpu does.  A connection that always has the next request waiting is
+// bound by throughput instead, and is better off free to run beside the
+// CPU that feeds it: it gets back every CPU it was allowed.
+#pragma once
+
+#include <sched.h>
+
+namespace qbd {
+
+class IncomingCpuAffinity {
+  public:
+    // fd: the connection's socket.  The thread is only moved within the
+    // CPUs it was allowed when this was made (taskset, cpusets).
+    explicit IncomingCpuAffinity(int fd);
+    // Called whenever the connection has answered everything and reads
+    // the next request; had_to_wait: none had arrived yet.
+    void next_request(bool had_to_wait);
+
+  private:
+    void bind(int cpu);
+
+    int fd_;
+    cpu_set_t allowed_;
+    bool usable_ = false;
+    int cpu_ = -1;  // bound to, or -1: free to use every allowed CPU
+    unsigned calls_ = 0;
+    unsigned waits_ = 0;
+};
+
+}  // namespace qbd

@@ -1,0 +1,107 @@
+// IncomingCpuAffinity: a connection that keeps waiting for its next request
+// is moved onto the CPU that receives its packets; one that always has
+// requests waiting gets every CPU back.
+#include "cpu_affinity.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+namespace qbd {
+namespace {
+
+cpu_set_t current_affinity() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    EXPECT_EQ(pthread_getaffinity_np(pthread_self(), sizeof(set), &set), 0);
+    return set;
+}
+
+// A connected loopback TCP pair: [0] accepted (the server side), [1] the peer.
+struct LoopbackPair {
+    int fds[2] = {-1, -1};
+    LoopbackPair() {
+        int lfd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof(a);
+        EXPECT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+        EXPECT_EQ(listen(lfd, 1), 0);
+        EXPECT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+        fds[1] = socket(AF_INET, SOCK_STREAM, 0);
+        EXPECT_EQ(connect(fds[1], reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+        fds[0] = accept(lfd, nullptr, nullptr);
+        close(lfd);
+    }
+    ~LoopbackPair() {
+        close(fds[0]);
+        close(fds[1]);
+    }
+};
+
+// Loopback receive processing runs on the sending CPU.
+void send_from_cpu(int fd, int cpu) {
+    std::thread([fd, cpu] {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(one), &one), 0);
+        char c = 'x';
+        ASSERT_EQ(send(fd, &c, 1, 0), 1);
+    }).join();
+}
+
+class IncomingCpuAffinityTest : public testing::Test {
+  protected:
+    void SetUp() override {
+        saved_ = current_affinity();
+        if (CPU_COUNT(&saved_) < 2) GTEST_SKIP() << "needs two CPUs to choose from";
+        // The highest allowed CPU: not where a thread starts by default.
+        for (int c = 0; c < CPU_SETSIZE; c++)
+            if (CPU_ISSET(c, &saved_)) target_ = c;
+    }
+    void TearDown() override { pthread_setaffinity_np(pthread_self(), sizeof(saved_), &saved_); }
+    cpu_set_t saved_;
+    int target_ = -1;
+};
+
+TEST_F(IncomingCpuAffinityTest, LatencyBoundThreadFollowsTheReceivingCpu) {
+    LoopbackPair pair;
+    send_from_cpu(pair.fds[1], target_);
+    IncomingCpuAffinity affinity(pair.fds[0]);
+    for (int i = 0; i < 64; i++) affinity.next_request(true);
+    cpu_set_t now = current_affinity();
+    EXPECT_EQ(CPU_COUNT(&now), 1);
+    EXPECT_TRUE(CPU_ISSET(target_, &now));
+}
+
+TEST_F(IncomingCpuAffinityTest, BusyThreadGetsEveryCpuBack) {
+    LoopbackPair pair;
+    send_from_cpu(pair.fds[1], target_);
+    IncomingCpuAffinity affinity(pair.fds[0]);
+    for (int i = 0; i < 64; i++) affinity.next_request(true);
+    for (int i = 0; i < 64; i++) affinity.next_request(i % 2 == 0);
+    cpu_set_t now = current_affinity();
+    EXPECT_TRUE(CPU_EQUAL(&now, &saved_));
+}
+
+TEST_F(IncomingCpuAffinityTest, StaysWithinTheCpusItWasAllowed) {
+    LoopbackPair pair;
+    send_from_cpu(pair.fds[1], target_);
+    // Allowed everything but the receiving CPU: nothing to follow.
+    cpu_set_t without = saved_;
+    CPU_CLR(target_, &without);
+    ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(without), &without), 0);
+    IncomingCpuAffinity affinity(pair.fds[0]);
+    for (int i = 0; i < 64; i++) affinity.next_request(true);
+    cpu_set_t now = current_affinity();
+    EXPECT_TRUE(CPU_EQUAL(&now, &without));
+}
+
+}  // namespace
+}  // namespace qbd
