@@ -297,6 +297,7 @@ bool Connection::run_batch() {
         if (data) iov[nr_iov++] = {arena_.data() + s.data_off, s.req.length};
     }
     bool ok = send_all(fd_, iov.data(), nr_iov);
+    affinity_.batch_served(nr_slots_);
     nr_slots_ = 0;
     arena_used_ = 0;
     return ok;
@@ -315,10 +316,6 @@ void Connection::run() {
         if (nr_slots_ && !buffered() && !fill(false)) {
             if (!run_batch()) return;
             continue;
-        }
-        if (!nr_slots_ && !buffered()) {
-            // Either EAGAIN (wait below) or the end, which read_exact sees.
-            affinity_.next_request(!fill(false));
         }
         if (!read_exact(&h, sizeof(h))) {
             if (nr_slots_) run_batch();

@@ -6,11 +6,11 @@
 namespace qbd {
 
 namespace {
-// Requests judged together: one getsockopt per window costs nothing next
+// Batches judged together: one getsockopt per window costs nothing next
 // to their recv, disk IO and sendmsg, and a change is noticed quickly.
 constexpr unsigned kWindow = 64;
-// Latency-bound: the thread waited for at least this many of the window.
-constexpr unsigned kWaitsToBind = kWindow * 3 / 4;
+// Latency-bound: at least this many batches of the window held one request.
+constexpr unsigned kSinglesToBind = kWindow * 3 / 4;
 }  // namespace
 
 IncomingCpuAffinity::IncomingCpuAffinity(int fd) : fd_(fd) {
@@ -32,12 +32,12 @@ void IncomingCpuAffinity::bind(int cpu) {
     if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0) cpu_ = cpu;
 }
 
-void IncomingCpuAffinity::next_request(bool had_to_wait) {
+void IncomingCpuAffinity::batch_served(unsigned requests) {
     if (!usable_) return;
-    waits_ += had_to_wait;
-    if (++calls_ < kWindow) return;
-    const bool latency_bound = waits_ >= kWaitsToBind;
-    calls_ = waits_ = 0;
+    singles_ += requests == 1;
+    if (++batches_ < kWindow) return;
+    const bool latency_bound = singles_ >= kSinglesToBind;
+    batches_ = singles_ = 0;
     if (!latency_bound) {
         bind(-1);
         return;

@@ -6,9 +6,9 @@
 // another CPU costs an inter-processor interrupt per request, and an idle
 // CPU must wake up for it: at queue depth 1 that is most of the latency.
 // Following SO_INCOMING_CPU makes that wakeup local, as nvmet's per-queue
-// io_cpu does.  A connection that always has the next request waiting is
-// bound by throughput instead, and is better off free to run beside the
-// CPU that feeds it: it gets back every CPU it was allowed.
+// io_cpu does.  A connection whose requests arrive together (batches of
+// more than one) is bound by throughput instead, and is better off free to
+// run beside the CPU that feeds it: it gets back every CPU it was allowed.
 #pragma once
 
 #include <sched.h>
@@ -20,9 +20,8 @@ class IncomingCpuAffinity {
     // fd: the connection's socket.  The thread is only moved within the
     // CPUs it was allowed when this was made (taskset, cpusets).
     explicit IncomingCpuAffinity(int fd);
-    // Called whenever the connection has answered everything and reads
-    // the next request; had_to_wait: none had arrived yet.
-    void next_request(bool had_to_wait);
+    // Called after each batch the connection answered, with its size.
+    void batch_served(unsigned requests);
 
   private:
     void bind(int cpu);
@@ -31,8 +30,8 @@ class IncomingCpuAffinity {
     cpu_set_t allowed_;
     bool usable_ = false;
     int cpu_ = -1;  // bound to, or -1: free to use every allowed CPU
-    unsigned calls_ = 0;
-    unsigned waits_ = 0;
+    unsigned batches_ = 0;
+    unsigned singles_ = 0;  // batches of one request in this window
 };
 
 }  // namespace qbd

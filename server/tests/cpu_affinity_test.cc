@@ -1,6 +1,6 @@
-// IncomingCpuAffinity: a connection that keeps waiting for its next request
-// is moved onto the CPU that receives its packets; one that always has
-// requests waiting gets every CPU back.
+// IncomingCpuAffinity: a connection served one request at a time is moved
+// onto the CPU that receives its packets; one whose requests arrive in
+// batches gets every CPU back.
 #include "cpu_affinity.h"
 
 #include <gtest/gtest.h>
@@ -74,7 +74,7 @@ TEST_F(IncomingCpuAffinityTest, LatencyBoundThreadFollowsTheReceivingCpu) {
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
     IncomingCpuAffinity affinity(pair.fds[0]);
-    for (int i = 0; i < 64; i++) affinity.next_request(true);
+    for (int i = 0; i < 64; i++) affinity.batch_served(1);
     cpu_set_t now = current_affinity();
     EXPECT_EQ(CPU_COUNT(&now), 1);
     EXPECT_TRUE(CPU_ISSET(target_, &now));
@@ -84,8 +84,8 @@ TEST_F(IncomingCpuAffinityTest, BusyThreadGetsEveryCpuBack) {
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
     IncomingCpuAffinity affinity(pair.fds[0]);
-    for (int i = 0; i < 64; i++) affinity.next_request(true);
-    for (int i = 0; i < 64; i++) affinity.next_request(i % 2 == 0);
+    for (int i = 0; i < 64; i++) affinity.batch_served(1);
+    for (int i = 0; i < 64; i++) affinity.batch_served(i % 2 ? 1 : 8);
     cpu_set_t now = current_affinity();
     EXPECT_TRUE(CPU_EQUAL(&now, &saved_));
 }
@@ -98,7 +98,7 @@ TEST_F(IncomingCpuAffinityTest, StaysWithinTheCpusItWasAllowed) {
     CPU_CLR(target_, &without);
     ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(without), &without), 0);
     IncomingCpuAffinity affinity(pair.fds[0]);
-    for (int i = 0; i < 64; i++) affinity.next_request(true);
+    for (int i = 0; i < 64; i++) affinity.batch_served(1);
     cpu_set_t now = current_affinity();
     EXPECT_TRUE(CPU_EQUAL(&now, &without));
 }
