@@ -297,7 +297,7 @@ bool Connection::run_batch() {
         if (data) iov[nr_iov++] = {arena_.data() + s.data_off, s.req.length};
     }
     bool ok = send_all(fd_, iov.data(), nr_iov);
-    affinity_.batch_served(nr_slots_);
+    affinity_.batch_served(nr_slots_, nr_slots_ ? slots_[0].req.length : 0);
     nr_slots_ = 0;
     arena_used_ = 0;
     return ok;

@@ -9,8 +9,10 @@ namespace {
 // Batches judged together: one getsockopt per window costs nothing next
 // to their recv, disk IO and sendmsg, and a change is noticed quickly.
 constexpr unsigned kWindow = 64;
-// Latency-bound: at least this many batches of the window held one request.
+// Latency-bound: at least this many batches of the window held one small
+// request.  Above kSmallBytes, moving the data costs more than a wakeup.
 constexpr unsigned kSinglesToBind = kWindow * 3 / 4;
+constexpr uint64_t kSmallBytes = 64 * 1024;
 }  // namespace
 
 IncomingCpuAffinity::IncomingCpuAffinity(int fd) : fd_(fd) {
@@ -32,9 +34,9 @@ void IncomingCpuAffinity::bind(int cpu) {
     if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0) cpu_ = cpu;
 }
 
-void IncomingCpuAffinity::batch_served(unsigned requests) {
+void IncomingCpuAffinity::batch_served(unsigned requests, uint64_t bytes) {
     if (!usable_) return;
-    singles_ += requests == 1;
+    singles_ += requests == 1 && bytes <= kSmallBytes;
     if (++batches_ < kWindow) return;
     const bool latency_bound = singles_ >= kSinglesToBind;
     batches_ = singles_ = 0;

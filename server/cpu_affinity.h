@@ -7,11 +7,14 @@
 // CPU must wake up for it: at queue depth 1 that is most of the latency.
 // Following SO_INCOMING_CPU makes that wakeup local, as nvmet's per-queue
 // io_cpu does.  A connection whose requests arrive together (batches of
-// more than one) is bound by throughput instead, and is better off free to
-// run beside the CPU that feeds it: it gets back every CPU it was allowed.
+// more than one) or are large is bound by throughput instead, and is better
+// off free to run beside the CPU that feeds it: it gets back every CPU it
+// was allowed.
 #pragma once
 
 #include <sched.h>
+
+#include <cstdint>
 
 namespace qbd {
 
@@ -20,8 +23,9 @@ class IncomingCpuAffinity {
     // fd: the connection's socket.  The thread is only moved within the
     // CPUs it was allowed when this was made (taskset, cpusets).
     explicit IncomingCpuAffinity(int fd);
-    // Called after each batch the connection answered, with its size.
-    void batch_served(unsigned requests);
+    // Called after each batch the connection answered: how many requests
+    // it held and the bytes they moved.
+    void batch_served(unsigned requests, uint64_t bytes);
 
   private:
     void bind(int cpu);
@@ -31,7 +35,7 @@ class IncomingCpuAffinity {
     bool usable_ = false;
     int cpu_ = -1;  // bound to, or -1: free to use every allowed CPU
     unsigned batches_ = 0;
-    unsigned singles_ = 0;  // batches of one request in this window
+    unsigned singles_ = 0;  // batches of one small request in this window
 };
 
 }  // namespace qbd

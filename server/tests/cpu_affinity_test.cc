@@ -1,6 +1,6 @@
-// IncomingCpuAffinity: a connection served one request at a time is moved
-// onto the CPU that receives its packets; one whose requests arrive in
-// batches gets every CPU back.
+// IncomingCpuAffinity: a connection served one small request at a time is
+// moved onto the CPU that receives its packets; one whose requests arrive
+// in batches, or are large, gets every CPU back.
 #include "cpu_affinity.h"
 
 #include <gtest/gtest.h>
@@ -74,7 +74,7 @@ TEST_F(IncomingCpuAffinityTest, LatencyBoundThreadFollowsTheReceivingCpu) {
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
     IncomingCpuAffinity affinity(pair.fds[0]);
-    for (int i = 0; i < 64; i++) affinity.batch_served(1);
+    for (int i = 0; i < 64; i++) affinity.batch_served(1, 4096);
     cpu_set_t now = current_affinity();
     EXPECT_EQ(CPU_COUNT(&now), 1);
     EXPECT_TRUE(CPU_ISSET(target_, &now));
@@ -84,8 +84,18 @@ TEST_F(IncomingCpuAffinityTest, BusyThreadGetsEveryCpuBack) {
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
     IncomingCpuAffinity affinity(pair.fds[0]);
-    for (int i = 0; i < 64; i++) affinity.batch_served(1);
-    for (int i = 0; i < 64; i++) affinity.batch_served(i % 2 ? 1 : 8);
+    for (int i = 0; i < 64; i++) affinity.batch_served(1, 4096);
+    for (int i = 0; i < 64; i++) affinity.batch_served(i % 2 ? 1 : 8, 4096);
+    cpu_set_t now = current_affinity();
+    EXPECT_TRUE(CPU_EQUAL(&now, &saved_));
+}
+
+TEST_F(IncomingCpuAffinityTest, LargeRequestsOneAtATimeGetEveryCpuBack) {
+    LoopbackPair pair;
+    send_from_cpu(pair.fds[1], target_);
+    IncomingCpuAffinity affinity(pair.fds[0]);
+    for (int i = 0; i < 64; i++) affinity.batch_served(1, 4096);
+    for (int i = 0; i < 64; i++) affinity.batch_served(1, 128 * 1024);
     cpu_set_t now = current_affinity();
     EXPECT_TRUE(CPU_EQUAL(&now, &saved_));
 }
@@ -98,7 +108,7 @@ TEST_F(IncomingCpuAffinityTest, StaysWithinTheCpusItWasAllowed) {
     CPU_CLR(target_, &without);
     ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(without), &without), 0);
     IncomingCpuAffinity affinity(pair.fds[0]);
-    for (int i = 0; i < 64; i++) affinity.batch_served(1);
+    for (int i = 0; i < 64; i++) affinity.batch_served(1, 4096);
     cpu_set_t now = current_affinity();
     EXPECT_TRUE(CPU_EQUAL(&now, &without));
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # qbd -m maps a qbd-server volume as /dev/qbdX with /dev/qbd/<pool>/<volume>,
 # sysfs attributes, a /proc/qbdstat line and qbd -l/-i entries; data written
-# across a shard boundary reads back; mapping twice, a missing volume or an
+# across a shard boundary reads back; the connection threads run on their
+# hardware queue's CPUs; mapping twice, a missing volume or an
 # unreachable server fails clearly and leaves nothing behind; unmap removes
 # the device and its link.
 # timeout: 300
@@ -35,6 +36,20 @@ head -c $((4 << 20)) /dev/urandom >/tmp/data
 dd if=/tmp/data of="$dev" bs=1M seek=14 oflag=direct status=none
 dd if="$dev" of=/tmp/back bs=1M skip=14 count=4 iflag=direct status=none
 cmp /tmp/data /tmp/back || die "data read back differs"
+
+# Each connection's send and receive threads run on the CPUs of their
+# hardware queue, where the requests they serve are submitted.
+threads=$(pgrep "^$name-[rs]" || true)
+[ -n "$threads" ] || die "no connection threads named $name-r*/$name-s*"
+for t in $threads; do
+	comm=$(cat "/proc/$t/comm")
+	want=0
+	for cpu in $(tr -d ' ' <"/sys/block/$name/mq/${comm##*.}/cpu_list" | tr , ' '); do
+		want=$((want | 1 << cpu))
+	done
+	got=$((16#$(taskset -p "$t" | sed 's/.*: //')))
+	[ "$got" = "$want" ] || die "$comm may run on CPU mask $got, not its queue's $want"
+done
 
 expect_fail "$QBD" -m pool1/vol1 2>/tmp/err
 grep -qi "already mapped" /tmp/err || die "no clear message for a second map: $(cat /tmp/err)"
