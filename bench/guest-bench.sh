@@ -61,27 +61,29 @@ teardown_nbd() {
 
 nvmet=/sys/kernel/config/nvmet
 nqn=nqn.2026-11.io.qbd:bench
-setup_nvme_tcp() {
-	truncate -s "${size_mb}M" "$store/nvme.img"
+# The kernel target on port $1 over transport $2 at $3, serving a file on
+# tmpfs, and the host connected to it; prints the namespace's device.
+setup_nvmet() {
+	local port=$1 trtype=$2 addr=$3 i dev
+	truncate -s "${size_mb}M" "$store/nvme-$trtype.img"
 	modprobe nvmet
-	modprobe nvmet_tcp
-	modprobe nvme_tcp
+	modprobe "nvmet_$trtype"
+	modprobe "nvme_$trtype"
 	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
 	mkdir "$nvmet/subsystems/$nqn"
 	echo 1 >"$nvmet/subsystems/$nqn/attr_allow_any_host"
 	mkdir "$nvmet/subsystems/$nqn/namespaces/1"
-	echo "$store/nvme.img" >"$nvmet/subsystems/$nqn/namespaces/1/device_path"
+	echo "$store/nvme-$trtype.img" >"$nvmet/subsystems/$nqn/namespaces/1/device_path"
 	# tmpfs has no O_DIRECT: the file backend must use the page cache.
 	echo 1 >"$nvmet/subsystems/$nqn/namespaces/1/buffered_io"
 	echo 1 >"$nvmet/subsystems/$nqn/namespaces/1/enable"
-	mkdir "$nvmet/ports/1"
-	echo tcp >"$nvmet/ports/1/addr_trtype"
-	echo ipv4 >"$nvmet/ports/1/addr_adrfam"
-	echo 127.0.0.1 >"$nvmet/ports/1/addr_traddr"
-	echo 4420 >"$nvmet/ports/1/addr_trsvcid"
-	ln -s "$nvmet/subsystems/$nqn" "$nvmet/ports/1/subsystems/$nqn"
-	nvme connect -t tcp -a 127.0.0.1 -s 4420 -n "$nqn" >/dev/null
-	local i dev
+	mkdir "$nvmet/ports/$port"
+	echo "$trtype" >"$nvmet/ports/$port/addr_trtype"
+	echo ipv4 >"$nvmet/ports/$port/addr_adrfam"
+	echo "$addr" >"$nvmet/ports/$port/addr_traddr"
+	echo 4420 >"$nvmet/ports/$port/addr_trsvcid"
+	ln -s "$nvmet/subsystems/$nqn" "$nvmet/ports/$port/subsystems/$nqn"
+	nvme connect -t "$trtype" -a "$addr" -s 4420 -n "$nqn" >/dev/null
 	for i in $(seq 50); do
 		dev=$(ls /dev/nvme*n1 2>/dev/null | head -n 1 || true)
 		[ -n "$dev" ] && break
@@ -89,13 +91,16 @@ setup_nvme_tcp() {
 	done
 	[ -n "$dev" ] && echo "$dev"
 }
-teardown_nvme_tcp() {
+teardown_nvmet() {
+	local port=$1
 	nvme disconnect -n "$nqn" >/dev/null || true
-	rm -f "$nvmet/ports/1/subsystems/$nqn"
-	rmdir "$nvmet/ports/1" || true
+	rm -f "$nvmet/ports/$port/subsystems/$nqn"
+	rmdir "$nvmet/ports/$port" || true
 	echo 0 >"$nvmet/subsystems/$nqn/namespaces/1/enable" || true
 	rmdir "$nvmet/subsystems/$nqn/namespaces/1" "$nvmet/subsystems/$nqn" || true
 }
+setup_nvme_tcp() { setup_nvmet 1 tcp 127.0.0.1; }
+teardown_nvme_tcp() { teardown_nvmet 1; }
 
 # Soft-RoCE on a veth end in this namespace (the 6.1 rxe driver receives
 # only in the initial one): RDMA targets and their clients meet on
@@ -113,41 +118,8 @@ setup_rxe() {
 	rdma link add rxe_bench type rxe netdev qbs
 }
 
-setup_nvme_rdma() {
-	setup_rxe || return 1
-	truncate -s "${size_mb}M" "$store/nvme-rdma.img"
-	modprobe nvmet
-	modprobe nvmet_rdma
-	modprobe nvme_rdma
-	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
-	mkdir "$nvmet/subsystems/$nqn"
-	echo 1 >"$nvmet/subsystems/$nqn/attr_allow_any_host"
-	mkdir "$nvmet/subsystems/$nqn/namespaces/1"
-	echo "$store/nvme-rdma.img" >"$nvmet/subsystems/$nqn/namespaces/1/device_path"
-	echo 1 >"$nvmet/subsystems/$nqn/namespaces/1/buffered_io"
-	echo 1 >"$nvmet/subsystems/$nqn/namespaces/1/enable"
-	mkdir "$nvmet/ports/2"
-	echo rdma >"$nvmet/ports/2/addr_trtype"
-	echo ipv4 >"$nvmet/ports/2/addr_adrfam"
-	echo "$rdma_addr" >"$nvmet/ports/2/addr_traddr"
-	echo 4420 >"$nvmet/ports/2/addr_trsvcid"
-	ln -s "$nvmet/subsystems/$nqn" "$nvmet/ports/2/subsystems/$nqn"
-	nvme connect -t rdma -a "$rdma_addr" -s 4420 -n "$nqn" >/dev/null
-	local i dev
-	for i in $(seq 50); do
-		dev=$(ls /dev/nvme*n1 2>/dev/null | head -n 1 || true)
-		[ -n "$dev" ] && break
-		sleep 0.1
-	done
-	[ -n "$dev" ] && echo "$dev"
-}
-teardown_nvme_rdma() {
-	nvme disconnect -n "$nqn" >/dev/null || true
-	rm -f "$nvmet/ports/2/subsystems/$nqn"
-	rmdir "$nvmet/ports/2" || true
-	echo 0 >"$nvmet/subsystems/$nqn/namespaces/1/enable" || true
-	rmdir "$nvmet/subsystems/$nqn/namespaces/1" "$nvmet/subsystems/$nqn" || true
-}
+setup_nvme_rdma() { setup_rxe && setup_nvmet 2 rdma "$rdma_addr"; }
+teardown_nvme_rdma() { teardown_nvmet 2; }
 
 # qbd-server on tmpfs, one volume, mapped over $1 (tcp or rdma) at $2.
 setup_qbd() {

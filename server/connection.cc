@@ -313,7 +313,7 @@ void Connection::run() {
     for (;;) {
         qbd_req_hdr h;
         // Block only when nothing waits to be answered.
-        if (nr_slots_ && !buffered() && !fill(false)) {
+        if (nr_slots_ && !buffered()) {
             if (!run_batch()) return;
             continue;
         }
