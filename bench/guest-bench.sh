@@ -8,11 +8,13 @@
 #   targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma
 # With no argument, the targets come from $QBD_BENCH_TARGETS (comma
 # separated), else all of them; $QBD_BENCH_JOBS (comma separated job names)
-# picks jobs the same way.  Sourced, it only defines the functions.
+# picks jobs the same way.  Each job runs $QBD_BENCH_REPEAT times (3) and
+# is recorded as the median.  Sourced, it only defines the functions.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${QBD_BENCH_OUT:-/tmp/bench.jsonl}
 runtime=${QBD_BENCH_RUNTIME:-10}
+repeat=${QBD_BENCH_REPEAT:-3}
 size_mb=${QBD_BENCH_SIZE_MB:-512}
 store=/dev/shm/qbd-bench
 mkdir -p "$store"
@@ -168,7 +170,8 @@ jobs=(
 
 cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$6+$7+$8}' /proc/stat; }
 
-run_job() {
+# One fio run of a job: a JSON object with its figures.
+run_fio() {
 	local target=$1 dev=$2 name=$3 rw=$4 bs=$5 qd=$6 nj=$7 before after
 	before=$(cpu_ticks)
 	fio --name="$name" --filename="$dev" --direct=1 --ioengine=libaio --rw="$rw" --bs="$bs" \
@@ -185,7 +188,23 @@ run_job() {
 		 p50_us: ((if $j.read.total_ios > 0 then $j.read else $j.write end).clat_ns.percentile["50.000000"] / 1000),
 		 p99_us: ((if $j.read.total_ios > 0 then $j.read else $j.write end).clat_ns.percentile["99.000000"] / 1000),
 		 cpu_us_per_io: (if $ios > 0 then ($ticks / $hz * 1e6 / $ios) else null end)}' \
-		"$store/fio.json" >>"$out"
+		"$store/fio.json"
+}
+
+# A job run $repeat times, recorded as the median of each figure: under TCG
+# one run of a few seconds can be off by a third either way.
+run_job() {
+	local i
+	: >"$store/runs.jsonl"
+	for i in $(seq "$repeat"); do
+		run_fio "$@" >>"$store/runs.jsonl" || return 1
+	done
+	jq -c -s '
+		def median: map(select(. != null)) | sort |
+			if length == 0 then null else .[(length - 1) / 2 | floor] end;
+		. as $runs | $runs[0] + {runs: ($runs | length)} +
+		(["iops", "mbps", "p50_us", "p99_us", "cpu_us_per_io"] |
+		 map({(.): ([$runs[][.]] | median)}) | add)' "$store/runs.jsonl" >>"$out"
 }
 
 [[ ${BASH_SOURCE[0]} == "$0" ]] || return 0

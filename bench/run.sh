@@ -8,9 +8,11 @@
 #   bench/run.sh [seconds per job] [target...]
 #   QBD_BENCH_JOBS=rand-read-4k-qd1,... bench/run.sh 8 qbd-tcp nvme-tcp
 # runs a subset (targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma).
+# Each job runs QBD_BENCH_REPEAT times (3); the figures are the medians.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 export QBD_BENCH_RUNTIME=${1:-10}
+export QBD_BENCH_REPEAT=${QBD_BENCH_REPEAT:-3}
 shift || true
 if [ $# -gt 0 ]; then
 	QBD_BENCH_TARGETS=$(IFS=,; echo "$*")
@@ -27,11 +29,11 @@ else
 fi
 [ -n "$out" ] || { echo "bench: no results" >&2; exit 1; }
 json=$top/bench/results/results.json
-echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg runtime "$QBD_BENCH_RUNTIME" '
+echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg runtime "$QBD_BENCH_RUNTIME" --arg repeat "$QBD_BENCH_REPEAT" '
 	def get($r; $t; $j; $f): ($r | map(select(.target == $t and .job == $j)) | .[0][$f]) // null;
 	def ratio(a; b): if a != null and b != null and b != 0 then (a / b * 100 | round / 100) else null end;
 	. as $r |
-	{date: $date, seconds_per_job: ($runtime | tonumber), results: $r,
+	{date: $date, seconds_per_job: ($runtime | tonumber), runs_per_job: ($repeat | tonumber), results: $r,
 	 ratios: [ ($r | map(.job) | unique | map(select(. != null)))[] as $j |
 		{job: $j,
 		 metric: (if ($j | test("qd1")) then "p99_us" elif ($j | test("seq")) then "mbps" else "iops" end)} |
@@ -40,7 +42,7 @@ echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg runtime "$QBD_BENCH_RU
 		     qbd_rdma_over_nvme_rdma: ratio(get($r; "qbd-rdma"; .job; .metric); get($r; "nvme-rdma"; .job; .metric))} ]}' >"$json"
 md=$top/bench/results/results.md
 {
-	echo "# qbd benchmark ($(jq -r .date "$json"), $QBD_BENCH_RUNTIME s per job, TCG guest)"
+	echo "# qbd benchmark ($(jq -r .date "$json"), median of $QBD_BENCH_REPEAT runs of $QBD_BENCH_RUNTIME s per job, TCG guest)"
 	echo
 	echo "| target | job | IOPS | MB/s | p50 us | p99 us | CPU us/IO |"
 	echo "|---|---|---:|---:|---:|---:|---:|"

@@ -8,6 +8,7 @@ export QBD_KO=$(arg qbd.ko)
 export QBD_BENCH_RUNTIME=$(arg qbd.benchsecs)
 export QBD_BENCH_TARGETS=$(arg qbd.benchtargets)
 export QBD_BENCH_JOBS=$(arg qbd.benchjobs)
+export QBD_BENCH_REPEAT=$(arg qbd.benchrepeat)
 plan=$(arg qbd.plan)
 modules=$(arg qbd.modules)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
