@@ -18,7 +18,6 @@ repeat=${QBD_BENCH_REPEAT:-3}
 size_mb=${QBD_BENCH_SIZE_MB:-512}
 store=/dev/shm/qbd-bench
 mkdir -p "$store"
-: >"$out"
 
 log() { echo "bench: $*" >&2; }
 
@@ -208,6 +207,8 @@ run_job() {
 }
 
 [[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
+
+: >"$out"
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || IFS=, read -r -a targets <<<"${QBD_BENCH_TARGETS:-}"

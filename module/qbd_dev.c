@@ -41,6 +41,10 @@ static int qbd_read_addr(struct qbd_device *dev, unsigned int shard,
 	for (n = 0; n < dev->nr_replicas && replicas[n] != QBD_NO_ADDR; n++)
 		states[n] = atomic_read(&qbd_conn_of(dev, replicas[n],
 						     hwq)->state);
+	/*
+	 * A single copy has nowhere else to go: the read stays queued on its
+	 * connection and is resent after the reconnect.
+	 */
 	r = n > 1 ? qbd_pick_read_replica(states, n) : 0;
 	return r < 0 ? r : replicas[r];
 }

@@ -289,15 +289,17 @@ bool Connection::run_batch() {
     std::array<qbd_reply_hdr, kMaxBatch> hdrs;
     std::array<iovec, 2 * kMaxBatch> iov;
     size_t nr_iov = 0;
+    uint64_t bytes = 0;
     for (unsigned i = 0; i < nr_slots_; i++) {
         Slot& s = slots_[i];
+        bytes += s.req.length;
         bool data = s.req.opcode == QBD_OP_READ && s.status == 0;
         hdrs[i] = reply_header(s.req, s.status, data ? s.req.length : 0);
         iov[nr_iov++] = {&hdrs[i], sizeof(hdrs[i])};
         if (data) iov[nr_iov++] = {arena_.data() + s.data_off, s.req.length};
     }
     bool ok = send_all(fd_, iov.data(), nr_iov);
-    affinity_.batch_served(nr_slots_, nr_slots_ ? slots_[0].req.length : 0);
+    affinity_.batch_served(nr_slots_, bytes);
     nr_slots_ = 0;
     arena_used_ = 0;
     return ok;
