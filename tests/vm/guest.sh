@@ -48,6 +48,11 @@ udevadm settle --timeout=30
 # What one scenario leaves behind must not reach the next: servers, devices,
 # namespaces, the module.
 reset_guest() {
+	local mnt
+	awk '$1 ~ "^/dev/qbd" { print $2 }' /proc/mounts | sort -r | while read -r mnt; do
+		echo "reset_guest: $mnt was left mounted"
+		umount "$mnt" 2>/dev/null || umount -l "$mnt"
+	done
 	pkill -KILL -f 'qbd-server serve|qbd-hostile-server' 2>/dev/null
 	for d in /sys/block/qbd*; do
 		[ -e "$d" ] && "$QBD_ROOT/build/cmd/qbd" -u "/dev/$(basename "$d")" --force >/dev/null 2>&1
@@ -56,9 +61,12 @@ reset_guest() {
 	rm -rf /etc/qbd /tmp/qbd-server-*
 	for _ in $(seq 30); do
 		lsmod | grep -q '^qbd ' || break
+		rmmod qbd_rdma 2>/dev/null
 		rmmod qbd 2>/dev/null && break
 		sleep 1
 	done
+	# Say so when the next scenario will find the module still loaded.
+	lsmod | grep '^qbd' | sed 's/^/reset_guest: still loaded: /'
 }
 
 # Debug kernel: leaks whose allocation went through qbd fail the scenario

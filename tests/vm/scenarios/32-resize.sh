@@ -18,7 +18,12 @@ head -c 8M /dev/urandom >/mnt/grow/a
 sum=$(sha256sum </mnt/grow/a)
 "$QBD" -z pool/grow -k 256M
 [ "$(blockdev --getsize64 "$dev")" = $((256 << 20)) ] || die "the disk did not grow"
-dmesg | grep -q "capacity change" || die "no capacity change seen by the kernel"
+# Every map logs a capacity change from 0; this one is from 128M to 256M
+# (in sectors).  dmesg goes to a file first: under pipefail, grep -q
+# closing the pipe early would fail the pipeline with dmesg's SIGPIPE.
+dmesg >/tmp/dmesg
+grep -q "$(basename "$dev"): detected capacity change from $((128 << 11)) to $((256 << 11))" /tmp/dmesg ||
+	die "the kernel saw no capacity change from 128M to 256M"
 resize2fs "$dev" >/dev/null 2>&1 || die "online resize2fs failed"
 df -m /mnt/grow | awk 'NR == 2 { exit !($2 > 200) }' || die "ext4 did not grow"
 head -c 64M /dev/urandom >/mnt/grow/b   # reaches the new shards
