@@ -88,8 +88,10 @@ enum qbd_opcode {
 #define QBD_FEAT_FUA		(1ULL << 1)
 #define QBD_FEAT_DISCARD	(1ULL << 2)
 #define QBD_FEAT_WRITE_ZEROES	(1ULL << 3)
+#define QBD_FEAT_RDMA_INLINE	(1ULL << 4)	/* RDMA: small WRITEs inline */
 #define QBD_FEATURES_KNOWN	(QBD_FEAT_CRC32C | QBD_FEAT_FUA | \
-				 QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES)
+				 QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES | \
+				 QBD_FEAT_RDMA_INLINE)
 
 /* Status values beyond the negative errnos: a stale epoch asks for remap. */
 #define QBD_STATUS_STALE_EPOCH	(-116)	/* -ESTALE */
@@ -302,8 +304,18 @@ struct qbd_ctl_move {
  * operations are served over TCP only.  The connection's credit is the
  * client's: it never has more requests outstanding than it posted
  * receives for replies.
+ *
+ * With QBD_FEAT_RDMA_INLINE agreed in HELLO, a WRITE of at most
+ * QBD_RDMA_INLINE_DATA_MAX bytes may instead carry its data in the same
+ * SEND, right after struct qbd_rdma_req: @data_flags has
+ * QBD_RDMA_DATA_INLINE, data.length is the IO length, data.addr and
+ * data.rkey are 0.  A small write then costs the client no memory
+ * registration and invalidation, and the server no RDMA READ round trip.
+ * A server that agrees posts receives of QBD_RDMA_RECV_MAX bytes.
  */
 #define QBD_RDMA_INLINE_MAX	128
+#define QBD_RDMA_INLINE_DATA_MAX 4096
+#define QBD_RDMA_DATA_INLINE	(1U << 0)
 
 /** struct qbd_rdma_sge - a registered span of the client's memory */
 struct qbd_rdma_sge {
@@ -316,9 +328,14 @@ struct qbd_rdma_sge {
 struct qbd_rdma_req {
 	struct qbd_req_hdr	hdr;
 	struct qbd_rdma_sge	data;
-	__u8			reserved[48];
+	__le32			data_flags;	/* QBD_RDMA_DATA_* */
+	__u8			reserved[44];
 	__u8			payload[QBD_RDMA_INLINE_MAX];
 };
+
+/* The largest client message: a request and its inline write data. */
+#define QBD_RDMA_RECV_MAX	(sizeof(struct qbd_rdma_req) + \
+				 QBD_RDMA_INLINE_DATA_MAX)
 
 /** struct qbd_rdma_reply - a server message on the RDMA transport */
 struct qbd_rdma_reply {

@@ -13,7 +13,10 @@
  * Pre-registered per-tag buffers would need queue_depth * max_io_bytes of
  * pinned memory per connection (128 MiB at the defaults) and a copy of
  * every byte.  The block queue gets a page-sized virt boundary so that the
- * pages of a request fit one region.
+ * pages of a request fit one region.  A write of up to
+ * QBD_RDMA_INLINE_DATA_MAX bytes is instead sent inline: its DMA-mapped
+ * pages follow the message in the SEND's gather list, which spares the
+ * registration, the server's RDMA READ round trip and the invalidation.
  *
  * Requests are posted from queue_rq (a post never sleeps, so there is no
  * send thread); completions run in softirq from the completion queue.  A
@@ -26,8 +29,8 @@
  * list, the flags next to it, and posting: nothing is posted on a queue
  * pair that is being torn down.  A tx (one per tag and piece index) is
  * owned by whoever holds a reference: one for its SEND, one for the reply,
- * one for the invalidation; the last one releases the registration and,
- * once the reply was claimed, completes the piece.
+ * one for the invalidation (registered pages only); the last one unmaps
+ * the pages and, once the reply was claimed, completes the piece.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,7 +45,10 @@
 #include "qbd.h"
 
 #define QBD_RDMA_FEATURES (QBD_FEAT_FUA | QBD_FEAT_DISCARD | \
-			   QBD_FEAT_WRITE_ZEROES)
+			   QBD_FEAT_WRITE_ZEROES | QBD_FEAT_RDMA_INLINE)
+
+/* Gather entries an inline write's data may take (a 4 KiB page, split). */
+#define QBD_RDMA_INLINE_SGES	4
 
 /* One request on the wire: (tag, piece index) of its hardware queue. */
 struct qbd_rdma_tx {
@@ -50,7 +56,7 @@ struct qbd_rdma_tx {
 	struct qbd_piece	*piece;
 	struct ib_cqe		send_cqe;
 	struct ib_cqe		inv_cqe;
-	struct ib_sge		sge;
+	struct ib_sge		sge[1 + QBD_RDMA_INLINE_SGES];	/* message, data */
 	struct ib_send_wr	send_wr;
 	struct ib_reg_wr	reg_wr;
 	struct ib_send_wr	inv_wr;
@@ -59,7 +65,8 @@ struct qbd_rdma_tx {
 	bool			stale;
 	bool			posted;		/* under rc->lock */
 	bool			claimed;	/* its reply is in */
-	bool			registered;	/* its pages are mapped */
+	bool			mapped;		/* its pages are DMA-mapped */
+	bool			registered;	/* ...and registered: invalidate */
 };
 
 /* The registration of one tag's pages. */
@@ -86,6 +93,7 @@ struct qbd_rdma_conn {
 	unsigned int		nr_tx;		/* queue_depth * max_pieces */
 	unsigned int		nr_rx;
 	unsigned int		max_pages;	/* per region */
+	unsigned int		inline_sges;	/* data entries of an inline SEND */
 
 	/* The queue pair and what hangs off it; rebuilt on reconnect. */
 	struct rdma_cm_id	*cm_id;
@@ -164,10 +172,11 @@ static void qbd_rdma_unmap_pages(struct qbd_rdma_conn *rc,
 {
 	struct qbd_rdma_region *r;
 
-	if (!tx->registered)
+	if (!tx->mapped)
 		return;
 	r = &rc->regions[qbd_piece_rq(tx->piece)->tag];
 	ib_dma_unmap_sg(rc->ibdev, r->sgl, r->nents, r->dir);
+	tx->mapped = false;
 	tx->registered = false;
 }
 
@@ -228,8 +237,31 @@ static void qbd_rdma_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 static struct ib_cqe qbd_rdma_reg_cqe = { .done = qbd_rdma_reg_done };
 
 /*
- * Register the pages of @tx's request and describe them in @msg.  Under
- * rc->lock, connected.
+ * Put the DMA-mapped pages of a small write after the message in the
+ * SEND's gather list (@count entries).  Under rc->lock.
+ */
+static void qbd_rdma_map_inline(struct qbd_rdma_conn *rc,
+				struct qbd_rdma_tx *tx, struct qbd_rdma_req *msg,
+				struct scatterlist *sgl, int count)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, count, i)
+		tx->sge[1 + i] = (struct ib_sge) {
+			.addr	= sg_dma_address(sg),
+			.length	= sg_dma_len(sg),
+			.lkey	= rc->pd->local_dma_lkey,
+		};
+	msg->data.length = cpu_to_le32(tx->piece->length);
+	msg->data_flags = cpu_to_le32(QBD_RDMA_DATA_INLINE);
+}
+
+/*
+ * Map the pages of @tx's request and describe them in @msg: inline for a
+ * small write, else registered for the server's RDMA READ or WRITE.
+ * Returns how many data entries follow the message in the SEND (0 when
+ * registered) or an error.  Under rc->lock, connected.
  */
 static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
 			      struct qbd_rdma_req *msg)
@@ -246,12 +278,19 @@ static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
 	count = ib_dma_map_sg(rc->ibdev, r->sgl, r->nents, r->dir);
 	if (!count)
 		return -EIO;
-	tx->registered = true;
+	tx->mapped = true;
+	if (r->dir == DMA_TO_DEVICE && count <= rc->inline_sges &&
+	    tx->piece->length <= QBD_RDMA_INLINE_DATA_MAX &&
+	    tx->piece->length == blk_rq_bytes(rq)) {
+		qbd_rdma_map_inline(rc, tx, msg, r->sgl, count);
+		return count;
+	}
 	n = ib_map_mr_sg(r->mr, r->sgl, count, NULL, PAGE_SIZE);
 	if (n != count) {
 		qbd_rdma_unmap_pages(rc, tx);
 		return n < 0 ? n : -EIO;
 	}
+	tx->registered = true;
 	ib_update_fast_reg_key(r->mr, ib_inc_rkey(r->mr->rkey));
 
 	tx->reg_wr = (struct ib_reg_wr) {
@@ -283,7 +322,7 @@ static int qbd_rdma_post(struct qbd_rdma_conn *rc, struct qbd_piece *piece)
 	struct ib_send_wr *first = &tx->send_wr;
 	u32 flags;
 	u16 opcode = qbd_wire_opcode(rq, &flags);
-	int ret;
+	int ret, data_sges = 0;
 
 	tx->piece = piece;
 	tx->status = BLK_STS_OK;
@@ -296,23 +335,24 @@ static int qbd_rdma_post(struct qbd_rdma_conn *rc, struct qbd_piece *piece)
 		       qbd_make_tag(conn->hwq, rq->tag, piece->index, cmd->gen),
 		       dev->volume_id, dev->epoch, piece->offset);
 	if (opcode == QBD_OP_READ || opcode == QBD_OP_WRITE) {
-		ret = qbd_rdma_map_pages(rc, tx, msg);
-		if (ret)
-			return ret;
-		first = &tx->reg_wr.wr;
+		data_sges = qbd_rdma_map_pages(rc, tx, msg);
+		if (data_sges < 0)
+			return data_sges;
+		if (tx->registered)
+			first = &tx->reg_wr.wr;
 	}
 	ib_dma_sync_single_for_device(rc->ibdev, qbd_rdma_msg_dma(rc, i),
 				      sizeof(*msg), DMA_TO_DEVICE);
 
-	tx->sge = (struct ib_sge) {
+	tx->sge[0] = (struct ib_sge) {
 		.addr	= qbd_rdma_msg_dma(rc, i),
 		.length	= sizeof(*msg),
 		.lkey	= rc->pd->local_dma_lkey,
 	};
 	tx->send_wr = (struct ib_send_wr) {
 		.wr_cqe		= &tx->send_cqe,
-		.sg_list	= &tx->sge,
-		.num_sge	= 1,
+		.sg_list	= tx->sge,
+		.num_sge	= 1 + data_sges,
 		.opcode		= IB_WR_SEND,
 		.send_flags	= IB_SEND_SIGNALED,
 	};
@@ -668,7 +708,9 @@ static int qbd_rdma_alloc_queue(struct qbd_rdma_conn *rc)
 	attr.recv_cq = rc->cq;
 	attr.cap.max_send_wr = send_wrs + 1;	/* + the drain */
 	attr.cap.max_recv_wr = rc->nr_rx + 1;
-	attr.cap.max_send_sge = 1;
+	rc->inline_sges = clamp(rc->ibdev->attrs.max_send_sge - 1, 0,
+				QBD_RDMA_INLINE_SGES);
+	attr.cap.max_send_sge = 1 + rc->inline_sges;
 	attr.cap.max_recv_sge = 1;
 	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
 	attr.qp_type = IB_QPT_RC;

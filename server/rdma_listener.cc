@@ -6,7 +6,9 @@
 // events, one takes completions and does the disk IO synchronously: a WRITE's data is RDMA-READ
 // into a pool buffer, written to disk, and answered; a READ is read from disk into a pool buffer,
 // RDMA-WRITTEN to the client and answered.  A request that finds the pool empty waits for a buffer;
-// it never fails for want of one.
+// it never fails for want of one.  A small WRITE whose data came inline
+// (QBD_FEAT_RDMA_INLINE) is written to disk straight from its receive
+// buffer before that is reposted: no pool buffer, no RDMA READ.
 //
 // Credits are the client's (it never has more requests outstanding than
 // it posted receives for replies); the server bounds what one connection
@@ -36,6 +38,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "client/qbd_client.h"
 #include "io_gate.h"
@@ -96,6 +99,19 @@ std::string peer_of(rdma_cm_id* id) {
 struct Device;
 struct Conn;
 
+// One posted receive: a request and, for an inline write, its data.
+struct RecvBuf {
+    qbd_rdma_req msg;
+    char data[QBD_RDMA_INLINE_DATA_MAX];
+};
+static_assert(sizeof(RecvBuf) == QBD_RDMA_RECV_MAX);
+
+// A request that arrived while every op of its connection was busy.
+struct Pending {
+    qbd_rdma_req msg;
+    std::vector<char> inline_data;
+};
+
 // One request being served: the message, its reply slot, its data buffer.
 struct Op {
     Conn* conn = nullptr;
@@ -117,7 +133,7 @@ struct Device {
     CompChannelPtr channel;
     CqPtr cq;
     SrqPtr srq;
-    std::vector<qbd_rdma_req> recv_bufs;
+    std::vector<RecvBuf> recv_bufs;
     MrPtr recv_mr;
     std::vector<char> pool;
     MrPtr pool_mr;
@@ -127,7 +143,7 @@ struct Device {
 
 struct Conn {
     Conn(Server& srv, Device& d, rdma_cm_id* cm_id, std::string peer)
-        : dev(d), id(cm_id), session(srv, std::move(peer)) {}
+        : dev(d), id(cm_id), session(srv, std::move(peer), QBD_FEAT_RDMA_INLINE) {}
     Device& dev;
     CmIdPtr id;  // destroyed after the QP and the MR below
     CmQp qp;
@@ -136,7 +152,7 @@ struct Conn {
     MrPtr reply_mr;
     std::array<Op, kOpsPerConn> ops;
     std::vector<Op*> free_ops;
-    std::deque<qbd_rdma_req> backlog;
+    std::deque<Pending> backlog;
     uint32_t qp_num = 0;
     unsigned outstanding = 0;  // work requests posted and not completed
     bool established = false;
@@ -161,8 +177,8 @@ struct RdmaListener::Impl {
     void cq_loop();
     void on_completion(Device& d, const ibv_wc& wc);
 
-    void on_message(Conn& c, const qbd_rdma_req& msg);
-    void serve(Op& op);
+    void on_message(Conn& c, const qbd_rdma_req& msg, char* inline_data, uint32_t inline_len);
+    void serve(Op& op, char* inline_data, uint32_t inline_len);
     void start_waiting(Device& d);
     void start_data(Op& op);
     void write_data_arrived(Op& op);
@@ -202,8 +218,7 @@ Device* RdmaListener::Impl::device_of(ibv_context* ctx) {
 }
 
 int RdmaListener::Impl::post_recv(Device& d, unsigned index) {
-    ibv_sge sge{reinterpret_cast<uintptr_t>(&d.recv_bufs[index]), sizeof(qbd_rdma_req),
-                d.recv_mr->lkey};
+    ibv_sge sge{reinterpret_cast<uintptr_t>(&d.recv_bufs[index]), sizeof(RecvBuf), d.recv_mr->lkey};
     ibv_recv_wr wr{};
     wr.wr_id = (uint64_t{index} << 1) | kRecvTag;
     wr.sg_list = &sge;
@@ -248,8 +263,7 @@ int RdmaListener::Impl::add_device(ibv_context* ctx, std::string* error) {
 
     d->recv_bufs.resize(recvs);
     d->recv_mr.reset(ibv_reg_mr(d->pd.get(), d->recv_bufs.data(),
-                                d->recv_bufs.size() * sizeof(qbd_rdma_req),
-                                IBV_ACCESS_LOCAL_WRITE));
+                                d->recv_bufs.size() * sizeof(RecvBuf), IBV_ACCESS_LOCAL_WRITE));
     if (!d->recv_mr) return fail("registering receive buffers", errno);
     d->pool.resize(size_t{kDataBuffers} * QBD_MAX_IO_BYTES);
     // Local write: RDMA READs land in these buffers.
@@ -495,12 +509,13 @@ void RdmaListener::Impl::on_completion(Device& d, const ibv_wc& wc) {
         if (c && !c->dead) {
             if (wc.status != IBV_WC_SUCCESS)
                 drop(*c, ibv_wc_status_str(wc.status));
-            else if (wc.byte_len != sizeof(qbd_rdma_req))
-                drop(*c, "message of the wrong size");
+            else if (wc.byte_len < sizeof(qbd_rdma_req))
+                drop(*c, "message shorter than a request");
             else
-                on_message(*c, d.recv_bufs[index]);
+                on_message(*c, d.recv_bufs[index].msg, d.recv_bufs[index].data,
+                           wc.byte_len - sizeof(qbd_rdma_req));
         }
-        // The message was copied out: the buffer serves the next one.
+        // The message was copied out or served: the buffer takes the next.
         if (int err = post_recv(d, index))
             srv.log("rdma: cannot repost a receive: " + errno_text(err));
         if (c) reap(*c);
@@ -523,22 +538,31 @@ void RdmaListener::Impl::on_completion(Device& d, const ibv_wc& wc) {
     reap(c);
 }
 
-void RdmaListener::Impl::on_message(Conn& c, const qbd_rdma_req& msg) {
+// inline_data (inline_len bytes) is only valid during the call: its
+// receive buffer is reposted after it.
+void RdmaListener::Impl::on_message(Conn& c, const qbd_rdma_req& msg, char* inline_data,
+                                    uint32_t inline_len) {
     if (c.free_ops.empty()) {
         if (c.backlog.size() >= kMaxBacklog)
             return drop(c, "more requests than replies posted for");
-        c.backlog.push_back(msg);
+        c.backlog.push_back({msg, std::vector<char>(inline_data, inline_data + inline_len)});
         return;
     }
     Op& op = *c.free_ops.back();
     c.free_ops.pop_back();
     op.msg = msg;
-    serve(op);
+    serve(op, inline_data, inline_len);
 }
 
-// One request, judged as the TCP path judges it.
-void RdmaListener::Impl::serve(Op& op) {
+// One request, judged as the TCP path judges it.  Inline write data is
+// used before this returns.
+void RdmaListener::Impl::serve(Op& op, char* inline_data, uint32_t inline_len) {
     Conn& c = *op.conn;
+    const uint32_t data_flags = le32toh(op.msg.data_flags);
+    if (inline_len && !(data_flags & QBD_RDMA_DATA_INLINE)) {
+        drop(c, "message longer than a request with no inline data");
+        return release(op);
+    }
     const Verdict v = check_request(op.msg.hdr, c.session.state());
     op.req = decode(op.msg.hdr);
     const Request& r = op.req;
@@ -571,8 +595,19 @@ void RdmaListener::Impl::serve(Op& op) {
         c.session.log("refused request: data span length differs from the header's");
         return reply(op, -EINVAL, nullptr, 0);
     }
+    if (data_flags & ~QBD_RDMA_DATA_INLINE) {
+        c.session.log("refused request: unknown data flags");
+        return reply(op, -EINVAL, nullptr, 0);
+    }
+    const bool inline_write = data_flags & QBD_RDMA_DATA_INLINE;
+    if (inline_write && (!(c.session.features() & QBD_FEAT_RDMA_INLINE) ||
+                         r.opcode != QBD_OP_WRITE || inline_len != r.length)) {
+        c.session.log("refused request: inline data not agreed, not a WRITE or not its length");
+        return reply(op, -EINVAL, nullptr, 0);
+    }
     if (int status = c.session.admit_io(r)) return reply(op, status, nullptr, 0);
     if (r.opcode == QBD_OP_HEARTBEAT) return reply(op, 0, nullptr, 0);
+    if (inline_write) return reply(op, disk_io(c, r, inline_data), nullptr, 0);
     if (!data) return reply(op, disk_io(c, r, nullptr), nullptr, 0);
     c.dev.waiting.push_back(&op);
     start_waiting(c.dev);
@@ -689,9 +724,9 @@ void RdmaListener::Impl::release(Op& op) {
         start_waiting(d);
     }
     if (!c.dead && !c.backlog.empty()) {
-        qbd_rdma_req msg = c.backlog.front();
+        Pending p = std::move(c.backlog.front());
         c.backlog.pop_front();
-        on_message(c, msg);
+        on_message(c, p.msg, p.inline_data.data(), static_cast<uint32_t>(p.inline_data.size()));
     }
 }
 

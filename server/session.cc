@@ -64,7 +64,9 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             }
             memcpy(client_nonce_, hello.nonce, sizeof(client_nonce_));
             qbd_hello_reply hr{};
-            hr.features = htole64(want & (QBD_FEAT_FUA | QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES));
+            features_ = want & (QBD_FEAT_FUA | QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES |
+                                transport_features_);
+            hr.features = htole64(features_);
             hr.max_io_bytes = htole32(QBD_MAX_IO_BYTES);
             random_bytes(nonce_, sizeof(nonce_));
             memcpy(hr.nonce, nonce_, sizeof(nonce_));

@@ -25,13 +25,18 @@ struct SetupReply {
 
 class Session {
   public:
-    Session(Server& srv, std::string peer) : srv_(srv), peer_(std::move(peer)) {}
+    // transport_features: the QBD_FEAT_* bits only the carrying transport
+    // can serve (QBD_FEAT_RDMA_INLINE), agreed to when a client asks.
+    Session(Server& srv, std::string peer, uint64_t transport_features = 0)
+        : srv_(srv), peer_(std::move(peer)), transport_features_(transport_features) {}
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
     const ConnState& state() const { return st_; }
     const std::string& peer() const { return peer_; }
+    // The QBD_FEAT_* bits agreed in HELLO.
+    uint64_t features() const { return features_; }
     Server& server() { return srv_; }
     // The volume's file cannot do non-blocking IO (tmpfs, for one).
     bool inline_io() const { return inline_io_; }
@@ -61,6 +66,8 @@ class Session {
   private:
     Server& srv_;
     std::string peer_;
+    uint64_t transport_features_;
+    uint64_t features_ = 0;
     ConnState st_;
     int vol_fd_ = -1;
     bool inline_io_ = false;

@@ -1,14 +1,15 @@
 // qbd-rdma-probe: a userspace client of qbd-server's RDMA transport, for
 // the guest tests.  Connects with rdma_cm, does HELLO (no secret) and OPEN
 // of the given volume, WRITEs a pattern of several sizes at several offsets
-// through a registered buffer, READs it back and compares, and checks that
-// the server refuses what it must.  Exits 0 only when everything matched;
-// says what failed otherwise.
+// through a registered buffer and small ones inline (QBD_FEAT_RDMA_INLINE),
+// READs it back and compares, and checks that the server refuses what it
+// must.  Exits 0 only when everything matched; says what failed otherwise.
 //
-//   qbd-rdma-probe [--oversize|--short] HOST:PORT VOLUME_ID EPOCH
+//   qbd-rdma-probe [--oversize|--short|--trailing] HOST:PORT VOLUME_ID EPOCH
 //
 // --oversize sends a READ longer than QBD_MAX_IO_BYTES, --short a message
-// shorter than struct qbd_rdma_req, after OPEN: the server must drop the
+// shorter than struct qbd_rdma_req, --trailing a READ followed by bytes
+// not flagged as inline data, after OPEN: the server must drop the
 // connection (exit 0 when it did).
 #include <endian.h>
 #include <netdb.h>
@@ -57,8 +58,10 @@ class Probe {
     int connect(const std::string& addr);
     // Sends one request, waits for its reply; false when none came.
     bool call(qbd_rdma_req& req, qbd_rdma_reply* rep);
-    // Sends a request from send slot @slot (below kBurst) without waiting.
-    bool submit(qbd_rdma_req& req, unsigned slot, uint32_t send_bytes = sizeof(qbd_rdma_req));
+    // Sends a request from send slot @slot (below kBurst) without waiting;
+    // @extra bytes of the data buffer at @extra_off follow it in the SEND.
+    bool submit(qbd_rdma_req& req, unsigned slot, uint32_t send_bytes = sizeof(qbd_rdma_req),
+                uint32_t extra = 0, size_t extra_off = 0);
     // Whether the server disconnects within @ms milliseconds.
     bool disconnected_within(int ms);
     // Waits for @n replies and for every send to complete.
@@ -66,9 +69,15 @@ class Probe {
     // An IO request; its data span is @len bytes of the buffer at @data_off.
     qbd_rdma_req io_request(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags = 0,
                             uint32_t span_length = 0, size_t data_off = 0);
+    // A WRITE whose data is sent inline, taken from the data buffer at
+    // @data_off by submit(req, slot, sizeof(req), @length, @data_off).
+    qbd_rdma_req inline_write(uint64_t offset, uint32_t length);
     // One IO through the start of the data buffer; returns the status.
     int io(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags = 0,
            uint32_t span_length = 0);
+    // One request with @extra inline bytes from the start of the data
+    // buffer; returns the status, or -EPIPE when there was no reply.
+    int call_inline(qbd_rdma_req& req, uint32_t extra);
     char* data() { return data_.data(); }
     uint64_t volume_id = 0, epoch = 0;
 
@@ -153,7 +162,8 @@ int Probe::connect(const std::string& addr) {
     qa.send_cq = qa.recv_cq = cq_.get();
     qa.qp_type = IBV_QPT_RC;
     qa.cap.max_send_wr = qa.cap.max_recv_wr = kBurst;
-    qa.cap.max_send_sge = qa.cap.max_recv_sge = 1;
+    qa.cap.max_send_sge = 2;  // a request and its inline data
+    qa.cap.max_recv_sge = 1;
     if (rdma_create_qp(raw, pd_.get(), &qa)) {
         failed(std::string("rdma_create_qp: ") + strerror(errno));
         return -errno;
@@ -202,15 +212,18 @@ bool Probe::disconnected_within(int ms) {
     }
 }
 
-bool Probe::submit(qbd_rdma_req& req, unsigned slot, uint32_t send_bytes) {
+bool Probe::submit(qbd_rdma_req& req, unsigned slot, uint32_t send_bytes, uint32_t extra,
+                   size_t extra_off) {
     req.hdr.magic = htole32(QBD_PROTO_MAGIC);
     req.hdr.version = htole16(QBD_PROTO_VERSION);
     req.hdr.tag = htole64(++tag_);
     reqs_[slot] = req;
-    ibv_sge sge{reinterpret_cast<uintptr_t>(&reqs_[slot]), send_bytes, req_mr_->lkey};
+    ibv_sge sge[2] = {
+        {reinterpret_cast<uintptr_t>(&reqs_[slot]), send_bytes, req_mr_->lkey},
+        {reinterpret_cast<uintptr_t>(data_.data() + extra_off), extra, data_mr_->lkey}};
     ibv_send_wr wr{}, *bad;
-    wr.sg_list = &sge;
-    wr.num_sge = 1;
+    wr.sg_list = sge;
+    wr.num_sge = extra ? 2 : 1;
     wr.opcode = IBV_WR_SEND;
     wr.send_flags = IBV_SEND_SIGNALED;
     if (ibv_post_send(qp_.get(), &wr, &bad)) {
@@ -281,6 +294,20 @@ qbd_rdma_req Probe::io_request(uint16_t opcode, uint64_t offset, uint32_t length
     return req;
 }
 
+qbd_rdma_req Probe::inline_write(uint64_t offset, uint32_t length) {
+    qbd_rdma_req req = io_request(QBD_OP_WRITE, offset, length);
+    req.data.addr = 0;
+    req.data.rkey = 0;
+    req.data_flags = htole32(QBD_RDMA_DATA_INLINE);
+    return req;
+}
+
+int Probe::call_inline(qbd_rdma_req& req, uint32_t extra) {
+    std::vector<qbd_rdma_reply> got;
+    if (!submit(req, 0, sizeof(req), extra, 0) || !collect(1, &got)) return -EPIPE;
+    return static_cast<int>(le32toh(got[0].hdr.status));
+}
+
 // Returns the reply's status, or -EPIPE when there was no reply.
 int Probe::io(uint16_t opcode, uint64_t offset, uint32_t length, uint32_t flags,
               uint32_t span_length) {
@@ -297,7 +324,7 @@ int setup(Probe& p) {
     qbd_rdma_req req{};
     qbd_rdma_reply rep;
     qbd_hello hello{};
-    hello.features = htole64(QBD_FEAT_FUA);
+    hello.features = htole64(QBD_FEAT_FUA | QBD_FEAT_RDMA_INLINE);
     req.hdr.opcode = htole16(QBD_OP_HELLO);
     req.hdr.length = htole32(sizeof(hello));
     memcpy(req.payload, &hello, sizeof(hello));
@@ -305,7 +332,8 @@ int setup(Probe& p) {
     qbd_hello_reply hr;
     memcpy(&hr, rep.payload, sizeof(hr));
     if (rep.hdr.status || le32toh(rep.hdr.length) != sizeof(hr) ||
-        le32toh(hr.max_io_bytes) < kDataBytes || le32toh(hr.auth) != QBD_AUTH_NONE) {
+        le32toh(hr.max_io_bytes) < kDataBytes || le32toh(hr.auth) != QBD_AUTH_NONE ||
+        le64toh(hr.features) != (QBD_FEAT_FUA | QBD_FEAT_RDMA_INLINE)) {
         failed("HELLO: status " + std::to_string(static_cast<int>(le32toh(rep.hdr.status))) +
                ", auth " + std::to_string(le32toh(hr.auth)));
         return -EPROTO;
@@ -359,6 +387,43 @@ void burst(Probe& p) {
     }
 }
 
+constexpr uint64_t kInlineOffset = 56ULL << 20;
+
+// Small WRITEs with their data inline: kBurst of them in flight at once
+// (more than the server's ops, so some wait in its backlog with their
+// data), then read back through registered spans and compared.
+void inline_burst(Probe& p) {
+    std::vector<qbd_rdma_reply> replies;
+    for (unsigned i = 0; i < kBurst; i++) {
+        const uint32_t len = i % 2 ? QBD_RDMA_INLINE_DATA_MAX : 512;
+        const uint64_t off = kInlineOffset + uint64_t{i} * QBD_RDMA_INLINE_DATA_MAX;
+        char* buf = p.data() + size_t{i} * kDataBytes;
+        for (uint32_t k = 0; k < len; k++) buf[k] = static_cast<char>(pattern(off + k + 3));
+        qbd_rdma_req req = p.inline_write(off, len);
+        if (!p.submit(req, i, sizeof(req), len, size_t{i} * kDataBytes)) return;
+    }
+    if (!p.collect(kBurst, &replies)) return;
+    for (const qbd_rdma_reply& r : replies)
+        if (r.hdr.status)
+            failed("inline WRITE: status " +
+                   std::to_string(static_cast<int>(le32toh(r.hdr.status))));
+    for (unsigned i = 0; i < kBurst; i++) {
+        const uint32_t len = i % 2 ? QBD_RDMA_INLINE_DATA_MAX : 512;
+        const uint64_t off = kInlineOffset + uint64_t{i} * QBD_RDMA_INLINE_DATA_MAX;
+        memset(p.data(), 0xa5, len);
+        if (int st = p.io(QBD_OP_READ, off, len)) {
+            failed("READ after inline WRITE: status " + std::to_string(st));
+            continue;
+        }
+        for (uint32_t k = 0; k < len; k++)
+            if (static_cast<uint8_t>(p.data()[k]) != pattern(off + k + 3)) {
+                failed("inline WRITE of " + std::to_string(len) + " at " + std::to_string(off) +
+                       ": byte " + std::to_string(k) + " reads back differently");
+                break;
+            }
+    }
+}
+
 struct Extent {
     uint64_t offset;
     uint32_t length;
@@ -373,8 +438,11 @@ int main(int argc, char** argv) {
         argv++;
         argc--;
     }
-    if (argc != 4 || (hostile != "" && hostile != "--oversize" && hostile != "--short")) {
-        fprintf(stderr, "usage: qbd-rdma-probe [--oversize|--short] HOST:PORT VOLUME_ID EPOCH\n");
+    if (argc != 4 || (hostile != "" && hostile != "--oversize" && hostile != "--short" &&
+                      hostile != "--trailing")) {
+        fprintf(stderr,
+                "usage: qbd-rdma-probe [--oversize|--short|--trailing] HOST:PORT VOLUME_ID "
+                "EPOCH\n");
         return 2;
     }
     Probe p;
@@ -384,7 +452,9 @@ int main(int argc, char** argv) {
     if (!hostile.empty()) {
         const uint32_t len = hostile == "--oversize" ? QBD_MAX_IO_BYTES + 4096 : 4096;
         qbd_rdma_req req = p.io_request(QBD_OP_READ, 0, len);
-        if (!p.submit(req, 0, hostile == "--short" ? sizeof(qbd_req_hdr) : sizeof(req))) return 1;
+        const uint32_t trailing = hostile == "--trailing" ? 512 : 0;
+        if (!p.submit(req, 0, hostile == "--short" ? sizeof(qbd_req_hdr) : sizeof(req), trailing))
+            return 1;
         if (!p.disconnected_within(kTimeoutMs)) {
             failed(hostile + ": the server did not drop the connection");
             return 1;
@@ -444,9 +514,18 @@ int main(int argc, char** argv) {
         failed("unaligned WRITE: status " + std::to_string(st) + ", want -EINVAL");
     if (int st = p.io(QBD_OP_READ, ~0ULL << 20, 4096); st != -ERANGE)
         failed("READ past the end: status " + std::to_string(st) + ", want -ERANGE");
+    qbd_rdma_req bad = p.inline_write(0, 4096);
+    if (int st = p.call_inline(bad, 2048); st != -EINVAL)
+        failed("inline WRITE with less data than its length: status " + std::to_string(st) +
+               ", want -EINVAL");
+    bad = p.inline_write(0, 4096);
+    bad.hdr.opcode = htole16(QBD_OP_READ);
+    if (int st = p.call_inline(bad, 4096); st != -EINVAL)
+        failed("READ flagged inline: status " + std::to_string(st) + ", want -EINVAL");
     if (int st = p.io(QBD_OP_READ, 0, 4096))
         failed("READ after refusals: status " + std::to_string(st));
     burst(p);
+    inline_burst(p);
     // Requests left in flight when the client goes away: the server must
     // flush and free the connection, and keep serving others.
     for (unsigned i = 0; i < kBurst; i++) {
@@ -459,8 +538,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     printf(
-        "rdma-probe: %zu extents of 4 KiB to 1 MiB and a burst of %u MiB in flight written and "
-        "read back, refusals right\n",
-        sizeof(extents) / sizeof(extents[0]), kBurst);
+        "rdma-probe: %zu extents of 4 KiB to 1 MiB, a burst of %u MiB and %u inline writes in "
+        "flight written and read back, refusals right\n",
+        sizeof(extents) / sizeof(extents[0]), kBurst, kBurst);
     return 0;
 }

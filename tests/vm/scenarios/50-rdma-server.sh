@@ -1,7 +1,8 @@
 #!/bin/bash
 # qbd-server's RDMA transport over soft-RoCE (rdma_rxe): a userspace
 # client does HELLO and OPEN over rdma_cm, writes and reads back several
-# sizes at several offsets, and is refused what it must be refused; the
+# sizes at several offsets, registered and inline, and is refused what it
+# must be refused; the
 # server logs the connection, survives it, and stops on SIGTERM.
 # timeout: 400
 . "$QBD_ROOT/tests/vm/lib.sh"
@@ -46,17 +47,20 @@ timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" || die "the RDMA probe failed
 # Framing that cannot be trusted ends the connection, as on TCP.
 timeout 60 "$probe" --oversize 10.98.0.2:7800 "$id" "$epoch" || die "oversize READ not dropped"
 timeout 60 "$probe" --short 10.98.0.2:7800 "$id" "$epoch" || die "short message not dropped"
+timeout 60 "$probe" --trailing 10.98.0.2:7800 "$id" "$epoch" || die "unflagged trailing bytes not dropped"
 grep -q "closing rdma connection: IO length over the limit" /tmp/qbd-server-rdma.log ||
 	die "no log line for the oversize READ"
-grep -q "closing rdma connection: message of the wrong size" /tmp/qbd-server-rdma.log ||
+grep -q "closing rdma connection: message shorter than a request" /tmp/qbd-server-rdma.log ||
 	die "no log line for the short message"
+grep -q "closing rdma connection: message longer than a request with no inline data" \
+	/tmp/qbd-server-rdma.log || die "no log line for the unflagged trailing bytes"
 timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" || die "the RDMA probe failed after hostile clients"
 # Every connection, the ones the probe left with requests in flight too,
 # is torn down.
 all_closed() {
 	local log=/tmp/qbd-server-rdma.log
-	[ "$(grep -c 'rdma connection opened' $log)" = 6 ] &&
-		[ "$(grep -c 'rdma connection closed' $log)" = 6 ]
+	[ "$(grep -c 'rdma connection opened' $log)" = 7 ] &&
+		[ "$(grep -c 'rdma connection closed' $log)" = 7 ]
 }
 wait_for 30 all_closed ||
 	{ cat /tmp/qbd-server-rdma.log; die "the server did not close every RDMA connection"; }
