@@ -89,9 +89,10 @@ enum qbd_opcode {
 #define QBD_FEAT_DISCARD	(1ULL << 2)
 #define QBD_FEAT_WRITE_ZEROES	(1ULL << 3)
 #define QBD_FEAT_RDMA_INLINE	(1ULL << 4)	/* RDMA: small WRITEs inline */
+#define QBD_FEAT_RDMA_REMOTE_INV (1ULL << 5)	/* RDMA: replies invalidate */
 #define QBD_FEATURES_KNOWN	(QBD_FEAT_CRC32C | QBD_FEAT_FUA | \
 				 QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES | \
-				 QBD_FEAT_RDMA_INLINE)
+				 QBD_FEAT_RDMA_INLINE | QBD_FEAT_RDMA_REMOTE_INV)
 
 /* Status values beyond the negative errnos: a stale epoch asks for remap. */
 #define QBD_STATUS_STALE_EPOCH	(-116)	/* -ESTALE */
@@ -312,6 +313,11 @@ struct qbd_ctl_move {
  * data.rkey are 0.  A small write then costs the client no memory
  * registration and invalidation, and the server no RDMA READ round trip.
  * A server that agrees posts receives of QBD_RDMA_RECV_MAX bytes.
+ *
+ * With QBD_FEAT_RDMA_REMOTE_INV agreed, the reply to a READ or WRITE that
+ * named a registered span is a SEND with Invalidate of data.rkey (the
+ * client registers each span with a fast-registration region): the
+ * client needs no invalidation of its own.
  */
 #define QBD_RDMA_INLINE_MAX	128
 #define QBD_RDMA_INLINE_DATA_MAX 4096

@@ -17,6 +17,8 @@
  * QBD_RDMA_INLINE_DATA_MAX bytes is instead sent inline: its DMA-mapped
  * pages follow the message in the SEND's gather list, which spares the
  * registration, the server's RDMA READ round trip and the invalidation.
+ * The server's reply to a registered request invalidates the region
+ * (SEND with Invalidate), so the client posts no invalidation either.
  *
  * Requests are posted from queue_rq (a post never sleeps, so there is no
  * send thread); completions run in softirq from the completion queue.  A
@@ -45,7 +47,8 @@
 #include "qbd.h"
 
 #define QBD_RDMA_FEATURES (QBD_FEAT_FUA | QBD_FEAT_DISCARD | \
-			   QBD_FEAT_WRITE_ZEROES | QBD_FEAT_RDMA_INLINE)
+			   QBD_FEAT_WRITE_ZEROES | QBD_FEAT_RDMA_INLINE | \
+			   QBD_FEAT_RDMA_REMOTE_INV)
 
 /* Gather entries an inline write's data may take (a 4 KiB page, split). */
 #define QBD_RDMA_INLINE_SGES	4
@@ -435,7 +438,8 @@ static void qbd_rdma_invalidate(struct qbd_rdma_conn *rc,
 }
 
 static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
-				 const struct qbd_rdma_reply *msg, u32 len)
+				 const struct qbd_rdma_reply *msg,
+				 const struct ib_wc *wc)
 {
 	const struct qbd_reply_hdr *reply = &msg->hdr;
 	struct device *ddev = qbd_rdma_dev(rc);
@@ -446,7 +450,7 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 	int ret = 0;
 	u32 flags;
 
-	if (len < sizeof(*reply) || qbd_check_reply(reply)) {
+	if (wc->byte_len < sizeof(*reply) || qbd_check_reply(reply)) {
 		dev_err_ratelimited(ddev, "malformed reply from %pISpc\n",
 				    &rc->conn->addr);
 		return -EPROTO;
@@ -473,8 +477,14 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 				    &rc->conn->addr, status);
 		tx->status = qbd_status_to_blk(status);
 	}
-	if (tx->registered)
+	if (tx->registered && !(wc->wc_flags & IB_WC_WITH_INVALIDATE)) {
 		qbd_rdma_invalidate(rc, tx);
+	} else if (tx->registered &&
+		   wc->ex.invalidate_rkey != rc->regions[rq->tag].mr->rkey) {
+		dev_err_ratelimited(ddev, "reply from %pISpc invalidated another region\n",
+				    &rc->conn->addr);
+		ret = -EPROTO;	/* the queue pair and its regions are rebuilt */
+	}
 	qbd_rdma_tx_put(tx);
 	return ret;
 }
@@ -504,7 +514,7 @@ static void qbd_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		ret = 0;
 		complete(&rc->setup_done);
 	} else {
-		ret = qbd_rdma_handle_reply(rc, msg, wc->byte_len);
+		ret = qbd_rdma_handle_reply(rc, msg, wc);
 	}
 	ib_dma_sync_single_for_device(rc->ibdev, rx->sge.addr, sizeof(*msg),
 				      DMA_FROM_DEVICE);

@@ -143,7 +143,9 @@ struct Device {
 
 struct Conn {
     Conn(Server& srv, Device& d, rdma_cm_id* cm_id, std::string peer)
-        : dev(d), id(cm_id), session(srv, std::move(peer), QBD_FEAT_RDMA_INLINE) {}
+        : dev(d),
+          id(cm_id),
+          session(srv, std::move(peer), QBD_FEAT_RDMA_INLINE | QBD_FEAT_RDMA_REMOTE_INV) {}
     Device& dev;
     CmIdPtr id;  // destroyed after the QP and the MR below
     CmQp qp;
@@ -184,6 +186,7 @@ struct RdmaListener::Impl {
     void write_data_arrived(Op& op);
     int disk_io(Conn& c, const Request& r, char* buf);
     void reply(Op& op, int status, const void* payload, uint32_t len);
+    static void set_reply_opcode(const Op& op, ibv_send_wr* wr);
     void post(Op& op, ibv_send_wr* wr, unsigned count);
     void release(Op& op);
     void drop(Conn& c, const char* why);
@@ -663,7 +666,7 @@ void RdmaListener::Impl::start_data(Op& op) {
     send.wr_id = wr.wr_id;
     send.sg_list = &rsge;
     send.num_sge = 1;
-    send.opcode = IBV_WR_SEND;
+    set_reply_opcode(op, &send);
     send.send_flags = IBV_SEND_SIGNALED;
     wr.next = &send;
     post(op, &wr, 2);
@@ -689,9 +692,23 @@ void RdmaListener::Impl::reply(Op& op, int status, const void* payload, uint32_t
     wr.wr_id = reinterpret_cast<uintptr_t>(&op);
     wr.sg_list = &sge;
     wr.num_sge = 1;
-    wr.opcode = IBV_WR_SEND;
+    set_reply_opcode(op, &wr);
     wr.send_flags = IBV_SEND_SIGNALED;
     post(op, &wr, 1);
+}
+
+// A reply to a READ or WRITE through a registered span invalidates the
+// client's registration when it agreed to that: it then posts no
+// invalidation of its own.
+void RdmaListener::Impl::set_reply_opcode(const Op& op, ibv_send_wr* wr) {
+    const bool registered = (op.req.opcode == QBD_OP_READ || op.req.opcode == QBD_OP_WRITE) &&
+                            !(le32toh(op.msg.data_flags) & QBD_RDMA_DATA_INLINE);
+    if (registered && (op.conn->session.features() & QBD_FEAT_RDMA_REMOTE_INV)) {
+        wr->opcode = IBV_WR_SEND_WITH_INV;
+        wr->invalidate_rkey = le32toh(op.msg.data.rkey);
+    } else {
+        wr->opcode = IBV_WR_SEND;
+    }
 }
 
 void RdmaListener::Impl::post(Op& op, ibv_send_wr* wr, unsigned count) {
