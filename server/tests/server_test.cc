@@ -539,6 +539,26 @@ TEST(ServerBadInput, UnknownFeatureBitsRefused) {
     expect_server_alive(s);
 }
 
+// The RDMA-only features (inline write data, remote invalidation) mean
+// nothing on TCP: a TCP connection agrees to the rest of what it asks.
+TEST(ServerBadInput, TcpDoesNotAgreeToRdmaFeatures) {
+    ServerProcess s;
+    s.start();
+    RawSocket r(s);
+    qbd_req_hdr h = raw_hdr(QBD_OP_HELLO, sizeof(qbd_hello));
+    qbd_hello hello{};
+    hello.features = htole64(QBD_FEAT_FUA | QBD_FEAT_RDMA_INLINE | QBD_FEAT_RDMA_REMOTE_INV);
+    r.send_bytes(&h, sizeof(h));
+    r.send_bytes(&hello, sizeof(hello));
+    qbd_reply_hdr rep{};
+    ASSERT_EQ(recv(r.fd_, &rep, sizeof(rep), MSG_WAITALL), static_cast<ssize_t>(sizeof(rep)));
+    ASSERT_EQ(le32toh(rep.status), 0u);
+    ASSERT_EQ(le32toh(rep.length), sizeof(qbd_hello_reply));
+    qbd_hello_reply hr{};
+    ASSERT_EQ(recv(r.fd_, &hr, sizeof(hr), MSG_WAITALL), static_cast<ssize_t>(sizeof(hr)));
+    EXPECT_EQ(le64toh(hr.features), QBD_FEAT_FUA);
+}
+
 TEST(ServerBadInput, BadIoGetsErrorStatusesAndTheConnectionLives) {
     ServerProcess s;
     s.start();
