@@ -58,6 +58,9 @@ teardown_nbd() {
 	nbd-client -d /dev/nbd0 >/dev/null 2>&1 || true
 	pkill -x nbd-server || true
 	rmmod nbd || true
+	# The store is a tmpfs of half the guest's memory: what one target
+	# wrote must not leave the next one without space.
+	rm -f "$store/nbd.img" "$store/nbd.conf"
 }
 
 nvmet=/sys/kernel/config/nvmet
@@ -93,15 +96,16 @@ setup_nvmet() {
 	[ -n "$dev" ] && echo "$dev"
 }
 teardown_nvmet() {
-	local port=$1
+	local port=$1 trtype=$2
 	nvme disconnect -n "$nqn" >/dev/null || true
 	rm -f "$nvmet/ports/$port/subsystems/$nqn"
 	rmdir "$nvmet/ports/$port" || true
 	echo 0 >"$nvmet/subsystems/$nqn/namespaces/1/enable" || true
 	rmdir "$nvmet/subsystems/$nqn/namespaces/1" "$nvmet/subsystems/$nqn" || true
+	rm -f "$store/nvme-$trtype.img"
 }
 setup_nvme_tcp() { setup_nvmet 1 tcp 127.0.0.1; }
-teardown_nvme_tcp() { teardown_nvmet 1; }
+teardown_nvme_tcp() { teardown_nvmet 1 tcp; }
 
 # Soft-RoCE on a veth end in this namespace (the 6.1 rxe driver receives
 # only in the initial one): RDMA targets and their clients meet on
@@ -120,7 +124,7 @@ setup_rxe() {
 }
 
 setup_nvme_rdma() { setup_rxe && setup_nvmet 2 rdma "$rdma_addr"; }
-teardown_nvme_rdma() { teardown_nvmet 2; }
+teardown_nvme_rdma() { teardown_nvmet 2 rdma; }
 
 # qbd-server on tmpfs, one volume, mapped over $1 (tcp or rdma) at $2.
 setup_qbd() {
@@ -149,6 +153,7 @@ teardown_qbd() {
 	"$top/build/cmd/qbd" -u bench/vol >/dev/null || true
 	pkill -f "qbd-server serve" || true
 	sleep 1
+	rm -rf "$store/qbd"
 }
 setup_qbd_tcp() { setup_qbd tcp 127.0.0.1; }
 teardown_qbd_tcp() { teardown_qbd; }
@@ -175,7 +180,8 @@ run_fio() {
 	before=$(cpu_ticks)
 	fio --name="$name" --filename="$dev" --direct=1 --ioengine=libaio --rw="$rw" --bs="$bs" \
 		--iodepth="$qd" --numjobs="$nj" --size="$((size_mb / 2))M" --runtime="$runtime" \
-		--time_based --group_reporting --output-format=json >"$store/fio.json" 2>/dev/null
+		--time_based --group_reporting --output-format=json >"$store/fio.json" 2>/dev/null ||
+		return 1
 	after=$(cpu_ticks)
 	jq -c --arg target "$target" --arg job "$name" --argjson ticks "$((after - before))" \
 		--argjson hz "$(getconf CLK_TCK)" '
@@ -198,6 +204,7 @@ run_job() {
 	for i in $(seq "$repeat"); do
 		run_fio "$@" >>"$store/runs.jsonl" || return 1
 	done
+	[ -s "$store/runs.jsonl" ] || return 1
 	jq -c -s '
 		def median: map(select(. != null)) | sort |
 			if length == 0 then null else .[(length - 1) / 2 | floor] end;

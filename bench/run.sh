@@ -46,7 +46,7 @@ md=$top/bench/results/results.md
 	echo
 	echo "| target | job | IOPS | MB/s | p50 us | p99 us | CPU us/IO |"
 	echo "|---|---|---:|---:|---:|---:|---:|"
-	jq -r '.results[] | select(.error == null) |
+	jq -r '.results[] | select(.error == null and .iops != null) |
 		"| \(.target) | \(.job) | \(.iops | round) | \(.mbps * 10 | round / 10) | \(.p50_us | round) | \(.p99_us | round) | \(.cpu_us_per_io | round) |"' "$json"
 	echo
 	echo "Ratios (QD1 jobs compare p99 latency, lower is better; others throughput, higher is better):"
