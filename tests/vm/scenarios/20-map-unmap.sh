@@ -59,7 +59,7 @@ cat /tmp/err
 
 "$QBD" -u pool1/vol1
 [ ! -e "$dev" ] || die "$dev still there after unmap"
-wait_for 10 test ! -e /dev/qbd/pool1/vol1 || die "link still there after unmap"
+wait_for 30 test ! -e /dev/qbd/pool1/vol1 || die "link still there after unmap"
 grep -q pool1 /proc/qbdstat && die "/proc/qbdstat still lists the volume"
 
 # Unreachable server: refused connection fails within a bounded time.

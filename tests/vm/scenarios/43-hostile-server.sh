@@ -19,7 +19,7 @@ for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-pay
 	"$hostile" --port 7801 --size $((16 << 20)) --shard-size $((16 << 20)) --mode $mode --good 2 \
 		2>/dev/null &
 	hpid=$!
-	wait_for 10 port_open 127.0.0.1 7801 || die "hostile server did not start"
+	wait_for 30 port_open 127.0.0.1 7801 || die "hostile server did not start"
 	dev=$("$QBD" -m pool/evil --no-wait -o io_timeout=3,giveup_timeout=4,reconnect_delay_ms=200)
 	timeout 60 dd if="$dev" of=/dev/null bs=4k count=8 iflag=direct status=none 2>&1 &&
 		result="IO succeeded (retried)" || result="IO failed"
