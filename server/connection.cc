@@ -323,7 +323,7 @@ void Connection::run() {
             if (nr_slots_) run_batch();
             return;
         }
-        Verdict v = check_request(h, session_.state());
+        Verdict v = session_.check(h);
         Request r = decode(h);
         if (v.action == Action::close) {
             drop(v.why);

@@ -566,7 +566,7 @@ void RdmaListener::Impl::serve(Op& op, char* inline_data, uint32_t inline_len) {
         drop(c, "message longer than a request with no inline data");
         return release(op);
     }
-    const Verdict v = check_request(op.msg.hdr, c.session.state());
+    const Verdict v = c.session.check(op.msg.hdr);
     op.req = decode(op.msg.hdr);
     const Request& r = op.req;
     if (v.action == Action::close) {

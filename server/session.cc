@@ -139,6 +139,11 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
     }
 }
 
+Verdict Session::check(const qbd_req_hdr& h) {
+    refresh_volume();
+    return check_request(h, st_);
+}
+
 int Session::admit_io(const Request& r) {
     refresh_volume();
     if (r.opcode == QBD_OP_HEARTBEAT) return 0;

@@ -42,6 +42,10 @@ class Session {
     bool inline_io() const { return inline_io_; }
     int volume_fd() const { return vol_fd_; }
 
+    // check_request against the volume as the catalog has it now: a
+    // connection opened before a resize must see the new size at once.
+    Verdict check(const qbd_req_hdr& h);
+
     // HELLO, AUTH, OPEN or a control call that check_request let through;
     // payload holds the r.length bytes that came with it.
     SetupReply handle_setup(const Request& r, const char* payload);

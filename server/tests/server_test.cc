@@ -276,6 +276,22 @@ TEST(Server, ControlOperations) {
     EXPECT_EQ(c->remove("pool", "a"), -ENOENT);
 }
 
+// A connection opened before the volume grew reads and writes the new
+// space at once, before any IO inside the old size refreshed its view
+// (resize2fs reads the new last block first thing).
+TEST(Server, GrowthIsSeenByConnectionsAlreadyOpen) {
+    ServerProcess s;
+    s.start();
+    auto c = open_volume(s, "grow", 4 << 20, 1 << 20);
+    auto ctl = s.connect();
+    ASSERT_EQ(ctl->resize("pool", "grow", 8 << 20), 0) << ctl->error();
+    std::vector<char> buf = pattern(4096, 7), back(4096);
+    EXPECT_EQ(c->write((8 << 20) - 4096, buf.data(), 4096), 0);
+    EXPECT_EQ(c->read((8 << 20) - 4096, back.data(), 4096), 0);
+    EXPECT_EQ(back, buf);
+    EXPECT_EQ(c->read(8 << 20, back.data(), 4096), -ERANGE);
+}
+
 TEST(Server, ClusterMembersShareTheCatalog) {
     ServerProcess a, b;
     a.start({"--peer", b.addr()});
