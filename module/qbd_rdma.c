@@ -477,13 +477,16 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 				    &rc->conn->addr, status);
 		tx->status = qbd_status_to_blk(status);
 	}
-	if (tx->registered && !(wc->wc_flags & IB_WC_WITH_INVALIDATE)) {
-		qbd_rdma_invalidate(rc, tx);
-	} else if (tx->registered &&
-		   wc->ex.invalidate_rkey != rc->regions[rq->tag].mr->rkey) {
-		dev_err_ratelimited(ddev, "reply from %pISpc invalidated another region\n",
-				    &rc->conn->addr);
-		ret = -EPROTO;	/* the queue pair and its regions are rebuilt */
+	if (tx->registered) {
+		u32 rkey = rc->regions[rq->tag].mr->rkey;
+
+		if (!(wc->wc_flags & IB_WC_WITH_INVALIDATE)) {
+			qbd_rdma_invalidate(rc, tx);
+		} else if (wc->ex.invalidate_rkey != rkey) {
+			dev_err_ratelimited(ddev, "reply from %pISpc invalidated another region\n",
+					    &rc->conn->addr);
+			ret = -EPROTO;	/* the queue pair and its regions are rebuilt */
+		}
 	}
 	qbd_rdma_tx_put(tx);
 	return ret;

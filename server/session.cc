@@ -145,7 +145,6 @@ Verdict Session::check(const qbd_req_hdr& h) {
 }
 
 int Session::admit_io(const Request& r) {
-    refresh_volume();
     if (r.opcode == QBD_OP_HEARTBEAT) return 0;
     if (!epoch_current(r.epoch, st_)) return QBD_STATUS_STALE_EPOCH;
     if (r.opcode != QBD_OP_FLUSH && (r.offset > st_.size || r.length > st_.size - r.offset))

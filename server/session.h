@@ -53,8 +53,9 @@ class Session {
     // Picks up catalog changes (new epoch, fence, resize, delete) to the
     // opened volume.
     void refresh_volume();
-    // Whether IO that check_request let through may run now: 0, a stale
-    // epoch or -ERANGE.  Refreshes the volume first.
+    // Whether IO that check() let through may run now: 0, a stale epoch
+    // or -ERANGE, judged on the volume as check() refreshed it, or as a
+    // batch run since then did.
     int admit_io(const Request& r);
     // Carries out an admitted IO in the calling thread; returns what
     // io_uring would (bytes moved or a negative errno).  buf holds

@@ -389,14 +389,19 @@ void burst(Probe& p) {
 
 constexpr uint64_t kInlineOffset = 56ULL << 20;
 
+// Inline write @i of the burst: 512 bytes or a full 4 KiB, in its own
+// 4 KiB of the volume.
+uint32_t inline_len(unsigned i) { return i % 2 ? QBD_RDMA_INLINE_DATA_MAX : 512; }
+uint64_t inline_off(unsigned i) { return kInlineOffset + uint64_t{i} * QBD_RDMA_INLINE_DATA_MAX; }
+
 // Small WRITEs with their data inline: kBurst of them in flight at once
 // (more than the server's ops, so some wait in its backlog with their
 // data), then read back through registered spans and compared.
 void inline_burst(Probe& p) {
     std::vector<qbd_rdma_reply> replies;
     for (unsigned i = 0; i < kBurst; i++) {
-        const uint32_t len = i % 2 ? QBD_RDMA_INLINE_DATA_MAX : 512;
-        const uint64_t off = kInlineOffset + uint64_t{i} * QBD_RDMA_INLINE_DATA_MAX;
+        const uint32_t len = inline_len(i);
+        const uint64_t off = inline_off(i);
         char* buf = p.data() + size_t{i} * kDataBytes;
         for (uint32_t k = 0; k < len; k++) buf[k] = static_cast<char>(pattern(off + k + 3));
         qbd_rdma_req req = p.inline_write(off, len);
@@ -408,8 +413,8 @@ void inline_burst(Probe& p) {
             failed("inline WRITE: status " +
                    std::to_string(static_cast<int>(le32toh(r.hdr.status))));
     for (unsigned i = 0; i < kBurst; i++) {
-        const uint32_t len = i % 2 ? QBD_RDMA_INLINE_DATA_MAX : 512;
-        const uint64_t off = kInlineOffset + uint64_t{i} * QBD_RDMA_INLINE_DATA_MAX;
+        const uint32_t len = inline_len(i);
+        const uint64_t off = inline_off(i);
         memset(p.data(), 0xa5, len);
         if (int st = p.io(QBD_OP_READ, off, len)) {
             failed("READ after inline WRITE: status " + std::to_string(st));

@@ -48,11 +48,7 @@ udevadm settle --timeout=30
 # What one scenario leaves behind must not reach the next: servers, devices,
 # namespaces, the module.
 reset_guest() {
-	local mnt
-	awk '$1 ~ "^/dev/qbd" { print $2 }' /proc/mounts | sort -r | while read -r mnt; do
-		echo "reset_guest: $mnt was left mounted"
-		umount "$mnt" 2>/dev/null || umount -l "$mnt"
-	done
+	bash -c '. "$QBD_ROOT/tests/vm/lib.sh" && unmount_qbd'
 	pkill -KILL -f 'qbd-server serve|qbd-hostile-server' 2>/dev/null
 	for d in /sys/block/qbd*; do
 		[ -e "$d" ] && "$QBD_ROOT/build/cmd/qbd" -u "/dev/$(basename "$d")" --force >/dev/null 2>&1

@@ -106,9 +106,11 @@ dev_of() { readlink -f "/dev/qbd/$1"; }
 
 # Unmount whatever a failed scenario left mounted from a qbd disk: a
 # mount holds qbd.ko, and the next scenario would find it still loaded.
+# guest.sh runs it between scenarios too.
 unmount_qbd() {
 	local mnt
 	awk '$1 ~ "^/dev/qbd" { print $2 }' /proc/mounts | sort -r | while read -r mnt; do
+		echo "unmount_qbd: $mnt was left mounted"
 		umount "$mnt" 2>/dev/null || umount -l "$mnt"
 	done
 }

@@ -18,9 +18,10 @@ head -c 8M /dev/urandom >/mnt/grow/a
 sum=$(sha256sum </mnt/grow/a)
 "$QBD" -z pool/grow -k 256M
 [ "$(blockdev --getsize64 "$dev")" = $((256 << 20)) ] || die "the disk did not grow"
-# Every map logs a capacity change from 0; this one is from 128M to 256M
-# (in sectors).  dmesg goes to a file first: under pipefail, grep -q
-# closing the pipe early would fail the pipeline with dmesg's SIGPIPE.
+# Earlier scenarios of the same boot may have logged capacity changes of
+# their own: this one is qbdN's, from 128M to 256M (in sectors).  dmesg
+# goes to a file first: under pipefail, grep -q closing the pipe early
+# would fail the pipeline with dmesg's SIGPIPE.
 dmesg >/tmp/dmesg
 grep -q "$(basename "$dev"): detected capacity change from $((128 << 11)) to $((256 << 11))" /tmp/dmesg ||
 	die "the kernel saw no capacity change from 128M to 256M"
