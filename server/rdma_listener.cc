@@ -1,20 +1,30 @@
 // RDMA transport.  Per device context: one protection domain, one shared
 // receive queue whose fixed-size receive buffers live in one registered
-// region, one completion queue (with a completion channel) shared by every
-// connection, and a registered pool of data buffers.  One thread takes
-// rdma_cm events (connect, disconnect) and the devices' asynchronous
-// events, one takes completions and does the disk IO synchronously: a WRITE's data is RDMA-READ
-// into a pool buffer, written to disk, and answered; a READ is read from disk into a pool buffer,
-// RDMA-WRITTEN to the client and answered.  A request that finds the pool empty waits for a buffer;
-// it never fails for want of one.  A small WRITE whose data came inline
-// (QBD_FEAT_RDMA_INLINE) is written to disk straight from its receive
-// buffer before that is reposted: no pool buffer, no RDMA READ.
+// region, two completion queues shared by every connection (one for
+// receives, one for sends) on one completion channel, and a registered pool
+// of data buffers.  One thread takes rdma_cm events (connect, disconnect)
+// and the devices' asynchronous events, one takes completions and does the
+// disk IO synchronously: a WRITE's data is RDMA-READ into a pool buffer,
+// written to disk, and answered; a READ is read from disk into a pool
+// buffer, RDMA-WRITTEN to the client and answered.  A request that finds the
+// pool empty waits for a buffer; it never fails for want of one.  A small
+// WRITE whose data came inline (QBD_FEAT_RDMA_INLINE) is written to disk
+// straight from its receive buffer before that is reposted: no pool buffer,
+// no RDMA READ.
 //
 // Credits are the client's (it never has more requests outstanding than
 // it posted receives for replies); the server bounds what one connection
 // can have in flight by its ops, and keeps what arrives beyond that in a
 // bounded backlog.  A receive buffer is reposted as soon as its message
 // has been copied out, so the shared queue stays full.
+//
+// Only receives wake the completion thread as a rule.  A send's completion
+// frees only what the next request needs (its op, its data buffer), so the
+// send queue is polled on every wakeup and asks for events of its own only
+// while something waits for one: an RDMA READ of write data, a request
+// waiting for an op or a data buffer, a closing connection's flush.  Under
+// a software RDMA device each wakeup of the server is a context switch and
+// three system calls, and a READ's two send completions used to cost one.
 //
 // Both threads take one mutex: connections, the pool and its waiting list
 // are only touched under it.  A connection is freed only when every work
@@ -38,6 +48,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "client/qbd_client.h"
@@ -54,6 +65,10 @@ namespace {
 constexpr unsigned kRecvBuffers = 512;  // receives posted on each shared queue
 constexpr unsigned kDataBuffers = 16;   // of QBD_MAX_IO_BYTES each
 constexpr unsigned kOpsPerConn = 32;    // requests one connection has in flight
+// Each op has a buffer of its own for data up to this size, so small IO
+// never waits for the shared pool (a 4 KiB READ held a 4 MiB pool buffer
+// until its reply's completion): 1 MiB registered per connection.
+constexpr uint32_t kOpDataBytes = 32 << 10;
 // An op posts at most two work requests (data transfer and reply).
 constexpr unsigned kSendDepth = 2 * kOpsPerConn;
 constexpr unsigned kMaxConnsPerDevice = 256;
@@ -118,7 +133,8 @@ struct Op {
     unsigned index = 0;  // of the connection's reply slot
     qbd_rdma_req msg{};
     Request req{};
-    char* data = nullptr;             // pool buffer, READ and WRITE only
+    char* data = nullptr;             // READ and WRITE only: own_data or a pool buffer
+    char* own_data = nullptr;         // kOpDataBytes in the connection's op_data
     unsigned wrs = 0;                 // work requests posted and not completed
     const char* close_why = nullptr;  // drop the connection once answered
 };
@@ -131,7 +147,9 @@ struct Device {
     unsigned nr_conns = 0;
     PdPtr pd;
     CompChannelPtr channel;
-    CqPtr cq;
+    CqPtr recv_cq;               // always armed
+    CqPtr send_cq;               // armed only while something waits for a send (see top)
+    bool send_cq_armed = false;  // completion thread only
     SrqPtr srq;
     std::vector<RecvBuf> recv_bufs;
     MrPtr recv_mr;
@@ -152,6 +170,8 @@ struct Conn {
     Session session;
     std::vector<qbd_rdma_reply> replies;
     MrPtr reply_mr;
+    std::vector<char> op_data;  // every op's own_data
+    MrPtr op_data_mr;
     std::array<Op, kOpsPerConn> ops;
     std::vector<Op*> free_ops;
     std::deque<Pending> backlog;
@@ -177,6 +197,10 @@ struct RdmaListener::Impl {
     void on_connect_request(rdma_cm_id* id, const rdma_conn_param& param);
     void on_async_events(Device& d);
     void cq_loop();
+    void take_cq_events(Device& d);
+    void service(Device& d);
+    bool waits_for_send(const Device& d) const;
+    void kick_completions();
     void on_completion(Device& d, const ibv_wc& wc);
 
     void on_message(Conn& c, const qbd_rdma_req& msg, char* inline_data, uint32_t inline_len);
@@ -201,6 +225,7 @@ struct RdmaListener::Impl {
     std::unordered_map<rdma_cm_id*, std::unique_ptr<Conn>> conns;
     std::unordered_map<uint32_t, Conn*> by_qp;
     Fd stop{eventfd(0, EFD_CLOEXEC)};
+    Fd kick{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};  // see kick_completions
     Fd epoll{epoll_create1(EPOLL_CLOEXEC)};
     std::thread cm_thread, cq_thread;
 };
@@ -247,17 +272,21 @@ int RdmaListener::Impl::add_device(ibv_context* ctx, std::string* error) {
     if (int err = set_nonblocking(d->channel->fd)) return fail("completion channel", err);
     if (int err = set_nonblocking(ctx->async_fd)) return fail("asynchronous event channel", err);
 
-    const unsigned recvs = std::min<unsigned>(kRecvBuffers, d->attr.max_srq_wr);
+    const unsigned recvs =
+        std::min<unsigned>({kRecvBuffers, static_cast<unsigned>(d->attr.max_srq_wr),
+                            static_cast<unsigned>(d->attr.max_cqe)});
     d->send_depth = std::min<unsigned>(kSendDepth, d->attr.max_qp_wr);
-    // The CQ must hold every completion that can be pending at once.
-    const unsigned cqes =
-        std::min<unsigned>(d->attr.max_cqe, recvs + kMaxConnsPerDevice * kSendDepth);
-    if (recvs == 0 || d->send_depth < 2 || cqes <= recvs + d->send_depth)
+    // Each CQ must hold every completion that can be pending on it at once.
+    const unsigned send_cqes =
+        std::min<unsigned>(d->attr.max_cqe, kMaxConnsPerDevice * d->send_depth);
+    if (recvs == 0 || d->send_depth < 2 || send_cqes < d->send_depth)
         return fail("device limits", EINVAL);
-    d->max_conns = (cqes - recvs) / d->send_depth;
-    d->cq.reset(ibv_create_cq(ctx, static_cast<int>(cqes), nullptr, d->channel.get(), 0));
-    if (!d->cq) return fail("ibv_create_cq", errno);
-    if (int err = ibv_req_notify_cq(d->cq.get(), 0)) return fail("ibv_req_notify_cq", err);
+    d->max_conns = send_cqes / d->send_depth;
+    d->recv_cq.reset(ibv_create_cq(ctx, static_cast<int>(recvs), nullptr, d->channel.get(), 0));
+    if (!d->recv_cq) return fail("ibv_create_cq", errno);
+    if (int err = ibv_req_notify_cq(d->recv_cq.get(), 0)) return fail("ibv_req_notify_cq", err);
+    d->send_cq.reset(ibv_create_cq(ctx, static_cast<int>(send_cqes), nullptr, d->channel.get(), 0));
+    if (!d->send_cq) return fail("ibv_create_cq", errno);
     ibv_srq_init_attr sa{};
     sa.attr.max_wr = recvs;
     sa.attr.max_sge = 1;
@@ -386,6 +415,7 @@ void RdmaListener::Impl::on_cm_event(rdma_cm_event_type type, rdma_cm_id* id,
         case RDMA_CM_EVENT_DEVICE_REMOVAL:
             drop(c, type == RDMA_CM_EVENT_DISCONNECTED ? nullptr : rdma_event_str(type));
             reap(c);
+            kick_completions();
             return;
         default:
             return;
@@ -413,6 +443,7 @@ void RdmaListener::Impl::on_async_events(Device& d) {
         Conn& c = *it->second;
         drop(c, ibv_event_type_str(type));
         reap(c);
+        kick_completions();
     }
 }
 
@@ -431,8 +462,8 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
 
     auto c = std::make_unique<Conn>(srv, *d, raw, peer);
     ibv_qp_init_attr qa{};
-    qa.send_cq = d->cq.get();
-    qa.recv_cq = d->cq.get();
+    qa.send_cq = d->send_cq.get();
+    qa.recv_cq = d->recv_cq.get();
     qa.srq = d->srq.get();
     qa.qp_type = IBV_QPT_RC;
     qa.cap.max_send_wr = d->send_depth;
@@ -452,11 +483,21 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
         rdma_reject(raw, nullptr, 0);
         return;
     }
+    c->op_data.resize(size_t{kOpsPerConn} * kOpDataBytes);
+    // Local write: RDMA READs land in these buffers.
+    c->op_data_mr.reset(
+        ibv_reg_mr(d->pd.get(), c->op_data.data(), c->op_data.size(), IBV_ACCESS_LOCAL_WRITE));
+    if (!c->op_data_mr) {
+        srv.log(peer + ": refused rdma connection: registering data buffers: " + errno_text(errno));
+        rdma_reject(raw, nullptr, 0);
+        return;
+    }
     // Only as many ops as the send queue can carry two work requests for.
     const unsigned nr_ops = std::min<unsigned>(kOpsPerConn, d->send_depth / 2);
     for (unsigned i = 0; i < nr_ops; i++) {
         c->ops[i].conn = c.get();
         c->ops[i].index = i;
+        c->ops[i].own_data = c->op_data.data() + size_t{i} * kOpDataBytes;
         c->free_ops.push_back(&c->ops[nr_ops - 1 - i]);
     }
 
@@ -481,27 +522,83 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
 
 void RdmaListener::Impl::cq_loop() {
     std::array<epoll_event, 8> ready;
-    std::array<ibv_wc, 32> wcs;
     for (;;) {
         int n = epoll_wait(epoll.get(), ready.data(), ready.size(), -1);
         if (n < 0 && errno != EINTR) return;
         for (int i = 0; i < n; i++) {
-            if (!ready[i].data.ptr) return;
-            auto& d = *static_cast<Device*>(ready[i].data.ptr);
-            ibv_cq* cq;
-            void* ctx;
-            if (ibv_get_cq_event(d.channel.get(), &cq, &ctx) == 0) ibv_ack_cq_events(cq, 1);
-            // Re-armed before polling, so a completion arriving after the
-            // last poll raises a new event.
-            ibv_req_notify_cq(d.cq.get(), 0);
-            for (;;) {
-                int got = ibv_poll_cq(d.cq.get(), wcs.size(), wcs.data());
-                if (got <= 0) break;
-                std::lock_guard lock(mu);
-                for (int k = 0; k < got; k++) on_completion(d, wcs[k]);
+            void* tag = ready[i].data.ptr;
+            if (!tag) return;
+            if (tag == &kick) {
+                uint64_t count;
+                if (read(kick.get(), &count, sizeof(count)) < 0 && errno != EAGAIN)
+                    srv.log("rdma: cannot read the completion thread's wakeup: " +
+                            errno_text(errno));
+                continue;
             }
+            take_cq_events(*static_cast<Device*>(tag));
+        }
+        for (auto& d : devices) service(*d);
+    }
+}
+
+void RdmaListener::Impl::take_cq_events(Device& d) {
+    ibv_cq* cq;
+    void* ctx;
+    while (ibv_get_cq_event(d.channel.get(), &cq, &ctx) == 0) {
+        ibv_ack_cq_events(cq, 1);
+        if (cq == d.send_cq.get()) {
+            d.send_cq_armed = false;
+        } else if (int err = ibv_req_notify_cq(cq, 0)) {
+            // Re-armed before polling, so a receive arriving after the
+            // last poll raises a new event.
+            srv.log("rdma: cannot arm the receive completion queue: " + errno_text(err));
         }
     }
+}
+
+// Polls both queues of the device until neither has anything, arming the
+// send queue first when something waits for a send's completion.
+void RdmaListener::Impl::service(Device& d) {
+    std::array<ibv_wc, 32> wcs;
+    std::lock_guard lock(mu);
+    for (;;) {
+        for (ibv_cq* cq : {d.send_cq.get(), d.recv_cq.get()}) {
+            int got;
+            while ((got = ibv_poll_cq(cq, wcs.size(), wcs.data())) > 0)
+                for (int k = 0; k < got; k++) on_completion(d, wcs[k]);
+        }
+        if (d.send_cq_armed || !waits_for_send(d)) return;
+        if (int err = ibv_req_notify_cq(d.send_cq.get(), 0)) {
+            srv.log("rdma: cannot arm the send completion queue: " + errno_text(err));
+            return;
+        }
+        // A completion that came before the arming raised no event: poll
+        // once more.
+        d.send_cq_armed = true;
+    }
+}
+
+// Whether anything on the device needs a send completion to go on: a
+// request waiting for a data buffer, an RDMA READ of write data, a reply
+// that closes its connection, a connection waiting for an op, a closing
+// connection's flush.
+bool RdmaListener::Impl::waits_for_send(const Device& d) const {
+    if (!d.waiting.empty()) return true;
+    for (const auto& [id, c] : conns) {
+        if (&c->dev != &d) continue;
+        if (c->dead ? c->outstanding > 0 : !c->backlog.empty()) return true;
+        for (const Op& op : c->ops)
+            if (op.wrs && (op.close_why || (op.data && op.req.opcode == QBD_OP_WRITE))) return true;
+    }
+    return false;
+}
+
+// The completion thread serves a connection the connection thread dropped:
+// its flush completions may come on a send queue nobody armed.
+void RdmaListener::Impl::kick_completions() {
+    uint64_t one = 1;
+    if (write(kick.get(), &one, sizeof(one)) < 0)
+        srv.log("rdma: cannot wake the completion thread: " + errno_text(errno));
 }
 
 void RdmaListener::Impl::on_completion(Device& d, const ibv_wc& wc) {
@@ -612,6 +709,10 @@ void RdmaListener::Impl::serve(Op& op, char* inline_data, uint32_t inline_len) {
     if (r.opcode == QBD_OP_HEARTBEAT) return reply(op, 0, nullptr, 0);
     if (inline_write) return reply(op, disk_io(c, r, inline_data), nullptr, 0);
     if (!data) return reply(op, disk_io(c, r, nullptr), nullptr, 0);
+    if (r.length <= kOpDataBytes) {
+        op.data = op.own_data;
+        return start_data(op);
+    }
     c.dev.waiting.push_back(&op);
     start_waiting(c.dev);
 }
@@ -638,7 +739,8 @@ int RdmaListener::Impl::disk_io(Conn& c, const Request& r, char* buf) {
 void RdmaListener::Impl::start_data(Op& op) {
     Conn& c = *op.conn;
     const Request& r = op.req;
-    ibv_sge sge{reinterpret_cast<uintptr_t>(op.data), r.length, c.dev.pool_mr->lkey};
+    const uint32_t lkey = op.data == op.own_data ? c.op_data_mr->lkey : c.dev.pool_mr->lkey;
+    ibv_sge sge{reinterpret_cast<uintptr_t>(op.data), r.length, lkey};
     ibv_send_wr wr{};
     wr.wr_id = reinterpret_cast<uintptr_t>(&op);
     wr.sg_list = &sge;
@@ -735,9 +837,9 @@ void RdmaListener::Impl::release(Op& op) {
     Device& d = c.dev;
     op.close_why = nullptr;
     c.free_ops.push_back(&op);
-    if (op.data) {
-        d.free_data.push_back(op.data);
-        op.data = nullptr;
+    char* data = std::exchange(op.data, nullptr);
+    if (data && data != op.own_data) {
+        d.free_data.push_back(data);
         start_waiting(d);
     }
     if (!c.dead && !c.backlog.empty()) {
@@ -773,7 +875,7 @@ void RdmaListener::Impl::reap(Conn& c) {
     // Ops between a disconnect and their reply hold no work request but
     // may hold a data buffer; return every one.
     for (Op& op : c.ops)
-        if (op.data) {
+        if (op.data && op.data != op.own_data) {
             c.dev.free_data.push_back(op.data);
             op.data = nullptr;
         }
@@ -792,7 +894,7 @@ RdmaListener::~RdmaListener() = default;
 int RdmaListener::start(Server& srv, const std::vector<std::string>& addrs,
                         std::unique_ptr<RdmaListener>* out, std::string* error) {
     auto impl = std::make_unique<Impl>(srv);
-    if (impl->stop.get() < 0 || impl->epoll.get() < 0) {
+    if (impl->stop.get() < 0 || impl->kick.get() < 0 || impl->epoll.get() < 0) {
         *error = "--rdma: " + errno_text(errno);
         return -errno;
     }
@@ -800,7 +902,11 @@ int RdmaListener::start(Server& srv, const std::vector<std::string>& addrs,
     epoll_event stop_ev{};
     stop_ev.events = EPOLLIN;
     stop_ev.data.ptr = nullptr;
-    if (epoll_ctl(impl->epoll.get(), EPOLL_CTL_ADD, impl->stop.get(), &stop_ev)) {
+    epoll_event kick_ev{};
+    kick_ev.events = EPOLLIN;
+    kick_ev.data.ptr = &impl->kick;
+    if (epoll_ctl(impl->epoll.get(), EPOLL_CTL_ADD, impl->stop.get(), &stop_ev) ||
+        epoll_ctl(impl->epoll.get(), EPOLL_CTL_ADD, impl->kick.get(), &kick_ev)) {
         *error = "--rdma: epoll_ctl: " + errno_text(errno);
         return -errno;
     }
