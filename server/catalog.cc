@@ -73,10 +73,7 @@ int Catalog::migrate() {
     return exec("ALTER TABLE volumes ADD COLUMN fenced INTEGER NOT NULL DEFAULT 0");
 }
 
-uint64_t Catalog::generation() const {
-    std::lock_guard lock(mu_);
-    return generation_;
-}
+uint64_t Catalog::generation() const { return generation_.load(); }
 
 int Catalog::write_placement(const VolumeRecord& v) {
     Stmt del(db_, "DELETE FROM placement WHERE volume_id = ?");

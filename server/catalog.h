@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -59,7 +60,9 @@ private:
 
     sqlite3* db_;
     mutable std::mutex mu_;
-    uint64_t generation_ = 0;
+    // Bumped under mu_ once a change is committed; read without it on every
+    // request of every connection.
+    std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace qbd
