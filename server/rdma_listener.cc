@@ -64,11 +64,11 @@ namespace {
 
 constexpr unsigned kRecvBuffers = 512;  // receives posted on each shared queue
 constexpr unsigned kDataBuffers = 16;   // of QBD_MAX_IO_BYTES each
-constexpr unsigned kOpsPerConn = 32;    // requests one connection has in flight
+constexpr unsigned kOpsPerConn = 64;    // requests one connection has in flight
 // Each op has a buffer of its own for data up to this size, so small IO
 // never waits for the shared pool (a 4 KiB READ held a 4 MiB pool buffer
 // until its reply's completion): 1 MiB registered per connection.
-constexpr uint32_t kOpDataBytes = 32 << 10;
+constexpr uint32_t kOpDataBytes = 16 << 10;
 // An op posts at most two work requests (data transfer and reply).
 constexpr unsigned kSendDepth = 2 * kOpsPerConn;
 constexpr unsigned kMaxConnsPerDevice = 256;
