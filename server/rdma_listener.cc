@@ -593,8 +593,9 @@ bool RdmaListener::Impl::waits_for_send(const Device& d) const {
     return false;
 }
 
-// The completion thread serves a connection the connection thread dropped:
-// its flush completions may come on a send queue nobody armed.
+// Wakes the completion thread after the rdma_cm thread dropped a
+// connection: its flush completions may come on a send queue nobody armed,
+// and the completion thread arms it when it next looks.
 void RdmaListener::Impl::kick_completions() {
     uint64_t one = 1;
     if (write(kick.get(), &one, sizeof(one)) < 0)
