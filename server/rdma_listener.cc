@@ -4,13 +4,14 @@
 // receives, one for sends) on one completion channel, and a registered pool
 // of data buffers.  One thread takes rdma_cm events (connect, disconnect)
 // and the devices' asynchronous events, one takes completions and does the
-// disk IO synchronously: a WRITE's data is RDMA-READ into a pool buffer,
-// written to disk, and answered; a READ is read from disk into a pool
-// buffer, RDMA-WRITTEN to the client and answered.  A request that finds the
-// pool empty waits for a buffer; it never fails for want of one.  A small
-// WRITE whose data came inline (QBD_FEAT_RDMA_INLINE) is written to disk
-// straight from its receive buffer before that is reposted: no pool buffer,
-// no RDMA READ.
+// disk IO synchronously: a WRITE's data is RDMA-READ into a buffer, written
+// to disk, and answered; a READ is read from disk into a buffer,
+// RDMA-WRITTEN to the client and answered.  Each op has a buffer of its own
+// for up to kOpDataBytes; larger IO takes one from the pool, and a request
+// that finds the pool empty waits for a buffer; it never fails for want of
+// one.  A small WRITE whose data came inline (QBD_FEAT_RDMA_INLINE) is
+// written to disk straight from its receive buffer before that is
+// reposted: no buffer, no RDMA READ.
 //
 // Credits are the client's (it never has more requests outstanding than
 // it posted receives for replies); the server bounds what one connection
@@ -76,6 +77,9 @@ constexpr unsigned kMaxConnsPerDevice = 256;
 // that sends more than this beyond its ops breaks the credit rule.
 constexpr size_t kMaxBacklog = 1024;
 
+// How often the completion thread looks at every queue without an event.
+constexpr int kIdlePollMs = 1000;
+
 // Receive work requests carry their buffer index with the low bit set;
 // send work requests carry their Op's address, which is aligned.
 constexpr uint64_t kRecvTag = 1;
@@ -136,6 +140,7 @@ struct Op {
     char* data = nullptr;             // READ and WRITE only: own_data or a pool buffer
     char* own_data = nullptr;         // kOpDataBytes in the connection's op_data
     unsigned wrs = 0;                 // work requests posted and not completed
+    bool reading = false;             // its RDMA READ of write data is posted
     const char* close_why = nullptr;  // drop the connection once answered
 };
 
@@ -176,7 +181,9 @@ struct Conn {
     std::vector<Op*> free_ops;
     std::deque<Pending> backlog;
     uint32_t qp_num = 0;
-    unsigned outstanding = 0;  // work requests posted and not completed
+    unsigned outstanding = 0;      // work requests posted and not completed
+    unsigned reading = 0;          // ops with reading set
+    unsigned closing_replies = 0;  // ops with close_why set
     bool established = false;
     bool dead = false;  // disconnecting: waits for its work requests to flush
 };
@@ -449,17 +456,24 @@ void RdmaListener::Impl::on_async_events(Device& d) {
 
 void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_param& param) {
     const std::string peer = peer_of(raw);
-    std::lock_guard lock(mu);
-    Device* d = device_of(raw->verbs);
+    Device* d = device_of(raw->verbs);  // the devices are fixed at start
     auto refuse = [&](const std::string& why) {
         srv.log(peer + ": refused rdma connection: " + why);
         rdma_reject(raw, nullptr, 0);
         rdma_destroy_id(raw);
     };
     if (!d) return refuse("it came through a device that was not there at start");
-    if (d->nr_conns >= d->max_conns)
-        return refuse("the device serves " + std::to_string(d->max_conns) + " connections already");
+    {
+        // Only this thread adds connections: the count can only fall
+        // until the lock is taken again below.
+        std::lock_guard lock(mu);
+        if (d->nr_conns >= d->max_conns)
+            return refuse("the device serves " + std::to_string(d->max_conns) +
+                          " connections already");
+    }
 
+    // Set up without the lock (registering memory takes a while); nothing
+    // arrives on the queue pair before it is accepted.
     auto c = std::make_unique<Conn>(srv, *d, raw, peer);
     ibv_qp_init_attr qa{};
     qa.send_cq = d->send_cq.get();
@@ -501,6 +515,9 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
         c->free_ops.push_back(&c->ops[nr_ops - 1 - i]);
     }
 
+    // Accepted and entered under the lock: the completion thread must find
+    // the connection for its first request.
+    std::lock_guard lock(mu);
     rdma_conn_param accept{};
     // The server RDMA-READs write data from the client: it is the
     // initiator.  The request's values are already this side's (the
@@ -523,7 +540,10 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
 void RdmaListener::Impl::cq_loop() {
     std::array<epoll_event, 8> ready;
     for (;;) {
-        int n = epoll_wait(epoll.get(), ready.data(), ready.size(), -1);
+        // Now and then without an event too: an error completion on a
+        // send queue nobody armed (the client vanished during a READ's
+        // RDMA WRITE) is then still seen, and a failed arming retried.
+        int n = epoll_wait(epoll.get(), ready.data(), ready.size(), kIdlePollMs);
         if (n < 0 && errno != EINTR) return;
         for (int i = 0; i < n; i++) {
             void* tag = ready[i].data.ptr;
@@ -557,18 +577,25 @@ void RdmaListener::Impl::take_cq_events(Device& d) {
 }
 
 // Polls both queues of the device until neither has anything, arming the
-// send queue first when something waits for a send's completion.
+// send queue first when something waits for a send's completion.  The lock
+// is taken per batch, so the rdma_cm thread gets in between even while
+// requests keep arriving.
 void RdmaListener::Impl::service(Device& d) {
     std::array<ibv_wc, 32> wcs;
-    std::lock_guard lock(mu);
     for (;;) {
+        bool got_any = false;
         for (ibv_cq* cq : {d.send_cq.get(), d.recv_cq.get()}) {
-            int got;
-            while ((got = ibv_poll_cq(cq, wcs.size(), wcs.data())) > 0)
-                for (int k = 0; k < got; k++) on_completion(d, wcs[k]);
+            int got = ibv_poll_cq(cq, wcs.size(), wcs.data());
+            if (got <= 0) continue;
+            got_any = true;
+            std::lock_guard lock(mu);
+            for (int k = 0; k < got; k++) on_completion(d, wcs[k]);
         }
+        if (got_any) continue;
+        std::lock_guard lock(mu);
         if (d.send_cq_armed || !waits_for_send(d)) return;
         if (int err = ibv_req_notify_cq(d.send_cq.get(), 0)) {
+            // The completion thread looks again within kIdlePollMs.
             srv.log("rdma: cannot arm the send completion queue: " + errno_text(err));
             return;
         }
@@ -579,16 +606,15 @@ void RdmaListener::Impl::service(Device& d) {
 }
 
 // Whether anything on the device needs a send completion to go on: a
-// request waiting for a data buffer, an RDMA READ of write data, a reply
+// request waiting for a pool buffer, an RDMA READ of write data, a reply
 // that closes its connection, a connection waiting for an op, a closing
 // connection's flush.
 bool RdmaListener::Impl::waits_for_send(const Device& d) const {
     if (!d.waiting.empty()) return true;
     for (const auto& [id, c] : conns) {
         if (&c->dev != &d) continue;
-        if (c->dead ? c->outstanding > 0 : !c->backlog.empty()) return true;
-        for (const Op& op : c->ops)
-            if (op.wrs && (op.close_why || (op.data && op.req.opcode == QBD_OP_WRITE))) return true;
+        if (c->dead ? c->outstanding > 0 : !c->backlog.empty() || c->reading || c->closing_replies)
+            return true;
     }
     return false;
 }
@@ -626,6 +652,12 @@ void RdmaListener::Impl::on_completion(Device& d, const ibv_wc& wc) {
     Conn& c = *op.conn;
     c.outstanding--;
     op.wrs--;
+    // While the READ is posted it is the op's only work request, so this
+    // completion is its, whatever the status says.
+    if (op.reading) {
+        op.reading = false;
+        c.reading--;
+    }
     if (wc.status != IBV_WC_SUCCESS) {
         // Flushes after a disconnect are expected; anything else is news.
         if (!c.dead) drop(c, ibv_wc_status_str(wc.status));
@@ -688,6 +720,7 @@ void RdmaListener::Impl::serve(Op& op, char* inline_data, uint32_t inline_len) {
         }
         SetupReply rep = c.session.handle_setup(r, reinterpret_cast<const char*>(op.msg.payload));
         op.close_why = rep.close_why;
+        if (op.close_why) c.closing_replies++;
         if (rep.payload.size() > QBD_RDMA_INLINE_MAX) return reply(op, -EOVERFLOW, nullptr, 0);
         return reply(op, rep.status, rep.payload.data(), static_cast<uint32_t>(rep.payload.size()));
     }
@@ -751,7 +784,12 @@ void RdmaListener::Impl::start_data(Op& op) {
     wr.wr.rdma.rkey = le32toh(op.msg.data.rkey);
     if (r.opcode == QBD_OP_WRITE) {
         wr.opcode = IBV_WR_RDMA_READ;
-        return post(op, &wr, 1);
+        post(op, &wr, 1);
+        if (op.wrs) {
+            op.reading = true;
+            c.reading++;
+        }
+        return;
     }
     if (int status = disk_io(c, r, op.data)) return reply(op, status, nullptr, 0);
     wr.opcode = IBV_WR_RDMA_WRITE;
@@ -836,7 +874,7 @@ void RdmaListener::Impl::post(Op& op, ibv_send_wr* wr, unsigned count) {
 void RdmaListener::Impl::release(Op& op) {
     Conn& c = *op.conn;
     Device& d = c.dev;
-    op.close_why = nullptr;
+    if (std::exchange(op.close_why, nullptr)) c.closing_replies--;
     c.free_ops.push_back(&op);
     char* data = std::exchange(op.data, nullptr);
     if (data && data != op.own_data) {
