@@ -142,6 +142,8 @@ struct Op {
     unsigned wrs = 0;                 // work requests posted and not completed
     bool reading = false;             // its RDMA READ of write data is posted
     const char* close_why = nullptr;  // drop the connection once answered
+
+    bool holds_pool_buffer() const { return data && data != own_data; }
 };
 
 struct Device {
@@ -207,7 +209,7 @@ struct RdmaListener::Impl {
     void take_cq_events(Device& d);
     void service(Device& d);
     bool waits_for_send(const Device& d) const;
-    void kick_completions();
+    void end_from_cm_thread(Conn& c, const char* why);
     void on_completion(Device& d, const ibv_wc& wc);
 
     void on_message(Conn& c, const qbd_rdma_req& msg, char* inline_data, uint32_t inline_len);
@@ -232,7 +234,7 @@ struct RdmaListener::Impl {
     std::unordered_map<rdma_cm_id*, std::unique_ptr<Conn>> conns;
     std::unordered_map<uint32_t, Conn*> by_qp;
     Fd stop{eventfd(0, EFD_CLOEXEC)};
-    Fd kick{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};  // see kick_completions
+    Fd kick{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};  // see end_from_cm_thread
     Fd epoll{epoll_create1(EPOLL_CLOEXEC)};
     std::thread cm_thread, cq_thread;
 };
@@ -420,9 +422,8 @@ void RdmaListener::Impl::on_cm_event(rdma_cm_event_type type, rdma_cm_id* id,
         case RDMA_CM_EVENT_CONNECT_ERROR:
         case RDMA_CM_EVENT_UNREACHABLE:
         case RDMA_CM_EVENT_DEVICE_REMOVAL:
-            drop(c, type == RDMA_CM_EVENT_DISCONNECTED ? nullptr : rdma_event_str(type));
-            reap(c);
-            kick_completions();
+            end_from_cm_thread(c,
+                               type == RDMA_CM_EVENT_DISCONNECTED ? nullptr : rdma_event_str(type));
             return;
         default:
             return;
@@ -447,10 +448,7 @@ void RdmaListener::Impl::on_async_events(Device& d) {
         std::lock_guard lock(mu);
         auto it = by_qp.find(qp_num);
         if (it == by_qp.end()) continue;
-        Conn& c = *it->second;
-        drop(c, ibv_event_type_str(type));
-        reap(c);
-        kick_completions();
+        end_from_cm_thread(*it->second, ibv_event_type_str(type));
     }
 }
 
@@ -619,10 +617,12 @@ bool RdmaListener::Impl::waits_for_send(const Device& d) const {
     return false;
 }
 
-// Wakes the completion thread after the rdma_cm thread dropped a
-// connection: its flush completions may come on a send queue nobody armed,
-// and the completion thread arms it when it next looks.
-void RdmaListener::Impl::kick_completions() {
+// Drops a connection on the rdma_cm thread's word (under mu) and wakes the
+// completion thread: the flush completions may come on a send queue nobody
+// armed, and the completion thread arms it when it next looks.
+void RdmaListener::Impl::end_from_cm_thread(Conn& c, const char* why) {
+    drop(c, why);
+    reap(c);  // frees c when nothing was in flight
     uint64_t one = 1;
     if (write(kick.get(), &one, sizeof(one)) < 0)
         srv.log("rdma: cannot wake the completion thread: " + errno_text(errno));
@@ -773,7 +773,7 @@ int RdmaListener::Impl::disk_io(Conn& c, const Request& r, char* buf) {
 void RdmaListener::Impl::start_data(Op& op) {
     Conn& c = *op.conn;
     const Request& r = op.req;
-    const uint32_t lkey = op.data == op.own_data ? c.op_data_mr->lkey : c.dev.pool_mr->lkey;
+    const uint32_t lkey = op.holds_pool_buffer() ? c.dev.pool_mr->lkey : c.op_data_mr->lkey;
     ibv_sge sge{reinterpret_cast<uintptr_t>(op.data), r.length, lkey};
     ibv_send_wr wr{};
     wr.wr_id = reinterpret_cast<uintptr_t>(&op);
@@ -914,7 +914,7 @@ void RdmaListener::Impl::reap(Conn& c) {
     // Ops between a disconnect and their reply hold no work request but
     // may hold a data buffer; return every one.
     for (Op& op : c.ops)
-        if (op.data && op.data != op.own_data) {
+        if (op.holds_pool_buffer()) {
             c.dev.free_data.push_back(op.data);
             op.data = nullptr;
         }
