@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * qbd: TCP transport.  Each connection has a send thread, fed by
- * queue_rq through a list, and a receive thread that reads replies
- * straight into the request's pages and completes requests.
+ * queue_rq through a list, and a receive thread that owns the connection's
+ * life.  Replies are read in the socket's data_ready callback, straight
+ * from the socket buffers into the request's pages, and complete their
+ * requests there: no thread is woken per reply.
  *
  * Ownership of a piece: queue_rq puts it on the in-flight list of its
  * connection, and on the send list while the connection is up.  The send
  * thread takes it off the send list before writing it and never touches it
  * after the last byte is written.  Whoever takes it off the in-flight list
- * (the receive thread on a reply, or a failure sweep) completes it.
+ * (the receive path on a reply, or a failure sweep) completes it; a piece
+ * whose reply data was cut off by a broken connection goes back on the
+ * list and is sent again.
  *
- * A lost connection is re-established by its receive thread, which owns
- * the connection's life: it stops the sender, reconnects with exponential
+ * A lost connection is re-established by its receive thread, which sleeps
+ * until the socket breaks: it takes the callbacks off the socket, reads
+ * what replies are left in it, stops the sender, reconnects with exponential
  * backoff, puts everything in flight back on the send list and restarts
  * the sender.  After the give-up time, what waits fails with EIO and new
  * IO fails at once until a reconnect succeeds.
@@ -23,6 +28,7 @@
 #include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/sched/mm.h>
+#include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
 #include <net/sock.h>
@@ -56,9 +62,25 @@ struct qbd_tcp_conn {
 	struct task_struct	*send_thread;	/* started by the recv thread */
 	struct task_struct	*recv_thread;
 
-	/* Heartbeat state, written by the send and receive threads. */
+	/* Heartbeat state, written by the send thread and the receive path. */
 	atomic_t		hb_outstanding;
 	unsigned long		hb_sent;	/* jiffies */
+
+	/*
+	 * Receive state.  While the callbacks are on the socket, only its
+	 * data_ready touches these; the socket lock serializes its calls.
+	 * Once the receive thread has taken the callbacks off, it owns them.
+	 */
+	struct qbd_reply_hdr	rx_hdr;
+	u32			rx_hdr_len;	/* bytes of rx_hdr read */
+	struct qbd_piece	*rx_piece;	/* claimed; its data comes next */
+	u32			rx_data_left;
+	struct bio		*rx_bio;	/* the bio rx_iter fills */
+	struct iov_iter		rx_iter;
+	int			rx_err;		/* stops receiving until reset */
+	wait_queue_head_t	rx_wait;	/* the receive thread's sleep */
+	void			(*saved_data_ready)(struct sock *sk);
+	void			(*saved_state_change)(struct sock *sk);
 };
 
 static struct qbd_tcp_conn *qbd_tcp(struct qbd_conn *conn)
@@ -88,25 +110,20 @@ static int qbd_tcp_send_buf(struct socket *sock, const void *buf, size_t len,
 	return 0;
 }
 
-static int qbd_tcp_recv_iter(struct socket *sock, struct msghdr *msg)
-{
-	int ret;
-
-	while (msg_data_left(msg)) {
-		ret = sock_recvmsg(sock, msg, MSG_WAITALL | MSG_NOSIGNAL);
-		if (ret <= 0)
-			return ret ?: -ECONNRESET;
-	}
-	return 0;
-}
-
+/* Receive all of @len bytes; used only before the callbacks are hooked. */
 static int qbd_tcp_recv_buf(struct socket *sock, void *buf, size_t len)
 {
 	struct kvec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = {};
+	int ret;
 
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
-	return qbd_tcp_recv_iter(sock, &msg);
+	while (msg_data_left(&msg)) {
+		ret = sock_recvmsg(sock, &msg, MSG_WAITALL | MSG_NOSIGNAL);
+		if (ret <= 0)
+			return ret ?: -ECONNRESET;
+	}
+	return 0;
 }
 
 /*
@@ -135,6 +152,308 @@ static int qbd_tcp_call(void *ctx, u16 opcode, const void *payload, u32 len,
 	if (ret)
 		return ret;
 	return reply_len ? qbd_tcp_recv_buf(tc->sock, reply_payload, reply_len) : 0;
+}
+
+/*
+ * Find the piece a reply answers and take ownership of it.  Anything that
+ * does not match a piece sent on this connection is a protocol error.
+ */
+static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc, u64 wire_tag)
+{
+	struct qbd_conn *conn = tc->conn;
+	struct qbd_device *dev = conn->dev;
+	struct qbd_piece *piece = NULL;
+	struct request *rq;
+	struct qbd_cmd *cmd;
+	u16 hwq, tag;
+	u8 index;
+	u32 gen;
+
+	qbd_split_tag(wire_tag, &hwq, &tag, &index, &gen);
+	if (hwq != conn->hwq || tag >= dev->queue_depth)
+		return NULL;
+	rq = blk_mq_tag_to_rq(dev->tag_set.tags[hwq], tag);
+	if (!rq)
+		return NULL;
+	cmd = blk_mq_rq_to_pdu(rq);
+	if (index >= dev->max_pieces)
+		return NULL;
+
+	spin_lock_bh(&tc->lock);
+	if (cmd->pieces[index].conn == conn &&
+	    !list_empty(&cmd->pieces[index].inflight_node) &&
+	    list_empty(&cmd->pieces[index].send_node) &&
+	    (cmd->gen & 0xffffff) == gen) {
+		piece = &cmd->pieces[index];
+		list_del_init(&piece->inflight_node);
+	}
+	spin_unlock_bh(&tc->lock);
+	return piece;
+}
+
+/* Complete a piece whose reply, with any data, is in. */
+static void qbd_tcp_finish(struct qbd_tcp_conn *tc, struct qbd_piece *piece,
+			   s32 status)
+{
+	struct request *rq = qbd_piece_rq(piece);
+
+	if (status == QBD_STATUS_STALE_EPOCH) {
+		qbd_piece_stale(piece);
+		return;
+	}
+	if (status)
+		dev_err_ratelimited(qbd_conn_dev(tc->conn),
+				    "%s at %llu failed on %pISpc: %d\n",
+				    blk_op_str(req_op(rq)), piece->offset,
+				    &tc->conn->addr, status);
+	qbd_piece_complete(piece, qbd_status_to_blk(status));
+}
+
+/* Aim the data iterator at @bio's pages. */
+static void qbd_tcp_rx_bio(struct qbd_tcp_conn *tc, struct bio *bio)
+{
+	struct bvec_iter bi;
+	struct bio_vec bv;
+	unsigned int nr = 0;
+
+	bio_for_each_bvec(bv, bio, bi)
+		nr++;
+	tc->rx_bio = bio;
+	iov_iter_bvec(&tc->rx_iter, ITER_DEST,
+		      __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter),
+		      nr, bio->bi_iter.bi_size);
+	tc->rx_iter.iov_offset = bio->bi_iter.bi_bvec_done;
+}
+
+/*
+ * A reply header is in: answer a heartbeat, or claim the piece it answers
+ * and complete it, or make it the one the data that follows is for.
+ */
+static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
+				const struct qbd_reply_hdr *reply)
+{
+	struct device *ddev = qbd_conn_dev(tc->conn);
+	s32 status = (s32)le32_to_cpu(reply->status);
+	u32 length = le32_to_cpu(reply->length);
+	struct qbd_piece *piece;
+	struct request *rq;
+	u32 flags;
+
+	if (qbd_check_reply(reply)) {
+		dev_err_ratelimited(ddev, "malformed reply from %pISpc\n",
+				    &tc->conn->addr);
+		return -EPROTO;
+	}
+	if (le16_to_cpu(reply->opcode) == QBD_OP_HEARTBEAT &&
+	    le64_to_cpu(reply->tag) == qbd_make_tag(QBD_HEARTBEAT_HWQ, 0, 0, 0)) {
+		if (status || length || !atomic_xchg(&tc->hb_outstanding, 0)) {
+			dev_err_ratelimited(ddev, "unexpected heartbeat reply from %pISpc\n",
+					    &tc->conn->addr);
+			return -EPROTO;
+		}
+		return 0;
+	}
+	piece = qbd_tcp_claim(tc, le64_to_cpu(reply->tag));
+	if (!piece) {
+		dev_err_ratelimited(ddev, "reply from %pISpc for no request in flight (tag %llx)\n",
+				    &tc->conn->addr, le64_to_cpu(reply->tag));
+		return -EPROTO;
+	}
+	rq = qbd_piece_rq(piece);
+	if (le16_to_cpu(reply->opcode) != qbd_wire_opcode(rq, &flags) ||
+	    length != (req_op(rq) == REQ_OP_READ && !status ?
+		       piece->length : 0) ||
+	    (length && length != blk_rq_bytes(rq))) {
+		dev_err_ratelimited(ddev, "reply from %pISpc does not match its request\n",
+				    &tc->conn->addr);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
+		return -EPROTO;
+	}
+	if (!length) {
+		qbd_tcp_finish(tc, piece, status);
+		return 0;
+	}
+	tc->rx_piece = piece;
+	tc->rx_data_left = length;
+	qbd_tcp_rx_bio(tc, rq->bio);
+	return 0;
+}
+
+/* Take up to @len bytes of a reply header; returns the bytes taken. */
+static int qbd_tcp_rx_header(struct qbd_tcp_conn *tc, struct sk_buff *skb,
+			     unsigned int offset, size_t len)
+{
+	u32 n = min_t(size_t, len, sizeof(tc->rx_hdr) - tc->rx_hdr_len);
+	int ret;
+
+	ret = skb_copy_bits(skb, offset, (u8 *)&tc->rx_hdr + tc->rx_hdr_len, n);
+	if (ret)
+		return ret;
+	tc->rx_hdr_len += n;
+	if (tc->rx_hdr_len < sizeof(tc->rx_hdr))
+		return n;
+	tc->rx_hdr_len = 0;
+	ret = qbd_tcp_handle_reply(tc, &tc->rx_hdr);
+	return ret ?: n;
+}
+
+/* Copy up to @len bytes of read data into the piece's pages. */
+static int qbd_tcp_rx_data(struct qbd_tcp_conn *tc, struct sk_buff *skb,
+			   unsigned int offset, size_t len)
+{
+	u32 n = min_t(size_t, len, iov_iter_count(&tc->rx_iter));
+	struct qbd_piece *piece = tc->rx_piece;
+	int ret;
+
+	ret = skb_copy_datagram_iter(skb, offset, &tc->rx_iter, n);
+	if (ret)
+		return ret;
+	tc->rx_data_left -= n;
+	if (iov_iter_count(&tc->rx_iter))
+		return n;
+	if (tc->rx_data_left) {
+		/* The header's length was checked against the request's. */
+		qbd_tcp_rx_bio(tc, tc->rx_bio->bi_next);
+		return n;
+	}
+	tc->rx_piece = NULL;
+	qbd_tcp_finish(tc, piece, (s32)le32_to_cpu(tc->rx_hdr.status));
+	return n;
+}
+
+/* A tcp_read_sock actor: consume replies, as much of them as is in @skb. */
+static int qbd_tcp_recv_skb(read_descriptor_t *desc, struct sk_buff *skb,
+			    unsigned int offset, size_t len)
+{
+	struct qbd_tcp_conn *tc = desc->arg.data;
+	size_t used = 0;
+	int ret;
+
+	while (used < len && !tc->rx_err) {
+		if (tc->rx_piece)
+			ret = qbd_tcp_rx_data(tc, skb, offset + used,
+					      len - used);
+		else
+			ret = qbd_tcp_rx_header(tc, skb, offset + used,
+						len - used);
+		if (ret < 0) {
+			WRITE_ONCE(tc->rx_err, ret);
+			desc->count = 0;
+			wake_up(&tc->rx_wait);
+			break;
+		}
+		used += ret;
+	}
+	return used;
+}
+
+/*
+ * Runs in softirq, or in whoever releases the socket lock; either way the
+ * socket is locked against its other readers.
+ */
+static void qbd_tcp_data_ready(struct sock *sk)
+{
+	read_descriptor_t desc = { .count = 1 };
+	struct qbd_tcp_conn *tc;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	tc = sk->sk_user_data;
+	if (tc && !tc->rx_err) {
+		desc.arg.data = tc;
+		tcp_read_sock(sk, &desc, qbd_tcp_recv_skb);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void qbd_tcp_state_change(struct sock *sk)
+{
+	void (*saved)(struct sock *sk) = NULL;
+	struct qbd_tcp_conn *tc;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	tc = sk->sk_user_data;
+	if (tc) {
+		saved = tc->saved_state_change;
+		wake_up(&tc->rx_wait);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	if (saved)
+		saved(sk);
+}
+
+/*
+ * Receive replies in the socket's callbacks from now on.  Called once the
+ * handshake is done; the server sends nothing unasked, so nothing waits
+ * in the socket yet.
+ */
+static void qbd_tcp_hook(struct qbd_tcp_conn *tc)
+{
+	struct sock *sk = tc->sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	tc->rx_hdr_len = 0;
+	tc->rx_piece = NULL;
+	tc->rx_err = 0;
+	tc->saved_data_ready = sk->sk_data_ready;
+	tc->saved_state_change = sk->sk_state_change;
+	sk->sk_user_data = tc;
+	sk->sk_data_ready = qbd_tcp_data_ready;
+	sk->sk_state_change = qbd_tcp_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* After this, no callback runs for @tc and the receive state is ours. */
+static void qbd_tcp_unhook(struct qbd_tcp_conn *tc)
+{
+	struct sock *sk = tc->sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_user_data == tc) {
+		sk->sk_user_data = NULL;
+		sk->sk_data_ready = tc->saved_data_ready;
+		sk->sk_state_change = tc->saved_state_change;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* Whether the hooked socket can deliver no more replies. */
+static bool qbd_tcp_broken(struct qbd_tcp_conn *tc)
+{
+	struct sock *sk = tc->sock->sk;
+
+	return READ_ONCE(tc->rx_err) || READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	       READ_ONCE(sk->sk_state) != TCP_ESTABLISHED;
+}
+
+/*
+ * The socket broke: take the callbacks off, read the replies that came
+ * before the break, and put a piece whose data was cut off back in flight.
+ * Returns why the connection ended.
+ */
+static int qbd_tcp_stop_receiving(struct qbd_tcp_conn *tc)
+{
+	struct sock *sk = tc->sock->sk;
+	int ret;
+
+	qbd_tcp_unhook(tc);
+	if (!tc->rx_err) {
+		read_descriptor_t desc = { .arg.data = tc, .count = 1 };
+
+		lock_sock(sk);
+		tcp_read_sock(sk, &desc, qbd_tcp_recv_skb);
+		release_sock(sk);
+	}
+	ret = tc->rx_err ?: -(READ_ONCE(sk->sk_err) ?: ECONNRESET);
+	if (tc->rx_piece) {
+		spin_lock_bh(&tc->lock);
+		list_add_tail(&tc->rx_piece->inflight_node, &tc->inflight);
+		spin_unlock_bh(&tc->lock);
+		tc->rx_piece = NULL;
+	}
+	tc->rx_hdr_len = 0;
+	tc->rx_err = 0;
+	return ret;
 }
 
 /*
@@ -184,13 +503,16 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	atomic_set(&tc->hb_outstanding, 0);
+	qbd_tcp_hook(tc);
 	return 0;
 }
 
 static void qbd_tcp_free(struct qbd_tcp_conn *tc)
 {
-	if (tc->sock)
+	if (tc->sock) {
+		qbd_tcp_unhook(tc);
 		sock_release(tc->sock);
+	}
 	kfree(tc);
 }
 
@@ -210,6 +532,7 @@ static int qbd_tcp_connect(struct qbd_conn *conn)
 	INIT_LIST_HEAD(&tc->send_list);
 	INIT_LIST_HEAD(&tc->inflight);
 	init_waitqueue_head(&tc->send_wait);
+	init_waitqueue_head(&tc->rx_wait);
 	atomic_set(&conn->state, QBD_CONN_CONNECTING);
 
 	ret = qbd_tcp_open_socket(tc);
@@ -298,9 +621,9 @@ static bool qbd_tcp_has_work(struct qbd_tcp_conn *tc)
 {
 	bool work;
 
-	spin_lock(&tc->lock);
+	spin_lock_bh(&tc->lock);
 	work = !list_empty(&tc->send_list);
-	spin_unlock(&tc->lock);
+	spin_unlock_bh(&tc->lock);
 	return work;
 }
 
@@ -368,138 +691,18 @@ static int qbd_tcp_send_thread(void *data)
 			continue;
 		}
 		mutex_lock(&tc->send_mutex);
-		spin_lock(&tc->lock);
+		spin_lock_bh(&tc->lock);
 		piece = list_first_entry_or_null(&tc->send_list,
 						 struct qbd_piece, send_node);
 		if (piece)
 			list_del_init(&piece->send_node);
 		more = !list_empty(&tc->send_list);
-		spin_unlock(&tc->lock);
+		spin_unlock_bh(&tc->lock);
 		if (piece)
 			qbd_tcp_send_locked(tc, piece, more);
 		mutex_unlock(&tc->send_mutex);
 	}
 	memalloc_noreclaim_restore(noreclaim);
-	return 0;
-}
-
-static int qbd_tcp_recv_data(struct socket *sock, struct request *rq)
-{
-	struct bio *bio;
-	int ret;
-
-	__rq_for_each_bio(bio, rq) {
-		struct msghdr msg = {};
-		struct bvec_iter bi;
-		struct bio_vec bv;
-		unsigned int nr = 0;
-
-		bio_for_each_bvec(bv, bio, bi)
-			nr++;
-		iov_iter_bvec(&msg.msg_iter, ITER_DEST,
-			      __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter),
-			      nr, bio->bi_iter.bi_size);
-		msg.msg_iter.iov_offset = bio->bi_iter.bi_bvec_done;
-		ret = qbd_tcp_recv_iter(sock, &msg);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/*
- * Find the piece a reply answers and take ownership of it.  Anything that
- * does not match a piece sent on this connection is a protocol error.
- */
-static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc, u64 wire_tag)
-{
-	struct qbd_conn *conn = tc->conn;
-	struct qbd_device *dev = conn->dev;
-	struct qbd_piece *piece = NULL;
-	struct request *rq;
-	struct qbd_cmd *cmd;
-	u16 hwq, tag;
-	u8 index;
-	u32 gen;
-
-	qbd_split_tag(wire_tag, &hwq, &tag, &index, &gen);
-	if (hwq != conn->hwq || tag >= dev->queue_depth)
-		return NULL;
-	rq = blk_mq_tag_to_rq(dev->tag_set.tags[hwq], tag);
-	if (!rq)
-		return NULL;
-	cmd = blk_mq_rq_to_pdu(rq);
-	if (index >= dev->max_pieces)
-		return NULL;
-
-	spin_lock(&tc->lock);
-	if (cmd->pieces[index].conn == conn &&
-	    !list_empty(&cmd->pieces[index].inflight_node) &&
-	    list_empty(&cmd->pieces[index].send_node) &&
-	    (cmd->gen & 0xffffff) == gen) {
-		piece = &cmd->pieces[index];
-		list_del_init(&piece->inflight_node);
-	}
-	spin_unlock(&tc->lock);
-	return piece;
-}
-
-static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
-				const struct qbd_reply_hdr *reply)
-{
-	struct device *ddev = qbd_conn_dev(tc->conn);
-	s32 status = (s32)le32_to_cpu(reply->status);
-	u32 length = le32_to_cpu(reply->length);
-	struct qbd_piece *piece;
-	struct request *rq;
-	u32 flags;
-	int ret;
-
-	if (qbd_check_reply(reply)) {
-		dev_err_ratelimited(ddev, "malformed reply from %pISpc\n",
-				    &tc->conn->addr);
-		return -EPROTO;
-	}
-	if (le16_to_cpu(reply->opcode) == QBD_OP_HEARTBEAT &&
-	    le64_to_cpu(reply->tag) == qbd_make_tag(QBD_HEARTBEAT_HWQ, 0, 0, 0)) {
-		if (status || length || !atomic_xchg(&tc->hb_outstanding, 0)) {
-			dev_err_ratelimited(ddev, "unexpected heartbeat reply from %pISpc\n",
-					    &tc->conn->addr);
-			return -EPROTO;
-		}
-		return 0;
-	}
-	piece = qbd_tcp_claim(tc, le64_to_cpu(reply->tag));
-	if (!piece) {
-		dev_err_ratelimited(ddev, "reply from %pISpc for no request in flight (tag %llx)\n",
-				    &tc->conn->addr, le64_to_cpu(reply->tag));
-		return -EPROTO;
-	}
-	rq = qbd_piece_rq(piece);
-	if (le16_to_cpu(reply->opcode) != qbd_wire_opcode(rq, &flags) ||
-	    length != (req_op(rq) == REQ_OP_READ && !status ?
-		       piece->length : 0)) {
-		dev_err_ratelimited(ddev, "reply from %pISpc does not match its request\n",
-				    &tc->conn->addr);
-		qbd_piece_complete(piece, BLK_STS_IOERR);
-		return -EPROTO;
-	}
-	if (length) {
-		ret = qbd_tcp_recv_data(tc->sock, rq);
-		if (ret) {
-			qbd_piece_complete(piece, BLK_STS_IOERR);
-			return ret;
-		}
-	}
-	if (status == QBD_STATUS_STALE_EPOCH) {
-		qbd_piece_stale(piece);
-		return 0;
-	}
-	if (status)
-		dev_err_ratelimited(ddev, "%s at %llu failed on %pISpc: %d\n",
-				    blk_op_str(req_op(rq)), piece->offset,
-				    &tc->conn->addr, status);
-	qbd_piece_complete(piece, qbd_status_to_blk(status));
 	return 0;
 }
 
@@ -523,11 +726,11 @@ static void qbd_tcp_fail_inflight(struct qbd_tcp_conn *tc)
 	struct qbd_piece *piece, *next;
 	LIST_HEAD(failed);
 
-	spin_lock(&tc->lock);
+	spin_lock_bh(&tc->lock);
 	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
 		list_del_init(&piece->send_node);
 	list_splice_init(&tc->inflight, &failed);
-	spin_unlock(&tc->lock);
+	spin_unlock_bh(&tc->lock);
 
 	list_for_each_entry_safe(piece, next, &failed, inflight_node) {
 		list_del_init(&piece->inflight_node);
@@ -549,7 +752,7 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 	}
 	/* Once an inline sender is out, nobody writes to the socket. */
 	mutex_lock(&tc->send_mutex);
-	spin_lock(&tc->lock);
+	spin_lock_bh(&tc->lock);
 	tc->connected = false;
 	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
 		list_del_init(&piece->send_node);
@@ -557,7 +760,7 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 	list_for_each_entry_safe(piece, next, &tc->inflight, inflight_node)
 		if (qbd_piece_can_reroute(piece))
 			list_move_tail(&piece->inflight_node, &reroute);
-	spin_unlock(&tc->lock);
+	spin_unlock_bh(&tc->lock);
 	mutex_unlock(&tc->send_mutex);
 
 	list_for_each_entry_safe(piece, next, &reroute, inflight_node) {
@@ -571,9 +774,9 @@ static bool qbd_tcp_aborted(void *ctx)
 	struct qbd_tcp_conn *tc = ctx;
 	bool aborted;
 
-	spin_lock(&tc->lock);
+	spin_lock_bh(&tc->lock);
 	aborted = tc->aborted;
-	spin_unlock(&tc->lock);
+	spin_unlock_bh(&tc->lock);
 	return aborted || kthread_should_stop();
 }
 
@@ -582,9 +785,9 @@ static void qbd_tcp_give_up(void *ctx)
 {
 	struct qbd_tcp_conn *tc = ctx;
 
-	spin_lock(&tc->lock);
+	spin_lock_bh(&tc->lock);
 	tc->failing = true;
-	spin_unlock(&tc->lock);
+	spin_unlock_bh(&tc->lock);
 	qbd_tcp_fail_inflight(tc);
 }
 
@@ -613,12 +816,12 @@ static int qbd_tcp_reconnect(struct qbd_tcp_conn *tc)
 	if (ret)
 		return ret;
 
-	spin_lock(&tc->lock);
+	spin_lock_bh(&tc->lock);
 	tc->connected = true;
 	tc->failing = false;
 	list_for_each_entry(piece, &tc->inflight, inflight_node)
 		list_add_tail(&piece->send_node, &tc->send_list);
-	spin_unlock(&tc->lock);
+	spin_unlock_bh(&tc->lock);
 
 	atomic_set(&conn->state, QBD_CONN_LIVE);
 	ret = qbd_tcp_start_sender(tc);
@@ -630,17 +833,15 @@ static int qbd_tcp_reconnect(struct qbd_tcp_conn *tc)
 static int qbd_tcp_recv_thread(void *data)
 {
 	struct qbd_tcp_conn *tc = data;
-	struct qbd_reply_hdr reply;
 	int ret;
 
 	for (;;) {
-		unsigned int noreclaim = memalloc_noreclaim_save();
+		unsigned int noreclaim;
 
-		do {
-			ret = qbd_tcp_recv_buf(tc->sock, &reply, sizeof(reply));
-			if (!ret)
-				ret = qbd_tcp_handle_reply(tc, &reply);
-		} while (!ret);
+		wait_event_interruptible(tc->rx_wait, qbd_tcp_broken(tc) ||
+					 kthread_should_stop());
+		noreclaim = memalloc_noreclaim_save();
+		ret = qbd_tcp_stop_receiving(tc);
 		memalloc_noreclaim_restore(noreclaim);
 
 		qbd_tcp_conn_lost(tc);
@@ -688,9 +889,9 @@ static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 	bool can_send = mutex_trylock(&tc->send_mutex);
 	bool inline_send = false, queued = false;
 
-	spin_lock(&tc->lock);
+	spin_lock_bh(&tc->lock);
 	if (tc->failing || tc->aborted) {
-		spin_unlock(&tc->lock);
+		spin_unlock_bh(&tc->lock);
 		if (can_send)
 			mutex_unlock(&tc->send_mutex);
 		return false;
@@ -704,7 +905,7 @@ static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 			queued = true;
 		}
 	}
-	spin_unlock(&tc->lock);
+	spin_unlock_bh(&tc->lock);
 	if (can_send && !inline_send)
 		mutex_unlock(&tc->send_mutex);
 
@@ -737,9 +938,9 @@ static void qbd_tcp_abort(struct qbd_conn *conn)
 
 	if (!tc)
 		return;
-	spin_lock(&tc->lock);
+	spin_lock_bh(&tc->lock);
 	tc->aborted = true;
-	spin_unlock(&tc->lock);
+	spin_unlock_bh(&tc->lock);
 	qbd_tcp_reset(conn);
 	/* A receive thread asleep between reconnect attempts. */
 	if (tc->recv_thread)
