@@ -367,7 +367,7 @@ static void qbd_tcp_data_ready(struct sock *sk)
 
 static void qbd_tcp_state_change(struct sock *sk)
 {
-	void (*saved)(struct sock *sk) = NULL;
+	void (*saved)(struct sock *sk);
 	struct qbd_tcp_conn *tc;
 
 	read_lock_bh(&sk->sk_callback_lock);
@@ -375,16 +375,19 @@ static void qbd_tcp_state_change(struct sock *sk)
 	if (tc) {
 		saved = tc->saved_state_change;
 		wake_up(&tc->rx_wait);
+	} else {
+		/* Unhooked since this call began: the restored callback. */
+		saved = READ_ONCE(sk->sk_state_change);
 	}
 	read_unlock_bh(&sk->sk_callback_lock);
-	if (saved)
+	if (saved != qbd_tcp_state_change)
 		saved(sk);
 }
 
 /*
- * Receive replies in the socket's callbacks from now on.  Called once the
- * handshake is done; the server sends nothing unasked, so nothing waits
- * in the socket yet.
+ * Receive replies in the socket's callbacks from now on.  Only once the
+ * device can take them (it has its tag set and disk): a reply names a
+ * request by its tag.
  */
 static void qbd_tcp_hook(struct qbd_tcp_conn *tc)
 {
@@ -400,6 +403,11 @@ static void qbd_tcp_hook(struct qbd_tcp_conn *tc)
 	sk->sk_data_ready = qbd_tcp_data_ready;
 	sk->sk_state_change = qbd_tcp_state_change;
 	write_unlock_bh(&sk->sk_callback_lock);
+
+	/* A server may have sent before the hook; that would wait forever. */
+	lock_sock(sk);
+	qbd_tcp_data_ready(sk);
+	release_sock(sk);
 }
 
 /* After this, no callback runs for @tc and the receive state is ours. */
@@ -503,7 +511,6 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	atomic_set(&tc->hb_outstanding, 0);
-	qbd_tcp_hook(tc);
 	return 0;
 }
 
@@ -793,7 +800,11 @@ static void qbd_tcp_give_up(void *ctx)
 
 static int qbd_tcp_reopen(void *ctx)
 {
-	return qbd_tcp_open_socket(ctx);
+	int ret = qbd_tcp_open_socket(ctx);
+
+	if (!ret)
+		qbd_tcp_hook(ctx);
+	return ret;
 }
 
 static const struct qbd_reconnect_ops qbd_tcp_reconnect_ops = {
@@ -866,6 +877,7 @@ static int qbd_tcp_start(struct qbd_conn *conn)
 	struct task_struct *t;
 	int ret;
 
+	qbd_tcp_hook(tc);
 	ret = qbd_tcp_start_sender(tc);
 	if (ret)
 		return ret;

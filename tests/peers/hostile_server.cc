@@ -7,14 +7,18 @@
 //                      [--good N]
 //
 // Modes: bad-magic, unknown-tag, long-payload, bad-flags, duplicate,
-// close-mid-payload, garbage, silent (reads requests, never answers).
+// close-mid-payload, garbage, silent (reads requests, never answers),
+// unasked (right after the first OPEN, a reply to nothing: it reaches the
+// driver while it is still setting the device up).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -129,6 +133,8 @@ bool misbehave(int fd, const Settings& s, const qbd_req_hdr& req, std::vector<ch
     return false;
 }
 
+std::atomic<bool> unasked_sent{false};
+
 void serve(int fd, Settings s) {
     Fd conn(fd);
     std::vector<char> data(QBD_MAX_IO_BYTES + 8192);
@@ -156,6 +162,17 @@ void serve(int fd, Settings s) {
             orep.shard_size = htole64(s.shard_size);
             orep.epoch = htole64(1);
             if (!reply(fd, req, 0, &orep, sizeof(orep))) return;
+            // Only on the first connection: a server that breaks every
+            // connection right after OPEN would keep the driver
+            // reconnecting, and its IO waiting, for ever.
+            if (s.mode == "unasked" && !unasked_sent.exchange(true)) {
+                // Late enough to come in its own segment, after the
+                // handshake's last read.
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                qbd_req_hdr none{};
+                none.opcode = htole16(QBD_OP_READ);
+                if (!reply(fd, none, 0, nullptr, 0)) return;
+            }
             continue;
         }
         if (op == QBD_OP_HEARTBEAT || answered++ < s.good) {

@@ -1,7 +1,8 @@
 #!/bin/bash
 # A broken or hostile server (bad magic, unknown tags, over-long payloads,
 # flags never negotiated, duplicate replies, closing mid-payload, garbage,
-# silence) never crashes the kernel: requests are retried or fail, and the
+# silence, a reply to nothing while the device is being set up) never
+# crashes the kernel: requests are retried or fail, and the
 # device can always be unmapped.
 # timeout: 600
 . "$QBD_ROOT/tests/vm/lib.sh"
@@ -15,7 +16,7 @@ qbd_load_module
 start_server ctl 127.0.0.1:7800 --advertise 127.0.0.1:7801
 write_conf 127.0.0.1:7800
 create_volume pool/evil 16M --shard-size 16M
-for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-payload garbage silent; do
+for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-payload garbage silent unasked; do
 	"$hostile" --port 7801 --size $((16 << 20)) --shard-size $((16 << 20)) --mode $mode --good 2 \
 		2>/dev/null &
 	hpid=$!
