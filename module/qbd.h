@@ -292,6 +292,7 @@ void qbd_dev_get_stats(struct qbd_device *dev, struct qbd_ioc_stats *out);
 void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status);
 int qbd_dev_state(struct qbd_device *dev);
 void qbd_piece_stale(struct qbd_piece *piece);
+struct qbd_piece *qbd_piece_in_flight(struct qbd_conn *conn, u64 wire_tag);
 bool qbd_piece_can_reroute(struct qbd_piece *piece);
 void qbd_piece_reroute(struct qbd_piece *piece);
 

@@ -184,6 +184,38 @@ void qbd_piece_stale(struct qbd_piece *piece)
 EXPORT_SYMBOL_GPL(qbd_piece_stale);
 
 /*
+ * The piece a reply's tag names, if it is in flight on @conn now; NULL
+ * when the tag is out of range or its request has moved on (a late reply
+ * for a reused tag carries an older generation).  The caller holds the
+ * lock that guards @conn's in-flight list.
+ */
+struct qbd_piece *qbd_piece_in_flight(struct qbd_conn *conn, u64 wire_tag)
+{
+	struct qbd_device *dev = conn->dev;
+	struct qbd_piece *piece;
+	struct request *rq;
+	struct qbd_cmd *cmd;
+	u16 hwq, tag;
+	u8 index;
+	u32 gen;
+
+	qbd_split_tag(wire_tag, &hwq, &tag, &index, &gen);
+	if (hwq != conn->hwq || tag >= dev->queue_depth ||
+	    index >= dev->max_pieces)
+		return NULL;
+	rq = blk_mq_tag_to_rq(dev->tag_set.tags[hwq], tag);
+	if (!rq)
+		return NULL;
+	cmd = blk_mq_rq_to_pdu(rq);
+	piece = &cmd->pieces[index];
+	if (piece->conn != conn || list_empty(&piece->inflight_node) ||
+	    (cmd->gen & 0xffffff) != gen)
+		return NULL;
+	return piece;
+}
+EXPORT_SYMBOL_GPL(qbd_piece_in_flight);
+
+/*
  * Whether a piece held by a broken connection is better sent again through
  * queue_rq, which routes reads to a live replica.  Writes stay: they must
  * reach every replica anyway.  Does not look at the shard map, which may

@@ -377,30 +377,13 @@ static int qbd_rdma_post(struct qbd_rdma_conn *rc, struct qbd_piece *piece)
 static struct qbd_rdma_tx *qbd_rdma_claim(struct qbd_rdma_conn *rc,
 					  u64 wire_tag)
 {
-	struct qbd_conn *conn = rc->conn;
-	struct qbd_device *dev = conn->dev;
 	struct qbd_rdma_tx *tx = NULL;
 	struct qbd_piece *piece;
-	struct request *rq;
-	struct qbd_cmd *cmd;
-	u16 hwq, tag;
-	u8 index;
-	u32 gen;
-
-	qbd_split_tag(wire_tag, &hwq, &tag, &index, &gen);
-	if (hwq != conn->hwq || tag >= dev->queue_depth ||
-	    index >= dev->max_pieces)
-		return NULL;
-	rq = blk_mq_tag_to_rq(dev->tag_set.tags[hwq], tag);
-	if (!rq)
-		return NULL;
-	cmd = blk_mq_rq_to_pdu(rq);
-	piece = &cmd->pieces[index];
 
 	spin_lock(&rc->lock);
-	if (piece->conn == conn && !list_empty(&piece->inflight_node) &&
-	    (cmd->gen & 0xffffff) == gen) {
-		tx = qbd_rdma_tx_of(rc, tag, index);
+	piece = qbd_piece_in_flight(rc->conn, wire_tag);
+	if (piece) {
+		tx = qbd_rdma_tx_of(rc, qbd_piece_rq(piece)->tag, piece->index);
 		if (tx->posted && tx->piece == piece && !tx->claimed) {
 			list_del_init(&piece->inflight_node);
 			tx->claimed = true;

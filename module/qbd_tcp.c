@@ -74,7 +74,6 @@ struct qbd_tcp_conn {
 	struct qbd_reply_hdr	rx_hdr;
 	u32			rx_hdr_len;	/* bytes of rx_hdr read */
 	struct qbd_piece	*rx_piece;	/* claimed; its data comes next */
-	u32			rx_data_left;
 	struct bio		*rx_bio;	/* the bio rx_iter fills */
 	struct iov_iter		rx_iter;
 	int			rx_err;		/* stops receiving until reset */
@@ -160,33 +159,15 @@ static int qbd_tcp_call(void *ctx, u16 opcode, const void *payload, u32 len,
  */
 static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc, u64 wire_tag)
 {
-	struct qbd_conn *conn = tc->conn;
-	struct qbd_device *dev = conn->dev;
-	struct qbd_piece *piece = NULL;
-	struct request *rq;
-	struct qbd_cmd *cmd;
-	u16 hwq, tag;
-	u8 index;
-	u32 gen;
-
-	qbd_split_tag(wire_tag, &hwq, &tag, &index, &gen);
-	if (hwq != conn->hwq || tag >= dev->queue_depth)
-		return NULL;
-	rq = blk_mq_tag_to_rq(dev->tag_set.tags[hwq], tag);
-	if (!rq)
-		return NULL;
-	cmd = blk_mq_rq_to_pdu(rq);
-	if (index >= dev->max_pieces)
-		return NULL;
+	struct qbd_piece *piece;
 
 	spin_lock_bh(&tc->lock);
-	if (cmd->pieces[index].conn == conn &&
-	    !list_empty(&cmd->pieces[index].inflight_node) &&
-	    list_empty(&cmd->pieces[index].send_node) &&
-	    (cmd->gen & 0xffffff) == gen) {
-		piece = &cmd->pieces[index];
+	piece = qbd_piece_in_flight(tc->conn, wire_tag);
+	/* One still waiting to be sent again cannot have been answered. */
+	if (piece && list_empty(&piece->send_node))
 		list_del_init(&piece->inflight_node);
-	}
+	else
+		piece = NULL;
 	spin_unlock_bh(&tc->lock);
 	return piece;
 }
@@ -274,7 +255,6 @@ static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
 		return 0;
 	}
 	tc->rx_piece = piece;
-	tc->rx_data_left = length;
 	qbd_tcp_rx_bio(tc, rq->bio);
 	return 0;
 }
@@ -308,11 +288,10 @@ static int qbd_tcp_rx_data(struct qbd_tcp_conn *tc, struct sk_buff *skb,
 	ret = skb_copy_datagram_iter(skb, offset, &tc->rx_iter, n);
 	if (ret)
 		return ret;
-	tc->rx_data_left -= n;
 	if (iov_iter_count(&tc->rx_iter))
 		return n;
-	if (tc->rx_data_left) {
-		/* The header's length was checked against the request's. */
+	/* The header's length was checked against the request's. */
+	if (tc->rx_bio->bi_next) {
 		qbd_tcp_rx_bio(tc, tc->rx_bio->bi_next);
 		return n;
 	}
