@@ -44,10 +44,14 @@ md=$top/bench/results/results.md
 {
 	echo "# qbd benchmark ($(jq -r .date "$json"), median of $QBD_BENCH_REPEAT runs of $QBD_BENCH_RUNTIME s per job, TCG guest)"
 	echo
-	echo "| target | job | IOPS | MB/s | p50 us | p99 us | CPU us/IO |"
-	echo "|---|---|---:|---:|---:|---:|---:|"
+	echo "| target | job | IOPS | MB/s | p50 us | p99 us | clat p99 us | CPU us/IO |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|"
 	jq -r '.results[] | select(.error == null and .iops != null) |
-		"| \(.target) | \(.job) | \(.iops | round) | \(.mbps * 10 | round / 10) | \(.p50_us | round) | \(.p99_us | round) | \(.cpu_us_per_io | round) |"' "$json"
+		"| \(.target) | \(.job) | \(.iops | round) | \(.mbps * 10 | round / 10) | \(.p50_us | round) | \(.p99_us | round) | \(.clat_p99_us // null | if . == null then "-" else round end) | \(.cpu_us_per_io | round) |"' "$json"
+	echo
+	echo "p50 and p99 are fio's total latency, from submitting an IO to its completion;"
+	echo "clat p99 is the part after io_submit returned, which misses whatever a driver"
+	echo "does inside the submission."
 	echo
 	echo "Ratios (QD1 jobs compare p99 latency, lower is better; others throughput, higher is better):"
 	echo
