@@ -156,8 +156,19 @@ struct qbd_conn {
 	atomic64_t			sent;
 	atomic64_t			reconnects;
 	atomic_t			attempts;
+	atomic64_t			answered;	/* replies to requests */
+	/* Owned by the thread that reconnects: see qbd_reconnect(). */
+	u64				answered_at_open;
+	unsigned long			outage_start;	/* jiffies, 0: none */
+	unsigned long			outage_delay;	/* next backoff */
 	void				*priv;
 };
+
+/* A reply that matched its request came in on @conn: the server serves. */
+static inline void qbd_conn_answered(struct qbd_conn *conn)
+{
+	atomic64_inc(&conn->answered);
+}
 
 /* Counters of one device, per CPU, summed when read. */
 struct qbd_stats {

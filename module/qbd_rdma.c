@@ -460,6 +460,8 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 				    &rc->conn->addr, status);
 		tx->status = qbd_status_to_blk(status);
 	}
+	if (!ret)
+		qbd_conn_answered(rc->conn);
 	if (tx->registered) {
 		u32 rkey = rc->regions[rq->tag].mr->rkey;
 

@@ -178,6 +178,7 @@ static void qbd_tcp_finish(struct qbd_tcp_conn *tc, struct qbd_piece *piece,
 {
 	struct request *rq = qbd_piece_rq(piece);
 
+	qbd_conn_answered(tc->conn);
 	if (status == QBD_STATUS_STALE_EPOCH) {
 		qbd_piece_stale(piece);
 		return;

@@ -81,23 +81,44 @@ void qbd_put_transport(const struct qbd_transport_ops *ops)
 }
 
 /*
+ * Whether the outage @conn is in began before its last reconnect: the
+ * connection broke with requests in flight and answered none of them
+ * since it was opened.  A server that accepts connections and hangs up on
+ * the first request would otherwise restart the give-up clock with every
+ * reconnect, and the requests would be sent again for ever.
+ */
+static bool qbd_outage_goes_on(struct qbd_conn *conn)
+{
+	return conn->outage_start && atomic_read(&conn->in_flight) &&
+	       atomic64_read(&conn->answered) == conn->answered_at_open;
+}
+
+/*
  * Re-establish a lost connection: @ops->open with exponential backoff from
  * the device's reconnect delay, until it works (0) or @ops->aborted says to
  * stop (-ESHUTDOWN; the caller is woken with wake_up_process).  Once the
- * give-up time has passed, @ops->give_up fails what waits, once; trying
- * goes on, so the device recovers by itself when the server is back.
+ * outage has lasted the give-up time, @ops->give_up fails what waits,
+ * once; trying goes on, so the device recovers by itself when the server
+ * is back.  Only the connection's one reconnecting thread calls this.
  */
 int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
 		  void *ctx)
 {
 	struct qbd_device *dev = conn->dev;
 	unsigned long first = msecs_to_jiffies(dev->reconnect_delay_ms);
-	unsigned long delay = first;
-	unsigned long giveup_at = jiffies +
-				  msecs_to_jiffies(dev->giveup_timeout_ms);
+	unsigned long max_delay = first << QBD_RECONNECT_BACKOFF_SHIFT;
+	unsigned long giveup_at;
 	int ret;
 
-	atomic_set(&conn->attempts, 0);
+	if (qbd_outage_goes_on(conn)) {
+		/* The connection that broke counts as a failed attempt. */
+		atomic_inc(&conn->attempts);
+	} else {
+		conn->outage_start = jiffies;
+		conn->outage_delay = first;
+		atomic_set(&conn->attempts, 0);
+	}
+	giveup_at = conn->outage_start + msecs_to_jiffies(dev->giveup_timeout_ms);
 	for (;;) {
 		if (ops->aborted(ctx))
 			return -ESHUTDOWN;
@@ -109,20 +130,22 @@ int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
 					    &conn->addr, dev->giveup_timeout_ms);
 			ops->give_up(ctx);
 		}
-		schedule_timeout_interruptible(delay);
+		schedule_timeout_interruptible(conn->outage_delay);
 		if (ops->aborted(ctx))
 			return -ESHUTDOWN;
 
 		ret = ops->open(ctx);
+		/* Also the wait before the next try if this one breaks. */
+		conn->outage_delay = min(conn->outage_delay * 2, max_delay);
 		if (!ret)
 			break;
 		atomic_inc(&conn->attempts);
 		dev_warn_ratelimited(disk_to_dev(dev->disk),
 				     "reconnect %d to %pISpc failed: %d, next in %u ms\n",
 				     atomic_read(&conn->attempts), &conn->addr,
-				     ret, jiffies_to_msecs(delay));
-		delay = min(delay * 2, first << QBD_RECONNECT_BACKOFF_SHIFT);
+				     ret, jiffies_to_msecs(conn->outage_delay));
 	}
+	conn->answered_at_open = atomic64_read(&conn->answered);
 	atomic64_inc(&conn->reconnects);
 	dev_info_ratelimited(disk_to_dev(dev->disk), "reconnected to %pISpc\n",
 			     &conn->addr);

@@ -9,7 +9,9 @@
 // Modes: bad-magic, unknown-tag, long-payload, bad-flags, duplicate,
 // close-mid-payload, garbage, silent (reads requests, never answers),
 // unasked (right after the first OPEN, a reply to nothing: it reaches the
-// driver while it is still setting the device up).
+// driver while it is still setting the device up), hang-up (answers --good
+// requests in all, then closes every connection at its first request: each
+// reconnect works, and nothing is ever served again).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -40,7 +42,7 @@ struct Settings {
 };
 
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : fd_(fd) {}
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
@@ -49,7 +51,7 @@ public:
     }
     int get() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
@@ -134,6 +136,7 @@ bool misbehave(int fd, const Settings& s, const qbd_req_hdr& req, std::vector<ch
 }
 
 std::atomic<bool> unasked_sent{false};
+std::atomic<int> answered_in_all{0};  // hang-up's --good counts across connections
 
 void serve(int fd, Settings s) {
     Fd conn(fd);
@@ -175,7 +178,9 @@ void serve(int fd, Settings s) {
             }
             continue;
         }
-        if (op == QBD_OP_HEARTBEAT || answered++ < s.good) {
+        const bool good = op == QBD_OP_HEARTBEAT ||
+                          (s.mode == "hang-up" ? answered_in_all++ < s.good : answered++ < s.good);
+        if (good) {
             memset(data.data(), 0, len);
             if (!reply(fd, req, 0, data.data(), op == QBD_OP_READ ? len : 0)) return;
             continue;
@@ -224,8 +229,7 @@ int main(int argc, char** argv) {
     sin.sin_family = AF_INET;
     sin.sin_port = htons(s.port);
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(lfd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) ||
-        listen(lfd.get(), 16)) {
+    if (bind(lfd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) || listen(lfd.get(), 16)) {
         perror("qbd-hostile-server: bind");
         return 1;
     }

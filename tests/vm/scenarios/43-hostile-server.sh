@@ -1,9 +1,12 @@
 #!/bin/bash
 # A broken or hostile server (bad magic, unknown tags, over-long payloads,
 # flags never negotiated, duplicate replies, closing mid-payload, garbage,
-# silence, a reply to nothing while the device is being set up) never
-# crashes the kernel: requests are retried or fail, and the
-# device can always be unmapped.
+# silence, a reply to nothing while the device is being set up, hanging up
+# on every request) never crashes the kernel: requests are retried or
+# fail, and the device can always be unmapped.  A server whose every
+# connection works and hangs up on the first request fails IO once the
+# give-up time has passed since the first break: reconnecting to it does
+# not start the clock again.
 # timeout: 600
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
@@ -16,14 +19,26 @@ qbd_load_module
 start_server ctl 127.0.0.1:7800 --advertise 127.0.0.1:7801
 write_conf 127.0.0.1:7800
 create_volume pool/evil 16M --shard-size 16M
-for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-payload garbage silent unasked; do
+dd_done() { ! kill -0 "$1" 2>/dev/null; }
+for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-payload garbage silent unasked \
+	hang-up; do
 	"$hostile" --port 7801 --size $((16 << 20)) --shard-size $((16 << 20)) --mode $mode --good 2 \
 		2>/dev/null &
 	hpid=$!
 	wait_for 30 port_open 127.0.0.1 7801 || die "hostile server did not start"
 	dev=$("$QBD" -m pool/evil --no-wait -o io_timeout=3,giveup_timeout=4,reconnect_delay_ms=200)
-	timeout 60 dd if="$dev" of=/dev/null bs=4k count=8 iflag=direct status=none 2>&1 &&
-		result="IO succeeded (retried)" || result="IO failed"
+	if [ $mode = hang-up ]; then
+		# Blocked IO ignores signals: wait for it here, not in timeout(1).
+		dd if="$dev" of=/dev/null bs=4k count=8 iflag=direct status=none 2>/dev/null &
+		ddpid=$!
+		wait_for 30 dd_done $ddpid ||
+			die "hang-up: IO still waiting after 30 s, with giveup_timeout=4"
+		wait $ddpid && die "hang-up: IO succeeded, but the server served only 2 requests"
+		result="IO failed"
+	else
+		timeout 60 dd if="$dev" of=/dev/null bs=4k count=8 iflag=direct status=none 2>&1 &&
+			result="IO succeeded (retried)" || result="IO failed"
+	fi
 	echo "$mode: $result"
 	timeout 30 "$QBD" -u pool/evil --force || die "$mode: unmap failed"
 	# Nothing may keep the module pinned once the device is gone.
