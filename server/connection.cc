@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu_affinity.h"
+#include "serving_mode.h"
 #include "io_gate.h"
 #include "request.h"
 #include "server.h"
@@ -51,7 +51,7 @@ class Connection {
         : srv_(srv),
           fd_(fd),
           session_(srv, std::move(peer)),
-          affinity_(fd),
+          mode_(fd),
           arena_(kArenaBytes),
           in_(kInBytes) {}
     ~Connection() {
@@ -79,7 +79,7 @@ class Connection {
     Server& srv_;
     int fd_;
     Session session_;
-    IncomingCpuAffinity affinity_;
+    ServingMode mode_;
     std::vector<char> arena_;
     size_t arena_used_ = 0;
     std::vector<char> in_;
@@ -299,7 +299,7 @@ bool Connection::run_batch() {
         if (data) iov[nr_iov++] = {arena_.data() + s.data_off, s.req.length};
     }
     bool ok = send_all(fd_, iov.data(), nr_iov);
-    affinity_.batch_served(nr_slots_, bytes);
+    mode_.batch_served(nr_slots_, bytes);
     nr_slots_ = 0;
     arena_used_ = 0;
     return ok;

@@ -1,0 +1,96 @@
+#include "serving_mode.h"
+
+#include <pthread.h>
+#include <sys/socket.h>
+
+namespace qbd {
+
+namespace {
+// Latency-bound: at least this many batches of the window held one small
+// request.  Above kSmallBytes, moving the data costs more than a wakeup.
+constexpr unsigned kSinglesToBind = ServingMode::kWindow * 3 / 4;
+constexpr uint64_t kSmallBytes = 64 * 1024;
+}  // namespace
+
+ServingMode::ServingMode(int fd) : fd_(fd) {
+    CPU_ZERO(&allowed_);
+    // One CPU allowed leaves nothing to choose.
+    can_bind_ = pthread_getaffinity_np(pthread_self(), sizeof(allowed_), &allowed_) == 0 &&
+                CPU_COUNT(&allowed_) > 1;
+    set_policy(SCHED_BATCH);
+}
+
+void ServingMode::bind(int cpu) {
+    if (!can_bind_ || cpu == cpu_) return;
+    cpu_set_t set;
+    if (cpu < 0) {
+        set = allowed_;
+    } else {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+    }
+    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0) cpu_ = cpu;
+}
+
+// Best effort: a thread that cannot change policy is served as it is.
+void ServingMode::set_policy(int policy) {
+    if (policy == policy_) return;
+    sched_param no_priority{};
+    if (sched_setscheduler(0, policy, &no_priority) == 0) policy_ = policy;
+}
+
+// Onto the CPU that receives the connection's packets.
+void ServingMode::follow_incoming_cpu() {
+    int cpu = -1;
+    socklen_t len = sizeof(cpu);
+    if (getsockopt(fd_, SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len) == 0 && cpu >= 0 &&
+        cpu < CPU_SETSIZE && CPU_ISSET(cpu, &allowed_))
+        bind(cpu);
+}
+
+void ServingMode::serve_for_latency() {
+    follow_incoming_cpu();
+    set_policy(SCHED_OTHER);
+    if (++latency_windows_ % kProbeEvery) return;
+    probing_ = true;
+    probe_batches_ = probe_requests_ = 0;
+    set_policy(SCHED_BATCH);
+}
+
+void ServingMode::serve_for_throughput(bool small_requests) {
+    latency_windows_ = 0;
+    if (small_requests)
+        follow_incoming_cpu();
+    else
+        bind(-1);
+    set_policy(SCHED_BATCH);
+}
+
+void ServingMode::batch_served(unsigned requests, uint64_t bytes) {
+    if (probing_) {
+        probe_requests_ += requests;
+        if (++probe_batches_ < kProbeBatches) return;
+        probing_ = false;
+        // Requests queued up once nothing answered each on its own.
+        if (probe_requests_ > probe_batches_)
+            serve_for_throughput(true);
+        else
+            set_policy(SCHED_OTHER);
+        return;
+    }
+    singles_ += requests == 1 && bytes <= kSmallBytes;
+    requests_ += requests;
+    bytes_ += bytes;
+    if (++batches_ < kWindow) return;
+    const bool latency_bound = singles_ >= kSinglesToBind;
+    const bool small_requests = bytes_ <= requests_ * kSmallBytes;
+    batches_ = singles_ = 0;
+    requests_ = 0;
+    bytes_ = 0;
+    if (latency_bound)
+        serve_for_latency();
+    else
+        serve_for_throughput(small_requests);
+}
+
+}  // namespace qbd

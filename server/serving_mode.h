@@ -1,0 +1,75 @@
+// How a connection's thread is scheduled, chosen from how its requests
+// arrive.
+//
+// Latency-bound (one small request at a time): the thread runs on the CPU
+// that receives the connection's packets and, woken there, preempts the
+// submitter.  The kernel runs a socket's receive processing on the CPU of
+// the network queue (or, over loopback, of the sender); a thread woken
+// there from another CPU costs an inter-processor interrupt per request,
+// and an idle CPU must wake up for it: at queue depth 1 that is most of the
+// latency.  Following SO_INCOMING_CPU makes that wakeup local, as nvmet's
+// per-queue io_cpu does.
+//
+// Throughput-bound (requests in batches, or large): the thread is
+// SCHED_BATCH, so a request that wakes it does not preempt a submitter on
+// the same CPU.  The submitter goes on queuing until it waits, and the
+// thread answers the lot in one recv, one batch of disk IO and one
+// sendmsg.  Preempting instead answers every request on its own: at queue
+// depth 32 over loopback that cost half of the IOPS.  Small requests keep
+// the thread on the receiving CPU, beside its submitter; large ones give
+// it every CPU it was allowed, to move data beside the CPU that feeds it
+// (bound, 128k sequential writes ran at half the speed).
+//
+// Preemption hides queue depth (each request is answered before the next
+// is sent), so a latency-bound connection now and then serves a few
+// batches without it, to see whether requests queue up behind each other.
+#pragma once
+
+#include <sched.h>
+
+#include <cstdint>
+
+namespace qbd {
+
+class ServingMode {
+  public:
+    // Batches judged together: one getsockopt per window costs nothing next
+    // to their recv, disk IO and sendmsg, and a change is noticed quickly.
+    static constexpr unsigned kWindow = 64;
+    // A latency-bound connection probes for queued requests once every
+    // kProbeEvery windows, for kProbeBatches batches: rare and short enough
+    // to leave a queue-depth-1 client's 99th percentile alone.
+    static constexpr unsigned kProbeEvery = 32;
+    static constexpr unsigned kProbeBatches = 8;
+
+    // fd: the connection's socket.  The calling thread (the connection's)
+    // starts throughput-bound.  It is only moved within the CPUs it was
+    // allowed when this was made (taskset, cpusets).
+    explicit ServingMode(int fd);
+    // Called after each batch the connection answered: how many requests
+    // it held and the bytes they moved.
+    void batch_served(unsigned requests, uint64_t bytes);
+
+  private:
+    void follow_incoming_cpu();
+    void serve_for_latency();
+    void serve_for_throughput(bool small_requests);
+    void bind(int cpu);
+    void set_policy(int policy);
+
+    int fd_;
+    cpu_set_t allowed_;
+    bool can_bind_ = false;
+    int cpu_ = -1;  // bound to, or -1: free to use every allowed CPU
+    int policy_ = -1;
+    unsigned batches_ = 0;
+    unsigned singles_ = 0;   // batches of one small request in this window
+    uint64_t requests_ = 0;  // and the requests and bytes of all its batches
+    uint64_t bytes_ = 0;
+    unsigned latency_windows_ = 0;
+    bool probing_ = false;
+    unsigned probe_batches_ = 0;
+    unsigned probe_requests_ = 0;
+};
+
+}  // namespace qbd
