@@ -74,6 +74,19 @@ class ServingModeTest : public testing::Test {
         sched_param no_priority{};
         sched_setscheduler(0, SCHED_OTHER, &no_priority);
     }
+    // One window of batches, each of `requests` requests moving `bytes`.
+    static void serve_window(ServingMode& mode, unsigned requests, uint64_t bytes) {
+        for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(requests, bytes);
+    }
+    // On the CPU the test's packets arrive on, and no other.
+    bool on_receiving_cpu() const {
+        cpu_set_t now = current_affinity();
+        return CPU_COUNT(&now) == 1 && CPU_ISSET(target_, &now);
+    }
+    bool on_every_cpu() const {
+        cpu_set_t now = current_affinity();
+        return CPU_EQUAL(&now, &saved_);
+    }
     cpu_set_t saved_;
     int target_ = -1;
 };
@@ -82,10 +95,8 @@ TEST_F(ServingModeTest, LatencyBoundThreadFollowsTheReceivingCpu) {
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
     ServingMode mode(pair.fds[0]);
-    for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(1, 4096);
-    cpu_set_t now = current_affinity();
-    EXPECT_EQ(CPU_COUNT(&now), 1);
-    EXPECT_TRUE(CPU_ISSET(target_, &now));
+    serve_window(mode, 1, 4096);
+    EXPECT_TRUE(on_receiving_cpu());
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
@@ -93,12 +104,9 @@ TEST_F(ServingModeTest, SmallRequestsInBatchesStayOnTheReceivingCpuWithoutPreemp
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
     ServingMode mode(pair.fds[0]);
-    for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(1, 4096);
-    for (unsigned i = 0; i < ServingMode::kWindow; i++)
-        mode.batch_served(i % 2 ? 1 : 8, i % 2 ? 4096 : 8 * 4096);
-    cpu_set_t now = current_affinity();
-    EXPECT_EQ(CPU_COUNT(&now), 1);
-    EXPECT_TRUE(CPU_ISSET(target_, &now));
+    serve_window(mode, 1, 4096);
+    serve_window(mode, 8, 8 * 4096);
+    EXPECT_TRUE(on_receiving_cpu());
     EXPECT_EQ(sched_getscheduler(0), SCHED_BATCH);
 }
 
@@ -106,10 +114,9 @@ TEST_F(ServingModeTest, LargeRequestsInBatchesGetEveryCpuBack) {
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
     ServingMode mode(pair.fds[0]);
-    for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(1, 4096);
-    for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(4, 4 * 128 * 1024);
-    cpu_set_t now = current_affinity();
-    EXPECT_TRUE(CPU_EQUAL(&now, &saved_));
+    serve_window(mode, 1, 4096);
+    serve_window(mode, 4, 4 * 128 * 1024);
+    EXPECT_TRUE(on_every_cpu());
     EXPECT_EQ(sched_getscheduler(0), SCHED_BATCH);
 }
 
@@ -117,10 +124,9 @@ TEST_F(ServingModeTest, LargeRequestsOneAtATimeGetEveryCpuBack) {
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
     ServingMode mode(pair.fds[0]);
-    for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(1, 4096);
-    for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(1, 128 * 1024);
-    cpu_set_t now = current_affinity();
-    EXPECT_TRUE(CPU_EQUAL(&now, &saved_));
+    serve_window(mode, 1, 4096);
+    serve_window(mode, 1, 128 * 1024);
+    EXPECT_TRUE(on_every_cpu());
 }
 
 TEST_F(ServingModeTest, StaysWithinTheCpusItWasAllowed) {
@@ -131,7 +137,7 @@ TEST_F(ServingModeTest, StaysWithinTheCpusItWasAllowed) {
     CPU_CLR(target_, &without);
     ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(without), &without), 0);
     ServingMode mode(pair.fds[0]);
-    for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(1, 4096);
+    serve_window(mode, 1, 4096);
     cpu_set_t now = current_affinity();
     EXPECT_TRUE(CPU_EQUAL(&now, &without));
 }
@@ -161,10 +167,7 @@ TEST_F(ServingModeTest, ProbeThatFindsRequestsQueuingServesForThroughput) {
     ASSERT_NO_FATAL_FAILURE(serve_until_probe(mode));
     for (unsigned i = 0; i < ServingMode::kProbeBatches; i++) mode.batch_served(6, 6 * 4096);
     EXPECT_EQ(sched_getscheduler(0), SCHED_BATCH);
-    // Still beside the submitter.
-    cpu_set_t now = current_affinity();
-    EXPECT_EQ(CPU_COUNT(&now), 1);
-    EXPECT_TRUE(CPU_ISSET(target_, &now));
+    EXPECT_TRUE(on_receiving_cpu());  // still beside the submitter
 }
 
 TEST_F(ServingModeTest, ProbeThatFindsOneRequestAtATimeGoesBackToPreempting) {
@@ -174,9 +177,7 @@ TEST_F(ServingModeTest, ProbeThatFindsOneRequestAtATimeGoesBackToPreempting) {
     ASSERT_NO_FATAL_FAILURE(serve_until_probe(mode));
     for (unsigned i = 0; i < ServingMode::kProbeBatches; i++) mode.batch_served(1, 4096);
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
-    cpu_set_t now = current_affinity();
-    EXPECT_EQ(CPU_COUNT(&now), 1);
-    EXPECT_TRUE(CPU_ISSET(target_, &now));
+    EXPECT_TRUE(on_receiving_cpu());
 }
 
 }  // namespace
