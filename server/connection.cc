@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
-#include "serving_mode.h"
 #include "io_gate.h"
 #include "request.h"
 #include "server.h"
+#include "serving_mode.h"
 #include "session.h"
 
 namespace qbd {
