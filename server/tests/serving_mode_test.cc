@@ -78,6 +78,17 @@ class ServingModeTest : public testing::Test {
     static void serve_window(ServingMode& mode, unsigned requests, uint64_t bytes) {
         for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(requests, bytes);
     }
+    // Latency-bound for kProbeEvery windows: the next few batches are
+    // served without preempting the submitter.
+    static void serve_until_probe(ServingMode& mode) {
+        for (unsigned w = 0; w < ServingMode::kProbeEvery; w++) {
+            serve_window(mode, 1, 4096);
+            if (w + 1 < ServingMode::kProbeEvery) {
+                ASSERT_EQ(sched_getscheduler(0), SCHED_OTHER) << w;
+            }
+        }
+        ASSERT_EQ(sched_getscheduler(0), SCHED_BATCH);
+    }
     // On the CPU the test's packets arrive on, and no other.
     bool on_receiving_cpu() const {
         cpu_set_t now = current_affinity();
@@ -146,18 +157,6 @@ TEST_F(ServingModeTest, NewConnectionDoesNotPreemptItsSubmitter) {
     LoopbackPair pair;
     ServingMode mode(pair.fds[0]);
     EXPECT_EQ(sched_getscheduler(0), SCHED_BATCH);
-}
-
-// Latency-bound for kProbeEvery windows: the next few batches are served
-// without preempting the submitter.
-void serve_until_probe(ServingMode& mode) {
-    for (unsigned w = 0; w < ServingMode::kProbeEvery; w++) {
-        for (unsigned i = 0; i < ServingMode::kWindow; i++) mode.batch_served(1, 4096);
-        if (w + 1 < ServingMode::kProbeEvery) {
-            ASSERT_EQ(sched_getscheduler(0), SCHED_OTHER) << w;
-        }
-    }
-    ASSERT_EQ(sched_getscheduler(0), SCHED_BATCH);
 }
 
 TEST_F(ServingModeTest, ProbeThatFindsRequestsQueuingServesForThroughput) {
