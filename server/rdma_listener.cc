@@ -26,6 +26,9 @@
 // waiting for an op or a data buffer, a closing connection's flush.  Under
 // a software RDMA device each wakeup of the server is a context switch and
 // three system calls, and a READ's two send completions used to cost one.
+// For the same reason the work requests of every request served in one
+// pass over the completion queue go out in one ibv_post_send per
+// connection, and a READ's RDMA WRITE is not signalled.
 //
 // Both threads take one mutex: connections, the pool and its waiting list
 // are only touched under it.  A connection is freed only when every work
@@ -81,8 +84,12 @@ constexpr size_t kMaxBacklog = 1024;
 constexpr int kIdlePollMs = 1000;
 
 // Receive work requests carry their buffer index with the low bit set;
-// send work requests carry their Op's address, which is aligned.
+// send work requests carry their Op's address, which is aligned.  A READ's
+// RDMA WRITE is not signalled (the reply behind it completes after it): it
+// only completes when it failed, and carries kUnsignalledTag so that
+// completion is not counted against its op.
 constexpr uint64_t kRecvTag = 1;
+constexpr uint64_t kUnsignalledTag = 2;
 
 // A file descriptor owned by its scope.
 class Fd {
@@ -139,9 +146,13 @@ struct Op {
     Request req{};
     char* data = nullptr;             // READ and WRITE only: own_data or a pool buffer
     char* own_data = nullptr;         // kOpDataBytes in the connection's op_data
-    unsigned wrs = 0;                 // work requests posted and not completed
+    unsigned wrs = 0;                 // signalled work requests posted and not completed
     bool reading = false;             // its RDMA READ of write data is posted
     const char* close_why = nullptr;  // drop the connection once answered
+    // Its work requests, kept here until they are posted with those of
+    // the other requests served in the same pass (flush_sends).
+    std::array<ibv_send_wr, 2> send_wrs{};
+    std::array<ibv_sge, 2> send_sges{};
 
     bool holds_pool_buffer() const { return data && data != own_data; }
 };
@@ -183,7 +194,11 @@ struct Conn {
     std::vector<Op*> free_ops;
     std::deque<Pending> backlog;
     uint32_t qp_num = 0;
-    unsigned outstanding = 0;      // work requests posted and not completed
+    unsigned outstanding = 0;  // signalled work requests posted (or queued) and not completed
+    // Work requests queued and not posted yet, in order: flush_sends posts
+    // them before the completion thread lets go of the mutex.
+    ibv_send_wr* unposted = nullptr;
+    ibv_send_wr** unposted_tail = &unposted;
     unsigned reading = 0;          // ops with reading set
     unsigned closing_replies = 0;  // ops with close_why set
     bool established = false;
@@ -219,8 +234,10 @@ struct RdmaListener::Impl {
     void write_data_arrived(Op& op);
     int disk_io(Conn& c, const Request& r, char* buf);
     void reply(Op& op, int status, const void* payload, uint32_t len);
+    static void prepare_reply(Op& op, unsigned slot, int status, uint32_t length);
     static void set_reply_opcode(const Op& op, ibv_send_wr* wr);
-    void post(Op& op, ibv_send_wr* wr, unsigned count);
+    void queue_send(Op& op, ibv_send_wr* first);
+    void flush_sends();
     void release(Op& op);
     void drop(Conn& c, const char* why);
     void reap(Conn& c);
@@ -233,6 +250,7 @@ struct RdmaListener::Impl {
     std::mutex mu;
     std::unordered_map<rdma_cm_id*, std::unique_ptr<Conn>> conns;
     std::unordered_map<uint32_t, Conn*> by_qp;
+    std::vector<Conn*> with_unposted;  // connections with queued work requests
     Fd stop{eventfd(0, EFD_CLOEXEC)};
     Fd kick{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};  // see end_from_cm_thread
     Fd epoll{epoll_create1(EPOLL_CLOEXEC)};
@@ -560,17 +578,19 @@ void RdmaListener::Impl::cq_loop() {
 }
 
 void RdmaListener::Impl::take_cq_events(Device& d) {
+    // One event per wakeup: a second is rarely there, and the channel
+    // stays readable for the next epoll_wait when it is, where reading
+    // until EAGAIN costs a system call on every wakeup.
     ibv_cq* cq;
     void* ctx;
-    while (ibv_get_cq_event(d.channel.get(), &cq, &ctx) == 0) {
-        ibv_ack_cq_events(cq, 1);
-        if (cq == d.send_cq.get()) {
-            d.send_cq_armed = false;
-        } else if (int err = ibv_req_notify_cq(cq, 0)) {
-            // Re-armed before polling, so a receive arriving after the
-            // last poll raises a new event.
-            srv.log("rdma: cannot arm the receive completion queue: " + errno_text(err));
-        }
+    if (ibv_get_cq_event(d.channel.get(), &cq, &ctx)) return;
+    ibv_ack_cq_events(cq, 1);
+    if (cq == d.send_cq.get()) {
+        d.send_cq_armed = false;
+    } else if (int err = ibv_req_notify_cq(cq, 0)) {
+        // Re-armed before polling, so a receive arriving after the last
+        // poll raises a new event.
+        srv.log("rdma: cannot arm the receive completion queue: " + errno_text(err));
     }
 }
 
@@ -588,6 +608,7 @@ void RdmaListener::Impl::service(Device& d) {
             got_any = true;
             std::lock_guard lock(mu);
             for (int k = 0; k < got; k++) on_completion(d, wcs[k]);
+            flush_sends();
         }
         if (got_any) continue;
         std::lock_guard lock(mu);
@@ -622,7 +643,8 @@ bool RdmaListener::Impl::waits_for_send(const Device& d) const {
 // armed, and the completion thread arms it when it next looks.
 void RdmaListener::Impl::end_from_cm_thread(Conn& c, const char* why) {
     drop(c, why);
-    reap(c);  // frees c when nothing was in flight
+    reap(c);        // frees c when nothing was in flight
+    flush_sends();  // what the freed pool buffers started
     uint64_t one = 1;
     if (write(kick.get(), &one, sizeof(one)) < 0)
         srv.log("rdma: cannot wake the completion thread: " + errno_text(errno));
@@ -646,6 +668,15 @@ void RdmaListener::Impl::on_completion(Device& d, const ibv_wc& wc) {
         if (int err = post_recv(d, index))
             srv.log("rdma: cannot repost a receive: " + errno_text(err));
         if (c) reap(*c);
+        return;
+    }
+    if (wc.wr_id & kUnsignalledTag) {
+        // A READ's data transfer failed; the reply behind it is flushed
+        // and settles the op.  The connection is found by its queue pair,
+        // not through the op: if the reply was never posted (flush_sends)
+        // the connection may be gone already.
+        auto it = by_qp.find(wc.qp_num);
+        if (it != by_qp.end() && !it->second->dead) drop(*it->second, ibv_wc_status_str(wc.status));
         return;
     }
     Op& op = *reinterpret_cast<Op*>(wc.wr_id);
@@ -774,43 +805,32 @@ void RdmaListener::Impl::start_data(Op& op) {
     Conn& c = *op.conn;
     const Request& r = op.req;
     const uint32_t lkey = op.holds_pool_buffer() ? c.dev.pool_mr->lkey : c.op_data_mr->lkey;
-    ibv_sge sge{reinterpret_cast<uintptr_t>(op.data), r.length, lkey};
-    ibv_send_wr wr{};
-    wr.wr_id = reinterpret_cast<uintptr_t>(&op);
-    wr.sg_list = &sge;
-    wr.num_sge = 1;
-    wr.send_flags = IBV_SEND_SIGNALED;
-    wr.wr.rdma.remote_addr = le64toh(op.msg.data.addr);
-    wr.wr.rdma.rkey = le32toh(op.msg.data.rkey);
+    if (r.opcode == QBD_OP_READ) {
+        if (int status = disk_io(c, r, op.data)) return reply(op, status, nullptr, 0);
+    }
+    op.send_sges[0] = ibv_sge{reinterpret_cast<uintptr_t>(op.data), r.length, lkey};
+    ibv_send_wr& data = op.send_wrs[0];
+    data = ibv_send_wr{};
+    data.wr_id = reinterpret_cast<uintptr_t>(&op);
+    data.sg_list = &op.send_sges[0];
+    data.num_sge = 1;
+    data.wr.rdma.remote_addr = le64toh(op.msg.data.addr);
+    data.wr.rdma.rkey = le32toh(op.msg.data.rkey);
     if (r.opcode == QBD_OP_WRITE) {
-        wr.opcode = IBV_WR_RDMA_READ;
-        post(op, &wr, 1);
-        if (op.wrs) {
-            op.reading = true;
-            c.reading++;
-        }
+        data.opcode = IBV_WR_RDMA_READ;
+        data.send_flags = IBV_SEND_SIGNALED;
+        queue_send(op, &data);
+        op.reading = true;
+        c.reading++;
         return;
     }
-    if (int status = disk_io(c, r, op.data)) return reply(op, status, nullptr, 0);
-    wr.opcode = IBV_WR_RDMA_WRITE;
     // The reply follows the data on the same queue pair, so the client
     // sees the data in place when the reply arrives.
-    qbd_rdma_reply& rep = c.replies[op.index];
-    rep = qbd_rdma_reply{};
-    rep.hdr.magic = htole32(QBD_PROTO_MAGIC);
-    rep.hdr.version = htole16(QBD_PROTO_VERSION);
-    rep.hdr.opcode = htole16(r.opcode);
-    rep.hdr.length = htole32(r.length);
-    rep.hdr.tag = htole64(r.tag);
-    ibv_sge rsge{reinterpret_cast<uintptr_t>(&rep), sizeof(rep), c.reply_mr->lkey};
-    ibv_send_wr send{};
-    send.wr_id = wr.wr_id;
-    send.sg_list = &rsge;
-    send.num_sge = 1;
-    set_reply_opcode(op, &send);
-    send.send_flags = IBV_SEND_SIGNALED;
-    wr.next = &send;
-    post(op, &wr, 2);
+    data.opcode = IBV_WR_RDMA_WRITE;
+    data.wr_id |= kUnsignalledTag;
+    prepare_reply(op, 1, 0, r.length);
+    data.next = &op.send_wrs[1];
+    queue_send(op, &data);
 }
 
 void RdmaListener::Impl::write_data_arrived(Op& op) {
@@ -818,6 +838,13 @@ void RdmaListener::Impl::write_data_arrived(Op& op) {
 }
 
 void RdmaListener::Impl::reply(Op& op, int status, const void* payload, uint32_t len) {
+    prepare_reply(op, 0, status, len);
+    if (len) memcpy(op.conn->replies[op.index].payload, payload, len);
+    queue_send(op, &op.send_wrs[0]);
+}
+
+// Fills the op's reply slot and send_wrs[slot], a signalled SEND of it.
+void RdmaListener::Impl::prepare_reply(Op& op, unsigned slot, int status, uint32_t length) {
     Conn& c = *op.conn;
     qbd_rdma_reply& rep = c.replies[op.index];
     rep = qbd_rdma_reply{};
@@ -825,17 +852,16 @@ void RdmaListener::Impl::reply(Op& op, int status, const void* payload, uint32_t
     rep.hdr.version = htole16(QBD_PROTO_VERSION);
     rep.hdr.opcode = htole16(op.req.opcode);
     rep.hdr.status = htole32(static_cast<uint32_t>(status));
-    rep.hdr.length = htole32(len);
+    rep.hdr.length = htole32(length);
     rep.hdr.tag = htole64(op.req.tag);
-    if (len) memcpy(rep.payload, payload, len);
-    ibv_sge sge{reinterpret_cast<uintptr_t>(&rep), sizeof(rep), c.reply_mr->lkey};
-    ibv_send_wr wr{};
+    op.send_sges[slot] = ibv_sge{reinterpret_cast<uintptr_t>(&rep), sizeof(rep), c.reply_mr->lkey};
+    ibv_send_wr& wr = op.send_wrs[slot];
+    wr = ibv_send_wr{};
     wr.wr_id = reinterpret_cast<uintptr_t>(&op);
-    wr.sg_list = &sge;
+    wr.sg_list = &op.send_sges[slot];
     wr.num_sge = 1;
     set_reply_opcode(op, &wr);
     wr.send_flags = IBV_SEND_SIGNALED;
-    post(op, &wr, 1);
 }
 
 // A reply to a READ or WRITE through a registered span invalidates the
@@ -852,23 +878,48 @@ void RdmaListener::Impl::set_reply_opcode(const Op& op, ibv_send_wr* wr) {
     }
 }
 
-void RdmaListener::Impl::post(Op& op, ibv_send_wr* wr, unsigned count) {
+// Queues the op's chain of work requests on its connection, counted as
+// posted: flush_sends posts every connection's queue in one call, so the
+// replies of a pass over the completion queue cost one system call (under
+// a software device, one run of its protocol work) per connection.
+void RdmaListener::Impl::queue_send(Op& op, ibv_send_wr* first) {
     Conn& c = *op.conn;
-    ibv_send_wr* bad = nullptr;
-    int err = ibv_post_send(c.qp.get(), wr, &bad);
-    if (!err) {
-        op.wrs += count;
-        c.outstanding += count;
-        return;
+    if (!c.unposted) with_unposted.push_back(&c);
+    *c.unposted_tail = first;
+    ibv_send_wr* last = first;
+    for (ibv_send_wr* w = first; w; w = w->next) {
+        last = w;
+        if (w->send_flags & IBV_SEND_SIGNALED) {
+            op.wrs++;
+            c.outstanding++;
+        }
     }
-    // Those before the one that failed went out and will complete.
-    for (ibv_send_wr* w = wr; w != bad; w = w->next) {
-        op.wrs++;
-        c.outstanding++;
+    c.unposted_tail = &last->next;
+}
+
+// Posts what queue_send queued; the completion thread calls it before it
+// lets go of the mutex, so no other thread sees a queue.
+void RdmaListener::Impl::flush_sends() {
+    while (!with_unposted.empty()) {
+        Conn& c = *with_unposted.back();
+        with_unposted.pop_back();
+        ibv_send_wr* first = std::exchange(c.unposted, nullptr);
+        c.unposted_tail = &c.unposted;
+        ibv_send_wr* bad = nullptr;
+        if (ibv_post_send(c.qp.get(), first, &bad) == 0) continue;
+        // Those before the one that failed went out and will complete;
+        // the rest never will.  An op left without work requests is freed
+        // with its connection by reap.
+        for (ibv_send_wr* w = bad; w; w = w->next) {
+            if (!(w->send_flags & IBV_SEND_SIGNALED)) continue;
+            Op& op = *reinterpret_cast<Op*>(w->wr_id);
+            op.wrs--;
+            c.outstanding--;
+            if (w->opcode == IBV_WR_RDMA_READ && std::exchange(op.reading, false)) c.reading--;
+        }
+        drop(c, "ibv_post_send failed");
+        reap(c);  // may queue sends of other connections: the loop takes them
     }
-    // An op left without work requests is not released here (a caller
-    // may still hold it): reap returns its data buffer with the connection.
-    drop(c, "ibv_post_send failed");
 }
 
 void RdmaListener::Impl::release(Op& op) {
