@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <memory>
@@ -51,7 +52,7 @@ class Connection {
         : srv_(srv),
           fd_(fd),
           session_(srv, std::move(peer)),
-          mode_(fd),
+          mode_(fd, srv.config().busy_poll_us),
           arena_(kArenaBytes),
           in_(kInBytes) {}
     ~Connection() {
@@ -65,6 +66,7 @@ class Connection {
   private:
     // Buffered socket reading: many headers from one recv.
     bool fill(bool block);
+    bool poll_socket();
     bool read_exact(void* dst, size_t len);
     bool discard(size_t len);
     bool buffered() const { return in_end_ > in_pos_; }
@@ -106,6 +108,21 @@ bool Connection::fill(bool block) {
     return true;
 }
 
+// Polls the socket for the next bytes for as long as the serving mode says
+// (busy polling, see serving_mode.h); false when none came or the socket
+// broke, which the blocking read that follows then reports.
+bool Connection::poll_socket() {
+    const unsigned us = mode_.poll_us();
+    if (!us) return false;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+    do {
+        errno = 0;
+        if (fill(false)) return true;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
+}
+
 bool Connection::read_exact(void* dst, size_t len) {
     auto* p = static_cast<char*>(dst);
     while (len) {
@@ -118,7 +135,7 @@ bool Connection::read_exact(void* dst, size_t len) {
                 len -= static_cast<size_t>(n);
                 continue;
             }
-            if (!fill(true)) return false;
+            if (!poll_socket() && !fill(true)) return false;
         }
         size_t n = std::min(len, in_end_ - in_pos_);
         memcpy(p, in_.data() + in_pos_, n);

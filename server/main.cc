@@ -18,11 +18,14 @@ namespace {
 
 using qbd::client::Volume;
 
+// A poll longer than this is no longer a wait for the next request.
+constexpr unsigned long kMaxBusyPollUs = 10000;
+
 const char* kUsage = R"(usage:
   qbd-server init    --data-dir DIR
   qbd-server serve   --data-dir DIR --listen HOST:PORT [--listen ...] [--advertise HOST:PORT]
                      [--peer HOST:PORT ...] [--secret-file FILE] [--default-shard-size SIZE]
-                     [--rdma]
+                     [--rdma] [--busy-poll USEC]
   qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--replicas N] [--device PATH]
   qbd-server delete  POOL/VOLUME
   qbd-server resize  POOL/VOLUME SIZE
@@ -42,6 +45,7 @@ struct Args {
     uint32_t replicas = 0;
     bool json = false;
     bool rdma = false;
+    unsigned busy_poll_us = 0;
 };
 
 int fail(const std::string& msg, int code = 1) {
@@ -90,6 +94,18 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
         else if (k == "--peer") { if (!value(&v)) return false; a->peers.push_back(v); }
         else if (k == "--json") a->json = true;
         else if (k == "--rdma") a->rdma = true;
+        else if (k == "--busy-poll") {
+            if (!value(&v)) return false;
+            char* end = nullptr;
+            errno = 0;
+            unsigned long us = strtoul(v.c_str(), &end, 10);
+            if (errno || end == v.c_str() || *end || v[0] == '-' || us > kMaxBusyPollUs) {
+                *error = "--busy-poll takes 0 to " + std::to_string(kMaxBusyPollUs) +
+                         " (microseconds), not '" + v + "'";
+                return false;
+            }
+            a->busy_poll_us = static_cast<unsigned>(us);
+        }
         else if (k == "--shard-size" || k == "--default-shard-size") {
             if (!value(&v)) return false;
             if (!parse_size(v, k == "--shard-size" ? &a->shard_size : &a->default_shard_size)) {
@@ -326,6 +342,7 @@ int main(int argc, char** argv) {
         cfg.listen = a.listen;
         cfg.peers = a.peers;
         cfg.rdma = a.rdma;
+        cfg.busy_poll_us = a.busy_poll_us;
         cfg.default_shard_size = a.default_shard_size;
         if (read_secret(a.secret_file, &cfg.secret, &error)) return fail(error);
         if (a.command == "serve" && cfg.listen.empty()) return fail("serve needs --listen", 2);

@@ -21,6 +21,7 @@ struct ServerConfig {
     std::vector<std::string> peers;   // other cluster members
     std::string secret;               // empty: no authentication
     bool rdma = false;                // also listen with rdma_cm on each address
+    unsigned busy_poll_us = 0;        // see serving_mode.h; 0: latency-bound connections sleep
     uint64_t default_shard_size = 64ULL << 20;
 };
 

@@ -23,6 +23,15 @@
 // Preemption hides queue depth (each request is answered before the next
 // is sent), so a latency-bound connection now and then serves a few
 // batches without it, to see whether requests queue up behind each other.
+//
+// Busy polling (qbd-server serve --busy-poll USEC): a latency-bound
+// connection polls its socket for up to USEC after each answer before it
+// sleeps, on any allowed CPU but the receiving one.  Neither the submitter
+// nor the thread is then switched out per request: the submitter's CPU
+// goes idle while it waits (a kernel thread, which keeps the address
+// space), and the thread finds the next request without a wakeup.  Polling
+// on the receiving CPU would take it from the submitter instead.  It costs
+// up to USEC of CPU per request; off by default.
 #pragma once
 
 #include <sched.h>
@@ -42,26 +51,34 @@ class ServingMode {
     static constexpr unsigned kProbeEvery = 32;
     static constexpr unsigned kProbeBatches = 8;
 
-    // fd: the connection's socket.  The calling thread (the connection's)
-    // starts throughput-bound.  It is only moved within the CPUs it was
-    // allowed when this was made (taskset, cpusets).
-    explicit ServingMode(int fd);
+    // fd: the connection's socket; busy_poll_us: see above (0: never).
+    // The calling thread (the connection's) starts throughput-bound.  It
+    // is only moved within the CPUs it was allowed when this was made
+    // (taskset, cpusets).
+    explicit ServingMode(int fd, unsigned busy_poll_us = 0);
     // Called after each batch the connection answered: how many requests
     // it held and the bytes they moved.
     void batch_served(unsigned requests, uint64_t bytes);
+    // How long to poll the socket for the next request before sleeping on
+    // it, in microseconds: 0 unless latency-bound with busy polling.
+    unsigned poll_us() const { return latency_bound_ && !probing_ ? busy_poll_us_ : 0; }
 
   private:
-    void follow_incoming_cpu();
+    int incoming_cpu() const;
+    void place_for_latency();
     void serve_for_latency();
     void serve_for_throughput(bool small_requests);
-    void bind(int cpu);
+    void set_affinity(int only, int avoid);
     void set_policy(int policy);
 
     int fd_;
+    unsigned busy_poll_us_;
     cpu_set_t allowed_;
     bool can_bind_ = false;
-    int cpu_ = -1;  // bound to, or -1: free to use every allowed CPU
+    int only_cpu_ = -1;   // bound to this CPU, or -1
+    int avoid_cpu_ = -1;  // on every allowed CPU but this one, or -1
     int policy_ = -1;
+    bool latency_bound_ = false;
     unsigned batches_ = 0;
     unsigned singles_ = 0;   // batches of one small request in this window
     uint64_t requests_ = 0;  // and the requests and bytes of all its batches

@@ -84,6 +84,14 @@ public:
         return c;
     }
     std::unique_ptr<Client> connect() const { return connect(secret_); }
+    pid_t pid() const { return pid_; }
+    // How `qbd-server ARGS...` exits.
+    static int exit_code(const std::vector<std::string>& args) {
+        pid_t pid = spawn(args);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
 
 private:
     static pid_t spawn(const std::vector<std::string>& args) {
@@ -290,6 +298,57 @@ TEST(Server, GrowthIsSeenByConnectionsAlreadyOpen) {
     EXPECT_EQ(c->read((8 << 20) - 4096, back.data(), 4096), 0);
     EXPECT_EQ(back, buf);
     EXPECT_EQ(c->read(8 << 20, back.data(), 4096), -ERANGE);
+}
+
+// Threads of process `pid` that are running or runnable.
+int running_threads(pid_t pid) {
+    int n = 0;
+    std::error_code ec;
+    for (const auto& t :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream f(t.path() / "stat");
+        std::string line;
+        std::getline(f, line);
+        // The state follows the command name, which ends with the last ')'.
+        size_t close = line.rfind(')');
+        if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'R') n++;
+    }
+    return n;
+}
+
+// --busy-poll: a connection served one request at a time keeps its thread
+// polling for the next request for the poll's length after each answer,
+// then sleeps; requests are answered from the poll and from the sleep
+// alike, and a client that goes away while it is polled is let go.
+TEST(Server, BusyPollingPollsBetweenSingleRequestsThenSleeps) {
+    ServerProcess s;
+    s.start({"--busy-poll", "10000"});
+    auto c = open_volume(s, "poll", 1 << 20, 1 << 20);
+    std::vector<char> back(4096);
+    auto round_trip = [&](int i) {
+        std::vector<char> data = pattern(4096, static_cast<unsigned>(i));
+        ASSERT_EQ(c->write(uint64_t(i % 64) * 4096, data.data(), 4096), 0);
+        ASSERT_EQ(c->read(uint64_t(i % 64) * 4096, back.data(), 4096), 0);
+        ASSERT_EQ(back, data) << i;
+    };
+    // Two windows of single requests: judged latency-bound.
+    for (int i = 0; i < 2 * 64; i++) ASSERT_NO_FATAL_FAILURE(round_trip(i));
+    EXPECT_GE(running_threads(s.pid()), 1) << "nothing polls right after an answer";
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(running_threads(s.pid()), 0) << "still polling long after the last answer";
+    // From the sleep, then from the poll again.
+    for (int i = 0; i < 8; i++) ASSERT_NO_FATAL_FAILURE(round_trip(1000 + i));
+    c.reset();
+    auto d = open_volume(s, "after", 1 << 20, 1 << 20);
+    EXPECT_EQ(d->heartbeat(), 0);
+}
+
+TEST(Server, BusyPollTakesMicrosecondsUpToTenThousand) {
+    for (const char* bad : {"x", "-1", "10001", "5us", ""})
+        EXPECT_EQ(ServerProcess::exit_code({"serve", "--data-dir", "/nonexistent", "--listen",
+                                            "127.0.0.1:1", "--busy-poll", bad}),
+                  2)
+            << bad;
 }
 
 TEST(Server, ClusterMembersShareTheCatalog) {

@@ -3,7 +3,8 @@
 // whose requests arrive in batches runs SCHED_BATCH, beside the submitter
 // when they are small and on every CPU when they are large; a
 // latency-bound one whose probe finds requests queuing up is served in
-// batches too.
+// batches too.  With busy polling, a latency-bound connection polls, and
+// does so away from the receiving CPU; nothing else does.
 #include "serving_mode.h"
 
 #include <gtest/gtest.h>
@@ -98,6 +99,12 @@ class ServingModeTest : public testing::Test {
         cpu_set_t now = current_affinity();
         return CPU_EQUAL(&now, &saved_);
     }
+    bool on_every_cpu_but_the_receiving_one() const {
+        cpu_set_t but = saved_;
+        CPU_CLR(target_, &but);
+        cpu_set_t now = current_affinity();
+        return CPU_EQUAL(&now, &but);
+    }
     cpu_set_t saved_;
     int target_ = -1;
 };
@@ -108,6 +115,43 @@ TEST_F(ServingModeTest, LatencyBoundThreadFollowsTheReceivingCpu) {
     ServingMode mode(pair.fds[0]);
     serve_window(mode, 1, 4096);
     EXPECT_TRUE(on_receiving_cpu());
+    EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
+    EXPECT_EQ(mode.poll_us(), 0u);  // no busy polling asked for
+}
+
+TEST_F(ServingModeTest, WithBusyPollingALatencyBoundThreadPollsAwayFromTheReceivingCpu) {
+    LoopbackPair pair;
+    send_from_cpu(pair.fds[1], target_);
+    ServingMode mode(pair.fds[0], 100);
+    EXPECT_EQ(mode.poll_us(), 0u);  // not judged yet
+    serve_window(mode, 1, 4096);
+    EXPECT_EQ(mode.poll_us(), 100u);
+    EXPECT_TRUE(on_every_cpu_but_the_receiving_one());
+    EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
+}
+
+TEST_F(ServingModeTest, BusyPollingStopsWhenRequestsComeInBatches) {
+    LoopbackPair pair;
+    send_from_cpu(pair.fds[1], target_);
+    ServingMode mode(pair.fds[0], 100);
+    serve_window(mode, 1, 4096);
+    serve_window(mode, 8, 8 * 4096);
+    EXPECT_EQ(mode.poll_us(), 0u);
+    EXPECT_TRUE(on_receiving_cpu());
+    EXPECT_EQ(sched_getscheduler(0), SCHED_BATCH);
+}
+
+TEST_F(ServingModeTest, TheProbeNeitherPollsNorLeavesTheSubmittersCpu) {
+    LoopbackPair pair;
+    send_from_cpu(pair.fds[1], target_);
+    ServingMode mode(pair.fds[0], 100);
+    ASSERT_NO_FATAL_FAILURE(serve_until_probe(mode));
+    EXPECT_EQ(mode.poll_us(), 0u);
+    EXPECT_TRUE(on_receiving_cpu());
+    // One request at a time still: polling again, away from it.
+    for (unsigned i = 0; i < ServingMode::kProbeBatches; i++) mode.batch_served(1, 4096);
+    EXPECT_EQ(mode.poll_us(), 100u);
+    EXPECT_TRUE(on_every_cpu_but_the_receiving_one());
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
