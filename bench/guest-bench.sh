@@ -17,6 +17,9 @@ runtime=${QBD_BENCH_RUNTIME:-10}
 repeat=${QBD_BENCH_REPEAT:-3}
 size_mb=${QBD_BENCH_SIZE_MB:-512}
 store=/dev/shm/qbd-bench
+# How qbd-server serves: polling for a QD1 client's next request (see
+# qbd-server(8) --busy-poll); recorded with each qbd result.
+qbd_server_args=(--busy-poll 100)
 mkdir -p "$store"
 
 log() { echo "bench: $*" >&2; }
@@ -137,7 +140,7 @@ setup_qbd() {
 	fi
 	rm -rf "$store/qbd"
 	"$server" init --data-dir "$store/qbd" >/dev/null
-	"$server" serve --data-dir "$store/qbd" --listen "$addr:7800" "${extra[@]}" \
+	"$server" serve --data-dir "$store/qbd" --listen "$addr:7800" "${extra[@]}" "${qbd_server_args[@]}" \
 		>"$store/qbd-server.log" 2>&1 &
 	local i
 	for i in $(seq 100); do
@@ -188,7 +191,7 @@ run_fio() {
 		return 1
 	after=$(cpu_ticks)
 	jq -c --arg target "$target" --arg job "$name" --argjson ticks "$((after - before))" \
-		--argjson hz "$(getconf CLK_TCK)" '
+		--argjson hz "$(getconf CLK_TCK)" --arg server_args "${qbd_server_args[*]}" '
 		.jobs[0] as $j |
 		($j.read.total_ios + $j.write.total_ios) as $ios |
 		(if $j.read.total_ios > 0 then $j.read else $j.write end) as $d |
@@ -199,7 +202,8 @@ run_fio() {
 		 p99_us: ($d.lat_ns.percentile["99.000000"] / 1000),
 		 clat_p50_us: ($d.clat_ns.percentile["50.000000"] / 1000),
 		 clat_p99_us: ($d.clat_ns.percentile["99.000000"] / 1000),
-		 cpu_us_per_io: (if $ios > 0 then ($ticks / $hz * 1e6 / $ios) else null end)}' \
+		 cpu_us_per_io: (if $ios > 0 then ($ticks / $hz * 1e6 / $ios) else null end)} +
+		(if ($target | startswith("qbd")) then {server_args: $server_args} else {} end)' \
 		"$store/fio.json"
 }
 

@@ -49,6 +49,7 @@ md=$top/bench/results/results.md
 	jq -r '.results[] | select(.error == null and .iops != null) |
 		"| \(.target) | \(.job) | \(.iops | round) | \(.mbps * 10 | round / 10) | \(.p50_us | round) | \(.p99_us | round) | \(.clat_p99_us // null | if . == null then "-" else round end) | \(.cpu_us_per_io | round) |"' "$json"
 	echo
+	jq -r '[.results[] | .server_args // empty] | unique | .[] | "qbd-server ran with `\(.)`.\n"' "$json"
 	echo "p50 and p99 are fio's total latency, from submitting an IO to its completion;"
 	echo "clat p99 is the part after io_submit returned, which misses whatever a driver"
 	echo "does inside the submission."
