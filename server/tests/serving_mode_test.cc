@@ -70,7 +70,9 @@ class ServingModeTest : public testing::Test {
         for (int c = 0; c < CPU_SETSIZE; c++)
             if (CPU_ISSET(c, &saved_)) target_ = c;
     }
-    void TearDown() override {
+    void TearDown() override { restore_thread(); }
+    // Every CPU allowed again, no policy.
+    void restore_thread() {
         pthread_setaffinity_np(pthread_self(), sizeof(saved_), &saved_);
         sched_param no_priority{};
         sched_setscheduler(0, SCHED_OTHER, &no_priority);
@@ -130,17 +132,6 @@ TEST_F(ServingModeTest, WithBusyPollingALatencyBoundThreadPollsAwayFromTheReceiv
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
-TEST_F(ServingModeTest, BusyPollingStopsWhenRequestsComeInBatches) {
-    LoopbackPair pair;
-    send_from_cpu(pair.fds[1], target_);
-    ServingMode mode(pair.fds[0], 100);
-    serve_window(mode, 1, 4096);
-    serve_window(mode, 8, 8 * 4096);
-    EXPECT_EQ(mode.poll_us(), 0u);
-    EXPECT_TRUE(on_receiving_cpu());
-    EXPECT_EQ(sched_getscheduler(0), SCHED_BATCH);
-}
-
 TEST_F(ServingModeTest, TheProbeNeitherPollsNorLeavesTheSubmittersCpu) {
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
@@ -155,14 +146,18 @@ TEST_F(ServingModeTest, TheProbeNeitherPollsNorLeavesTheSubmittersCpu) {
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
-TEST_F(ServingModeTest, SmallRequestsInBatchesStayOnTheReceivingCpuWithoutPreempting) {
-    LoopbackPair pair;
-    send_from_cpu(pair.fds[1], target_);
-    ServingMode mode(pair.fds[0]);
-    serve_window(mode, 1, 4096);
-    serve_window(mode, 8, 8 * 4096);
-    EXPECT_TRUE(on_receiving_cpu());
-    EXPECT_EQ(sched_getscheduler(0), SCHED_BATCH);
+TEST_F(ServingModeTest, SmallRequestsInBatchesStayOnTheReceivingCpuWithoutPreemptingOrPolling) {
+    for (unsigned busy_poll_us : {0u, 100u}) {
+        restore_thread();
+        LoopbackPair pair;
+        send_from_cpu(pair.fds[1], target_);
+        ServingMode mode(pair.fds[0], busy_poll_us);
+        serve_window(mode, 1, 4096);
+        serve_window(mode, 8, 8 * 4096);
+        EXPECT_TRUE(on_receiving_cpu()) << busy_poll_us;
+        EXPECT_EQ(sched_getscheduler(0), SCHED_BATCH) << busy_poll_us;
+        EXPECT_EQ(mode.poll_us(), 0u);
+    }
 }
 
 TEST_F(ServingModeTest, LargeRequestsInBatchesGetEveryCpuBack) {
