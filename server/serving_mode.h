@@ -60,8 +60,12 @@ class ServingMode {
     // it held and the bytes they moved.
     void batch_served(unsigned requests, uint64_t bytes);
     // How long to poll the socket for the next request before sleeping on
-    // it, in microseconds: 0 unless latency-bound with busy polling.
-    unsigned poll_us() const { return latency_bound_ && !probing_ ? busy_poll_us_ : 0; }
+    // it, in microseconds: 0 unless latency-bound with busy polling and
+    // moved off the receiving CPU (polling there would starve the
+    // submitter).
+    unsigned poll_us() const {
+        return latency_bound_ && !probing_ && avoid_cpu_ >= 0 ? busy_poll_us_ : 0;
+    }
 
   private:
     int incoming_cpu() const;

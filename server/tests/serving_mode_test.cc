@@ -4,7 +4,7 @@
 // when they are small and on every CPU when they are large; a
 // latency-bound one whose probe finds requests queuing up is served in
 // batches too.  With busy polling, a latency-bound connection polls, and
-// does so away from the receiving CPU; nothing else does.
+// does so away from the receiving CPU, never on it; nothing else polls.
 #include "serving_mode.h"
 
 #include <gtest/gtest.h>
@@ -129,6 +129,19 @@ TEST_F(ServingModeTest, WithBusyPollingALatencyBoundThreadPollsAwayFromTheReceiv
     serve_window(mode, 1, 4096);
     EXPECT_EQ(mode.poll_us(), 100u);
     EXPECT_TRUE(on_every_cpu_but_the_receiving_one());
+    EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
+}
+
+TEST_F(ServingModeTest, NoPollingWhenTheThreadMayOnlyRunOnTheReceivingCpu) {
+    LoopbackPair pair;
+    send_from_cpu(pair.fds[1], target_);
+    cpu_set_t only;
+    CPU_ZERO(&only);
+    CPU_SET(target_, &only);
+    ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(only), &only), 0);
+    ServingMode mode(pair.fds[0], 100);
+    serve_window(mode, 1, 4096);
+    EXPECT_EQ(mode.poll_us(), 0u);
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
