@@ -40,13 +40,16 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -222,7 +225,8 @@ struct RdmaListener::Impl {
     void on_async_events(Device& d);
     void cq_loop();
     void take_cq_events(Device& d);
-    void service(Device& d);
+    unsigned service(Device& d);
+    void poll_for_next_request();
     bool waits_for_send(const Device& d) const;
     void end_from_cm_thread(Conn& c, const char* why);
     void on_completion(Device& d, const ibv_wc& wc);
@@ -254,10 +258,12 @@ struct RdmaListener::Impl {
     Fd stop{eventfd(0, EFD_CLOEXEC)};
     Fd kick{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};  // see end_from_cm_thread
     Fd epoll{epoll_create1(EPOLL_CLOEXEC)};
+    std::atomic<bool> stopping{false};  // ends a busy poll (the threads see stop too)
     std::thread cm_thread, cq_thread;
 };
 
 RdmaListener::Impl::~Impl() {
+    stopping.store(true, std::memory_order_relaxed);
     uint64_t one = 1;
     if (write(stop.get(), &one, sizeof(one)) < 0) srv.log("rdma: cannot wake the threads to stop");
     if (cm_thread.joinable()) cm_thread.join();
@@ -573,7 +579,29 @@ void RdmaListener::Impl::cq_loop() {
             }
             take_cq_events(*static_cast<Device*>(tag));
         }
-        for (auto& d : devices) service(*d);
+        unsigned received = 0;
+        for (auto& d : devices) received += service(*d);
+        if (received == 1 && srv.config().busy_poll_us) poll_for_next_request();
+    }
+}
+
+// Busy polling (qbd-server serve --busy-poll): after a pass that served a
+// single request, most likely a queue-depth-1 client's, the thread polls
+// the queues for the next one instead of sleeping (an epoll_wait, an event
+// read, a re-arm and a context switch per request), yielding the CPU
+// between empty polls.  Batches end the poll: they need the CPU, and next
+// to them a wakeup costs little.  So does the stop.
+void RdmaListener::Impl::poll_for_next_request() {
+    const auto poll = std::chrono::microseconds(srv.config().busy_poll_us);
+    auto until = std::chrono::steady_clock::now() + poll;
+    while (!stopping.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < until) {
+        unsigned received = 0;
+        for (auto& d : devices) received += service(*d);
+        if (received > 1) return;
+        if (received)
+            until = std::chrono::steady_clock::now() + poll;
+        else
+            sched_yield();
     }
 }
 
@@ -595,28 +623,31 @@ void RdmaListener::Impl::take_cq_events(Device& d) {
 }
 
 // Polls both queues of the device until neither has anything, arming the
-// send queue first when something waits for a send's completion.  The lock
+// send queue first when something waits for a send's completion.  Returns
+// how many requests (receives) it took.  The lock
 // is taken per batch, so the rdma_cm thread gets in between even while
 // requests keep arriving.
-void RdmaListener::Impl::service(Device& d) {
+unsigned RdmaListener::Impl::service(Device& d) {
     std::array<ibv_wc, 32> wcs;
+    unsigned received = 0;
     for (;;) {
         bool got_any = false;
         for (ibv_cq* cq : {d.send_cq.get(), d.recv_cq.get()}) {
             int got = ibv_poll_cq(cq, wcs.size(), wcs.data());
             if (got <= 0) continue;
             got_any = true;
+            if (cq == d.recv_cq.get()) received += static_cast<unsigned>(got);
             std::lock_guard lock(mu);
             for (int k = 0; k < got; k++) on_completion(d, wcs[k]);
             flush_sends();
         }
         if (got_any) continue;
         std::lock_guard lock(mu);
-        if (d.send_cq_armed || !waits_for_send(d)) return;
+        if (d.send_cq_armed || !waits_for_send(d)) return received;
         if (int err = ibv_req_notify_cq(d.send_cq.get(), 0)) {
             // The completion thread looks again within kIdlePollMs.
             srv.log("rdma: cannot arm the send completion queue: " + errno_text(err));
-            return;
+            return received;
         }
         // A completion that came before the arming raised no event: poll
         // once more.

@@ -40,9 +40,12 @@ stop_server srv
 rdma link add rxe_h type rxe netdev qh || die "cannot add the rxe link on qh"
 rdma link add rxe_s type rxe netdev qs || die "cannot add the rxe link on qs"
 rdma link show
+# The server polls for a queue-depth-1 client's next request (--busy-poll):
+# the data path, the restart and a SIGTERM during a queue-depth-1 fio run
+# through the poll too (50-rdma-server runs without it).
 start_rdma_server() {
 	: >/tmp/qbd-server-srv.log
-	start_server srv $S --rdma
+	start_server srv $S --rdma --busy-poll 200
 	wait_for 30 grep -q "listening with rdma" /tmp/qbd-server-srv.log ||
 		{ cat /tmp/qbd-server-srv.log; die "qbd-server does not listen with rdma"; }
 }
@@ -77,4 +80,18 @@ sleep 3
 start_rdma_server
 wait "$fio_pid" || { cat /tmp/fio-crash.log; die "fio verify failed across a server restart over RDMA"; }
 grep -q "err= 0" /tmp/fio-crash.log || { cat /tmp/fio-crash.log; die "fio saw errors"; }
-"$QBD" -u pool/rvol
+
+# SIGTERM while the server polls for a queue-depth-1 client: it stops.
+fio --name=qd1 --filename="$dev" --direct=1 --ioengine=libaio --rw=randread --bs=4k \
+	--iodepth=1 --runtime=60 --time_based >/dev/null 2>&1 &
+qd1_pid=$!
+sleep 3
+pid=${SERVER_PIDS[srv]}
+kill -TERM "$pid"
+wait_for 20 bash -c "[ ! -d /proc/$pid ] || grep -q '^State:.*Z' /proc/$pid/status" ||
+	die "qbd-server did not stop on SIGTERM while polling for a queue-depth-1 client"
+stop_server srv
+grep -q "stopping on" /tmp/qbd-server-srv.log || die "qbd-server did not stop cleanly on SIGTERM"
+# The server is gone: the unmap fails what fio still waits for.
+"$QBD" -u pool/rvol --force
+wait "$qd1_pid" 2>/dev/null || true
