@@ -54,14 +54,17 @@ int ServingMode::incoming_cpu() const {
     return -1;
 }
 
+// Onto the CPU that receives the connection's packets.
+void ServingMode::follow_incoming_cpu() {
+    if (int cpu = incoming_cpu(); cpu >= 0) set_affinity(cpu, -1);
+}
+
 // Beside the submitter, to preempt it, or away from it, to poll.
 void ServingMode::place_for_latency() {
-    if (int cpu = incoming_cpu(); cpu >= 0) {
-        if (busy_poll_us_)
-            set_affinity(-1, cpu);
-        else
-            set_affinity(cpu, -1);
-    }
+    if (!busy_poll_us_)
+        follow_incoming_cpu();
+    else if (int cpu = incoming_cpu(); cpu >= 0)
+        set_affinity(-1, cpu);
 }
 
 void ServingMode::serve_for_latency() {
@@ -73,17 +76,17 @@ void ServingMode::serve_for_latency() {
     // and without polling.
     probing_ = true;
     probe_batches_ = probe_requests_ = 0;
-    if (int cpu = incoming_cpu(); cpu >= 0) set_affinity(cpu, -1);
+    follow_incoming_cpu();
     set_policy(SCHED_BATCH);
 }
 
 void ServingMode::serve_for_throughput(bool small_requests) {
     latency_bound_ = false;
     latency_windows_ = 0;
-    if (!small_requests)
+    if (small_requests)
+        follow_incoming_cpu();
+    else
         set_affinity(-1, -1);
-    else if (int cpu = incoming_cpu(); cpu >= 0)
-        set_affinity(cpu, -1);
     set_policy(SCHED_BATCH);
 }
 

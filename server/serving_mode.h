@@ -69,6 +69,7 @@ class ServingMode {
 
   private:
     int incoming_cpu() const;
+    void follow_incoming_cpu();
     void place_for_latency();
     void serve_for_latency();
     void serve_for_throughput(bool small_requests);
