@@ -19,7 +19,7 @@ size_mb=${QBD_BENCH_SIZE_MB:-512}
 store=/dev/shm/qbd-bench
 # How qbd-server serves: polling for a QD1 client's next request (see
 # qbd-server(8) --busy-poll); recorded with each qbd result.
-qbd_server_args=(--busy-poll 100)
+qbd_server_args=(--busy-poll 1000)
 mkdir -p "$store"
 
 log() { echo "bench: $*" >&2; }

@@ -23,6 +23,8 @@
 // Preemption hides queue depth (each request is answered before the next
 // is sent), so a latency-bound connection now and then serves a few
 // batches without it, to see whether requests queue up behind each other.
+// A thread moved off the receiving CPU (busy polling below) preempts
+// nothing and needs no such probe.
 //
 // Busy polling (qbd-server serve --busy-poll USEC): a latency-bound
 // connection polls its socket for up to USEC after each answer before it

@@ -4,7 +4,8 @@
 // when they are small and on every CPU when they are large; a
 // latency-bound one whose probe finds requests queuing up is served in
 // batches too.  With busy polling, a latency-bound connection polls, and
-// does so away from the receiving CPU, never on it; nothing else polls.
+// does so away from the receiving CPU, never on it, and without probes:
+// queuing shows in its windows; nothing else polls.
 #include "serving_mode.h"
 
 #include <gtest/gtest.h>
@@ -145,18 +146,28 @@ TEST_F(ServingModeTest, NoPollingWhenTheThreadMayOnlyRunOnTheReceivingCpu) {
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
-TEST_F(ServingModeTest, TheProbeNeitherPollsNorLeavesTheSubmittersCpu) {
+TEST_F(ServingModeTest, APollingThreadNeverStopsPollingToProbe) {
     LoopbackPair pair;
     send_from_cpu(pair.fds[1], target_);
     ServingMode mode(pair.fds[0], 100);
-    ASSERT_NO_FATAL_FAILURE(serve_until_probe(mode));
+    for (unsigned w = 0; w < 2 * ServingMode::kProbeEvery; w++) {
+        serve_window(mode, 1, 4096);
+        ASSERT_EQ(mode.poll_us(), 100u) << w;
+        ASSERT_TRUE(on_every_cpu_but_the_receiving_one()) << w;
+        ASSERT_EQ(sched_getscheduler(0), SCHED_OTHER) << w;
+    }
+}
+
+TEST_F(ServingModeTest, RequestsQueuingWhilePollingAreServedForThroughput) {
+    LoopbackPair pair;
+    send_from_cpu(pair.fds[1], target_);
+    ServingMode mode(pair.fds[0], 100);
+    serve_window(mode, 1, 4096);
+    ASSERT_EQ(mode.poll_us(), 100u);
+    serve_window(mode, 6, 6 * 4096);
     EXPECT_EQ(mode.poll_us(), 0u);
     EXPECT_TRUE(on_receiving_cpu());
-    // One request at a time still: polling again, away from it.
-    for (unsigned i = 0; i < ServingMode::kProbeBatches; i++) mode.batch_served(1, 4096);
-    EXPECT_EQ(mode.poll_us(), 100u);
-    EXPECT_TRUE(on_every_cpu_but_the_receiving_one());
-    EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
+    EXPECT_EQ(sched_getscheduler(0), SCHED_BATCH);
 }
 
 TEST_F(ServingModeTest, SmallRequestsInBatchesStayOnTheReceivingCpuWithoutPreemptingOrPolling) {
