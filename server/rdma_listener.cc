@@ -85,6 +85,8 @@ constexpr size_t kMaxBacklog = 1024;
 
 // How often the completion thread looks at every queue without an event.
 constexpr int kIdlePollMs = 1000;
+// Busy polling starts after this many passes in a row served one request.
+constexpr unsigned kSinglePassesToPoll = 4;
 
 // Receive work requests carry their buffer index with the low bit set;
 // send work requests carry their Op's address, which is aligned.  A READ's
@@ -226,7 +228,7 @@ struct RdmaListener::Impl {
     void cq_loop();
     void take_cq_events(Device& d);
     unsigned service(Device& d);
-    void poll_for_next_request();
+    bool poll_for_next_request();
     bool waits_for_send(const Device& d) const;
     void end_from_cm_thread(Conn& c, const char* why);
     void on_completion(Device& d, const ibv_wc& wc);
@@ -561,6 +563,7 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
 
 void RdmaListener::Impl::cq_loop() {
     std::array<epoll_event, 8> ready;
+    unsigned single_passes = 0;  // in a row, since the last batch
     for (;;) {
         // Now and then without an event too: an error completion on a
         // send queue nobody armed (the client vanished during a READ's
@@ -581,28 +584,38 @@ void RdmaListener::Impl::cq_loop() {
         }
         unsigned received = 0;
         for (auto& d : devices) received += service(*d);
-        if (received == 1 && srv.config().busy_poll_us) poll_for_next_request();
+        // A queue-depth-1 client shows as passes of one request in a row;
+        // the batches of a queuing client only now and then shrink to one,
+        // and polling after those cost its writes.
+        if (received > 1) {
+            single_passes = 0;
+        } else if (received == 1 && ++single_passes >= kSinglePassesToPoll &&
+                   srv.config().busy_poll_us && !poll_for_next_request()) {
+            single_passes = 0;
+        }
     }
 }
 
-// Busy polling (qbd-server serve --busy-poll): after a pass that served a
-// single request, most likely a queue-depth-1 client's, the thread polls
+// Busy polling (qbd-server serve --busy-poll): after passes that served a
+// single request each, most likely a queue-depth-1 client's, the thread polls
 // the queues for the next one instead of sleeping (an epoll_wait, an event
 // read, a re-arm and a context switch per request), yielding the CPU
 // between empty polls.  Batches end the poll: they need the CPU, and next
-// to them a wakeup costs little.  So does the stop.
-void RdmaListener::Impl::poll_for_next_request() {
+// to them a wakeup costs little.  So does the stop.  False when a batch
+// ended it.
+bool RdmaListener::Impl::poll_for_next_request() {
     const auto poll = std::chrono::microseconds(srv.config().busy_poll_us);
     auto until = std::chrono::steady_clock::now() + poll;
     while (!stopping.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < until) {
         unsigned received = 0;
         for (auto& d : devices) received += service(*d);
-        if (received > 1) return;
+        if (received > 1) return false;
         if (received)
             until = std::chrono::steady_clock::now() + poll;
         else
             sched_yield();
     }
+    return true;
 }
 
 void RdmaListener::Impl::take_cq_events(Device& d) {
