@@ -3,13 +3,13 @@
 // not a test.
 //
 //   qbd-server-bench HOST:PORT POOL/VOLUME [seconds]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
-#include <algorithm>
 
 #include "qbd_client.h"
 
@@ -86,8 +86,8 @@ int main(int argc, char** argv) {
         for (double l : lat) mean += l;
         mean /= lat.empty() ? 1 : lat.size();
         double p99 = lat.empty() ? 0 : lat[lat.size() * 99 / 100];
-        printf("%-20s %10.0f %10.1f %10.1f %10.1f\n", j.name, ios / elapsed, ios * j.bs / elapsed / 1e6,
-               mean, p99);
+        printf("%-20s %10.0f %10.1f %10.1f %10.1f\n", j.name, ios / elapsed,
+               ios * j.bs / elapsed / 1e6, mean, p99);
     }
     return 0;
 }

@@ -41,8 +41,7 @@ HostPort parse_host_port(std::string_view s, uint16_t default_port) {
     } else {
         size_t colon = s.rfind(':');
         if (colon != std::string_view::npos) {
-            if (s.find(':') != colon)
-                return bad("put IPv6 addresses in brackets: [addr]:port");
+            if (s.find(':') != colon) return bad("put IPv6 addresses in brackets: [addr]:port");
             hp.host = s.substr(0, colon);
             port_str = s.substr(colon + 1);
             has_port = true;
@@ -81,8 +80,8 @@ qbd_ioc_addr resolve_addr(const HostPort& hp) {
     }
     if (rc) {
         int err = rc == EAI_SYSTEM ? errno : EHOSTUNREACH;
-        throw Error(err, "cannot resolve '" + hp.str() + "': " +
-                             (rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc)));
+        throw Error(err, "cannot resolve '" + hp.str() +
+                             "': " + (rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc)));
     }
     std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, freeaddrinfo);
 

@@ -22,8 +22,7 @@ struct OptionDef {
 
 const OptionDef kOptions[] = {
     {'c', "config", "<config>", "configuration file (default /etc/qbd/qbd.conf)"},
-    {'o', "options", "<key=value,...>",
-     "map settings overriding qbd.conf, see qbd.conf(5)"},
+    {'o', "options", "<key=value,...>", "map settings overriding qbd.conf, see qbd.conf(5)"},
     {0, "no-wait", nullptr, "do not wait for the udev links of the new device"},
     {0, "timeout", "<secs>", "wait at most this long for udev (default udev_timeout, 10)"},
     {0, "force", nullptr, "unmap even when open or mounted: fail in-flight IO and detach"},
@@ -211,8 +210,8 @@ Options parse_command_line(const std::vector<std::string>& args, Options* partia
         if (g == "verbose") continue;  // valid with every verb
         if (std::find(verb->options.begin(), verb->options.end(), g) == verb->options.end()) {
             const OptionDef* d = find_long_option(g);
-            std::string label = d->short_opt ? std::string("-") + d->short_opt + "/--" + g
-                                             : "--" + g;
+            std::string label =
+                d->short_opt ? std::string("-") + d->short_opt + "/--" + g : "--" + g;
             usage_error(label + " is not valid with --" + verb->long_opt);
         }
     }
@@ -238,8 +237,10 @@ std::string usage_text() {
         left += d.short_opt ? std::string("-") + d.short_opt + ", " : "    ";
         left += std::string("--") + d.long_opt;
         if (d.arg) left += std::string(" ") + d.arg;
-        if (left.size() < 30) left.resize(30, ' ');
-        else left += "\n" + std::string(30, ' ');
+        if (left.size() < 30)
+            left.resize(30, ' ');
+        else
+            left += "\n" + std::string(30, ' ');
         out << left << d.help << "\n";
     }
     out << "\nSee qbd(8) and qbd.conf(5).\n";

@@ -15,8 +15,8 @@ namespace qbd {
 
 // Everything the command line said.  Defaults are in the declaration.
 struct Options {
-    std::string verb;     // registered name: "map", "unmap", ...
-    std::string target;   // the verb's argument as given
+    std::string verb;                  // registered name: "map", "unmap", ...
+    std::string target;                // the verb's argument as given
     std::optional<VolumeSpec> volume;  // map: parsed target
     std::optional<DeviceSpec> device;  // unmap, info: parsed target
     std::string config_path = kDefaultConfigPath;
@@ -27,19 +27,19 @@ struct Options {
     bool no_wait = false;
     std::optional<uint32_t> timeout;  // seconds
     bool verbose = false;
-    std::string type;  // -t: throttle limits or resume mode
-    std::string size;  // -k
+    std::string type;                        // -t: throttle limits or resume mode
+    std::string size;                        // -k
     std::string file = "/etc/qbd/map.conf";  // -f
 };
 
 struct Verb {
-    const char* name;         // "map"
-    char short_opt;           // 'm'
-    const char* long_opt;     // "map"
-    const char* arg;          // usage of the argument, nullptr when none
-    const char* summary;      // one line for -h
+    const char* name;                  // "map"
+    char short_opt;                    // 'm'
+    const char* long_opt;              // "map"
+    const char* arg;                   // usage of the argument, nullptr when none
+    const char* summary;               // one line for -h
     std::vector<std::string> options;  // long names of the options it takes
-    int order;                // position in -h
+    int order;                         // position in -h
     // Checks and parses the verb's argument and options into @o; throws
     // a usage error.  May be null.
     void (*check)(Options& o);

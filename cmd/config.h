@@ -16,10 +16,10 @@ inline constexpr const char* kDefaultConfigPath = "/etc/qbd/qbd.conf";
 
 // What the driver gets at map time; 0 means "the driver's default".
 struct MapTunables {
-    uint32_t queue_depth = 0;   // 1..1024
-    uint32_t nr_hw_queues = 0;  // 1..256
-    uint32_t max_io_kb = 0;     // 4..4096
-    uint32_t io_timeout = 0;    // seconds, 1..3600
+    uint32_t queue_depth = 0;         // 1..1024
+    uint32_t nr_hw_queues = 0;        // 1..256
+    uint32_t max_io_kb = 0;           // 4..4096
+    uint32_t io_timeout = 0;          // seconds, 1..3600
     uint32_t reconnect_delay_ms = 0;  // first reconnect wait, 1..86400000
     uint32_t giveup_timeout = 0;      // seconds IO waits for a lost server, 1..86400
     uint32_t heartbeat_interval = 0;  // seconds between probes of an idle connection, 1..86400

@@ -18,107 +18,122 @@ std::string DeviceInfo::volume() const { return from_fixed(info.volume, sizeof(i
 
 const char* dev_state_name(uint32_t state) {
     switch (state) {
-    case QBD_STATE_CONNECTING: return "connecting";
-    case QBD_STATE_LIVE: return "live";
-    case QBD_STATE_RECONNECTING: return "reconnecting";
-    case QBD_STATE_SUSPENDED: return "suspended";
-    case QBD_STATE_FAILED: return "failed";
-    case QBD_STATE_DELETING: return "deleting";
-    default: return "unknown";
+        case QBD_STATE_CONNECTING:
+            return "connecting";
+        case QBD_STATE_LIVE:
+            return "live";
+        case QBD_STATE_RECONNECTING:
+            return "reconnecting";
+        case QBD_STATE_SUSPENDED:
+            return "suspended";
+        case QBD_STATE_FAILED:
+            return "failed";
+        case QBD_STATE_DELETING:
+            return "deleting";
+        default:
+            return "unknown";
     }
 }
 
 const char* conn_state_name(uint32_t state) {
     switch (state) {
-    case QBD_CONN_DOWN: return "down";
-    case QBD_CONN_CONNECTING: return "connecting";
-    case QBD_CONN_LIVE: return "live";
-    case QBD_CONN_FAILED: return "failed";
-    default: return "unknown";
+        case QBD_CONN_DOWN:
+            return "down";
+        case QBD_CONN_CONNECTING:
+            return "connecting";
+        case QBD_CONN_LIVE:
+            return "live";
+        case QBD_CONN_FAILED:
+            return "failed";
+        default:
+            return "unknown";
     }
 }
 
 std::string ioctl_error_message(int err, const char* what) {
     switch (err) {
-    case EPERM:
-    case EACCES:
-        return std::string(what) + ": permission denied: run as root (needs CAP_SYS_ADMIN)";
-    case ENOTTY:
-        return std::string(what) + ": qbd.ko does not know this request: " +
-               "qbd and qbd.ko versions do not match";
-    case EINVAL:
-        return std::string(what) + ": qbd.ko refused the request as invalid: " +
-               "qbd and qbd.ko versions may not match (see qbd -v)";
-    default:
-        return std::string(what) + ": " + std::strerror(err);
+        case EPERM:
+        case EACCES:
+            return std::string(what) + ": permission denied: run as root (needs CAP_SYS_ADMIN)";
+        case ENOTTY:
+            return std::string(what) +
+                   ": qbd.ko does not know this request: " + "qbd and qbd.ko versions do not match";
+        case EINVAL:
+            return std::string(what) + ": qbd.ko refused the request as invalid: " +
+                   "qbd and qbd.ko versions may not match (see qbd -v)";
+        default:
+            return std::string(what) + ": " + std::strerror(err);
     }
 }
 
 std::string map_error_message(int err, const std::string& volume) {
     switch (err) {
-    case EEXIST:
-        return volume + " is already mapped (see qbd -l)";
-    case ECONNREFUSED:
-        return "cannot map " + volume + ": a server refused the connection: is qbd-server " +
-               "running and listening on the address the control service gave?";
-    case ETIMEDOUT:
-        return "cannot map " + volume + ": timed out connecting to its servers: check the " +
-               "network and that the servers are up";
-    case EHOSTUNREACH:
-    case ENETUNREACH:
-    case EHOSTDOWN:
-    case ENETDOWN:
-        return "cannot map " + volume + ": its servers are unreachable (" + std::strerror(err) +
-               "): check routes and firewalls";
-    case ECONNRESET:
-    case EPIPE:
-        return "cannot map " + volume + ": a server closed the connection during the handshake: " +
-               "check the server log";
-    case EACCES:
-    case EKEYREJECTED:
-        return "cannot map " + volume + ": authentication failed: the secret in secret_file " +
-               "does not match the server's";
-    case EPERM:
-        return "cannot map " + volume + ": permission denied: run as root (needs CAP_SYS_ADMIN)";
-    case EPROTONOSUPPORT:
-        return "cannot map " + volume + ": no RDMA transport: qbd_rdma.ko could not be loaded " +
-               "(nothing falls back to TCP by itself; map it over tcp:// to use TCP)";
-    case EADDRNOTAVAIL:
-        return "cannot map " + volume + ": no RDMA path to its servers: no RDMA device " +
-               "reaches them (nothing falls back to TCP by itself)";
-    case EPROTO:
-    case EBADMSG:
-        return "cannot map " + volume + ": protocol error talking to its servers: qbd.ko and " +
-               "qbd-server versions may not match";
-    case ENOENT:
-    case ENODEV:
-        return "cannot map " + volume + ": a server does not have the volume: it may have " +
-               "been deleted or moved; retry";
-    case ESTALE:
-        return "cannot map " + volume + ": the shard map changed while mapping (stale " +
-               "epoch); retry";
-    case ENOSPC:
-    case EMFILE:
-    case ENFILE:
-        return "cannot map " + volume + ": too many devices mapped (at most " +
-               std::to_string(QBD_MAX_DEVICES) + ")";
-    case ENOMEM:
-        return "cannot map " + volume + ": out of kernel memory";
-    default:
-        return ioctl_error_message(err, ("cannot map " + volume).c_str());
+        case EEXIST:
+            return volume + " is already mapped (see qbd -l)";
+        case ECONNREFUSED:
+            return "cannot map " + volume + ": a server refused the connection: is qbd-server " +
+                   "running and listening on the address the control service gave?";
+        case ETIMEDOUT:
+            return "cannot map " + volume + ": timed out connecting to its servers: check the " +
+                   "network and that the servers are up";
+        case EHOSTUNREACH:
+        case ENETUNREACH:
+        case EHOSTDOWN:
+        case ENETDOWN:
+            return "cannot map " + volume + ": its servers are unreachable (" + std::strerror(err) +
+                   "): check routes and firewalls";
+        case ECONNRESET:
+        case EPIPE:
+            return "cannot map " + volume +
+                   ": a server closed the connection during the handshake: " +
+                   "check the server log";
+        case EACCES:
+        case EKEYREJECTED:
+            return "cannot map " + volume + ": authentication failed: the secret in secret_file " +
+                   "does not match the server's";
+        case EPERM:
+            return "cannot map " + volume +
+                   ": permission denied: run as root (needs CAP_SYS_ADMIN)";
+        case EPROTONOSUPPORT:
+            return "cannot map " + volume +
+                   ": no RDMA transport: qbd_rdma.ko could not be loaded " +
+                   "(nothing falls back to TCP by itself; map it over tcp:// to use TCP)";
+        case EADDRNOTAVAIL:
+            return "cannot map " + volume + ": no RDMA path to its servers: no RDMA device " +
+                   "reaches them (nothing falls back to TCP by itself)";
+        case EPROTO:
+        case EBADMSG:
+            return "cannot map " + volume + ": protocol error talking to its servers: qbd.ko and " +
+                   "qbd-server versions may not match";
+        case ENOENT:
+        case ENODEV:
+            return "cannot map " + volume + ": a server does not have the volume: it may have " +
+                   "been deleted or moved; retry";
+        case ESTALE:
+            return "cannot map " + volume + ": the shard map changed while mapping (stale " +
+                   "epoch); retry";
+        case ENOSPC:
+        case EMFILE:
+        case ENFILE:
+            return "cannot map " + volume + ": too many devices mapped (at most " +
+                   std::to_string(QBD_MAX_DEVICES) + ")";
+        case ENOMEM:
+            return "cannot map " + volume + ": out of kernel memory";
+        default:
+            return ioctl_error_message(err, ("cannot map " + volume).c_str());
     }
 }
 
 std::string unmap_error_message(int err, const std::string& disk) {
     switch (err) {
-    case EBUSY:
-        return "/dev/" + disk + ": device is open by another process; close it or use --force";
-    case ENODEV:
-    case ENOENT:
-    case ENXIO:
-        return "/dev/" + disk + " is not mapped (see qbd -l)";
-    default:
-        return ioctl_error_message(err, ("cannot unmap /dev/" + disk).c_str());
+        case EBUSY:
+            return "/dev/" + disk + ": device is open by another process; close it or use --force";
+        case ENODEV:
+        case ENOENT:
+        case ENXIO:
+            return "/dev/" + disk + " is not mapped (see qbd -l)";
+        default:
+            return ioctl_error_message(err, ("cannot unmap /dev/" + disk).c_str());
     }
 }
 
@@ -129,7 +144,7 @@ void Control::call(unsigned long, void*, const char* what) {
 namespace {
 
 class IoctlControl : public Control {
-public:
+  public:
     explicit IoctlControl(int fd) : fd_(fd) {}
     ~IoctlControl() override { ::close(fd_); }
 
@@ -143,8 +158,9 @@ public:
     void map(qbd_ioc_map& args) override {
         if (::ioctl(fd_, QBD_IOC_MAP, &args) < 0) {
             int err = errno;
-            throw Error(err, map_error_message(err, from_fixed(args.pool, sizeof(args.pool)) + "/" +
-                                                        from_fixed(args.volume, sizeof(args.volume))));
+            throw Error(err,
+                        map_error_message(err, from_fixed(args.pool, sizeof(args.pool)) + "/" +
+                                                   from_fixed(args.volume, sizeof(args.volume))));
         }
     }
 
@@ -205,7 +221,7 @@ public:
         }
     }
 
-private:
+  private:
     int fd_;
 };
 

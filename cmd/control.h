@@ -21,7 +21,7 @@ struct DeviceInfo {
 };
 
 class Control {
-public:
+  public:
     virtual ~Control() = default;
     // Each throws Error(errno, message) when the ioctl fails.
     virtual qbd_ioc_version version() = 0;

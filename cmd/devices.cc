@@ -33,8 +33,8 @@ std::string disk_of_path(const std::string& path) {
     std::string name = real.filename().string();
     if (name.starts_with("qbd") && name.find('p') != std::string::npos &&
         parse_uint(std::string_view(name).substr(3, name.find('p') - 3)))
-        throw Error(EINVAL, path + " is a partition; name the disk /dev/" +
-                                name.substr(0, name.find('p')));
+        throw Error(EINVAL,
+                    path + " is a partition; name the disk /dev/" + name.substr(0, name.find('p')));
     if (!name.starts_with("qbd") || !parse_uint(std::string_view(name).substr(3)))
         throw Error(EINVAL, path + " is not a qbd disk (/dev/qbdX or /dev/qbd/<pool>/<volume>)");
     return name;

@@ -9,11 +9,11 @@
 namespace qbd {
 
 class Error : public std::runtime_error {
-public:
+  public:
     Error(int err, const std::string& msg) : std::runtime_error(msg), err_(err) {}
     int err() const { return err_; }
 
-private:
+  private:
     int err_;
 };
 

@@ -16,7 +16,7 @@ namespace qbd {
 std::string json_quote(std::string_view s);
 
 class JsonWriter {
-public:
+  public:
     explicit JsonWriter(bool pretty = true) : pretty_(pretty) {}
 
     JsonWriter& begin_object() { return open('{', true); }
@@ -32,18 +32,24 @@ public:
     JsonWriter& value(bool v);
     JsonWriter& value(double v);
     template <std::unsigned_integral T>
-    JsonWriter& value(T v) { return raw(std::to_string(static_cast<uint64_t>(v))); }
+    JsonWriter& value(T v) {
+        return raw(std::to_string(static_cast<uint64_t>(v)));
+    }
     template <std::signed_integral T>
-    JsonWriter& value(T v) { return raw(std::to_string(static_cast<int64_t>(v))); }
+    JsonWriter& value(T v) {
+        return raw(std::to_string(static_cast<int64_t>(v)));
+    }
     JsonWriter& null() { return raw("null"); }
 
     template <typename T>
-    JsonWriter& field(std::string_view k, const T& v) { return key(k).value(v); }
+    JsonWriter& field(std::string_view k, const T& v) {
+        return key(k).value(v);
+    }
 
     // The document so far, with a trailing newline once it is complete.
     std::string str() const { return out_ + (stack_.empty() && !out_.empty() ? "\n" : ""); }
 
-private:
+  private:
     struct Level {
         bool object;
         size_t count;

@@ -17,7 +17,8 @@ void refresh_device(Control& ctl, const DeviceInfo& dev, const Config& cfg) {
         throw Error(ESTALE, dev.pool() + "/" + dev.volume() +
                                 " was deleted and created again on the server; unmap and map it");
     MapSettings settings;
-    settings.transport = dev.info.transport == QBD_TRANSPORT_RDMA ? Transport::rdma : Transport::tcp;
+    settings.transport =
+        dev.info.transport == QBD_TRANSPORT_RDMA ? Transport::rdma : Transport::tcp;
     settings.tunables = cfg.tunables;
     settings.secret = secret;
     MapRequest req;
@@ -40,11 +41,24 @@ std::optional<uint64_t> parse_size_suffix(std::string_view s) {
     if (s.empty()) return std::nullopt;
     int shift = 0;
     switch (s.back()) {
-        case 'K': case 'k': shift = 10; break;
-        case 'M': case 'm': shift = 20; break;
-        case 'G': case 'g': shift = 30; break;
-        case 'T': case 't': shift = 40; break;
-        default: break;
+        case 'K':
+        case 'k':
+            shift = 10;
+            break;
+        case 'M':
+        case 'm':
+            shift = 20;
+            break;
+        case 'G':
+        case 'g':
+            shift = 30;
+            break;
+        case 'T':
+        case 't':
+            shift = 40;
+            break;
+        default:
+            break;
     }
     if (shift) s.remove_suffix(1);
     auto v = parse_uint(s, 1, ~0ULL >> shift);

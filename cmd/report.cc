@@ -16,9 +16,12 @@ namespace {
 std::string resume_mode_name(const qbd_ioc_info& i) {
     if (i.state == QBD_STATE_SUSPENDED) return "suspended";
     switch (i.resume_mode) {
-        case QBD_RESUME_ERROR: return "error (IO fails with EIO)";
-        case QBD_RESUME_DISCARD: return "discard (IO completes without the server)";
-        default: return "normal";
+        case QBD_RESUME_ERROR:
+            return "error (IO fails with EIO)";
+        case QBD_RESUME_DISCARD:
+            return "discard (IO completes without the server)";
+        default:
+            return "normal";
     }
 }
 
@@ -170,8 +173,10 @@ std::string format_info(const DeviceInfo& d) {
         {"hw queues:", or_default(i.nr_hw_queues, std::to_string(i.nr_hw_queues))},
         {"max io:", or_default(i.max_io_bytes, format_size(i.max_io_bytes))},
         {"io timeout:", or_default(i.io_timeout_ms, std::to_string(i.io_timeout_ms) + " ms")},
-        {"reconnect delay:", or_default(i.reconnect_delay_ms, std::to_string(i.reconnect_delay_ms) + " ms")},
-        {"give-up timeout:", or_default(i.giveup_timeout_ms, std::to_string(i.giveup_timeout_ms) + " ms")},
+        {"reconnect delay:",
+         or_default(i.reconnect_delay_ms, std::to_string(i.reconnect_delay_ms) + " ms")},
+        {"give-up timeout:",
+         or_default(i.giveup_timeout_ms, std::to_string(i.giveup_timeout_ms) + " ms")},
         {"heartbeat:", or_default(i.heartbeat_ms, std::to_string(i.heartbeat_ms) + " ms")},
         {"reconnect attempts:", std::to_string(i.reconnect_attempts)},
         {"flags:", flags_text(i.flags)},

@@ -43,8 +43,9 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
     std::unique_ptr<udev_monitor, UdevDeleter> mon;
     if (u) {
         mon.reset(udev_monitor_new_from_netlink(u.get(), "udev"));
-        if (mon && (udev_monitor_filter_add_match_subsystem_devtype(mon.get(), "block", nullptr) < 0 ||
-                    udev_monitor_enable_receiving(mon.get()) < 0))
+        if (mon &&
+            (udev_monitor_filter_add_match_subsystem_devtype(mon.get(), "block", nullptr) < 0 ||
+             udev_monitor_enable_receiving(mon.get()) < 0))
             mon.reset();
     }
 
@@ -57,7 +58,8 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
         if (mon) {
             pollfd pfd{udev_monitor_get_fd(mon.get()), POLLIN, 0};
             if (::poll(&pfd, 1, ms) > 0) {
-                while (udev_device* d = udev_monitor_receive_device(mon.get())) udev_device_unref(d);
+                while (udev_device* d = udev_monitor_receive_device(mon.get()))
+                    udev_device_unref(d);
             }
         } else {
             ::usleep(static_cast<useconds_t>(ms) * 1000);

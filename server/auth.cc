@@ -17,8 +17,8 @@ void auth_mac(const std::string& secret, const char* label, const uint8_t* nonce
     memcpy(msg + n, nonce_a, QBD_NONCE_BYTES);
     memcpy(msg + n + QBD_NONCE_BYTES, nonce_b, QBD_NONCE_BYTES);
     unsigned int len = QBD_MAC_BYTES;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), msg,
-         n + 2 * QBD_NONCE_BYTES, mac, &len);
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), msg, n + 2 * QBD_NONCE_BYTES,
+         mac, &len);
 }
 
 void random_bytes(void* buf, size_t len) {

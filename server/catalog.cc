@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS placement (
 
 int Catalog::open(const std::string& path, std::unique_ptr<Catalog>* out, std::string* error) {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+    if (sqlite3_open_v2(path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         nullptr) != SQLITE_OK) {
         *error = "cannot open catalog " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
@@ -96,8 +97,10 @@ int Catalog::write_placement(const VolumeRecord& v) {
 int Catalog::insert(const VolumeRecord& v) {
     std::lock_guard lock(mu_);
     if (exec("BEGIN IMMEDIATE")) return -EIO;
-    Stmt st(db_, "INSERT INTO volumes (id, pool, name, size, shard_size, epoch, replicas, device, fenced) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Stmt st(
+        db_,
+        "INSERT INTO volumes (id, pool, name, size, shard_size, epoch, replicas, device, fenced) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     sqlite3_bind_int64(st.st, 1, static_cast<int64_t>(v.id));
     sqlite3_bind_text(st.st, 2, v.pool.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st.st, 3, v.name.c_str(), -1, SQLITE_TRANSIENT);

@@ -29,13 +29,15 @@ struct VolumeRecord {
     // placement[shard][replica] = "host:port", primary first.
     std::vector<std::vector<std::string>> placement;
 
-    uint32_t nr_shards() const { return static_cast<uint32_t>((size + shard_size - 1) / shard_size); }
+    uint32_t nr_shards() const {
+        return static_cast<uint32_t>((size + shard_size - 1) / shard_size);
+    }
 };
 
 // Every method is atomic (one transaction) and thread-safe.  Errors are
 // negative errnos.
 class Catalog {
-public:
+  public:
     static int open(const std::string& path, std::unique_ptr<Catalog>* out, std::string* error);
     ~Catalog();
     Catalog(const Catalog&) = delete;
@@ -51,7 +53,7 @@ public:
     // Bumped on every change, so connections notice a new epoch cheaply.
     uint64_t generation() const;
 
-private:
+  private:
     explicit Catalog(sqlite3* db) : db_(db) {}
     int exec(const char* sql);
     int migrate();

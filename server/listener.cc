@@ -1,6 +1,7 @@
 // Server::serve: a thread accepting on each --listen address and a thread
-// per connection, and with --rdma the RDMA listener on the same addresses; SIGTERM or SIGINT ends the process once the listeners
-// are closed (acknowledged writes are already durable, so nothing is lost).
+// per connection, and with --rdma the RDMA listener on the same addresses; SIGTERM or SIGINT ends
+// the process once the listeners are closed (acknowledged writes are already durable, so nothing is
+// lost).
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>

@@ -61,11 +61,16 @@ bool parse_size(const std::string& s, uint64_t* out) {
     if (errno || end == s.c_str()) return false;
     int shift = 0;
     std::string suffix(end);
-    if (suffix == "K" || suffix == "k") shift = 10;
-    else if (suffix == "M" || suffix == "m") shift = 20;
-    else if (suffix == "G" || suffix == "g") shift = 30;
-    else if (suffix == "T" || suffix == "t") shift = 40;
-    else if (!suffix.empty()) return false;
+    if (suffix == "K" || suffix == "k")
+        shift = 10;
+    else if (suffix == "M" || suffix == "m")
+        shift = 20;
+    else if (suffix == "G" || suffix == "g")
+        shift = 30;
+    else if (suffix == "T" || suffix == "t")
+        shift = 40;
+    else if (!suffix.empty())
+        return false;
     if (shift && v > (~0ULL >> shift)) return false;
     *out = v << shift;
     return true;
@@ -85,15 +90,26 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
             return true;
         };
         std::string v;
-        if (k == "--data-dir") { if (!value(&a->data_dir)) return false; }
-        else if (k == "--server") { if (!value(&a->server)) return false; }
-        else if (k == "--secret-file") { if (!value(&a->secret_file)) return false; }
-        else if (k == "--advertise") { if (!value(&a->advertise)) return false; }
-        else if (k == "--device") { if (!value(&a->device)) return false; }
-        else if (k == "--listen") { if (!value(&v)) return false; a->listen.push_back(v); }
-        else if (k == "--peer") { if (!value(&v)) return false; a->peers.push_back(v); }
-        else if (k == "--json") a->json = true;
-        else if (k == "--rdma") a->rdma = true;
+        if (k == "--data-dir") {
+            if (!value(&a->data_dir)) return false;
+        } else if (k == "--server") {
+            if (!value(&a->server)) return false;
+        } else if (k == "--secret-file") {
+            if (!value(&a->secret_file)) return false;
+        } else if (k == "--advertise") {
+            if (!value(&a->advertise)) return false;
+        } else if (k == "--device") {
+            if (!value(&a->device)) return false;
+        } else if (k == "--listen") {
+            if (!value(&v)) return false;
+            a->listen.push_back(v);
+        } else if (k == "--peer") {
+            if (!value(&v)) return false;
+            a->peers.push_back(v);
+        } else if (k == "--json")
+            a->json = true;
+        else if (k == "--rdma")
+            a->rdma = true;
         else if (k == "--busy-poll") {
             if (!value(&v)) return false;
             char* end = nullptr;
@@ -105,8 +121,7 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
                 return false;
             }
             a->busy_poll_us = static_cast<unsigned>(us);
-        }
-        else if (k == "--shard-size" || k == "--default-shard-size") {
+        } else if (k == "--shard-size" || k == "--default-shard-size") {
             if (!value(&v)) return false;
             if (!parse_size(v, k == "--shard-size" ? &a->shard_size : &a->default_shard_size)) {
                 *error = "bad size '" + v + "'";
@@ -178,8 +193,9 @@ std::string json_str(const std::string& s) {
 void print_volume(const Volume& v, bool json, bool shards) {
     if (json) {
         std::cout << "{\"pool\":" << json_str(v.pool) << ",\"volume\":" << json_str(v.volume)
-                  << ",\"id\":" << v.id << ",\"size\":" << v.size << ",\"shard_size\":" << v.shard_size
-                  << ",\"epoch\":" << v.epoch << ",\"replicas\":" << v.nr_replicas;
+                  << ",\"id\":" << v.id << ",\"size\":" << v.size
+                  << ",\"shard_size\":" << v.shard_size << ",\"epoch\":" << v.epoch
+                  << ",\"replicas\":" << v.nr_replicas;
         if (shards) {
             std::cout << ",\"shards\":[";
             for (size_t s = 0; s < v.shards.size(); s++) {
@@ -211,7 +227,8 @@ int volume_command(const Args& a) {
     std::unique_ptr<qbd::Server> local;
     std::unique_ptr<qbd::client::Client> remote;
     if (!a.server.empty()) {
-        if (qbd::client::Client::connect(a.server, secret, 5000, &remote, &error)) return fail(error);
+        if (qbd::client::Client::connect(a.server, secret, 5000, &remote, &error))
+            return fail(error);
     } else if (!a.data_dir.empty()) {
         qbd::ServerConfig cfg;
         cfg.data_dir = a.data_dir;
@@ -240,7 +257,9 @@ int volume_command(const Args& a) {
     std::string pool, volume;
     const auto& pos = a.positional;
     auto need_name = [&]() { return !pos.empty() && split_name(pos[0], &pool, &volume); };
-    auto set = [](char* dst, const std::string& s) { qbd::client::put_fixed(dst, QBD_NAME_MAX, s); };
+    auto set = [](char* dst, const std::string& s) {
+        qbd::client::put_fixed(dst, QBD_NAME_MAX, s);
+    };
     std::vector<char> out;
     int err = 0;
     if (a.command == "create" || a.command == "resize") {
@@ -261,7 +280,8 @@ int volume_command(const Args& a) {
                 err = r.status;
                 if (err) error = std::string(r.payload.begin(), r.payload.end());
             } else {
-                return fail("--device names a device of the server's host: use --data-dir there", 2);
+                return fail("--device names a device of the server's host: use --data-dir there",
+                            2);
             }
         } else {
             qbd_ctl_resize r{};
@@ -275,7 +295,8 @@ int volume_command(const Args& a) {
         qbd_ctl_name n{};
         set(n.pool, pool);
         set(n.volume, volume);
-        err = call(a.command == "delete" ? QBD_OP_CTL_DELETE : QBD_OP_CTL_INFO, &n, sizeof(n), &out);
+        err =
+            call(a.command == "delete" ? QBD_OP_CTL_DELETE : QBD_OP_CTL_INFO, &n, sizeof(n), &out);
         if (!err && a.command == "info") {
             Volume v;
             err = qbd::client::decode_info(out, &v);
@@ -285,13 +306,15 @@ int volume_command(const Args& a) {
             }
         }
     } else if (a.command == "move") {
-        if (!need_name() || pos.size() != 3) return fail("move needs POOL/VOLUME SHARD HOST:PORT", 2);
+        if (!need_name() || pos.size() != 3)
+            return fail("move needs POOL/VOLUME SHARD HOST:PORT", 2);
         char* end = nullptr;
         errno = 0;
         unsigned long shard = strtoul(pos[1].c_str(), &end, 10);
         if (errno || *end || pos[1].empty() || shard > UINT32_MAX)
             return fail("move: '" + pos[1] + "' is not a shard index", 2);
-        if (!remote) return fail("move copies data between running servers: use --server HOST:PORT", 2);
+        if (!remote)
+            return fail("move copies data between running servers: use --server HOST:PORT", 2);
         qbd_ctl_move m{};
         set(m.name.pool, pool);
         set(m.name.volume, volume);
@@ -346,7 +369,9 @@ int main(int argc, char** argv) {
         cfg.default_shard_size = a.default_shard_size;
         if (read_secret(a.secret_file, &cfg.secret, &error)) return fail(error);
         if (a.command == "serve" && cfg.listen.empty()) return fail("serve needs --listen", 2);
-        cfg.advertise = !a.advertise.empty() ? a.advertise : cfg.listen.empty() ? "" : cfg.listen[0];
+        cfg.advertise = !a.advertise.empty() ? a.advertise
+                        : cfg.listen.empty() ? ""
+                                             : cfg.listen[0];
         std::unique_ptr<qbd::Server> srv;
         if (qbd::Server::open(cfg, a.command == "init", &srv, &error)) return fail(error);
         if (a.command == "init") return 0;

@@ -8,7 +8,7 @@
 namespace qbd {
 
 Request decode(const qbd_req_hdr& h) {
-    return Request{le16toh(h.opcode), le32toh(h.flags), le32toh(h.length), le64toh(h.tag),
+    return Request{le16toh(h.opcode),    le32toh(h.flags), le32toh(h.length), le64toh(h.tag),
                    le64toh(h.volume_id), le64toh(h.epoch), le64toh(h.offset)};
 }
 

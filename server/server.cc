@@ -72,7 +72,8 @@ std::string Server::data_path(const VolumeRecord& v) const {
 }
 
 CtlResult Server::create_on_device(const qbd_ctl_create& c, const std::string& device) {
-    if (device.empty() || device[0] != '/') return error(-EINVAL, "--device needs an absolute path");
+    if (device.empty() || device[0] != '/')
+        return error(-EINVAL, "--device needs an absolute path");
     return create(c, 0, device);
 }
 
@@ -86,7 +87,8 @@ int Server::open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* 
             }
         }
     } else if (access((cfg.data_dir + "/catalog.db").c_str(), R_OK | W_OK)) {
-        *error = cfg.data_dir + " is not an initialised data directory (qbd-server init --data-dir " +
+        *error = cfg.data_dir +
+                 " is not an initialised data directory (qbd-server init --data-dir " +
                  cfg.data_dir + ")";
         return -ENOENT;
     }
@@ -142,8 +144,9 @@ int Server::forward(uint16_t opcode, const std::vector<char>& payload, std::stri
     for (const std::string& peer : cfg_.peers) {
         std::unique_ptr<client::Client> c;
         int err = client::Client::connect(peer, cfg_.secret, 5000, &c, error);
-        if (!err) err = c->call(opcode, QBD_REQ_FORWARDED, payload.data(),
-                                static_cast<uint32_t>(payload.size()), nullptr);
+        if (!err)
+            err = c->call(opcode, QBD_REQ_FORWARDED, payload.data(),
+                          static_cast<uint32_t>(payload.size()), nullptr);
         if (err) {
             if (c) *error = "peer " + peer + ": " + c->error();
             return err;
@@ -165,7 +168,8 @@ CtlResult Server::create(const qbd_ctl_create& c, uint32_t flags, const std::str
         return error(-EINVAL, "size must be a positive multiple of 512 bytes");
     if (v.shard_size < 4096 || (v.shard_size & (v.shard_size - 1)) || v.shard_size > (1ULL << 40))
         return error(-EINVAL, "shard size must be a power of two from 4 KiB to 1 TiB");
-    if (v.nr_shards() > QBD_MAX_SHARDS) return error(-EINVAL, "too many shards: use a larger shard size");
+    if (v.nr_shards() > QBD_MAX_SHARDS)
+        return error(-EINVAL, "too many shards: use a larger shard size");
     if (v.replicas > QBD_MAX_REPLICAS || v.replicas > 1 + cfg_.peers.size())
         return error(-EINVAL, "more replicas than servers in the cluster");
     if (catalog_->find(v.pool, v.name)) return error(-EEXIST, v.pool + "/" + v.name + " exists");
@@ -179,7 +183,8 @@ CtlResult Server::create(const qbd_ctl_create& c, uint32_t flags, const std::str
     if (int err = ensure_file(v, &msg)) return error(err, msg);
     if (int err = catalog_->insert(v)) {
         if (device.empty()) unlink(data_path(v).c_str());
-        return error(err, err == -EEXIST ? v.pool + "/" + v.name + " exists" : "catalog write failed");
+        return error(err,
+                     err == -EEXIST ? v.pool + "/" + v.name + " exists" : "catalog write failed");
     }
     if (int err = forward(QBD_OP_CTL_ADOPT, encode_volume(v, true), &msg)) {
         catalog_->remove(v.pool, v.name);
@@ -213,9 +218,9 @@ CtlResult Server::adopt(const char* payload, uint32_t len) {
     v.epoch = le64toh(cv.epoch);
     v.replicas = le32toh(cv.nr_replicas);
     v.fenced = le32toh(cv.flags) & QBD_VOLUME_FENCED;
-    if (!v.shard_size || (v.shard_size & (v.shard_size - 1)) || !v.size || v.size % QBD_SECTOR_SIZE ||
-        v.replicas == 0 || v.replicas > QBD_MAX_REPLICAS || le32toh(cv.nr_shards) != v.nr_shards() ||
-        v.nr_shards() > QBD_MAX_SHARDS)
+    if (!v.shard_size || (v.shard_size & (v.shard_size - 1)) || !v.size ||
+        v.size % QBD_SECTOR_SIZE || v.replicas == 0 || v.replicas > QBD_MAX_REPLICAS ||
+        le32toh(cv.nr_shards) != v.nr_shards() || v.nr_shards() > QBD_MAX_SHARDS)
         return error(-EINVAL, "inconsistent ADOPT");
     if (len != sizeof(cv) + size_t{v.nr_shards()} * v.replicas * sizeof(qbd_ctl_addr))
         return error(-EINVAL, "ADOPT of wrong size");
@@ -239,7 +244,9 @@ CtlResult Server::adopt(const char* payload, uint32_t len) {
 CtlResult Server::remove(const qbd_ctl_name& n, uint32_t flags) {
     if (!valid_names(n)) return error(-EINVAL, "invalid pool or volume name");
     auto v = catalog_->find(get_fixed(n.pool, QBD_NAME_MAX), get_fixed(n.volume, QBD_NAME_MAX));
-    if (!v) return error(-ENOENT, "no volume " + get_fixed(n.pool, QBD_NAME_MAX) + "/" + get_fixed(n.volume, QBD_NAME_MAX));
+    if (!v)
+        return error(-ENOENT, "no volume " + get_fixed(n.pool, QBD_NAME_MAX) + "/" +
+                                  get_fixed(n.volume, QBD_NAME_MAX));
     if (int err = catalog_->remove(v->pool, v->name)) return error(err, "catalog write failed");
     if (v->device.empty()) unlink(data_path(*v).c_str());
     log("deleted " + v->pool + "/" + v->name);
@@ -255,11 +262,13 @@ CtlResult Server::remove(const qbd_ctl_name& n, uint32_t flags) {
 CtlResult Server::resize(const qbd_ctl_resize& r, uint32_t flags) {
     if (flags & QBD_REQ_FORWARDED) return error(-EINVAL, "RESIZE is not forwarded; ADOPT is");
     if (!valid_names(r.name)) return error(-EINVAL, "invalid pool or volume name");
-    auto v = catalog_->find(get_fixed(r.name.pool, QBD_NAME_MAX), get_fixed(r.name.volume, QBD_NAME_MAX));
+    auto v = catalog_->find(get_fixed(r.name.pool, QBD_NAME_MAX),
+                            get_fixed(r.name.volume, QBD_NAME_MAX));
     if (!v) return error(-ENOENT, "no such volume");
     uint64_t size = le64toh(r.new_size);
     if (size < v->size) return error(-EINVAL, "shrinking a volume is not supported");
-    if (size % QBD_SECTOR_SIZE || size > (1ULL << 60)) return error(-EINVAL, "size must be a multiple of 512");
+    if (size % QBD_SECTOR_SIZE || size > (1ULL << 60))
+        return error(-EINVAL, "size must be a multiple of 512");
     uint32_t old_shards = v->nr_shards();
     v->size = size;
     if (v->nr_shards() > QBD_MAX_SHARDS) return error(-EINVAL, "too many shards");
@@ -328,24 +337,28 @@ CtlResult Server::move(const qbd_ctl_move& m, uint32_t flags) {
     if (!valid_names(m.name)) return error(-EINVAL, "invalid pool or volume name");
     std::string to = get_fixed(m.to.addr, QBD_ADDR_MAX);
     std::lock_guard one_move(move_mu_);
-    auto v = catalog_->find(get_fixed(m.name.pool, QBD_NAME_MAX), get_fixed(m.name.volume, QBD_NAME_MAX));
+    auto v = catalog_->find(get_fixed(m.name.pool, QBD_NAME_MAX),
+                            get_fixed(m.name.volume, QBD_NAME_MAX));
     if (!v) return error(-ENOENT, "no such volume");
     const std::string name = v->pool + "/" + v->name;
     uint32_t shard = le32toh(m.shard);
     if (shard >= v->nr_shards())
         return error(-EINVAL, name + " has " + std::to_string(v->nr_shards()) + " shards");
-    if (to != cfg_.advertise && std::find(cfg_.peers.begin(), cfg_.peers.end(), to) == cfg_.peers.end())
+    if (to != cfg_.advertise &&
+        std::find(cfg_.peers.begin(), cfg_.peers.end(), to) == cfg_.peers.end())
         return error(-EINVAL, to + " is not a member of this cluster");
     std::vector<std::string> servers = v->placement[shard];
     const std::string from = servers.empty() ? "" : servers[0];
-    if (from == to) return error(-EALREADY, "shard " + std::to_string(shard) + " is on " + to + " already");
+    if (from == to)
+        return error(-EALREADY, "shard " + std::to_string(shard) + " is on " + to + " already");
 
     // A member that is down now would fail the fence half-way: ask first.
     for (const std::string& peer : cfg_.peers) {
         std::unique_ptr<client::Client> c;
         std::string why;
         if (int err = client::Client::connect(peer, cfg_.secret, 5000, &c, &why))
-            return error(err, "cannot move " + name + ", nothing changed: member " + peer + " is down (" + why + ")");
+            return error(err, "cannot move " + name + ", nothing changed: member " + peer +
+                                  " is down (" + why + ")");
     }
     // Fence, copy, publish.  Whatever failed, the volume is unfenced again
     // under a newer epoch, on the old placement unless the copy finished.
@@ -382,7 +395,9 @@ CtlResult Server::move(const qbd_ctl_move& m, uint32_t flags) {
 CtlResult Server::info(const qbd_ctl_name& n) {
     if (!valid_names(n)) return error(-EINVAL, "invalid pool or volume name");
     auto v = catalog_->find(get_fixed(n.pool, QBD_NAME_MAX), get_fixed(n.volume, QBD_NAME_MAX));
-    if (!v) return error(-ENOENT, "no volume " + get_fixed(n.pool, QBD_NAME_MAX) + "/" + get_fixed(n.volume, QBD_NAME_MAX));
+    if (!v)
+        return error(-ENOENT, "no volume " + get_fixed(n.pool, QBD_NAME_MAX) + "/" +
+                                  get_fixed(n.volume, QBD_NAME_MAX));
     // Its map is about to change: clients ask again (qbd -r retries).
     if (v->fenced) return error(-EBUSY, "a shard of " + v->pool + "/" + v->name + " is moving");
     return CtlResult{0, encode_volume(*v, true)};
@@ -390,7 +405,8 @@ CtlResult Server::info(const qbd_ctl_name& n) {
 
 CtlResult Server::list(const qbd_ctl_name& n) {
     std::string pool = get_fixed(n.pool, QBD_NAME_MAX);
-    if (!pool.empty() && !valid_name(n.pool, QBD_NAME_MAX)) return error(-EINVAL, "invalid pool name");
+    if (!pool.empty() && !valid_name(n.pool, QBD_NAME_MAX))
+        return error(-EINVAL, "invalid pool name");
     auto vols = catalog_->list(pool);
     uint32_t count = htole32(static_cast<uint32_t>(vols.size()));
     std::vector<char> out(4);

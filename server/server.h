@@ -33,7 +33,7 @@ struct CtlResult {
 };
 
 class Server {
-public:
+  public:
     // Opens (and with create, initialises) the data directory.
     static int open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* out,
                     std::string* error);
@@ -54,7 +54,7 @@ public:
     CtlResult create_on_device(const qbd_ctl_create& c, const std::string& device);
     void log(const std::string& line) const;
 
-private:
+  private:
     explicit Server(ServerConfig cfg) : cfg_(std::move(cfg)) {}
     CtlResult create(const qbd_ctl_create& c, uint32_t flags, const std::string& device = "");
     CtlResult adopt(const char* payload, uint32_t len);

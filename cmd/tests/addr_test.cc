@@ -22,9 +22,8 @@ TEST(Addr, ParseHostPort) {
 }
 
 TEST(Addr, BadHostPort) {
-    for (const char* bad : {"host", ":7800", "host:", "host:0", "host:65536", "host:-1",
-                            "host:80x", "::1:7800", "[::1", "[::1]x", "[1.2.3.4]:80", "[]:80",
-                            "ho st:80"}) {
+    for (const char* bad : {"host", ":7800", "host:", "host:0", "host:65536", "host:-1", "host:80x",
+                            "::1:7800", "[::1", "[::1]x", "[1.2.3.4]:80", "[]:80", "ho st:80"}) {
         EXPECT_THROW(parse_host_port(bad), Error) << bad;
     }
 }

@@ -66,8 +66,7 @@ TEST(Cli, MapBad) {
     EXPECT_NE(error_of({"-m", "p/v", "extra"}).find("unexpected argument 'extra'"),
               std::string::npos);
     EXPECT_NE(error_of({"-m", "p/v", "-c"}).find("needs an argument"), std::string::npos);
-    EXPECT_NE(error_of({"--no-wait=1", "-m", "p/v"}).find("takes no argument"),
-              std::string::npos);
+    EXPECT_NE(error_of({"--no-wait=1", "-m", "p/v"}).find("takes no argument"), std::string::npos);
 }
 
 TEST(Cli, Unmap) {
@@ -140,7 +139,8 @@ TEST(Cli, ControlPlaneVerbs) {
               std::string::npos);
     EXPECT_EQ(parse({"-z", "pool/vol", "-k", "20G"}).size, "20G");
     EXPECT_NE(error_of({"-z", "pool/vol"}).find("needs -k"), std::string::npos);
-    EXPECT_NE(error_of({"-z", "pool/vol", "-k", "1000"}).find("multiple of 512"), std::string::npos);
+    EXPECT_NE(error_of({"-z", "pool/vol", "-k", "1000"}).find("multiple of 512"),
+              std::string::npos);
     EXPECT_NE(error_of({"-z", "pool/vol", "-k", "12Q"}).find("expected"), std::string::npos);
     EXPECT_EQ(parse({"-r", "tcp://pool/vol"}).verb, "remap");
     EXPECT_EQ(parse({"-M"}).file, "/etc/qbd/map.conf");
@@ -159,10 +159,9 @@ TEST(Cli, PartialNamesVerb) {
 TEST(Cli, VerbsRegistered) {
     std::vector<std::string> names;
     for (const auto& v : verbs()) names.push_back(v.name);
-    EXPECT_EQ(names,
-              (std::vector<std::string>{"map", "unmap", "list", "remap", "info", "setthrottle",
-                                        "suspend", "resume", "resize", "mapall", "unmapall",
-                                        "version", "help"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"map", "unmap", "list", "remap", "info",
+                                               "setthrottle", "suspend", "resume", "resize",
+                                               "mapall", "unmapall", "version", "help"}));
 }
 
 }  // namespace qbd

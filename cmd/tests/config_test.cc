@@ -111,9 +111,9 @@ TEST(Config, MapOptions) {
     EXPECT_TRUE(t.read_only);
     apply_map_options(t, "read_only=no");
     EXPECT_FALSE(t.read_only);
-    for (const char* bad : {"queue_depth=0", "queue_depth=", "queue_depth", "foo=1",
-                            "io_timeout=3601", "max_io_kb=8192", "read_only=2", "", "a=1,,b=2",
-                            "queue_depth=1e3"}) {
+    for (const char* bad :
+         {"queue_depth=0", "queue_depth=", "queue_depth", "foo=1", "io_timeout=3601",
+          "max_io_kb=8192", "read_only=2", "", "a=1,,b=2", "queue_depth=1e3"}) {
         MapTunables s;
         EXPECT_THROW(apply_map_options(s, bad), Error) << bad;
     }

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 // The driver as the tool expects it to behave (see control.h).
 class FakeControl : public Control {
-public:
+  public:
     std::map<uint32_t, DeviceInfo> devs;
     std::vector<uint32_t> listed;  // what LIST says, may name vanished devices
 

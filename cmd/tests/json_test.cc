@@ -19,8 +19,8 @@ TEST(Json, Utf8PassesInvalidBytesReplaced) {
     EXPECT_EQ(json_quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
     EXPECT_EQ(json_quote("\xe2\x82\xac"), "\"\xe2\x82\xac\"");
     EXPECT_EQ(json_quote("\xff"), "\"\\ufffd\"");
-    EXPECT_EQ(json_quote("\xc3"), "\"\\ufffd\"");              // truncated
-    EXPECT_EQ(json_quote("\xc0\xaf"), "\"\\ufffd\\ufffd\"");   // overlong
+    EXPECT_EQ(json_quote("\xc3"), "\"\\ufffd\"");                        // truncated
+    EXPECT_EQ(json_quote("\xc0\xaf"), "\"\\ufffd\\ufffd\"");             // overlong
     EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // surrogate
 }
 
@@ -41,7 +41,8 @@ TEST(Json, Compact) {
         .begin_object()
         .end_object()
         .end_object();
-    EXPECT_EQ(w.str(), "{\"s\":\"x\",\"n\":5,\"neg\":-3,\"b\":true,\"a\":[1,\"two\",null],\"e\":{}}\n");
+    EXPECT_EQ(w.str(),
+              "{\"s\":\"x\",\"n\":5,\"neg\":-3,\"b\":true,\"a\":[1,\"two\",null],\"e\":{}}\n");
 }
 
 TEST(Json, Pretty) {

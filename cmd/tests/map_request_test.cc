@@ -109,11 +109,11 @@ TEST(MapRequest, RejectsBadVolumes) {
     refuse([](client::Volume& v) { v.size = 1000; });
     refuse([](client::Volume& v) { v.shard_size = 3 << 20; });
     refuse([](client::Volume& v) { v.shard_size = 2048; });
-    refuse([](client::Volume& v) { v.shards.pop_back(); });                   // too few lists
-    refuse([](client::Volume& v) { v.shards.push_back({"a:1"}); });           // too many
-    refuse([](client::Volume& v) { v.shards[1].clear(); });                   // no primary
+    refuse([](client::Volume& v) { v.shards.pop_back(); });          // too few lists
+    refuse([](client::Volume& v) { v.shards.push_back({"a:1"}); });  // too many
+    refuse([](client::Volume& v) { v.shards[1].clear(); });          // no primary
     refuse([](client::Volume& v) { v.shards[0] = {"a:1", "b:2", "c:3", "d:4", "e:5"}; });
-    refuse([](client::Volume& v) { v.shards[0][0] = "a:0"; });                // bad port
+    refuse([](client::Volume& v) { v.shards[0][0] = "a:0"; });                   // bad port
     refuse([](client::Volume& v) { v.pool = std::string(QBD_NAME_MAX, 'p'); });  // too long
     refuse([](client::Volume& v) { v.volume = ""; });
     refuse([](client::Volume& v) { v.volume = "a/b"; });

@@ -66,9 +66,9 @@ TEST(Report, ListJson) {
 
 TEST(Report, Info) {
     std::string t = format_info(sample(3, "pool", "vol"));
-    for (const char* want : {"/dev/qbd3", "pool/vol", "10737418240 (10 GiB)", "read-only",
-                             "2 us over 4 requests", "127.0.0.1:7800", "live",
-                             "driver default", "reconnects"})
+    for (const char* want :
+         {"/dev/qbd3", "pool/vol", "10737418240 (10 GiB)", "read-only", "2 us over 4 requests",
+          "127.0.0.1:7800", "live", "driver default", "reconnects"})
         EXPECT_NE(t.find(want), std::string::npos) << want << "\n" << t;
     std::string j = format_info_json(sample(3, "pool", "vol"));
     EXPECT_NE(j.find("\"address\": \"127.0.0.1:7800\""), std::string::npos) << j;

@@ -43,9 +43,7 @@ TEST(VolumeSpec, NameLength) {
     EXPECT_THROW(parse_volume_spec("p/" + max + "a"), Error);
 }
 
-TEST(VolumeSpec, GoodNames) {
-    EXPECT_NO_THROW(parse_volume_spec("rbd_pool-1/vol.2:x+y@z"));
-}
+TEST(VolumeSpec, GoodNames) { EXPECT_NO_THROW(parse_volume_spec("rbd_pool-1/vol.2:x+y@z")); }
 
 TEST(DeviceSpec, PathOrVolume) {
     auto d = parse_device_spec("/dev/qbd3");

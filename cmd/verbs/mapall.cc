@@ -38,7 +38,8 @@ std::vector<Entry> read_map_conf(const std::string& path) {
         Entry e{std::string(l.substr(0, space)), "", n};
         if (space != std::string_view::npos) e.options = std::string(trim(l.substr(space)));
         if (e.options.find_first_of(" \t") != std::string::npos)
-            throw Error(EINVAL, path + ":" + std::to_string(n) + ": options are one comma-separated list");
+            throw Error(EINVAL,
+                        path + ":" + std::to_string(n) + ": options are one comma-separated list");
         out.push_back(e);
     }
     return out;
@@ -70,8 +71,8 @@ int run_each(const Options& o, bool map) {
             verb->run(sub);
         } catch (const Error& e2) {
             if (map && e2.err() == EEXIST) continue;  // already mapped
-            std::cerr << "qbd: " << (map ? "mapall" : "unmapall") << ": " << where << ": " << e2.what()
-                      << "\n";
+            std::cerr << "qbd: " << (map ? "mapall" : "unmapall") << ": " << where << ": "
+                      << e2.what() << "\n";
             failed++;
         }
     }

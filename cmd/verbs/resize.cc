@@ -19,7 +19,8 @@ void check(Options& o) {
     o.device = parse_device_spec(o.target);
     if (o.size.empty()) usage_error("-z needs -k <size>, e.g. -k 20G");
     if (!parse_size_suffix(o.size) || *parse_size_suffix(o.size) % 512)
-        usage_error("-k '" + o.size + "': expected a multiple of 512 bytes with an optional K, M, G or T");
+        usage_error("-k '" + o.size +
+                    "': expected a multiple of 512 bytes with an optional K, M, G or T");
 }
 
 int run(const Options& o) {
@@ -28,8 +29,9 @@ int run(const Options& o) {
     DeviceInfo dev = find_device(*ctl, *o.device);
     uint64_t size = *parse_size_suffix(o.size);
     if (size < dev.info.size)
-        throw Error(EINVAL, "shrinking is not supported: " + dev.pool() + "/" + dev.volume() + " is " +
-                                format_size(dev.info.size) + ", asked for " + format_size(size));
+        throw Error(EINVAL, "shrinking is not supported: " + dev.pool() + "/" + dev.volume() +
+                                " is " + format_size(dev.info.size) + ", asked for " +
+                                format_size(size));
     if (size == dev.info.size) {
         std::cout << "/dev/" << dev.disk() << " is already " << format_size(size) << "\n";
         return 0;

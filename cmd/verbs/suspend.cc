@@ -30,7 +30,8 @@ void suspend_call(const Options& o, unsigned long req, uint32_t mode, const char
     try {
         ctl->call(req, &s, what);
     } catch (const Error& e) {
-        if (e.err() == EALREADY) throw Error(EALREADY, "/dev/" + dev.disk() + " is already suspended");
+        if (e.err() == EALREADY)
+            throw Error(EALREADY, "/dev/" + dev.disk() + " is already suspended");
         throw;
     }
     std::cout << "/dev/" << dev.disk() << (mode ? ": resumed\n" : ": suspended, IO is held\n");
@@ -66,7 +67,8 @@ RegisterVerb reg_resume{Verb{
     .short_opt = 'R',
     .long_opt = "resume",
     .arg = "<pool/volume>|/dev/qbdX",
-    .summary = "resume IO: -t normal (default), error (fail all IO), discard (no server; destroys data)",
+    .summary =
+        "resume IO: -t normal (default), error (fail all IO), discard (no server; destroys data)",
     .options = {"type"},
     .order = 61,
     .check = check_resume,

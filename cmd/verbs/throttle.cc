@@ -35,15 +35,22 @@ int run(const Options& o) {
         std::string value = eq == std::string::npos ? "" : std::string(trim(kv.substr(eq + 1)));
         auto n = value == "0" ? std::optional<uint64_t>(0) : parse_size_suffix(value);
         if (!n) throw Error(EINVAL, "-t " + kv + ": expected key=number (K/M/G suffixes allowed)");
-        if (key == "read_bps") t.read_bps = *n;
-        else if (key == "write_bps") t.write_bps = *n;
-        else if (key == "read_iops") t.read_iops = *n;
-        else if (key == "write_iops") t.write_iops = *n;
-        else throw Error(EINVAL, "-t: unknown limit '" + key + "' (read_bps, write_bps, read_iops, write_iops)");
+        if (key == "read_bps")
+            t.read_bps = *n;
+        else if (key == "write_bps")
+            t.write_bps = *n;
+        else if (key == "read_iops")
+            t.read_iops = *n;
+        else if (key == "write_iops")
+            t.write_iops = *n;
+        else
+            throw Error(EINVAL, "-t: unknown limit '" + key +
+                                    "' (read_bps, write_bps, read_iops, write_iops)");
     }
     ctl->call(QBD_IOC_SET_THROTTLE, &t, "QBD_IOC_SET_THROTTLE");
     std::cout << "/dev/" << dev.disk() << ": read " << t.read_bps << " B/s " << t.read_iops
-              << " IO/s, write " << t.write_bps << " B/s " << t.write_iops << " IO/s (0 = unlimited)\n";
+              << " IO/s, write " << t.write_bps << " B/s " << t.write_iops
+              << " IO/s (0 = unlimited)\n";
     return 0;
 }
 

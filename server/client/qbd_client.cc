@@ -95,8 +95,8 @@ int split_host_port(const std::string& addr, std::string* host, uint16_t* port) 
             if (addr[close + 1] != ':') return -EINVAL;
             p = addr.substr(close + 2);
         }
-    } else if (auto colon = addr.rfind(':'); colon != std::string::npos &&
-                                              addr.find(':') == colon) {
+    } else if (auto colon = addr.rfind(':');
+               colon != std::string::npos && addr.find(':') == colon) {
         h = addr.substr(0, colon);
         p = addr.substr(colon + 1);
     }
@@ -235,7 +235,8 @@ int Client::handshake(const std::string& secret) {
     if (secret.empty()) return fail(-EACCES, "server requires a shared secret");
     uint8_t expect[QBD_MAC_BYTES];
     auth_mac(secret, QBD_AUTH_SERVER_LABEL, hello.nonce, hr.nonce, expect);
-    if (!equal_macs(expect, hr.server_mac)) return fail(-EACCES, "server failed to prove the secret");
+    if (!equal_macs(expect, hr.server_mac))
+        return fail(-EACCES, "server failed to prove the secret");
     qbd_auth a{};
     auth_mac(secret, QBD_AUTH_CLIENT_LABEL, hr.nonce, hello.nonce, a.client_mac);
     return call(QBD_OP_AUTH, 0, &a, sizeof(a), nullptr);
@@ -373,7 +374,8 @@ int Client::reap(uint64_t* tag, int* status) {
     qbd_reply_hdr r;
     if (int err = recv_reply(&r)) return err;
     uint64_t t = le64toh(r.tag);
-    auto it = std::find_if(pending_.begin(), pending_.end(), [t](const Pending& p) { return p.tag == t; });
+    auto it = std::find_if(pending_.begin(), pending_.end(),
+                           [t](const Pending& p) { return p.tag == t; });
     if (it == pending_.end()) return fail(-EPROTO, "reply for no request");
     uint32_t len = le32toh(r.length);
     if (len) {

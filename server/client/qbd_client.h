@@ -40,7 +40,7 @@ int decode_info(const std::vector<char>& payload, Volume* out);
 int decode_list(const std::vector<char>& payload, std::vector<Volume>* out);
 
 class Client {
-public:
+  public:
     // Connects, says HELLO and proves the secret when either side has one.
     static int connect(const std::string& addr, const std::string& secret, int timeout_ms,
                        std::unique_ptr<Client>* out, std::string* error);
@@ -54,7 +54,8 @@ public:
     int remove(const std::string& pool, const std::string& volume);
     int resize(const std::string& pool, const std::string& volume, uint64_t new_size);
     // Moves a shard's primary to the cluster member @to (qbd-server(8)).
-    int move(const std::string& pool, const std::string& volume, uint32_t shard, const std::string& to);
+    int move(const std::string& pool, const std::string& volume, uint32_t shard,
+             const std::string& to);
     int info(const std::string& pool, const std::string& volume, Volume* out);
     int list(const std::string& pool, std::vector<Volume>* out);
     // Raw control call, for tests of the server's defences.
@@ -80,7 +81,7 @@ public:
     int fd() const { return fd_; }
     const std::string& error() const { return error_; }
 
-private:
+  private:
     explicit Client(int fd) : fd_(fd) {}
     int fail(int err, const std::string& what);
     int send_req(uint16_t opcode, uint32_t flags, uint32_t len, uint64_t tag, uint64_t offset,

@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size >= sizeof(h) + 1 + QBD_NAME_MAX) {
         char name[QBD_NAME_MAX];
         memcpy(name, data + sizeof(h) + 1, sizeof(name));
-        if (qbd::valid_name(name, sizeof(name)) && strnlen(name, sizeof(name)) == sizeof(name)) abort();
+        if (qbd::valid_name(name, sizeof(name)) && strnlen(name, sizeof(name)) == sizeof(name))
+            abort();
     }
     return 0;
 }

@@ -1,5 +1,7 @@
 // The SQLite catalog: records round-trip with their placement, names and
 // ids are unique, changes persist across reopening.
+#include "catalog.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,13 +9,11 @@
 #include <cstdlib>
 #include <string>
 
-#include "catalog.h"
-
 namespace qbd {
 namespace {
 
 class CatalogTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         char tmpl[] = "/tmp/qbd-catalog-XXXXXX";
         dir_ = mkdtemp(tmpl);

@@ -1,11 +1,11 @@
 // Request validation: every class of bad header gets a closed connection
 // or an error status, never service.
+#include "request.h"
+
 #include <endian.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
-
-#include "request.h"
 
 namespace qbd {
 namespace {
@@ -57,8 +57,10 @@ TEST(RequestCheck, WrongVersionCloses) {
 }
 
 TEST(RequestCheck, OverLongIoCloses) {
-    EXPECT_EQ(check_request(hdr(QBD_OP_WRITE, QBD_MAX_IO_BYTES + 512), opened()).action, Action::close);
-    EXPECT_EQ(check_request(hdr(QBD_OP_READ, QBD_MAX_IO_BYTES + 512), opened()).action, Action::close);
+    EXPECT_EQ(check_request(hdr(QBD_OP_WRITE, QBD_MAX_IO_BYTES + 512), opened()).action,
+              Action::close);
+    EXPECT_EQ(check_request(hdr(QBD_OP_READ, QBD_MAX_IO_BYTES + 512), opened()).action,
+              Action::close);
 }
 
 TEST(RequestCheck, OverLongControlPayloadCloses) {

@@ -41,7 +41,7 @@ uint16_t free_port() {
 
 // A qbd-server child process.
 class ServerProcess {
-public:
+  public:
     explicit ServerProcess(std::string secret = "", const std::string& base = "/tmp")
         : secret_(std::move(secret)) {
         std::string tmpl = base + "/qbd-server-test-XXXXXX";
@@ -93,7 +93,7 @@ public:
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
 
-private:
+  private:
     static pid_t spawn(const std::vector<std::string>& args) {
         pid_t pid = fork();
         if (pid == 0) {
@@ -171,7 +171,9 @@ TEST_P(ServerData, PipelinedRequestsComplete) {
     std::vector<std::vector<char>> bufs;
     for (int i = 0; i < 32; i++) bufs.push_back(pattern(4096, static_cast<unsigned>(i)));
     for (int i = 0; i < 32; i++)
-        ASSERT_EQ(c->submit(QBD_OP_WRITE, static_cast<uint64_t>(i) * 8192, bufs[i].data(), 4096, 0, i), 0);
+        ASSERT_EQ(
+            c->submit(QBD_OP_WRITE, static_cast<uint64_t>(i) * 8192, bufs[i].data(), 4096, 0, i),
+            0);
     for (int i = 0; i < 32; i++) {
         uint64_t tag;
         int status;
@@ -180,7 +182,9 @@ TEST_P(ServerData, PipelinedRequestsComplete) {
     }
     std::vector<std::vector<char>> back(32, std::vector<char>(4096));
     for (int i = 0; i < 32; i++)
-        ASSERT_EQ(c->submit(QBD_OP_READ, static_cast<uint64_t>(i) * 8192, back[i].data(), 4096, 0, 100 + i), 0);
+        ASSERT_EQ(c->submit(QBD_OP_READ, static_cast<uint64_t>(i) * 8192, back[i].data(), 4096, 0,
+                            100 + i),
+                  0);
     for (int i = 0; i < 32; i++) {
         uint64_t tag;
         int status;
@@ -429,7 +433,8 @@ TEST(ServerMove, CopiesTheShardPublishesANewEpochAndFencesTheOldOne) {
     std::vector<char> got(1 << 20);
     ASSERT_EQ(now->read(0, got.data(), got.size()), 0);
     EXPECT_TRUE(std::equal(head.begin(), head.end(), got.begin()));
-    EXPECT_TRUE(std::all_of(got.begin() + head.size(), got.end() - tail.size(), [](char c) { return c == 0; }));
+    EXPECT_TRUE(std::all_of(got.begin() + head.size(), got.end() - tail.size(),
+                            [](char c) { return c == 0; }));
     EXPECT_TRUE(std::equal(tail.begin(), tail.end(), got.end() - tail.size()));
 }
 
@@ -438,10 +443,10 @@ TEST(ServerMove, RefusesWhatCannotBeDone) {
     auto ctl = cl.a.connect();
     ASSERT_EQ(ctl->create("pool", "mv", 2 << 20, 1 << 20, 1), 0) << ctl->error();
     EXPECT_EQ(ctl->move("pool", "nope", 0, cl.b.addr()), -ENOENT);
-    EXPECT_EQ(ctl->move("pool", "mv", 2, cl.b.addr()), -EINVAL);              // no shard 2
-    EXPECT_EQ(ctl->move("pool", "mv", 0, "127.0.0.1:1"), -EINVAL);            // not a member
-    EXPECT_EQ(ctl->move("pool", "mv", 0, cl.a.addr()), -EALREADY);            // there already
-    EXPECT_EQ(ctl->call(QBD_OP_CTL_MOVE, 0, "x", 1, nullptr), -EINVAL);       // wrong size
+    EXPECT_EQ(ctl->move("pool", "mv", 2, cl.b.addr()), -EINVAL);         // no shard 2
+    EXPECT_EQ(ctl->move("pool", "mv", 0, "127.0.0.1:1"), -EINVAL);       // not a member
+    EXPECT_EQ(ctl->move("pool", "mv", 0, cl.a.addr()), -EALREADY);       // there already
+    EXPECT_EQ(ctl->call(QBD_OP_CTL_MOVE, 0, "x", 1, nullptr), -EINVAL);  // wrong size
     client::Volume v;
     EXPECT_EQ(ctl->info("pool", "mv", &v), 0);
     EXPECT_EQ(v.epoch, 1u);  // nothing was fenced
@@ -466,7 +471,7 @@ TEST(ServerMove, AMemberDownLeavesTheVolumeUnfencedWhereItWas) {
 
 // Raw bytes at the server: it must drop or answer, and stay up.
 class RawSocket {
-public:
+  public:
     explicit RawSocket(const ServerProcess& s) {
         fd_ = socket(AF_INET, SOCK_STREAM, 0);
         std::string a = s.addr();
@@ -643,13 +648,14 @@ TEST(ServerBadInput, BadIoGetsErrorStatusesAndTheConnectionLives) {
     EXPECT_EQ(c->write(100, buf.data(), 512), -EINVAL);               // unaligned offset
     EXPECT_EQ(c->write(0, buf.data(), 1000), -EINVAL);                // unaligned length
     std::vector<char> reply;
-    EXPECT_EQ(c->call(99, 0, nullptr, 0, &reply), -EOPNOTSUPP);        // unknown opcode
+    EXPECT_EQ(c->call(99, 0, nullptr, 0, &reply), -EOPNOTSUPP);  // unknown opcode
     qbd_ctl_name n;
-    memset(&n, 'x', sizeof(n));                                        // unterminated names
+    memset(&n, 'x', sizeof(n));  // unterminated names
     EXPECT_EQ(c->call(QBD_OP_CTL_INFO, 0, &n, sizeof(n), &reply), -EINVAL);
     char tiny[3] = {};
     EXPECT_EQ(c->call(QBD_OP_CTL_CREATE, 0, tiny, sizeof(tiny), &reply), -EINVAL);
-    EXPECT_EQ(c->call(QBD_OP_CTL_ADOPT, 0, tiny, sizeof(tiny), &reply), -EINVAL);  // not from a peer
+    EXPECT_EQ(c->call(QBD_OP_CTL_ADOPT, 0, tiny, sizeof(tiny), &reply),
+              -EINVAL);  // not from a peer
     // Still serving on the same connection.
     EXPECT_EQ(c->write(0, buf.data(), 4096), 0);
 }

@@ -21,7 +21,7 @@
 namespace {
 
 const unsigned long known_cmds[] = {
-    QBD_IOC_VERSION, QBD_IOC_MAP,     QBD_IOC_UNMAP,  QBD_IOC_LIST, QBD_IOC_INFO,
+    QBD_IOC_VERSION,      QBD_IOC_MAP,     QBD_IOC_UNMAP,  QBD_IOC_LIST,   QBD_IOC_INFO,
     QBD_IOC_SET_THROTTLE, QBD_IOC_SUSPEND, QBD_IOC_RESUME, QBD_IOC_UPDATE,
 };
 
@@ -49,16 +49,36 @@ void plausible_map(qbd_ioc_map& m, std::mt19937_64& rng, std::vector<uint8_t>& s
     m.shard_map_ptr = reinterpret_cast<uintptr_t>(side.data() + 1024);
     // Then break one thing.
     switch (rng() % 10) {
-        case 0: m.nr_shards = static_cast<uint32_t>(rng()); break;
-        case 1: m.nr_addrs = static_cast<uint32_t>(rng()); break;
-        case 2: memset(m.pool, 'p', sizeof(m.pool)); break;
-        case 3: m.addrs_ptr = rng(); break;
-        case 4: m.shard_map_ptr = rng(); break;
-        case 5: m.secret_len = static_cast<uint32_t>(rng()); break;
-        case 6: m.size = rng(); break;
-        case 7: m.argsz = static_cast<uint32_t>(rng()); break;
-        case 8: side[1024] = static_cast<uint8_t>(rng() | 1); break;  // unknown address index
-        default: m.nr_replicas = static_cast<uint32_t>(rng() % 8); break;
+        case 0:
+            m.nr_shards = static_cast<uint32_t>(rng());
+            break;
+        case 1:
+            m.nr_addrs = static_cast<uint32_t>(rng());
+            break;
+        case 2:
+            memset(m.pool, 'p', sizeof(m.pool));
+            break;
+        case 3:
+            m.addrs_ptr = rng();
+            break;
+        case 4:
+            m.shard_map_ptr = rng();
+            break;
+        case 5:
+            m.secret_len = static_cast<uint32_t>(rng());
+            break;
+        case 6:
+            m.size = rng();
+            break;
+        case 7:
+            m.argsz = static_cast<uint32_t>(rng());
+            break;
+        case 8:
+            side[1024] = static_cast<uint8_t>(rng() | 1);
+            break;  // unknown address index
+        default:
+            m.nr_replicas = static_cast<uint32_t>(rng() % 8);
+            break;
     }
 }
 
@@ -114,7 +134,8 @@ int main(int argc, char** argv) {
         if (ioctl(fd, cmd, arg) == 0) {
             // Only VERSION and LIST can succeed on garbage-free input.
             if (cmd != QBD_IOC_VERSION && cmd != QBD_IOC_LIST) {
-                fprintf(stderr, "qbd-ioctl-fuzz: ioctl %#lx unexpectedly succeeded at %ld\n", cmd, i);
+                fprintf(stderr, "qbd-ioctl-fuzz: ioctl %#lx unexpectedly succeeded at %ld\n", cmd,
+                        i);
                 unexpected++;
             }
         } else {
