@@ -18,35 +18,23 @@ std::string DeviceInfo::volume() const { return from_fixed(info.volume, sizeof(i
 
 const char* dev_state_name(uint32_t state) {
     switch (state) {
-        case QBD_STATE_CONNECTING:
-            return "connecting";
-        case QBD_STATE_LIVE:
-            return "live";
-        case QBD_STATE_RECONNECTING:
-            return "reconnecting";
-        case QBD_STATE_SUSPENDED:
-            return "suspended";
-        case QBD_STATE_FAILED:
-            return "failed";
-        case QBD_STATE_DELETING:
-            return "deleting";
-        default:
-            return "unknown";
+        case QBD_STATE_CONNECTING: return "connecting";
+        case QBD_STATE_LIVE: return "live";
+        case QBD_STATE_RECONNECTING: return "reconnecting";
+        case QBD_STATE_SUSPENDED: return "suspended";
+        case QBD_STATE_FAILED: return "failed";
+        case QBD_STATE_DELETING: return "deleting";
+        default: return "unknown";
     }
 }
 
 const char* conn_state_name(uint32_t state) {
     switch (state) {
-        case QBD_CONN_DOWN:
-            return "down";
-        case QBD_CONN_CONNECTING:
-            return "connecting";
-        case QBD_CONN_LIVE:
-            return "live";
-        case QBD_CONN_FAILED:
-            return "failed";
-        default:
-            return "unknown";
+        case QBD_CONN_DOWN: return "down";
+        case QBD_CONN_CONNECTING: return "connecting";
+        case QBD_CONN_LIVE: return "live";
+        case QBD_CONN_FAILED: return "failed";
+        default: return "unknown";
     }
 }
 
@@ -61,15 +49,13 @@ std::string ioctl_error_message(int err, const char* what) {
         case EINVAL:
             return std::string(what) + ": qbd.ko refused the request as invalid: " +
                    "qbd and qbd.ko versions may not match (see qbd -v)";
-        default:
-            return std::string(what) + ": " + std::strerror(err);
+        default: return std::string(what) + ": " + std::strerror(err);
     }
 }
 
 std::string map_error_message(int err, const std::string& volume) {
     switch (err) {
-        case EEXIST:
-            return volume + " is already mapped (see qbd -l)";
+        case EEXIST: return volume + " is already mapped (see qbd -l)";
         case ECONNREFUSED:
             return "cannot map " + volume + ": a server refused the connection: is qbd-server " +
                    "running and listening on the address the control service gave?";
@@ -117,10 +103,8 @@ std::string map_error_message(int err, const std::string& volume) {
         case ENFILE:
             return "cannot map " + volume + ": too many devices mapped (at most " +
                    std::to_string(QBD_MAX_DEVICES) + ")";
-        case ENOMEM:
-            return "cannot map " + volume + ": out of kernel memory";
-        default:
-            return ioctl_error_message(err, ("cannot map " + volume).c_str());
+        case ENOMEM: return "cannot map " + volume + ": out of kernel memory";
+        default: return ioctl_error_message(err, ("cannot map " + volume).c_str());
     }
 }
 
@@ -130,10 +114,8 @@ std::string unmap_error_message(int err, const std::string& disk) {
             return "/dev/" + disk + ": device is open by another process; close it or use --force";
         case ENODEV:
         case ENOENT:
-        case ENXIO:
-            return "/dev/" + disk + " is not mapped (see qbd -l)";
-        default:
-            return ioctl_error_message(err, ("cannot unmap /dev/" + disk).c_str());
+        case ENXIO: return "/dev/" + disk + " is not mapped (see qbd -l)";
+        default: return ioctl_error_message(err, ("cannot unmap /dev/" + disk).c_str());
     }
 }
 

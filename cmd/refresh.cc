@@ -42,23 +42,14 @@ std::optional<uint64_t> parse_size_suffix(std::string_view s) {
     int shift = 0;
     switch (s.back()) {
         case 'K':
-        case 'k':
-            shift = 10;
-            break;
+        case 'k': shift = 10; break;
         case 'M':
-        case 'm':
-            shift = 20;
-            break;
+        case 'm': shift = 20; break;
         case 'G':
-        case 'g':
-            shift = 30;
-            break;
+        case 'g': shift = 30; break;
         case 'T':
-        case 't':
-            shift = 40;
-            break;
-        default:
-            break;
+        case 't': shift = 40; break;
+        default: break;
     }
     if (shift) s.remove_suffix(1);
     auto v = parse_uint(s, 1, ~0ULL >> shift);

@@ -16,12 +16,9 @@ namespace {
 std::string resume_mode_name(const qbd_ioc_info& i) {
     if (i.state == QBD_STATE_SUSPENDED) return "suspended";
     switch (i.resume_mode) {
-        case QBD_RESUME_ERROR:
-            return "error (IO fails with EIO)";
-        case QBD_RESUME_DISCARD:
-            return "discard (IO completes without the server)";
-        default:
-            return "normal";
+        case QBD_RESUME_ERROR: return "error (IO fails with EIO)";
+        case QBD_RESUME_DISCARD: return "discard (IO completes without the server)";
+        default: return "normal";
     }
 }
 

@@ -227,9 +227,7 @@ void Connection::prepare(unsigned i) {
     char* buf = arena_.data() + s.data_off;
     auto off = static_cast<off_t>(r.offset);
     switch (r.opcode) {
-        case QBD_OP_READ:
-            io_uring_prep_read(sqe, vol_fd, buf, r.length, off);
-            break;
+        case QBD_OP_READ: io_uring_prep_read(sqe, vol_fd, buf, r.length, off); break;
         case QBD_OP_WRITE:
             io_uring_prep_write(sqe, vol_fd, buf, r.length, off);
             if (r.flags & QBD_REQ_FUA) sqe->rw_flags = RWF_DSYNC;

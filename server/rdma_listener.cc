@@ -451,8 +451,7 @@ void RdmaListener::Impl::on_cm_event(rdma_cm_event_type type, rdma_cm_id* id,
             end_from_cm_thread(c,
                                type == RDMA_CM_EVENT_DISCONNECTED ? nullptr : rdma_event_str(type));
             return;
-        default:
-            return;
+        default: return;
     }
 }
 

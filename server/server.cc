@@ -451,8 +451,7 @@ CtlResult Server::control(uint16_t opcode, uint32_t flags, const char* payload, 
             memcpy(&r, payload, sizeof(r));
             return resize(r, flags);
         }
-        default:
-            return error(-EOPNOTSUPP, "unknown control operation");
+        default: return error(-EOPNOTSUPP, "unknown control operation");
     }
     return error(-EINVAL, "control payload of wrong size");
 }

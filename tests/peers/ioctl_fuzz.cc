@@ -49,36 +49,16 @@ void plausible_map(qbd_ioc_map& m, std::mt19937_64& rng, std::vector<uint8_t>& s
     m.shard_map_ptr = reinterpret_cast<uintptr_t>(side.data() + 1024);
     // Then break one thing.
     switch (rng() % 10) {
-        case 0:
-            m.nr_shards = static_cast<uint32_t>(rng());
-            break;
-        case 1:
-            m.nr_addrs = static_cast<uint32_t>(rng());
-            break;
-        case 2:
-            memset(m.pool, 'p', sizeof(m.pool));
-            break;
-        case 3:
-            m.addrs_ptr = rng();
-            break;
-        case 4:
-            m.shard_map_ptr = rng();
-            break;
-        case 5:
-            m.secret_len = static_cast<uint32_t>(rng());
-            break;
-        case 6:
-            m.size = rng();
-            break;
-        case 7:
-            m.argsz = static_cast<uint32_t>(rng());
-            break;
-        case 8:
-            side[1024] = static_cast<uint8_t>(rng() | 1);
-            break;  // unknown address index
-        default:
-            m.nr_replicas = static_cast<uint32_t>(rng() % 8);
-            break;
+        case 0: m.nr_shards = static_cast<uint32_t>(rng()); break;
+        case 1: m.nr_addrs = static_cast<uint32_t>(rng()); break;
+        case 2: memset(m.pool, 'p', sizeof(m.pool)); break;
+        case 3: m.addrs_ptr = rng(); break;
+        case 4: m.shard_map_ptr = rng(); break;
+        case 5: m.secret_len = static_cast<uint32_t>(rng()); break;
+        case 6: m.size = rng(); break;
+        case 7: m.argsz = static_cast<uint32_t>(rng()); break;
+        case 8: side[1024] = static_cast<uint8_t>(rng() | 1); break;  // unknown address index
+        default: m.nr_replicas = static_cast<uint32_t>(rng() % 8); break;
     }
 }
 
