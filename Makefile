@@ -1,11 +1,16 @@
 # qbd top-level build.
 #   make            module (qbd.ko, W=1) and userspace (CMake)
+#   make KVER=6.12  the same for another kernel of scripts/kernel.sh's matrix
+#                   (a series or a release); tests and bench follow KVER
 #   make demo       the main job: guest + qbd-server + mapped volume + ext4
 #   make check      every test; last line "N passed, N failed"
 #   make install DESTDIR=...
 
-KVER    ?= $(shell scripts/kver.sh)
-KDIR    ?= /lib/modules/$(KVER)/build
+override KVER := $(shell scripts/kernel.sh release $(KVER))
+ifeq ($(KVER),)
+$(error no such kernel: scripts/kernel.sh list shows the supported ones)
+endif
+KDIR    ?= $(shell scripts/kernel.sh kdir $(KVER))
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
 export KVER KDIR
@@ -15,7 +20,7 @@ export KVER KDIR
 all: module userspace
 
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/module W=1 modules
+	$(MAKE) -C module KDIR=$(KDIR)
 
 userspace:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -44,5 +49,5 @@ install: all
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix /usr
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean
+	$(MAKE) -C module KDIR=$(KDIR) clean
 	rm -rf $(BUILD)

@@ -133,9 +133,9 @@ teardown_nvme_rdma() { teardown_nvmet 2 rdma; }
 setup_qbd() {
 	local transport=$1 addr=$2 server=$top/build/server/qbd-server qbd=$top/build/cmd/qbd
 	local extra=()
-	lsmod | grep -q '^qbd ' || insmod "$top/module/qbd.ko"
+	lsmod | grep -q '^qbd ' || insmod "$QBD_KO"
 	if [ "$transport" = rdma ]; then
-		lsmod | grep -q '^qbd_rdma ' || insmod "$top/module/qbd_rdma.ko"
+		lsmod | grep -q '^qbd_rdma ' || insmod "$(dirname "$QBD_KO")/qbd_rdma.ko"
 		extra=(--rdma)
 	fi
 	rm -rf "$store/qbd"

@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include "linux/blkdev_compat.h"
+#include "linux/slab_compat.h"
 #include "qbd.h"
 
 #define QBD_PART_SHIFT	4	/* 15 partitions per disk */
@@ -401,7 +402,7 @@ static enum blk_eh_timer_return qbd_timeout(struct request *rq)
 }
 
 static int qbd_init_request(struct blk_mq_tag_set *set, struct request *rq,
-			    unsigned int hctx_idx, unsigned int numa_node)
+			    unsigned int hctx_idx, qbd_numa_node_t numa_node)
 {
 	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	struct qbd_device *dev = set->driver_data;
@@ -538,7 +539,7 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 	struct qbd_device *dev;
 	unsigned int i;
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = kzalloc_obj(*dev, GFP_KERNEL);
 	if (!dev) {
 		qbd_put_transport(ops);
 		return NULL;
@@ -683,40 +684,40 @@ int qbd_start_conns(struct qbd_device *dev, unsigned int from,
 	return 0;
 }
 
-static void qbd_set_limits(struct qbd_device *dev)
+/*
+ * The queue's limits, validated by the block layer when the disk is
+ * allocated.  Discards are capped at a shard so that one crosses at most
+ * one boundary; the segment size is given even under a virt boundary,
+ * where the block layer would otherwise choose it.
+ */
+static void qbd_init_limits(const struct qbd_device *dev,
+			    struct queue_limits *lim)
 {
-	struct request_queue *q = dev->disk->queue;
 	u32 shard_sectors = dev->shard_size >> SECTOR_SHIFT;
-	u32 max_sectors = dev->max_io_bytes >> SECTOR_SHIFT;
 
-	blk_queue_logical_block_size(q, QBD_SECTOR_SIZE);
-	blk_queue_physical_block_size(q, PAGE_SIZE);
-	blk_queue_io_min(q, PAGE_SIZE);
-	blk_queue_max_hw_sectors(q, max_sectors);
+	*lim = (struct queue_limits) {
+		.logical_block_size	= QBD_SECTOR_SIZE,
+		.physical_block_size	= PAGE_SIZE,
+		.io_min			= PAGE_SIZE,
+		.max_hw_sectors		= dev->max_io_bytes >> SECTOR_SHIFT,
+		.max_segments		= USHRT_MAX,
+		.max_segment_size	= UINT_MAX,
+		.chunk_sectors		= shard_sectors,
+		.max_hw_discard_sectors	= min(shard_sectors, UINT_MAX >> 10),
+		.discard_granularity	= PAGE_SIZE,
+		.max_write_zeroes_sectors = min(shard_sectors, UINT_MAX >> 10),
+	};
 	if (dev->ops->page_segments) {
-		/* Also lifts the segment size limit. */
-		blk_queue_virt_boundary(q, PAGE_SIZE - 1);
-		blk_queue_max_segments(q, (dev->max_io_bytes >> PAGE_SHIFT) + 1);
-	} else {
-		blk_queue_max_segments(q, USHRT_MAX);
-		blk_queue_max_segment_size(q, UINT_MAX);
+		lim->virt_boundary_mask = PAGE_SIZE - 1;
+		lim->max_segments = (dev->max_io_bytes >> PAGE_SHIFT) + 1;
 	}
-	blk_queue_chunk_sectors(q, shard_sectors);
-	/* Capped at a shard so a discard crosses at most one boundary. */
-	blk_queue_max_discard_sectors(q, min(shard_sectors, UINT_MAX >> 10));
-	q->limits.discard_granularity = PAGE_SIZE;
-	blk_queue_max_write_zeroes_sectors(q, min(shard_sectors,
-						  UINT_MAX >> 10));
-	blk_queue_write_cache(q, true, true);
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
-	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
-	blk_queue_rq_timeout(q, msecs_to_jiffies(dev->io_timeout_ms));
 }
 
 int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 		const u16 *shard_map)
 {
 	const struct qbd_transport_ops *ops;
+	struct queue_limits lim;
 	struct qbd_device *dev;
 	struct gendisk *disk;
 	int ret;
@@ -759,13 +760,21 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	dev->tag_set.numa_node = NUMA_NO_NODE;
 	dev->tag_set.cmd_size = qbd_cmd_size(dev);
 	/* queue_rq may write to a socket. */
-	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING;
+	dev->tag_set.flags = BLK_MQ_F_BLOCKING;
+	dev->tag_set.timeout = msecs_to_jiffies(dev->io_timeout_ms);
 	dev->tag_set.driver_data = dev;
-	ret = blk_mq_alloc_tag_set(&dev->tag_set);
+	ret = qbd_alloc_tag_set(&dev->tag_set);
 	if (ret)
 		goto out_release_conns;
 
-	disk = blk_mq_alloc_disk(&dev->tag_set, dev);
+	/*
+	 * Stable pages: a write's pages go to the socket without a copy and
+	 * may be read by the network stack after the send returned.
+	 */
+	qbd_init_limits(dev, &lim);
+	disk = qbd_alloc_disk(&dev->tag_set, &lim,
+			      BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA |
+			      BLK_FEAT_STABLE_WRITES, dev);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
 		goto out_free_tag_set;
@@ -777,7 +786,6 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	disk->fops = &qbd_bdops;
 	disk->private_data = dev;
 	strscpy(disk->disk_name, dev->disk_name, sizeof(disk->disk_name));
-	qbd_set_limits(dev);
 	set_capacity(disk, dev->size >> SECTOR_SHIFT);
 	set_disk_ro(disk, dev->flags & QBD_MAP_READ_ONLY);
 

@@ -44,6 +44,8 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/rdma_cm.h>
 
+#include "linux/blkdev_compat.h"
+#include "linux/slab_compat.h"
 #include "qbd.h"
 
 #define QBD_RDMA_FEATURES (QBD_FEAT_FUA | QBD_FEAT_DISCARD | \
@@ -274,7 +276,7 @@ static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
 	int count, n;
 
 	sg_init_table(r->sgl, rc->max_pages);
-	r->nents = blk_rq_map_sg(rq->q, rq, r->sgl);
+	r->nents = qbd_rq_map_sg(rq, r->sgl);
 	if (r->nents <= 0 || r->nents > rc->max_pages)
 		return -EIO;
 	r->dir = rq_data_dir(rq) == WRITE ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
@@ -967,7 +969,7 @@ static struct qbd_rdma_conn *qbd_rdma_alloc(struct qbd_conn *conn)
 	struct qbd_rdma_conn *rc;
 	unsigned int i;
 
-	rc = kzalloc(sizeof(*rc), GFP_KERNEL);
+	rc = kzalloc_obj(*rc, GFP_KERNEL);
 	if (!rc)
 		return NULL;
 	rc->conn = conn;

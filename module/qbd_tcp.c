@@ -34,6 +34,8 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include "linux/blkdev_compat.h"
+#include "linux/slab_compat.h"
 #include "linux/net_compat.h"
 #include "qbd.h"
 
@@ -204,7 +206,7 @@ static void qbd_tcp_rx_bio(struct qbd_tcp_conn *tc, struct bio *bio)
 	iov_iter_bvec(&tc->rx_iter, ITER_DEST,
 		      __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter),
 		      nr, bio->bi_iter.bi_size);
-	tc->rx_iter.iov_offset = bio->bi_iter.bi_bvec_done;
+	tc->rx_iter.iov_offset = qbd_bvec_iter_offset(&bio->bi_iter);
 }
 
 /*
@@ -466,6 +468,7 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 	/* Writeback may depend on this socket: never recurse into IO. */
 	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
 	sk_set_memalloc(sock->sk);
+	qbd_sock_no_task_frag(sock->sk);
 	tcp_sock_set_nodelay(sock->sk);
 
 	mutex_lock(&tc->sock_mutex);
@@ -477,7 +480,7 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 
 	addrlen = conn->addr.ss_family == AF_INET ?
 		  sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-	ret = kernel_connect(sock, (struct sockaddr *)&conn->addr, addrlen, 0);
+	ret = qbd_kernel_connect(sock, &conn->addr, addrlen);
 	if (ret == -EINPROGRESS)
 		ret = -ETIMEDOUT;
 	if (!ret)
@@ -509,7 +512,7 @@ static int qbd_tcp_connect(struct qbd_conn *conn)
 	struct qbd_tcp_conn *tc;
 	int ret;
 
-	tc = kzalloc(sizeof(*tc), GFP_KERNEL);
+	tc = kzalloc_obj(*tc, GFP_KERNEL);
 	if (!tc)
 		return -ENOMEM;
 	tc->conn = conn;

@@ -1,23 +1,14 @@
 #!/usr/bin/env bash
 # Runs the kernel's checkpatch.pl --strict over the driver and the shared
 # ABI headers, one verdict per file, and prints "checkpatch: N passed, N failed".
-# checkpatch.pl comes from Debian's linux-source-6.1, unpacked once into a
-# cache outside the checkout.
+# checkpatch.pl comes from the newest kernel of the matrix
+# (scripts/kernel.sh source 7.3), which holds the newest rules.
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-cache=${QBD_CACHE:-/var/cache/qbd}
-tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
-if [ -z "$tarball" ]; then
-	echo "checkpatch: linux-source-6.1 is not installed (scripts/install-deps.sh)" >&2
+if ! src=$("$top/scripts/kernel.sh" source 7.3); then
+	echo "checkpatch: no 7.3 source tree (scripts/kernel.sh source 7.3 failed)" >&2
 	echo "checkpatch: 0 passed, 1 failed"
 	exit 1
-fi
-src=$cache/$(basename "$tarball" .tar.xz)
-if [ ! -x "$src/scripts/checkpatch.pl" ]; then
-	mkdir -p "$cache"
-	tar -C "$cache" -xf "$tarball" "$(basename "$src")/scripts/checkpatch.pl" \
-		"$(basename "$src")/scripts/spelling.txt" \
-		"$(basename "$src")/scripts/const_structs.checkpatch"
 fi
 
 cd "$top"

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
-	linux-headers-amd64 linux-source-6.1 dkms flex bison bc libelf-dev
+	linux-headers-amd64 dkms flex bison bc libelf-dev dwarves rsync xz-utils
 	libgtest-dev libgmock-dev liburing-dev libsqlite3-dev libssl-dev
 	libibverbs-dev librdmacm-dev libnl-3-dev libnl-genl-3-dev libudev-dev
 	# guest: kernel, emulator, userland used inside

@@ -4,7 +4,12 @@
 # root file system mounted read-only over 9p under a tmpfs overlay, so the
 # freshly built qbd.ko, qbd, qbd-server and every host tool are there.
 #
-#   tests/vm/run.sh [--demo] [--debug-kernel] [--timeout SECS] [-v] [SCENARIO...]
+#   tests/vm/run.sh [--demo] [--kernel K] [--debug-kernel] [--timeout SECS] [-v] [SCENARIO...]
+#
+# The guest boots Debian's kernel K of scripts/kernel.sh's matrix (a series
+# such as 6.12, or a release), with qbd.ko built for it under build/kernels/;
+# without --kernel, the kernel of KVER (default 6.1) with the checkout's own
+# module/qbd.ko, as "make" built it.
 #
 # Each scenario is reported as PASS, FAIL (reason), SKIP (reason) or XFAIL;
 # a kernel oops, BUG, WARNING, lockdep, KASAN, kmemleak or hung-task report
@@ -19,6 +24,7 @@ demo=0
 bench=0
 debug=0
 verbose=0
+kernel_arg=
 timeout=${QBD_VM_TIMEOUT:-1500}
 scenarios=()
 while [ $# -gt 0 ]; do
@@ -26,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--demo) demo=1 ;;
 	--bench) demo=1; bench=1 ;;
 	--debug-kernel) debug=1 ;;
+	--kernel) kernel_arg=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	-v) verbose=1 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -40,28 +47,30 @@ if [ $debug -eq 1 ]; then
 	kernel=$kdir/bzImage
 	kver=$(cat "$kdir/build/include/config/kernel.release")
 	guest_modules=$kdir/lib/modules
-	qbd_ko=$vmdir/debug/qbd.ko
-	# qbd.ko for the debug kernel, with its KUnit suites, built out of tree.
-	rm -rf "$vmdir/debug"
-	mkdir -p "$vmdir/debug"
-	cp -r "$top/module" "$top/include" "$top/VERSION" "$vmdir/debug/"
-	make -s -C "$kdir/build" M="$vmdir/debug/module" W=1 modules >"$vmdir/debug/build.log" 2>&1 ||
-		{ cat "$vmdir/debug/build.log" >&2; exit 1; }
-	cp "$vmdir/debug/module/qbd.ko" "$qbd_ko"
+	# qbd.ko for the debug kernel, with its KUnit suites.
+	kodir=$("$top/scripts/build-module.sh" "$(cat "$kdir/series")" "$kdir/build")
 	initrd_modules=()
 else
-	kver=${KVER:-$("$top/scripts/kver.sh")}
-	kernel=/boot/vmlinuz-$kver
-	guest_modules=/lib/modules
-	qbd_ko=$top/module/qbd.ko
+	kver=$("$top/scripts/kernel.sh" release "${kernel_arg:-${KVER:-}}")
+	kernel=$("$top/scripts/kernel.sh" image "$kver")
+	guest_modules=$("$top/scripts/kernel.sh" modules "$kver")
+	if [ -n "$kernel_arg" ]; then
+		kodir=$("$top/scripts/build-module.sh" "$kver")
+	else
+		kodir=$top/module
+		built_for=$(modinfo -F vermagic "$kodir/qbd.ko" 2>/dev/null | cut -d' ' -f1)
+		[ "$built_for" = "$kver" ] ||
+			{ echo "run.sh: module/qbd.ko is built for '${built_for:-nothing}', not $kver: run make KVER=$kver" >&2; exit 1; }
+	fi
 	initrd_modules=(virtio_pci 9pnet_virtio 9p overlay)
 fi
+qbd_ko=$kodir/qbd.ko
 [ -r "$kernel" ] || { echo "run.sh: no kernel at $kernel" >&2; exit 1; }
 [ -r "$qbd_ko" ] || { echo "run.sh: $qbd_ko missing: run make first" >&2; exit 1; }
 
 # --- initramfs: busybox, the modules that mount the host root, /init -----------
 initrd=$vmdir/initrd-$kver.gz
-stamp=$( (echo "$kver ${initrd_modules[*]}"; cat "$top/tests/vm/init.sh") | sha256sum | cut -c1-16)
+stamp=$( (echo "$kver $guest_modules ${initrd_modules[*]}"; cat "$top/tests/vm/init.sh") | sha256sum | cut -c1-16)
 if [ ! -e "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; then
 	stage=$vmdir/initrd.d
 	rm -rf "$stage"
@@ -69,10 +78,15 @@ if [ ! -e "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; t
 	cp /bin/busybox "$stage/bin/busybox"
 	: >"$stage/lib/modules/order"
 	for m in "${initrd_modules[@]}"; do
-		for ko in $(modprobe -S "$kver" --show-depends "$m" | awk '/^insmod/{print $2}'); do
-			b=$(basename "$ko")
+		for ko in $(modprobe -d "$(dirname "$(dirname "$guest_modules")")" -S "$kver" --show-depends "$m" |
+			awk '/^insmod/{print $2}'); do
+			# busybox's insmod takes no compressed module (6.12's are .ko.xz).
+			b=$(basename "$ko" .xz)
 			[ -e "$stage/lib/modules/$b" ] && continue
-			cp "$ko" "$stage/lib/modules/$b"
+			case $ko in
+			*.xz) xz -dc "$ko" >"$stage/lib/modules/$b" ;;
+			*) cp "$ko" "$stage/lib/modules/$b" ;;
+			esac
 			echo "$b" >>"$stage/lib/modules/order"
 		done
 	done

@@ -14,7 +14,7 @@ modprobe crc32_generic 2>/dev/null || true
 modprobe rdma_cm || skip "rdma_cm is not available in this kernel"
 modprobe rdma_rxe || skip "rdma_rxe is not available in this kernel"
 qbd_load_module
-insmod "$QBD_ROOT/module/qbd_rdma.ko" || die "qbd_rdma.ko does not load"
+insmod "$(dirname "$QBD_KO")/qbd_rdma.ko" || die "qbd_rdma.ko does not load"
 
 ip link add qh type veth peer name qs
 ip addr add 10.98.0.1/24 dev qh
