@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian packages, everything qbd needs to build, test and
-# benchmark.  Idempotent: when every package is already there it only says so.
+# benchmark, and fetches the other kernels of the matrix (scripts/kernel.sh)
+# into its cache.  Idempotent: when everything is there it only says so.
 set -euo pipefail
 
 packages=(
@@ -26,14 +27,13 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#packages[@]} packages present"
-	exit 0
-fi
-
-if [ "$(id -u)" -ne 0 ]; then
+elif [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: missing ${missing[*]}; run as root to install them" >&2
 	exit 1
+else
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${packages[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${packages[@]}"
+"$(dirname "$0")/kernel.sh" prepare

@@ -6,6 +6,7 @@
 # dpkg -x into a cache outside the checkout, once per machine.
 #
 #   kernel.sh list             the matrix: series, release, where it comes from
+#   kernel.sh prepare          fetch and prepare every kernel of the matrix
 #   kernel.sh release [K]      the release of series or release K (default: 6.1)
 #   kernel.sh kdir K           a tree to build modules against (M=...)
 #   kernel.sh image K          the kernel image a guest boots
@@ -31,7 +32,20 @@ die() {
 	exit 1
 }
 
-system_release() { "$top/scripts/kver.sh"; }
+# Debian 12's own 6.1: the newest 6.1 release whose headers and image are
+# both installed.  Only 6.1: other kernels' headers installed on the
+# machine do not change what the default kernel is.
+system_release() {
+	local d rel best=""
+	for d in /usr/src/linux-headers-6.1.*-amd64; do
+		[ -d "$d" ] || continue
+		rel=${d#/usr/src/linux-headers-}
+		[ -e "/boot/vmlinuz-$rel" ] || continue
+		best=$(printf '%s\n%s\n' "$best" "$rel" | sed '/^$/d' | sort -V | tail -n 1)
+	done
+	[ -n "$best" ] || die "no linux-headers-6.1.*-amd64 with a matching linux-image: run scripts/install-deps.sh"
+	echo "$best"
+}
 
 # The matrix row of a series or release: "series release suite how".
 row() {
@@ -163,6 +177,11 @@ list)
 release)
 	read -r _ rel _ _ <<<"$(resolve "${1:-6.1}")"
 	echo "$rel"
+	;;
+prepare)
+	while read -r series rel suite how; do
+		[ "$how" = system ] || kernel_dir "$series" >/dev/null
+	done <<<"$matrix"
 	;;
 kdir | image | modules | source | tarball)
 	[ $# -eq 1 ] || die "usage: kernel.sh $cmd SERIES|RELEASE"

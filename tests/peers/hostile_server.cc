@@ -4,18 +4,26 @@
 // connection, so the driver meets the fault again after each reconnect.
 //
 //   qbd-hostile-server --port P --size BYTES --shard-size BYTES --mode MODE
-//                      [--good N]
+//                      [--good N] [--dir DIR]
 //
 // Modes: bad-magic, unknown-tag, long-payload, bad-flags, duplicate,
 // close-mid-payload, garbage, silent (reads requests, never answers),
 // unasked (right after the first OPEN, a reply to nothing: it reaches the
 // driver while it is still setting the device up), hang-up (answers --good
 // requests in all, then closes every connection at its first request: each
-// reconnect works, and nothing is ever served again).
+// reconnect works, and nothing is ever served again), hold-payload (not a
+// fault: a WRITE's payload is left in the socket until all of it has
+// arrived, then DIR/queued is made and the server waits for DIR/go before
+// it reads the payload, stores it in DIR/payload and answers; what the
+// client changed in its buffer meanwhile shows whether the driver sent
+// the page itself or a copy).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -38,7 +47,8 @@ struct Settings {
     uint64_t size = 0;
     uint64_t shard_size = 0;
     std::string mode;
-    int good = 0;  // IO requests answered correctly before misbehaving
+    int good = 0;     // IO requests answered correctly before misbehaving
+    std::string dir;  // hold-payload's meeting point with the test
 };
 
 class Fd {
@@ -59,6 +69,17 @@ bool read_all(int fd, void* buf, size_t len) {
     auto* p = static_cast<char*>(buf);
     while (len) {
         ssize_t n = read(fd, p, len);
+        if (n <= 0) return false;
+        p += n;
+        len -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+bool write_all_file(int fd, const void* buf, size_t len) {
+    const auto* p = static_cast<const char*>(buf);
+    while (len) {
+        ssize_t n = write(fd, p, len);
         if (n <= 0) return false;
         p += n;
         len -= static_cast<size_t>(n);
@@ -135,6 +156,38 @@ bool misbehave(int fd, const Settings& s, const qbd_req_hdr& req, std::vector<ch
     return false;
 }
 
+bool wait_until(const std::function<bool()>& done, std::chrono::seconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+bool exists(const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0;
+}
+
+// hold-payload: see the top of the file.
+bool hold_payload(int fd, const Settings& s, const qbd_req_hdr& req, std::vector<char>& data) {
+    const uint32_t len = le32toh(req.length);
+    const bool queued = wait_until(
+        [&] {
+            int n = 0;
+            return ioctl(fd, FIONREAD, &n) == 0 && static_cast<uint32_t>(n) >= len;
+        },
+        std::chrono::seconds(30));
+    if (!queued) return false;
+    close(open((s.dir + "/queued").c_str(), O_CREAT | O_WRONLY, 0644));
+    if (!wait_until([&] { return exists(s.dir + "/go"); }, std::chrono::seconds(60))) return false;
+    if (!read_all(fd, data.data(), len)) return false;
+    Fd out(open((s.dir + "/payload").c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644));
+    if (!write_all_file(out.get(), data.data(), len)) return false;
+    return reply(fd, req, 0, nullptr, 0);
+}
+
 std::atomic<bool> unasked_sent{false};
 std::atomic<int> answered_in_all{0};  // hang-up's --good counts across connections
 
@@ -147,6 +200,10 @@ void serve(int fd, Settings s) {
         uint16_t op = le16toh(req.opcode);
         uint32_t len = le32toh(req.length);
         if (len > QBD_MAX_IO_BYTES) return;
+        if (op == QBD_OP_WRITE && s.mode == "hold-payload") {
+            if (!hold_payload(fd, s, req, data)) return;
+            continue;
+        }
         if (op == QBD_OP_HELLO || op == QBD_OP_OPEN || op == QBD_OP_WRITE) {
             if (!read_all(fd, data.data(), len)) return;
         }
@@ -178,7 +235,7 @@ void serve(int fd, Settings s) {
             }
             continue;
         }
-        const bool good = op == QBD_OP_HEARTBEAT ||
+        const bool good = op == QBD_OP_HEARTBEAT || s.mode == "hold-payload" ||
                           (s.mode == "hang-up" ? answered_in_all++ < s.good : answered++ < s.good);
         if (good) {
             memset(data.data(), 0, len);
@@ -202,10 +259,13 @@ bool parse(int argc, char** argv, Settings& s) {
             s.mode = v;
         else if (k == "--good")
             s.good = std::stoi(v);
+        else if (k == "--dir")
+            s.dir = v;
         else
             return false;
     }
-    return s.port && s.size && s.shard_size && !s.mode.empty();
+    return s.port && s.size && s.shard_size && !s.mode.empty() &&
+           (s.mode != "hold-payload" || !s.dir.empty());
 }
 
 }  // namespace
@@ -214,7 +274,8 @@ int main(int argc, char** argv) {
     Settings s;
     try {
         if (!parse(argc, argv, s)) {
-            fprintf(stderr, "usage: %s --port P --size B --shard-size B --mode M [--good N]\n",
+            fprintf(stderr,
+                    "usage: %s --port P --size B --shard-size B --mode M [--good N] [--dir D]\n",
                     argv[0]);
             return 2;
         }

@@ -4,7 +4,7 @@
 # and installs the module for the installed kernel from dkms.conf.
 set -uo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
-kver=$("$top/scripts/kver.sh")
+kver=$("$top/scripts/kernel.sh" release 6.1)
 passed=0
 failed=0
 check() {
@@ -30,19 +30,32 @@ for f in "lib/modules/$kver/updates/qbd.ko" "lib/modules/$kver/updates/qbd_rdma.
 done
 rm -rf "$dest"
 
-# dkms against Debian's headers, from a copy of the sources as dkms wants.
+# dkms for every kernel of the matrix, from a copy of the sources as dkms
+# wants; a kernel that is not installed here gets its build tree from the
+# cache (--kernelsourcedir) and its /lib/modules directory only for the test.
 version=$(cat "$top/VERSION")
 src=/usr/src/qbd-$version
 dkms remove -m qbd -v "$version" --all >/dev/null 2>&1
 rm -rf "$src"
 mkdir -p "$src"
 cp -r "$top/dkms.conf" "$top/module" "$top/include" "$top/VERSION" "$src/"
-rm -f "$src"/module/*.o "$src"/module/*.ko "$src"/module/.*.cmd
+rm -f "$src"/module/*.o "$src"/module/*.ko "$src"/module/.*.cmd "$src"/module/linux/probed.h
 check "dkms add" dkms add -m qbd -v "$version"
-check "dkms build" dkms build -m qbd -v "$version" -k "$kver"
-check "dkms install" dkms install -m qbd -v "$version" -k "$kver" --force
-check "dkms module in place" bash -c "find /lib/modules/$kver -name 'qbd.ko*' | grep -q updates"
-check "dkms RDMA module in place" bash -c "find /lib/modules/$kver -name 'qbd_rdma.ko*' | grep -q updates"
+for series in $("$top/scripts/kernel.sh" list | awk '{print $1}'); do
+	rel=$("$top/scripts/kernel.sh" release "$series")
+	kdir=$("$top/scripts/kernel.sh" kdir "$rel")
+	made=
+	# dkms installs only onto a kernel whose module directory exists.
+	[ -e "/lib/modules/$rel" ] || { made=1; mkdir -p "/lib/modules/$rel"; }
+	check "dkms build $series" dkms build -m qbd -v "$version" -k "$rel" --kernelsourcedir "$kdir"
+	check "dkms install $series" dkms install -m qbd -v "$version" -k "$rel" --kernelsourcedir "$kdir" --force
+	check "dkms module in place $series" bash -c "find /lib/modules/$rel -name 'qbd.ko*' | grep -q updates"
+	check "dkms RDMA module in place $series" bash -c "find /lib/modules/$rel -name 'qbd_rdma.ko*' | grep -q updates"
+	check "dkms module is for $series" bash -c \
+		"modinfo -F vermagic \$(find /lib/modules/$rel -name 'qbd.ko*' | head -n 1) | grep -q '^$rel '"
+	dkms remove -m qbd -v "$version" -k "$rel" >/dev/null 2>&1
+	[ -n "$made" ] && rm -rf "/lib/modules/$rel"
+done
 dkms remove -m qbd -v "$version" --all >/dev/null 2>&1
 rm -rf "$src"
 echo "packaging: $passed passed, $failed failed"
