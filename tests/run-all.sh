@@ -36,6 +36,9 @@ for s in "$top"/tests/suites/*.sh; do
 	run_suite "$(basename "$s" .sh)" "$s"
 done
 run_suite vm "$top/tests/vm/run.sh"
+# Every scenario again on 6.12 (scripts/kernel.sh's matrix); the debug
+# lane (tests/suites/debug-kernel.sh) covers 7.3.
+run_suite vm-6.12 bash -c 'set -o pipefail; "$1" --kernel 6.12 | sed "s/^vm:/vm-6.12:/"' _ "$top/tests/vm/run.sh"
 
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
