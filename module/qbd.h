@@ -66,6 +66,10 @@ struct qbd_conn;
  * @offset:	byte offset in the volume
  * @length:	bytes
  * @index:	position in qbd_cmd.pieces, part of the wire tag
+ * @tx_sock_gen, @tx_seq, @tx_bytes: TCP, under its connection's lock: the
+ *		socket the request was last written to, where in that socket's
+ *		byte stream it starts and how long it is; a reply is taken
+ *		only once the server acknowledged all of it
  */
 struct qbd_piece {
 	struct list_head	send_node;
@@ -74,6 +78,9 @@ struct qbd_piece {
 	u64			offset;
 	u32			length;
 	u8			index;
+	u32			tx_sock_gen;
+	u32			tx_seq;
+	u32			tx_bytes;
 };
 
 /**

@@ -47,6 +47,8 @@ struct qbd_tcp_conn {
 
 	struct mutex		sock_mutex;	/* @sock may be replaced */
 	struct socket		*sock;		/* protected by sock_mutex */
+	/* Bumped with every new @sock, before its callbacks are hooked. */
+	u32			sock_gen;
 
 	spinlock_t		lock;		/* the five fields below */
 	struct list_head	send_list;	/* protected by lock */
@@ -156,20 +158,61 @@ static int qbd_tcp_call(void *ctx, u16 opcode, const void *payload, u32 len,
 }
 
 /*
- * Find the piece a reply answers and take ownership of it.  Anything that
- * does not match a piece sent on this connection is a protocol error.
+ * Note where in the socket's byte stream the request of @piece begins, just
+ * before it is written: called under tc->lock by the one writer of the
+ * socket (send_mutex held), so nothing else moves write_seq meanwhile.
  */
-static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc, u64 wire_tag)
+static void qbd_tcp_mark_sending(struct qbd_tcp_conn *tc,
+				 struct qbd_piece *piece)
+{
+	struct request *rq = qbd_piece_rq(piece);
+
+	lockdep_assert_held(&tc->lock);
+	lockdep_assert_held(&tc->send_mutex);
+	piece->tx_sock_gen = tc->sock_gen;
+	piece->tx_seq = READ_ONCE(tcp_sk(tc->sock->sk)->write_seq);
+	piece->tx_bytes = sizeof(struct qbd_req_hdr) +
+		(req_op(rq) == REQ_OP_WRITE ? piece->length : 0);
+}
+
+/*
+ * Whether the server's TCP has acknowledged all of @piece's request: a
+ * server can answer only what it has received, and every segment it sends
+ * acknowledges what it received, so the segment bringing a true reply has
+ * moved snd_una past the request before the reply is read (the reply path
+ * runs after TCP took the segment's acknowledgement).  Counting from the
+ * request's start, this holds until 4 GiB more have been acknowledged
+ * behind it, which a request unanswered that long does not survive.
+ */
+static bool qbd_tcp_peer_has_all(struct qbd_tcp_conn *tc, struct sock *sk,
+				 const struct qbd_piece *piece)
+{
+	return piece->tx_sock_gen == tc->sock_gen &&
+	       READ_ONCE(tcp_sk(sk)->snd_una) - piece->tx_seq >=
+	       piece->tx_bytes;
+}
+
+/*
+ * Find the piece a reply answers and take ownership of it.  Anything that
+ * does not match a piece sent on this connection is a protocol error, and
+ * so is a reply to a request the server cannot have had all of yet:
+ * taking it would complete a write whose data never arrived, and free the
+ * bios the sender is still walking.  Returns the piece, or an ERR_PTR.
+ */
+static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc,
+				       struct sock *sk, u64 wire_tag)
 {
 	struct qbd_piece *piece;
 
 	spin_lock_bh(&tc->lock);
 	piece = qbd_piece_in_flight(tc->conn, wire_tag);
 	/* One still waiting to be sent again cannot have been answered. */
-	if (piece && list_empty(&piece->send_node))
-		list_del_init(&piece->inflight_node);
+	if (!piece || !list_empty(&piece->send_node))
+		piece = ERR_PTR(-ENOENT);
+	else if (!qbd_tcp_peer_has_all(tc, sk, piece))
+		piece = ERR_PTR(-EINPROGRESS);
 	else
-		piece = NULL;
+		list_del_init(&piece->inflight_node);
 	spin_unlock_bh(&tc->lock);
 	return piece;
 }
@@ -213,7 +256,7 @@ static void qbd_tcp_rx_bio(struct qbd_tcp_conn *tc, struct bio *bio)
  * A reply header is in: answer a heartbeat, or claim the piece it answers
  * and complete it, or make it the one the data that follows is for.
  */
-static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
+static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc, struct sock *sk,
 				const struct qbd_reply_hdr *reply)
 {
 	struct device *ddev = qbd_conn_dev(tc->conn);
@@ -237,8 +280,13 @@ static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc,
 		}
 		return 0;
 	}
-	piece = qbd_tcp_claim(tc, le64_to_cpu(reply->tag));
-	if (!piece) {
+	piece = qbd_tcp_claim(tc, sk, le64_to_cpu(reply->tag));
+	if (PTR_ERR_OR_ZERO(piece) == -EINPROGRESS) {
+		dev_err_ratelimited(ddev, "reply from %pISpc before its request was sent (tag %llx), reconnecting\n",
+				    &tc->conn->addr, le64_to_cpu(reply->tag));
+		return -EPROTO;
+	}
+	if (IS_ERR(piece)) {
 		dev_err_ratelimited(ddev, "reply from %pISpc for no request in flight (tag %llx)\n",
 				    &tc->conn->addr, le64_to_cpu(reply->tag));
 		return -EPROTO;
@@ -276,7 +324,7 @@ static int qbd_tcp_rx_header(struct qbd_tcp_conn *tc, struct sk_buff *skb,
 	if (tc->rx_hdr_len < sizeof(tc->rx_hdr))
 		return n;
 	tc->rx_hdr_len = 0;
-	ret = qbd_tcp_handle_reply(tc, &tc->rx_hdr);
+	ret = qbd_tcp_handle_reply(tc, skb->sk, &tc->rx_hdr);
 	return ret ?: n;
 }
 
@@ -474,6 +522,9 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 	mutex_lock(&tc->sock_mutex);
 	old = tc->sock;
 	tc->sock = sock;
+	spin_lock_bh(&tc->lock);
+	tc->sock_gen++;
+	spin_unlock_bh(&tc->lock);
 	mutex_unlock(&tc->sock_mutex);
 	if (old)
 		sock_release(old);
@@ -684,8 +735,10 @@ static int qbd_tcp_send_thread(void *data)
 		spin_lock_bh(&tc->lock);
 		piece = list_first_entry_or_null(&tc->send_list,
 						 struct qbd_piece, send_node);
-		if (piece)
+		if (piece) {
 			list_del_init(&piece->send_node);
+			qbd_tcp_mark_sending(tc, piece);
+		}
 		more = !list_empty(&tc->send_list);
 		spin_unlock_bh(&tc->lock);
 		if (piece)
@@ -895,6 +948,7 @@ static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 	if (tc->connected) {
 		if (can_send && list_empty(&tc->send_list)) {
 			inline_send = true;
+			qbd_tcp_mark_sending(tc, piece);
 		} else {
 			list_add_tail(&piece->send_node, &tc->send_list);
 			queued = true;

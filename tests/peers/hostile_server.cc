@@ -11,7 +11,10 @@
 // unasked (right after the first OPEN, a reply to nothing: it reaches the
 // driver while it is still setting the device up), hang-up (answers --good
 // requests in all, then closes every connection at its first request: each
-// reconnect works, and nothing is ever served again), hold-payload (not a
+// reconnect works, and nothing is ever served again), early-reply (answers
+// a WRITE as done right after its header, before reading its payload, and
+// then drains the connection: a driver that takes the answer acknowledges
+// data that never left), hold-payload (not a
 // fault: a WRITE's payload is left in the socket until all of it has
 // arrived, then DIR/queued is made and the server waits for DIR/go before
 // it reads the payload, stores it in DIR/payload and answers; what the
@@ -204,6 +207,12 @@ void serve(int fd, Settings s) {
             if (!hold_payload(fd, s, req, data)) return;
             continue;
         }
+        if (op == QBD_OP_WRITE && s.mode == "early-reply" && answered++ >= s.good) {
+            if (!reply(fd, req, 0, nullptr, 0)) return;
+            while (read(fd, data.data(), data.size()) > 0) {
+            }
+            return;
+        }
         if (op == QBD_OP_HELLO || op == QBD_OP_OPEN || op == QBD_OP_WRITE) {
             if (!read_all(fd, data.data(), len)) return;
         }
@@ -236,6 +245,7 @@ void serve(int fd, Settings s) {
             continue;
         }
         const bool good = op == QBD_OP_HEARTBEAT || s.mode == "hold-payload" ||
+                          s.mode == "early-reply" ||
                           (s.mode == "hang-up" ? answered_in_all++ < s.good : answered++ < s.good);
         if (good) {
             memset(data.data(), 0, len);
