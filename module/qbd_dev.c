@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include "linux/blkdev_compat.h"
+#include "linux/sched_compat.h"
 #include "linux/slab_compat.h"
 #include "qbd.h"
 
@@ -652,6 +653,7 @@ int qbd_connect_conns(struct qbd_device *dev, unsigned int from,
  * queue: the wakeup that completes a request then stays on the CPU of the
  * task waiting for it, instead of an interrupt to another CPU, which may
  * be idle.  Only a hint: if no such CPU is online, the thread runs anywhere.
+ * @t is created and not yet woken; this wakes it.
  */
 void qbd_conn_bind_thread(struct qbd_conn *conn, struct task_struct *t)
 {
@@ -660,14 +662,15 @@ void qbd_conn_bind_thread(struct qbd_conn *conn, struct task_struct *t)
 	cpumask_var_t mask;
 	unsigned int cpu;
 
-	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
-		return;
-	for_each_possible_cpu(cpu)
-		if (map->mq_map[cpu] == conn->hwq)
-			cpumask_set_cpu(cpu, mask);
-	if (!cpumask_empty(mask))
-		set_cpus_allowed_ptr(t, mask);
-	free_cpumask_var(mask);
+	if (zalloc_cpumask_var(&mask, GFP_KERNEL)) {
+		for_each_possible_cpu(cpu)
+			if (map->mq_map[cpu] == conn->hwq)
+				cpumask_set_cpu(cpu, mask);
+		if (!cpumask_empty(mask))
+			qbd_kthread_prefer_cpus(t, mask);
+		free_cpumask_var(mask);
+	}
+	wake_up_process(t);
 }
 
 int qbd_start_conns(struct qbd_device *dev, unsigned int from,

@@ -180,7 +180,7 @@ static void qbd_tcp_mark_sending(struct qbd_tcp_conn *tc,
  * server can answer only what it has received, and every segment it sends
  * acknowledges what it received, so the segment bringing a true reply has
  * moved snd_una past the request before the reply is read (the reply path
- * runs after TCP took the segment's acknowledgement).  Counting from the
+ * runs after TCP took the segment's acknowledgment).  Counting from the
  * request's start, this holds until 4 GiB more have been acknowledged
  * behind it, which a request unanswered that long does not survive.
  */
@@ -754,12 +754,12 @@ static int qbd_tcp_start_sender(struct qbd_tcp_conn *tc)
 	struct qbd_conn *conn = tc->conn;
 	struct task_struct *t;
 
-	t = kthread_run(qbd_tcp_send_thread, tc, "qbd%d-s%u.%u",
-			conn->dev->index, conn->addr_index, conn->hwq);
+	t = kthread_create(qbd_tcp_send_thread, tc, "qbd%d-s%u.%u",
+			   conn->dev->index, conn->addr_index, conn->hwq);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	qbd_conn_bind_thread(conn, t);
 	tc->send_thread = t;
+	qbd_conn_bind_thread(conn, t);
 	return 0;
 }
 
@@ -917,12 +917,12 @@ static int qbd_tcp_start(struct qbd_conn *conn)
 	ret = qbd_tcp_start_sender(tc);
 	if (ret)
 		return ret;
-	t = kthread_run(qbd_tcp_recv_thread, tc, "qbd%d-r%u.%u",
-			conn->dev->index, conn->addr_index, conn->hwq);
+	t = kthread_create(qbd_tcp_recv_thread, tc, "qbd%d-r%u.%u",
+			   conn->dev->index, conn->addr_index, conn->hwq);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	qbd_conn_bind_thread(conn, t);
 	tc->recv_thread = t;
+	qbd_conn_bind_thread(conn, t);
 	return 0;
 }
 
