@@ -8,6 +8,8 @@
 #   bench/run.sh [seconds per job] [target...]
 #   QBD_BENCH_JOBS=rand-read-4k-qd1,... bench/run.sh 8 qbd-tcp nvme-tcp
 # runs a subset (targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma).
+# KVER=6.12 bench/run.sh boots that kernel of scripts/kernel.sh's matrix and
+# writes bench/results/results-6.12.{json,md} beside 6.1's results.{json,md}.
 # Each job runs QBD_BENCH_REPEAT times (3); the figures are the medians.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,21 +30,24 @@ else
 		sed -n 's/^QBDBENCH //p')
 fi
 [ -n "$out" ] || { echo "bench: no results" >&2; exit 1; }
-json=$top/bench/results/results.json
-echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg runtime "$QBD_BENCH_RUNTIME" --arg repeat "$QBD_BENCH_REPEAT" '
+series=$("$top/scripts/kernel.sh" list | awk -v r="$("$top/scripts/kernel.sh" release "${KVER:-}")" '$2 == r {print $1}')
+suffix=
+[ "$series" = 6.1 ] || suffix=-$series
+json=$top/bench/results/results$suffix.json
+echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg kernel "$("$top/scripts/kernel.sh" release "${KVER:-}")" --arg runtime "$QBD_BENCH_RUNTIME" --arg repeat "$QBD_BENCH_REPEAT" '
 	def get($r; $t; $j; $f): ($r | map(select(.target == $t and .job == $j)) | .[0][$f]) // null;
 	def ratio(a; b): if a != null and b != null and b != 0 then (a / b * 100 | round / 100) else null end;
 	. as $r |
-	{date: $date, seconds_per_job: ($runtime | tonumber), runs_per_job: ($repeat | tonumber), results: $r,
+	{date: $date, kernel: $kernel, seconds_per_job: ($runtime | tonumber), runs_per_job: ($repeat | tonumber), results: $r,
 	 ratios: [ ($r | map(.job) | unique | map(select(. != null)))[] as $j |
 		{job: $j,
 		 metric: (if ($j | test("qd1")) then "p99_us" elif ($j | test("seq")) then "mbps" else "iops" end)} |
 		. + {qbd_over_nbd: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "nbd"; .job; .metric)),
 		     qbd_over_nvme_tcp: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "nvme-tcp"; .job; .metric)),
 		     qbd_rdma_over_nvme_rdma: ratio(get($r; "qbd-rdma"; .job; .metric); get($r; "nvme-rdma"; .job; .metric))} ]}' >"$json"
-md=$top/bench/results/results.md
+md=$top/bench/results/results$suffix.md
 {
-	echo "# qbd benchmark ($(jq -r .date "$json"), median of $QBD_BENCH_REPEAT runs of $QBD_BENCH_RUNTIME s per job, TCG guest)"
+	echo "# qbd benchmark ($(jq -r .date "$json"), Linux $(jq -r .kernel "$json"), median of $QBD_BENCH_REPEAT runs of $QBD_BENCH_RUNTIME s per job, TCG guest)"
 	echo
 	echo "| target | job | IOPS | MB/s | p50 us | p99 us | clat p99 us | CPU us/IO |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
