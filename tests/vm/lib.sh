@@ -90,6 +90,32 @@ stop_server() {
 }
 
 # create_volume POOL/VOLUME SIZE [options...] on the server at $QBD_CTL.
+# Hostile-peer scenarios: a control server that sends clients of a 16 MiB,
+# one-shard VOLUME to 127.0.0.1:7801, where start_hostile starts
+# qbd-hostile-server in MODE (its pid in HOSTILE_PID; cleanup stops it).
+HOSTILE=$QBD_ROOT/build/tests/peers/qbd-hostile-server
+HOSTILE_PID=
+require_hostile() { [ -x "$HOSTILE" ] || skip "qbd-hostile-server is not built"; }
+hostile_volume() {
+	start_server ctl 127.0.0.1:7800 --advertise 127.0.0.1:7801
+	write_conf 127.0.0.1:7800
+	create_volume "$1" 16M --shard-size 16M
+}
+start_hostile() {
+	local mode=$1
+	shift
+	"$HOSTILE" --port 7801 --size $((16 << 20)) --shard-size $((16 << 20)) --mode "$mode" "$@" \
+		2>/dev/null &
+	HOSTILE_PID=$!
+	wait_for 30 port_open 127.0.0.1 7801 || die "hostile server did not start"
+}
+stop_hostile() {
+	[ -n "$HOSTILE_PID" ] || return 0
+	kill "$HOSTILE_PID" 2>/dev/null || true
+	wait "$HOSTILE_PID" 2>/dev/null || true
+	HOSTILE_PID=
+}
+
 create_volume() {
 	"$QBD_SERVER" create "$@" --server "${QBD_CTL:-127.0.0.1:7800}" >/dev/null
 }
@@ -118,6 +144,7 @@ unmount_qbd() {
 # Unmount, unmap everything, stop servers, unload: scenarios end clean.
 cleanup() {
 	local d
+	stop_hostile
 	unmount_qbd || true
 	for d in /sys/block/qbd*; do
 		[ -e "$d" ] || continue

@@ -8,20 +8,14 @@
 # timeout: 300
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
-hostile=$QBD_ROOT/build/tests/peers/qbd-hostile-server
+require_hostile
 mutate=$QBD_ROOT/build/tests/peers/qbd-dio-mutate
-[ -x "$hostile" ] && [ -x "$mutate" ] || skip "the test peers are not built"
-hpid=
-trap 'kill "$hpid" 2>/dev/null || true; cleanup' EXIT
+[ -x "$mutate" ] || skip "qbd-dio-mutate is not built"
+trap cleanup EXIT
 qbd_load_module
-start_server ctl 127.0.0.1:7800 --advertise 127.0.0.1:7801
-write_conf 127.0.0.1:7800
-create_volume pool/zc 16M --shard-size 16M
+hostile_volume pool/zc
 meet=$(mktemp -d)
-"$hostile" --port 7801 --size $((16 << 20)) --shard-size $((16 << 20)) --mode hold-payload \
-	--dir "$meet" 2>/dev/null &
-hpid=$!
-wait_for 30 port_open 127.0.0.1 7801 || die "hostile server did not start"
+start_hostile hold-payload --dir "$meet"
 dev=$("$QBD" -m pool/zc --no-wait)
 "$mutate" "$dev" "$meet" || die "the write did not complete"
 [ "$(stat -c %s "$meet/payload")" = 4096 ] || die "the server stored no 4 KiB payload"

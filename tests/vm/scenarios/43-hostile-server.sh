@@ -10,22 +10,15 @@
 # timeout: 600
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
-hostile=$QBD_ROOT/build/tests/peers/qbd-hostile-server
-[ -x "$hostile" ] || skip "qbd-hostile-server is not built"
-hpid=
-trap 'kill "$hpid" 2>/dev/null || true; cleanup' EXIT
+require_hostile
+trap cleanup EXIT
 qbd_load_module
 # The control server tells clients the shards live on the hostile peer.
-start_server ctl 127.0.0.1:7800 --advertise 127.0.0.1:7801
-write_conf 127.0.0.1:7800
-create_volume pool/evil 16M --shard-size 16M
+hostile_volume pool/evil
 dd_done() { ! kill -0 "$1" 2>/dev/null; }
 for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-payload garbage silent unasked \
 	hang-up; do
-	"$hostile" --port 7801 --size $((16 << 20)) --shard-size $((16 << 20)) --mode $mode --good 2 \
-		2>/dev/null &
-	hpid=$!
-	wait_for 30 port_open 127.0.0.1 7801 || die "hostile server did not start"
+	start_hostile $mode --good 2
 	dev=$("$QBD" -m pool/evil --no-wait -o io_timeout=3,giveup_timeout=4,reconnect_delay_ms=200)
 	if [ $mode = hang-up ]; then
 		# Blocked IO ignores signals: wait for it here, not in timeout(1).
@@ -44,7 +37,6 @@ for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-pay
 	# Nothing may keep the module pinned once the device is gone.
 	wait_for 30 test "$(cat /sys/module/qbd/refcnt)" = 0 ||
 		die "$mode: module still referenced after unmap ($(cat /sys/module/qbd/refcnt))"
-	kill "$hpid"
-	wait "$hpid" 2>/dev/null || true
+	stop_hostile
 done
 qbd_unload_module

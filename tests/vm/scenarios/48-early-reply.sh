@@ -9,18 +9,11 @@
 # timeout: 300
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
-hostile=$QBD_ROOT/build/tests/peers/qbd-hostile-server
-[ -x "$hostile" ] || skip "qbd-hostile-server is not built"
-hpid=
-trap 'kill "$hpid" 2>/dev/null || true; cleanup' EXIT
+require_hostile
+trap cleanup EXIT
 qbd_load_module
-start_server ctl 127.0.0.1:7800 --advertise 127.0.0.1:7801
-write_conf 127.0.0.1:7800
-create_volume pool/early 16M --shard-size 16M
-"$hostile" --port 7801 --size $((16 << 20)) --shard-size $((16 << 20)) --mode early-reply --good 0 \
-	2>/dev/null &
-hpid=$!
-wait_for 30 port_open 127.0.0.1 7801 || die "hostile server did not start"
+hostile_volume pool/early
+start_hostile early-reply --good 0
 dev=$("$QBD" -m pool/early --no-wait -o io_timeout=3,giveup_timeout=4,reconnect_delay_ms=200)
 dmesg -C
 # 1 MiB in one request: more than the server's receive window takes, so
