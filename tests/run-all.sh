@@ -15,7 +15,7 @@ run_suite() {
 	out=$("$@" 2>&1)
 	rc=$?
 	echo "$out"
-	last=$(echo "$out" | grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	last=$(echo "$out" | grep -E '^[a-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	if [ -z "$last" ]; then
 		echo "$name: no summary line: counted as 1 failed"
 		total_failed=$((total_failed + 1))
