@@ -324,7 +324,7 @@ struct qbd_device *qbd_find_locked(u32 index);
 void qbd_init_conn(struct qbd_device *dev, unsigned int i);
 int qbd_connect_conns(struct qbd_device *dev, unsigned int from,
 		      unsigned int to);
-void qbd_conn_bind_thread(struct qbd_conn *conn, struct task_struct *t);
+void qbd_conn_start_thread(struct qbd_conn *conn, struct task_struct *t);
 int qbd_start_conns(struct qbd_device *dev, unsigned int from,
 		    unsigned int to);
 void qbd_release_conns(struct qbd_device *dev, unsigned int from,

@@ -653,9 +653,9 @@ int qbd_connect_conns(struct qbd_device *dev, unsigned int from,
  * queue: the wakeup that completes a request then stays on the CPU of the
  * task waiting for it, instead of an interrupt to another CPU, which may
  * be idle.  Only a hint: if no such CPU is online, the thread runs anywhere.
- * @t is created and not yet woken; this wakes it.
+ * @t is created and not yet woken: it is given its CPUs, then woken.
  */
-void qbd_conn_bind_thread(struct qbd_conn *conn, struct task_struct *t)
+void qbd_conn_start_thread(struct qbd_conn *conn, struct task_struct *t)
 {
 	const struct blk_mq_queue_map *map =
 		&conn->dev->tag_set.map[HCTX_TYPE_DEFAULT];

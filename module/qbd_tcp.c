@@ -759,7 +759,7 @@ static int qbd_tcp_start_sender(struct qbd_tcp_conn *tc)
 	if (IS_ERR(t))
 		return PTR_ERR(t);
 	tc->send_thread = t;
-	qbd_conn_bind_thread(conn, t);
+	qbd_conn_start_thread(conn, t);
 	return 0;
 }
 
@@ -922,7 +922,7 @@ static int qbd_tcp_start(struct qbd_conn *conn)
 	if (IS_ERR(t))
 		return PTR_ERR(t);
 	tc->recv_thread = t;
-	qbd_conn_bind_thread(conn, t);
+	qbd_conn_start_thread(conn, t);
 	return 0;
 }
 

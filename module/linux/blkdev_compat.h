@@ -54,7 +54,7 @@ static inline int qbd_rq_map_sg(struct request *rq, struct scatterlist *sgl)
 #endif
 }
 
-/* probes/blk_mq_f_should_merge.c (6.14): ask for merging where it is asked. */
+/* probes/blk_mq_f_should_merge.c: until 6.14 a queue merges only if asked. */
 static inline int qbd_alloc_tag_set(struct blk_mq_tag_set *set)
 {
 #ifdef QBD_HAVE_BLK_MQ_F_SHOULD_MERGE

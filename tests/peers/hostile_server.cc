@@ -35,6 +35,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <string>
@@ -72,17 +73,6 @@ bool read_all(int fd, void* buf, size_t len) {
     auto* p = static_cast<char*>(buf);
     while (len) {
         ssize_t n = read(fd, p, len);
-        if (n <= 0) return false;
-        p += n;
-        len -= static_cast<size_t>(n);
-    }
-    return true;
-}
-
-bool write_all_file(int fd, const void* buf, size_t len) {
-    const auto* p = static_cast<const char*>(buf);
-    while (len) {
-        ssize_t n = write(fd, p, len);
         if (n <= 0) return false;
         p += n;
         len -= static_cast<size_t>(n);
@@ -186,8 +176,8 @@ bool hold_payload(int fd, const Settings& s, const qbd_req_hdr& req, std::vector
     close(open((s.dir + "/queued").c_str(), O_CREAT | O_WRONLY, 0644));
     if (!wait_until([&] { return exists(s.dir + "/go"); }, std::chrono::seconds(60))) return false;
     if (!read_all(fd, data.data(), len)) return false;
-    Fd out(open((s.dir + "/payload").c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644));
-    if (!write_all_file(out.get(), data.data(), len)) return false;
+    std::ofstream out(s.dir + "/payload", std::ios::binary | std::ios::trunc);
+    if (!out.write(data.data(), len).flush()) return false;
     return reply(fd, req, 0, nullptr, 0);
 }
 
