@@ -201,11 +201,23 @@ struct qbd_auth {
  * struct qbd_open - payload of QBD_OP_OPEN: bind the connection to a volume
  * @volume_id:	volume to serve on this connection
  * @epoch:	epoch of the client's shard map
+ * @client_id:	names the client's connection slot across its reconnects
+ *		(random, never reused); 0 for a tool that needs no fencing
+ * @incarnation: bumped by the client at every OPEN of that slot
+ *
+ * Session fencing: before the server answers an OPEN, no request of an
+ * older incarnation of the same @client_id can reach the volume any more
+ * (the server stopped taking them and waited for the disk IO it had
+ * started).  A request the client resends after a reconnect can then never
+ * be overtaken by its own earlier copy.  An OPEN whose incarnation is not
+ * newer than one already opened is answered -ESTALE, and -EBUSY when the
+ * older incarnation's disk IO did not finish in time.
  */
 struct qbd_open {
 	__le64	volume_id;
 	__le64	epoch;
-	__u8	reserved[16];
+	__le64	client_id;
+	__le64	incarnation;
 };
 
 /**

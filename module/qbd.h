@@ -150,6 +150,10 @@ struct qbd_transport_ops {
  * @sent:	pieces sent
  * @reconnects:	times the connection was re-established
  * @attempts:	failed reconnect attempts since it was lost
+ * @client_id:	names this connection slot to the server across reconnects
+ *		(struct qbd_open); random, set when the slot is set up
+ * @incarnation: bumped by every OPEN of the slot; owned by the thread
+ *		that connects (the map, then the transport's reconnect)
  * @priv:	the transport's state
  */
 struct qbd_conn {
@@ -168,6 +172,8 @@ struct qbd_conn {
 	u64				answered_at_open;
 	unsigned long			outage_start;	/* jiffies, 0: none */
 	unsigned long			outage_delay;	/* next backoff */
+	u64				client_id;
+	u64				incarnation;
 	void				*priv;
 };
 
@@ -385,7 +391,7 @@ void qbd_wait_for_stop(void);
 /* qbd_handshake.c: HELLO, AUTH and OPEN over any transport */
 typedef int (*qbd_call_fn)(void *ctx, u16 opcode, const void *payload,
 			   u32 len, void *reply, u32 reply_len);
-int qbd_handshake(struct qbd_device *dev, u64 features, qbd_call_fn call,
+int qbd_handshake(struct qbd_conn *conn, u64 features, qbd_call_fn call,
 		  void *ctx);
 int qbd_reply_status(const struct qbd_reply_hdr *reply, u16 opcode,
 		     u32 reply_len);

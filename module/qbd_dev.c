@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/nsproxy.h>
 #include <linux/percpu.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -513,6 +514,11 @@ void qbd_init_conn(struct qbd_device *dev, unsigned int i)
 	conn->addr_index = i / dev->nr_hw_queues;
 	conn->hwq = i % dev->nr_hw_queues;
 	conn->ops = dev->ops;
+	/* 0 would tell the server to fence nothing. */
+	do {
+		conn->client_id = get_random_u64();
+	} while (!conn->client_id);
+	conn->incarnation = 0;
 	a = &dev->addrs[conn->addr_index];
 	if (a->family == AF_INET) {
 		struct sockaddr_in *sin = (void *)&conn->addr;

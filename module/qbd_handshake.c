@@ -58,9 +58,10 @@ static int qbd_authenticate(struct qbd_device *dev, qbd_call_fn call,
 	return call(ctx, QBD_OP_AUTH, &auth, sizeof(auth), NULL, 0);
 }
 
-int qbd_handshake(struct qbd_device *dev, u64 features, qbd_call_fn call,
+int qbd_handshake(struct qbd_conn *conn, u64 features, qbd_call_fn call,
 		  void *ctx)
 {
+	struct qbd_device *dev = conn->dev;
 	struct qbd_hello hello = {};
 	struct qbd_hello_reply hr;
 	struct qbd_open open = {};
@@ -91,8 +92,16 @@ int qbd_handshake(struct qbd_device *dev, u64 features, qbd_call_fn call,
 		return -EPROTO;
 	}
 
+	/*
+	 * A new incarnation for every OPEN, even one that follows a failed
+	 * attempt: the server fences every older one before it answers, so
+	 * nothing this slot sent before can reach the disk after what it
+	 * resends now.
+	 */
 	open.volume_id = cpu_to_le64(dev->volume_id);
 	open.epoch = cpu_to_le64(dev->epoch);
+	open.client_id = cpu_to_le64(conn->client_id);
+	open.incarnation = cpu_to_le64(++conn->incarnation);
 	ret = call(ctx, QBD_OP_OPEN, &open, sizeof(open), &orep, sizeof(orep));
 	if (ret)
 		return ret;

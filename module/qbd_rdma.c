@@ -799,7 +799,7 @@ static int qbd_rdma_open(struct qbd_rdma_conn *rc)
 		ret = qbd_rdma_wait_cm(rc);
 	if (!ret) {
 		step = "handshake";
-		ret = qbd_handshake(dev, QBD_RDMA_FEATURES, qbd_rdma_call, rc);
+		ret = qbd_handshake(conn, QBD_RDMA_FEATURES, qbd_rdma_call, rc);
 	}
 	WRITE_ONCE(rc->in_setup, false);
 out:

@@ -535,7 +535,7 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 	if (ret == -EINPROGRESS)
 		ret = -ETIMEDOUT;
 	if (!ret)
-		ret = qbd_handshake(dev, QBD_TCP_FEATURES, qbd_tcp_call, tc);
+		ret = qbd_handshake(conn, QBD_TCP_FEATURES, qbd_tcp_call, tc);
 	if (ret == -EAGAIN)
 		ret = -ETIMEDOUT;
 	if (ret)

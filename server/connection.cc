@@ -21,8 +21,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "fence.h"
 #include "io_gate.h"
 #include "request.h"
 #include "server.h"
@@ -74,6 +76,8 @@ class Connection {
     bool handle_setup(const Request& r, const std::vector<char>& payload);
     bool reply_now(const Request& r, int status, const void* payload, uint32_t len);
     bool run_batch();
+    int reap(unsigned submitted);
+    void stall_for_test();
     void prepare(unsigned slot);
     void finish(Slot& s, int res);
     void drop(const char* why);
@@ -254,13 +258,44 @@ void Connection::finish(Slot& s, int res) {
     s.status = session_.finish_io(s.req, res, arena_.data() + s.data_off);
 }
 
+// Waits for the completions of the @submitted requests on the ring.  A
+// slot whose IO did not complete keeps pending set; the error that
+// stopped the wait is returned (0 when all completed).
+int Connection::reap(unsigned submitted) {
+    for (unsigned done = 0; done < submitted;) {
+        io_uring_cqe* cqe;
+        int ret = srv_.faults().ring_wait_fails ? -EIO : io_uring_wait_cqe(&ring_, &cqe);
+        if (ret == -EINTR) continue;
+        if (ret) return ret;
+        Slot& s = slots_[io_uring_cqe_get_data64(cqe)];
+        int res = cqe->res;
+        io_uring_cqe_seen(&ring_, cqe);
+        s.pending = false;
+        finish(s, res);
+        done++;
+    }
+    return 0;
+}
+
 // Submits the batch's IO in one go, waits for it, answers everything.
+// False when the connection must end: the peer is gone, the ring failed
+// (what was on it may still complete, so the ring is not used again), or a
+// newer connection of the same client fenced this one (nothing more of it
+// may reach the disk, and nothing is answered).
 bool Connection::run_batch() {
     unsigned submitted = 0;
+    bool ring_failed = false;
     // Inside the gate, a fence (shard move) either waits for this batch or
     // is seen by it: judge the epoch again now that nothing can change it.
     std::optional<IoGateHold> hold;
+    std::optional<FencePermit> permit;
     if (nr_disk_io_) {
+        stall_for_test();
+        permit.emplace(session_.incarnation());
+        if (permit->refused()) {
+            drop("a newer connection of its client took over");
+            return false;
+        }
         hold.emplace(srv_.io_gate());
         session_.refresh_volume();
         for (unsigned i = 0; i < nr_slots_; i++) {
@@ -283,23 +318,24 @@ bool Connection::run_batch() {
         nr_disk_io_ = 0;
     }
     if (submitted) {
-        int ret = io_uring_submit_and_wait(&ring_, submitted);
-        if (ret < 0) {
-            for (unsigned i = 0; i < nr_slots_; i++)
-                if (slots_[i].pending) slots_[i].status = ret;
-        } else {
-            for (unsigned done = 0; done < submitted; done++) {
-                io_uring_cqe* cqe;
-                if (io_uring_wait_cqe(&ring_, &cqe)) break;
-                Slot& s = slots_[io_uring_cqe_get_data64(cqe)];
-                int res = cqe->res;
-                io_uring_cqe_seen(&ring_, cqe);
-                s.pending = false;
-                finish(s, res);
+        // The ring takes its entries in order: the first it reports were
+        // submitted, the rest stay pending and are answered with the error.
+        int in_ring = io_uring_submit_and_wait(&ring_, submitted);
+        int err = in_ring < 0 ? in_ring : 0;
+        if (in_ring > 0) err = reap(static_cast<unsigned>(in_ring));
+        if (!err && static_cast<unsigned>(in_ring) < submitted) err = -EIO;
+        if (err) {
+            for (unsigned i = 0; i < nr_slots_; i++) {
+                if (!slots_[i].pending) continue;
+                slots_[i].pending = false;
+                slots_[i].status = err;
             }
+            session_.log("io_uring failed: " + std::string(strerror(-err)));
+            ring_failed = true;
         }
     }
     hold.reset();
+    permit.reset();
     // Every answer of the batch in one sendmsg.
     std::array<qbd_reply_hdr, kMaxBatch> hdrs;
     std::array<iovec, 2 * kMaxBatch> iov;
@@ -317,7 +353,21 @@ bool Connection::run_batch() {
     mode_.batch_served(nr_slots_, bytes);
     nr_slots_ = 0;
     arena_used_ = 0;
-    return ok;
+    if (ring_failed) drop("its io_uring failed");
+    return ok && !ring_failed;
+}
+
+// --fault stall-write: holds the batch of the chosen WRITE, as a stalled
+// disk or a descheduled thread would, before its IO is admitted.
+void Connection::stall_for_test() {
+    for (unsigned i = 0; i < nr_slots_; i++) {
+        const Slot& s = slots_[i];
+        if (!s.wants_disk || s.req.opcode != QBD_OP_WRITE) continue;
+        if (unsigned ms = srv_.take_write_stall(s.req.offset)) {
+            session_.log("stalling a write for " + std::to_string(ms) + " ms (--fault)");
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        }
+    }
 }
 
 void Connection::run() {

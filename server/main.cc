@@ -25,7 +25,7 @@ const char* kUsage = R"(usage:
   qbd-server init    --data-dir DIR
   qbd-server serve   --data-dir DIR --listen HOST:PORT [--listen ...] [--advertise HOST:PORT]
                      [--peer HOST:PORT ...] [--secret-file FILE] [--default-shard-size SIZE]
-                     [--rdma] [--busy-poll USEC]
+                     [--rdma] [--busy-poll USEC] [--fault SPEC ...]
   qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--replicas N] [--device PATH]
   qbd-server delete  POOL/VOLUME
   qbd-server resize  POOL/VOLUME SIZE
@@ -46,6 +46,7 @@ struct Args {
     bool json = false;
     bool rdma = false;
     unsigned busy_poll_us = 0;
+    qbd::FaultConfig faults;
 };
 
 int fail(const std::string& msg, int code = 1) {
@@ -121,6 +122,8 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
                 return false;
             }
             a->busy_poll_us = static_cast<unsigned>(us);
+        } else if (k == "--fault") {
+            if (!value(&v) || !qbd::parse_fault(v, &a->faults, error)) return false;
         } else if (k == "--shard-size" || k == "--default-shard-size") {
             if (!value(&v)) return false;
             if (!parse_size(v, k == "--shard-size" ? &a->shard_size : &a->default_shard_size)) {
@@ -366,6 +369,7 @@ int main(int argc, char** argv) {
         cfg.peers = a.peers;
         cfg.rdma = a.rdma;
         cfg.busy_poll_us = a.busy_poll_us;
+        cfg.faults = a.faults;
         cfg.default_shard_size = a.default_shard_size;
         if (read_secret(a.secret_file, &cfg.secret, &error)) return fail(error);
         if (a.command == "serve" && cfg.listen.empty()) return fail("serve needs --listen", 2);

@@ -837,7 +837,15 @@ void RdmaListener::Impl::start_waiting(Device& d) {
 
 // Disk IO of an admitted request, inside the IO gate: a fence (shard
 // move) either waits for it or is seen by the epoch check here.
+// A connection whose client reconnected since is fenced (fence.h): its
+// IO never reaches the disk and the connection ends; the error status
+// goes nowhere, the queue pair being in its error state.
 int RdmaListener::Impl::disk_io(Conn& c, const Request& r, char* buf) {
+    FencePermit permit(c.session.incarnation());
+    if (permit.refused()) {
+        drop(c, "a newer connection of its client took over");
+        return -ESHUTDOWN;
+    }
     IoGateHold hold(srv.io_gate());
     c.session.refresh_volume();
     if (!epoch_current(r.epoch, c.session.state())) return QBD_STATUS_STALE_EPOCH;

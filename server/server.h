@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "catalog.h"
+#include "faults.h"
+#include "fence.h"
 #include "io_gate.h"
 #include "qbd_proto.h"
 
@@ -23,6 +25,7 @@ struct ServerConfig {
     bool rdma = false;                // also listen with rdma_cm on each address
     unsigned busy_poll_us = 0;        // see serving_mode.h; 0: latency-bound connections sleep
     uint64_t default_shard_size = 64ULL << 20;
+    FaultConfig faults;  // tests only: see faults.h
 };
 
 // The result of a control operation: a status, and a payload (the reply
@@ -46,6 +49,14 @@ class Server {
 
     Catalog& catalog() { return *catalog_; }
     IoGate& io_gate() { return io_gate_; }
+    FenceRegistry& fences() { return fences_; }
+    const FaultConfig& faults() const { return cfg_.faults; }
+    // How long a WRITE at @offset stalls (--fault stall-write): the first
+    // one at that offset only, 0 for every other.
+    unsigned take_write_stall(uint64_t offset) {
+        if (offset != cfg_.faults.stall_write_offset || write_stall_taken_.exchange(true)) return 0;
+        return cfg_.faults.stall_write_ms;
+    }
     const ServerConfig& config() const { return cfg_; }
     // Where a volume's data lives on this server.
     std::string data_path(const VolumeRecord& v) const;
@@ -73,6 +84,8 @@ class Server {
     ServerConfig cfg_;
     std::unique_ptr<Catalog> catalog_;
     IoGate io_gate_;
+    FenceRegistry fences_;
+    std::atomic<bool> write_stall_taken_{false};
     std::mutex move_mu_;  // one shard move at a time
 };
 

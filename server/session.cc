@@ -107,8 +107,18 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
                 out.status = QBD_STATUS_STALE_EPOCH;
                 return out;
             }
+            // Fenced before the volume is opened: an OPEN refused here
+            // leaves nothing behind.
+            if (int err = srv_.fences().open(le64toh(o.client_id), le64toh(o.incarnation),
+                                             &incarnation_)) {
+                log(err == -ESTALE ? "refused OPEN: a newer incarnation is open"
+                                   : "refused OPEN: the older incarnation's IO has not drained");
+                out.status = err;
+                return out;
+            }
             vol_fd_ = ::open(srv_.data_path(*v).c_str(), O_RDWR | O_CLOEXEC);
             if (vol_fd_ < 0) {
+                incarnation_.reset();
                 out.status = -EIO;
                 return out;
             }

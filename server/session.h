@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "fence.h"
 #include "qbd_proto.h"
 #include "request.h"
 
@@ -66,6 +68,10 @@ class Session {
     // reads zeros, a short WRITE is an error.
     int finish_io(const Request& r, int res, char* buf) const;
 
+    // The incarnation OPEN registered (see fence.h), null before OPEN: a
+    // batch of disk IO runs under a FencePermit of it.
+    Incarnation* incarnation() const { return incarnation_.get(); }
+
     void log(const std::string& what) const;
 
   private:
@@ -77,6 +83,7 @@ class Session {
     int vol_fd_ = -1;
     bool inline_io_ = false;
     uint64_t generation_ = 0;
+    std::shared_ptr<Incarnation> incarnation_;
     uint8_t nonce_[QBD_NONCE_BYTES] = {};
     uint8_t client_nonce_[QBD_NONCE_BYTES] = {};
 };

@@ -346,10 +346,13 @@ int Client::list(const std::string& pool, std::vector<Volume>* out) {
     return 0;
 }
 
-int Client::open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out, uint32_t flags) {
+int Client::open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out, uint32_t flags,
+                 SessionSlot slot) {
     qbd_open o{};
     o.volume_id = htole64(volume_id);
     o.epoch = htole64(epoch);
+    o.client_id = htole64(slot.client_id);
+    o.incarnation = htole64(slot.incarnation);
     std::vector<char> buf;
     if (int err = call(QBD_OP_OPEN, flags, &o, sizeof(o), &buf)) return err;
     if (buf.size() != sizeof(qbd_open_reply)) return fail(-EPROTO, "open reply");

@@ -39,6 +39,14 @@ std::vector<std::string> parse_addr_list(const std::string& list);
 int decode_info(const std::vector<char>& payload, Volume* out);
 int decode_list(const std::vector<char>& payload, std::vector<Volume>* out);
 
+// Who opens a data connection, for the server's session fencing (struct
+// qbd_open): a slot id kept across reconnects and the reconnect's number.
+// The default, client id 0, is a tool that needs no fencing.
+struct SessionSlot {
+    uint64_t client_id = 0;
+    uint64_t incarnation = 0;
+};
+
 class Client {
   public:
     // Connects, says HELLO and proves the secret when either side has one.
@@ -64,7 +72,8 @@ class Client {
 
     // Data: bind to a volume, then IO.  Synchronous calls.  A server
     // copying a shard opens with QBD_REQ_FORWARDED.
-    int open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out = nullptr, uint32_t flags = 0);
+    int open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out = nullptr, uint32_t flags = 0,
+             SessionSlot slot = {});
     int read(uint64_t offset, void* buf, uint32_t len);
     int write(uint64_t offset, const void* buf, uint32_t len, bool fua = false);
     int flush();

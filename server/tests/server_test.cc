@@ -241,6 +241,84 @@ TEST(Server, AcknowledgedFuaAndFlushedWritesSurviveKill9) {
     EXPECT_EQ(back, flushed);
 }
 
+// Session fencing (the ghost write): client slot 42 writes A, which the
+// server stalls; the client gives up on that connection, reconnects as the
+// slot's next incarnation and writes B to the same block.  A must never
+// land after B, and the old connection is closed without an answer.
+TEST_P(ServerData, AResentWriteIsNeverOvertakenByItsStaleCopy) {
+    constexpr uint64_t kBlock = 1 << 20;
+    ServerProcess s("", GetParam());
+    s.start({"--fault", "stall-write=" + std::to_string(kBlock) + ":1500"});
+    auto ctl = s.connect();
+    ASSERT_EQ(ctl->create("pool", "ghost", 4 << 20, 0, 1), 0) << ctl->error();
+    client::Volume v;
+    ASSERT_EQ(ctl->info("pool", "ghost", &v), 0);
+    auto old_conn = s.connect();
+    ASSERT_EQ(old_conn->open(v.id, v.epoch, nullptr, 0, {42, 1}), 0) << old_conn->error();
+    auto a = pattern(4096, 1), b = pattern(4096, 2);
+    ASSERT_EQ(old_conn->submit(QBD_OP_WRITE, kBlock, a.data(), 4096, 0, 1), 0);
+    // Its thread now holds A (the stall) while the reconnect comes.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto new_conn = s.connect();
+    ASSERT_EQ(new_conn->open(v.id, v.epoch, nullptr, 0, {42, 2}), 0) << new_conn->error();
+    ASSERT_EQ(new_conn->write(kBlock, b.data(), 4096), 0);
+    // Once the stall is over the old connection ends, unanswered.
+    uint64_t tag;
+    int status = 0;
+    EXPECT_NE(old_conn->reap(&tag, &status), 0)
+        << "the fenced write was answered, status " << status;
+    std::vector<char> back(4096);
+    ASSERT_EQ(new_conn->read(kBlock, back.data(), 4096), 0);
+    EXPECT_EQ(back, b) << "the stale write landed over newer data";
+}
+
+TEST(Server, AnOpenOlderThanTheSlotsNewestIsRefused) {
+    ServerProcess s;
+    s.start();
+    auto ctl = s.connect();
+    ASSERT_EQ(ctl->create("pool", "inc", 1 << 20, 0, 1), 0) << ctl->error();
+    client::Volume v;
+    ASSERT_EQ(ctl->info("pool", "inc", &v), 0);
+    auto newest = s.connect();
+    ASSERT_EQ(newest->open(v.id, v.epoch, nullptr, 0, {42, 5}), 0) << newest->error();
+    auto late = s.connect();
+    EXPECT_EQ(late->open(v.id, v.epoch, nullptr, 0, {42, 4}), -ESTALE);
+    auto replay = s.connect();
+    EXPECT_EQ(replay->open(v.id, v.epoch, nullptr, 0, {42, 5}), -ESTALE);
+    // The newest goes on serving.
+    EXPECT_EQ(newest->heartbeat(), 0);
+    std::vector<char> z(4096);
+    EXPECT_EQ(newest->read(0, z.data(), 4096), 0);
+}
+
+// A wait for io_uring completions that fails must not answer the requests
+// it did not see complete as done.
+TEST(Server, AFailedRingWaitAnswersAnErrorNotSuccess) {
+    ServerProcess s;  // the host's /tmp: IO goes through the ring
+    s.start({"--fault", "ring-wait-fails"});
+    auto ctl = s.connect();
+    ASSERT_EQ(ctl->create("pool", "ring", 1 << 20, 0, 1), 0) << ctl->error();
+    client::Volume v;
+    ASSERT_EQ(ctl->info("pool", "ring", &v), 0);
+    auto c = s.connect();
+    ASSERT_EQ(c->open(v.id, v.epoch), 0) << c->error();
+    auto d = pattern(4096, 3);
+    int status = c->write(0, d.data(), 4096);
+    EXPECT_LT(status, 0) << "a write whose completion was never seen was acknowledged";
+    // The ring is not trusted again: the connection is closed.
+    EXPECT_NE(c->heartbeat(), 0);
+}
+
+TEST(Server, UnknownFaultsAreRefused) {
+    ServerProcess s;
+    EXPECT_EQ(ServerProcess::exit_code({"serve", "--data-dir", s.data_dir(), "--listen", s.addr(),
+                                        "--fault", "stall-write=1"}),
+              2);
+    EXPECT_EQ(ServerProcess::exit_code({"serve", "--data-dir", s.data_dir(), "--listen", s.addr(),
+                                        "--fault", "no-such-fault"}),
+              2);
+}
+
 TEST(Server, AuthenticationRequiredWhenServerHasSecret) {
     ServerProcess s("s3cret");
     s.start();

@@ -1,0 +1,44 @@
+#include "faults.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace qbd {
+
+namespace {
+
+bool parse_number(const std::string& s, unsigned long long max, unsigned long long* out) {
+    if (s.empty() || s[0] < '0' || s[0] > '9') return false;
+    char* end = nullptr;
+    errno = 0;
+    *out = strtoull(s.c_str(), &end, 10);
+    return !errno && *end == '\0' && *out <= max;
+}
+
+}  // namespace
+
+bool parse_fault(const std::string& spec, FaultConfig* f, std::string* error) {
+    const std::string stall = "stall-write=";
+    if (spec == "ring-wait-fails") {
+        f->ring_wait_fails = true;
+        return true;
+    }
+    if (spec.starts_with(stall)) {
+        const std::string arg = spec.substr(stall.size());
+        const size_t colon = arg.find(':');
+        unsigned long long offset, ms;
+        if (colon != std::string::npos &&
+            parse_number(arg.substr(0, colon), std::numeric_limits<uint64_t>::max() - 1, &offset) &&
+            parse_number(arg.substr(colon + 1), 600000, &ms)) {
+            f->stall_write_offset = offset;
+            f->stall_write_ms = static_cast<unsigned>(ms);
+            return true;
+        }
+        *error = "--fault stall-write takes OFFSET:MS (MS up to 600000)";
+        return false;
+    }
+    *error = "unknown --fault " + spec + " (stall-write=OFFSET:MS, ring-wait-fails)";
+    return false;
+}
+
+}  // namespace qbd

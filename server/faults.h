@@ -1,0 +1,25 @@
+// Faults qbd-server injects on purpose (--fault), so tests can show what
+// the server and the driver do when a disk stalls or io_uring fails.
+// Never set in production; qbd-server(8) lists them.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace qbd {
+
+struct FaultConfig {
+    // stall-write=OFFSET:MS: the first WRITE at byte OFFSET waits MS
+    // milliseconds before its disk IO is admitted.
+    uint64_t stall_write_offset = std::numeric_limits<uint64_t>::max();
+    unsigned stall_write_ms = 0;
+    // ring-wait-fails: every wait for io_uring completions fails (-EIO)
+    // after the IO was submitted.
+    bool ring_wait_fails = false;
+};
+
+// Adds one --fault SPEC to @f; false with a message when SPEC is unknown.
+bool parse_fault(const std::string& spec, FaultConfig* f, std::string* error);
+
+}  // namespace qbd
