@@ -81,7 +81,13 @@ enum qbd_opcode {
  * volume is fenced for the move.
  */
 #define QBD_REQ_FORWARDED	(1U << 2)
-#define QBD_REQ_FLAGS_KNOWN	(QBD_REQ_FUA | QBD_REQ_CRC | QBD_REQ_FORWARDED)
+/*
+ * OPEN: the client maps the volume read-only; the server opens it for
+ * reading only and answers WRITE, DISCARD and WRITE_ZEROES with -EROFS.
+ */
+#define QBD_REQ_READ_ONLY	(1U << 3)
+#define QBD_REQ_FLAGS_KNOWN	(QBD_REQ_FUA | QBD_REQ_CRC | QBD_REQ_FORWARDED | \
+				 QBD_REQ_READ_ONLY)
 
 /* Feature bits negotiated in HELLO; unknown bits are refused. */
 #define QBD_FEAT_CRC32C		(1ULL << 0)	/* payload checksums */

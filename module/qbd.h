@@ -395,6 +395,7 @@ int qbd_handshake(struct qbd_conn *conn, u64 features, qbd_call_fn call,
 		  void *ctx);
 int qbd_reply_status(const struct qbd_reply_hdr *reply, u16 opcode,
 		     u32 reply_len);
+u32 qbd_setup_flags(const struct qbd_device *dev, u16 opcode);
 u16 qbd_wire_opcode(struct request *rq, u32 *flags);
 blk_status_t qbd_status_to_blk(s32 status);
 

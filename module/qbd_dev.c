@@ -296,6 +296,16 @@ static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	default:
 		return BLK_STS_NOTSUPP;
 	}
+	/*
+	 * set_disk_ro() stops only writers that honour it; a read-only map
+	 * refuses what in-kernel writers send anyway (the server would too).
+	 */
+	if (unlikely(dev->flags & QBD_MAP_READ_ONLY) && op_is_write(req_op(rq))) {
+		dev_err_ratelimited(disk_to_dev(dev->disk),
+				    "%s on a read-only map refused\n",
+				    blk_op_str(req_op(rq)));
+		return BLK_STS_IOERR;
+	}
 	switch (READ_ONCE(dev->resume_mode)) {
 	case QBD_RESUME_ERROR:
 		return BLK_STS_IOERR;

@@ -113,6 +113,15 @@ int qbd_handshake(struct qbd_conn *conn, u64 features, qbd_call_fn call,
 }
 EXPORT_SYMBOL_GPL(qbd_handshake);
 
+/* The header flags of a setup request of @dev. */
+u32 qbd_setup_flags(const struct qbd_device *dev, u16 opcode)
+{
+	if (opcode == QBD_OP_OPEN && (dev->flags & QBD_MAP_READ_ONLY))
+		return QBD_REQ_READ_ONLY;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(qbd_setup_flags);
+
 /* The wire opcode and flags of a block request. */
 u16 qbd_wire_opcode(struct request *rq, u32 *flags)
 {

@@ -548,8 +548,8 @@ static int qbd_rdma_call(void *ctx, u16 opcode, const void *payload, u32 len,
 	ib_dma_sync_single_for_cpu(rc->ibdev, sge.addr, sizeof(*msg),
 				   DMA_TO_DEVICE);
 	memset(msg, 0, sizeof(*msg));
-	qbd_encode_req(&msg->hdr, opcode, 0, len, 0, dev->volume_id,
-		       dev->epoch, 0);
+	qbd_encode_req(&msg->hdr, opcode, qbd_setup_flags(dev, opcode), len, 0,
+		       dev->volume_id, dev->epoch, 0);
 	memcpy(msg->payload, payload, len);
 	ib_dma_sync_single_for_device(rc->ibdev, sge.addr, sizeof(*msg),
 				      DMA_TO_DEVICE);

@@ -142,7 +142,8 @@ static int qbd_tcp_call(void *ctx, u16 opcode, const void *payload, u32 len,
 	struct qbd_reply_hdr reply;
 	int ret;
 
-	qbd_encode_req(&req, opcode, 0, len, 0, dev->volume_id, dev->epoch, 0);
+	qbd_encode_req(&req, opcode, qbd_setup_flags(dev, opcode), len, 0,
+		       dev->volume_id, dev->epoch, 0);
 	ret = qbd_tcp_send_buf(tc->sock, &req, sizeof(req), len ? MSG_MORE : 0);
 	if (!ret && len)
 		ret = qbd_tcp_send_buf(tc->sock, payload, len, 0);

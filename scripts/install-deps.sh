@@ -12,7 +12,7 @@ packages=(
 	libibverbs-dev librdmacm-dev libnl-3-dev libnl-genl-3-dev libudev-dev
 	# guest: kernel, emulator, userland used inside
 	linux-image-amd64 qemu-system-x86 busybox-static kmod udev
-	iproute2 util-linux fdisk e2fsprogs fio procps psmisc jq
+	iproute2 util-linux fdisk e2fsprogs fio procps psmisc jq dmsetup
 	rdma-core ibverbs-providers ibverbs-utils rdmacm-utils
 	# peers for benchmarks
 	nbd-client nbd-server nvme-cli

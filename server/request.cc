@@ -69,6 +69,8 @@ Verdict check_request(const qbd_req_hdr& h, const ConnState& c) {
     if (r.volume_id != c.volume_id) return answer(-EINVAL, in, "IO for another volume");
     if (!epoch_current(r.epoch, c)) return answer(QBD_STATUS_STALE_EPOCH, in, "stale epoch");
     if (r.opcode == QBD_OP_FLUSH) return Verdict{Action::serve, 0, 0, ""};
+    if (c.read_only && r.opcode != QBD_OP_READ)
+        return answer(-EROFS, in, "write on a read-only connection");
     if (r.length == 0 || r.length % QBD_SECTOR_SIZE || r.offset % QBD_SECTOR_SIZE)
         return answer(-EINVAL, in, "unaligned IO");
     if (r.offset > c.size || r.length > c.size - r.offset)

@@ -116,7 +116,9 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
                 out.status = err;
                 return out;
             }
-            vol_fd_ = ::open(srv_.data_path(*v).c_str(), O_RDWR | O_CLOEXEC);
+            const bool read_only = r.flags & QBD_REQ_READ_ONLY;
+            vol_fd_ =
+                ::open(srv_.data_path(*v).c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
             if (vol_fd_ < 0) {
                 incarnation_.reset();
                 out.status = -EIO;
@@ -129,11 +131,12 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             st_.size = v->size;
             st_.fenced = v->fenced;
             st_.mover = mover;
+            st_.read_only = read_only;
             qbd_open_reply orep{};
             orep.size = htole64(v->size);
             orep.shard_size = htole64(v->shard_size);
             orep.epoch = htole64(v->epoch);
-            log("opened " + v->pool + "/" + v->name);
+            log("opened " + v->pool + "/" + v->name + (read_only ? " read-only" : ""));
             out.payload = bytes_of(orep);
             return out;
         }

@@ -96,6 +96,21 @@ TEST(RequestCheck, UnknownOpcodeRefused) {
     EXPECT_EQ(v.status, -EOPNOTSUPP);
 }
 
+// A read-only OPEN serves reads and flushes; anything that would change
+// the volume is refused, its payload read past.
+TEST(RequestCheck, ReadOnlyConnectionRefusesWrites) {
+    ConnState c = opened();
+    c.read_only = true;
+    EXPECT_EQ(check_request(hdr(QBD_OP_READ, 4096), c).action, Action::serve);
+    EXPECT_EQ(check_request(hdr(QBD_OP_FLUSH), c).action, Action::serve);
+    for (uint16_t op : {QBD_OP_WRITE, QBD_OP_DISCARD, QBD_OP_WRITE_ZEROES}) {
+        Verdict v = check_request(hdr(op, 4096), c);
+        EXPECT_EQ(v.action, Action::reply) << op;
+        EXPECT_EQ(v.status, -EROFS) << op;
+        EXPECT_EQ(v.payload_in, op == QBD_OP_WRITE ? 4096u : 0u) << op;
+    }
+}
+
 TEST(RequestCheck, UnknownFlagsRefused) {
     qbd_req_hdr h = hdr(QBD_OP_WRITE, 512);
     h.flags = htole32(1u << 20);

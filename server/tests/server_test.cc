@@ -272,6 +272,29 @@ TEST_P(ServerData, AResentWriteIsNeverOvertakenByItsStaleCopy) {
     EXPECT_EQ(back, b) << "the stale write landed over newer data";
 }
 
+TEST(Server, AReadOnlyOpenServesReadsAndRefusesWrites) {
+    ServerProcess s;
+    s.start();
+    auto rw = open_volume(s, "ro", 1 << 20, 0);
+    auto d = pattern(4096, 4);
+    ASSERT_EQ(rw->write(0, d.data(), 4096), 0);
+    auto ctl = s.connect();
+    client::Volume v;
+    ASSERT_EQ(ctl->info("pool", "ro", &v), 0);
+    auto ro = s.connect();
+    ASSERT_EQ(ro->open(v.id, v.epoch, nullptr, QBD_REQ_READ_ONLY), 0) << ro->error();
+    std::vector<char> back(4096);
+    ASSERT_EQ(ro->read(0, back.data(), 4096), 0);
+    EXPECT_EQ(back, d);
+    auto other = pattern(4096, 5);
+    EXPECT_EQ(ro->write(0, other.data(), 4096), -EROFS);
+    EXPECT_EQ(ro->discard(0, 4096), -EROFS);
+    EXPECT_EQ(ro->write_zeroes(0, 4096), -EROFS);
+    EXPECT_EQ(ro->flush(), 0);
+    ASSERT_EQ(ro->read(0, back.data(), 4096), 0);
+    EXPECT_EQ(back, d);
+}
+
 TEST(Server, AnOpenOlderThanTheSlotsNewestIsRefused) {
     ServerProcess s;
     s.start();
