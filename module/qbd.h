@@ -48,8 +48,7 @@
 #define QBD_MAX_RANGES			2
 #define QBD_MAX_PIECES			(QBD_MAX_RANGES * QBD_MAX_REPLICAS)
 
-/* A request the servers call stale waits for a remap this many times. */
-#define QBD_MAX_REQUEUES		60
+/* A request the servers call stale is tried again this often. */
 #define QBD_REQUEUE_DELAY_MS		1000
 /* A read whose replicas are all reconnecting is tried again this often. */
 #define QBD_REPLICA_WAIT_MS		50
@@ -66,6 +65,8 @@ struct qbd_conn;
  * @offset:	byte offset in the volume
  * @length:	bytes
  * @index:	position in qbd_cmd.pieces, part of the wire tag
+ * @answered:	its reply (or its failure) is in: a timeout of the request
+ *		leaves its connection alone
  * @tx_sock_gen, @tx_seq, @tx_bytes: TCP, under its connection's lock: the
  *		socket the request was last written to, where in that socket's
  *		byte stream it starts and how long it is; a reply is taken
@@ -78,6 +79,7 @@ struct qbd_piece {
 	u64			offset;
 	u32			length;
 	u8			index;
+	bool			answered;
 	u32			tx_sock_gen;
 	u32			tx_seq;
 	u32			tx_bytes;
@@ -91,10 +93,15 @@ struct qbd_piece {
  * @gen:	bumped for every use of the tag, so a late reply for an
  *		earlier use of the same tag is recognised and dropped
  * @start_ns:	when queue_rq took the request, for the latency figures
+ * @first_ns:	when queue_rq first took it, 0 until then: every retry
+ *		(a stale epoch's requeue, a resend after a reset) ends
+ *		giveup_timeout after it, one budget for all of them
+ * @finishing:	set by whoever completes or requeues the request once all
+ *		its pieces are in: the last piece, or a timeout that finds a
+ *		completion lost to fault injection
  * @stale:	a server answered with a stale epoch: requeue, don't complete
  * @reroute:	a read's connection broke while another replica could serve
  *		it: requeue at once, routing picks a live replica
- * @requeues:	times requeued for a stale epoch; 0 for a fresh request
  * @pieces:	what is sent to each shard; max(QBD_MAX_PIECES, nr_addrs)
  *		of them, since a FLUSH goes to every server
  */
@@ -104,9 +111,10 @@ struct qbd_cmd {
 	int			status;
 	u32			gen;
 	u64			start_ns;
+	u64			first_ns;
+	atomic_t		finishing;
 	bool			stale;
 	bool			reroute;
-	u8			requeues;
 	struct qbd_piece	pieces[];
 };
 
@@ -318,6 +326,7 @@ int qbd_dev_state(struct qbd_device *dev);
 void qbd_piece_stale(struct qbd_piece *piece);
 struct qbd_piece *qbd_piece_in_flight(struct qbd_conn *conn, u64 wire_tag);
 bool qbd_piece_can_reroute(struct qbd_piece *piece);
+bool qbd_piece_expired(struct qbd_piece *piece);
 void qbd_piece_reroute(struct qbd_piece *piece);
 
 /* qbd_dev_ops.c: operations on a live device */

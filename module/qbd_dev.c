@@ -60,6 +60,7 @@ static void qbd_set_piece(struct qbd_cmd *cmd, unsigned int i,
 	piece->conn = conn;
 	piece->offset = offset;
 	piece->length = length;
+	piece->answered = false;
 }
 
 /*
@@ -115,17 +116,25 @@ static int qbd_split_request(struct qbd_device *dev, struct request *rq,
 	return n;
 }
 
-void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status)
+/*
+ * Whether @piece's request has spent its retry budget: giveup_timeout
+ * since queue_rq first took it.  A transport fails such a piece instead of
+ * holding it for a resend.
+ */
+bool qbd_piece_expired(struct qbd_piece *piece)
 {
 	struct qbd_cmd *cmd = qbd_piece_cmd(piece);
+	u64 budget = (u64)piece->conn->dev->giveup_timeout_ms * NSEC_PER_MSEC;
+
+	return ktime_get_ns() - READ_ONCE(cmd->first_ns) > budget;
+}
+EXPORT_SYMBOL_GPL(qbd_piece_expired);
+
+/* All pieces are in and the caller won @cmd->finishing: requeue or end. */
+static void qbd_finish_cmd(struct qbd_cmd *cmd)
+{
 	struct request *rq = blk_mq_rq_from_pdu(cmd);
 	struct qbd_device *dev = rq->q->queuedata;
-
-	atomic_dec(&piece->conn->in_flight);
-	if (status != BLK_STS_OK)
-		cmpxchg(&cmd->status, 0, (__force int)status);
-	if (!atomic_dec_and_test(&cmd->pending))
-		return;
 
 	if (unlikely(READ_ONCE(cmd->reroute)) && !cmd->status) {
 		/* Send it again now, to a replica that is up. */
@@ -134,9 +143,12 @@ void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status)
 		return;
 	}
 	if (unlikely(READ_ONCE(cmd->stale)) && !cmd->status) {
-		/* Send it again once userspace has remapped the volume. */
-		if (cmd->requeues < QBD_MAX_REQUEUES) {
-			cmd->requeues++;
+		/*
+		 * Send it again once userspace has remapped the volume, unless
+		 * the volume is being unmapped.
+		 */
+		if (!qbd_piece_expired(&cmd->pieces[0]) &&
+		    atomic_read(&dev->state) != QBD_STATE_DELETING) {
 			atomic_dec(&dev->in_flight);
 			blk_mq_requeue_request(rq, false);
 			blk_mq_delay_kick_requeue_list(rq->q,
@@ -145,8 +157,25 @@ void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status)
 		}
 		cmd->status = (__force int)BLK_STS_IOERR;
 	}
-	if (likely(!blk_should_fake_timeout(rq->q)))
-		blk_mq_complete_request(rq);
+	blk_mq_complete_request(rq);
+}
+
+void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status)
+{
+	struct qbd_cmd *cmd = qbd_piece_cmd(piece);
+	struct request *rq = blk_mq_rq_from_pdu(cmd);
+
+	atomic_dec(&piece->conn->in_flight);
+	WRITE_ONCE(piece->answered, true);
+	if (status != BLK_STS_OK)
+		cmpxchg(&cmd->status, 0, (__force int)status);
+	if (!atomic_dec_and_test(&cmd->pending))
+		return;
+	/* A completion lost on purpose: qbd_timeout() finds it. */
+	if (unlikely(blk_should_fake_timeout(rq->q)))
+		return;
+	if (!atomic_xchg(&cmd->finishing, 1))
+		qbd_finish_cmd(cmd);
 }
 EXPORT_SYMBOL_GPL(qbd_piece_complete);
 
@@ -336,7 +365,10 @@ static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->status = 0;
 	cmd->stale = false;
 	cmd->reroute = false;
+	atomic_set(&cmd->finishing, 0);
 	cmd->start_ns = ktime_get_ns();
+	if (!cmd->first_ns)
+		WRITE_ONCE(cmd->first_ns, cmd->start_ns);
 	atomic_set(&cmd->pending, n);
 	atomic_inc(&dev->in_flight);
 	blk_mq_start_request(rq);
@@ -387,15 +419,17 @@ static void qbd_complete_rq(struct request *rq)
 	put_cpu_ptr(dev->stats);
 
 	atomic_dec(&dev->in_flight);
-	cmd->requeues = 0;
+	cmd->first_ns = 0;
 	blk_mq_end_request(rq, status);
 }
 
 /*
- * A request not answered in time: reset its connections.  They reconnect
- * and resend what was in flight, this request included, or fail it once
- * the give-up time has passed; either way the timer only needs to run
- * again.
+ * A request not answered in time: reset the connections that still hold
+ * an unanswered piece of it (the others, to healthy servers, keep their
+ * IO).  They reconnect and resend what was in flight, this request
+ * included, or fail it once its retry budget is spent; either way the
+ * timer only needs to run again.  A request with every piece answered
+ * lost its completion to fault injection: complete it now.
  */
 static enum blk_eh_timer_return qbd_timeout(struct request *rq)
 {
@@ -403,13 +437,19 @@ static enum blk_eh_timer_return qbd_timeout(struct request *rq)
 	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	unsigned int i;
 
+	if (!atomic_read(&cmd->pending)) {
+		if (!atomic_xchg(&cmd->finishing, 1))
+			qbd_finish_cmd(cmd);
+		return BLK_EH_DONE;
+	}
 	this_cpu_inc(dev->stats->timeouts);
 	dev_err_ratelimited(disk_to_dev(dev->disk),
 			    "%s at %llu timed out after %u ms, resetting its connection\n",
 			    blk_op_str(req_op(rq)), blk_rq_pos(rq) << SECTOR_SHIFT,
 			    dev->io_timeout_ms);
 	for (i = 0; i < cmd->nr_pieces; i++)
-		cmd->pieces[i].conn->ops->reset(cmd->pieces[i].conn);
+		if (!READ_ONCE(cmd->pieces[i].answered))
+			cmd->pieces[i].conn->ops->reset(cmd->pieces[i].conn);
 	return BLK_EH_RESET_TIMER;
 }
 
@@ -420,7 +460,7 @@ static int qbd_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	struct qbd_device *dev = set->driver_data;
 	unsigned int i;
 
-	cmd->requeues = 0;
+	cmd->first_ns = 0;
 	for (i = 0; i < dev->max_pieces; i++) {
 		INIT_LIST_HEAD(&cmd->pieces[i].send_node);
 		INIT_LIST_HEAD(&cmd->pieces[i].inflight_node);

@@ -782,11 +782,16 @@ static void qbd_tcp_fail_inflight(struct qbd_tcp_conn *tc)
 	}
 }
 
-/* The socket broke: stop sending and hold what is in flight. */
+/*
+ * The socket broke: stop sending and hold what is in flight for a resend,
+ * but for what has spent its retry budget (failed now) and reads another
+ * replica can serve (rerouted).
+ */
 static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 {
 	struct qbd_piece *piece, *next;
 	LIST_HEAD(reroute);
+	LIST_HEAD(expired);
 
 	atomic_set(&tc->conn->state, QBD_CONN_CONNECTING);
 	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
@@ -801,15 +806,22 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
 		list_del_init(&piece->send_node);
 	/* Reads another replica can serve go there instead of waiting. */
-	list_for_each_entry_safe(piece, next, &tc->inflight, inflight_node)
-		if (qbd_piece_can_reroute(piece))
+	list_for_each_entry_safe(piece, next, &tc->inflight, inflight_node) {
+		if (qbd_piece_expired(piece))
+			list_move_tail(&piece->inflight_node, &expired);
+		else if (qbd_piece_can_reroute(piece))
 			list_move_tail(&piece->inflight_node, &reroute);
+	}
 	spin_unlock_bh(&tc->lock);
 	mutex_unlock(&tc->send_mutex);
 
 	list_for_each_entry_safe(piece, next, &reroute, inflight_node) {
 		list_del_init(&piece->inflight_node);
 		qbd_piece_reroute(piece);
+	}
+	list_for_each_entry_safe(piece, next, &expired, inflight_node) {
+		list_del_init(&piece->inflight_node);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
 	}
 }
 

@@ -38,7 +38,7 @@ run make -C "$src" tinyconfig
 run "$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$top/tests/kernel/debug.config"
 run make -C "$src" olddefconfig
 # Fail loudly if a checker did not make it into the config.
-for opt in KUNIT KASAN PROVE_LOCKING DEBUG_KMEMLEAK FAILSLAB FAIL_MAKE_REQUEST 9P_FS OVERLAY_FS VIRTIO_PCI; do
+for opt in KUNIT KASAN PROVE_LOCKING DEBUG_KMEMLEAK FAILSLAB FAIL_MAKE_REQUEST FAIL_IO_TIMEOUT 9P_FS OVERLAY_FS VIRTIO_PCI; do
 	grep -q "^CONFIG_$opt=y" "$src/.config" || { echo "build-debug-kernel: CONFIG_$opt missing" >&2; exit 1; }
 done
 run make -C "$src" -j"$(nproc)" bzImage modules

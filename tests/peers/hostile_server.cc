@@ -7,7 +7,8 @@
 //                      [--good N] [--dir DIR]
 //
 // Modes: bad-magic, unknown-tag, long-payload, bad-flags, duplicate,
-// close-mid-payload, garbage, silent (reads requests, never answers),
+// close-mid-payload, garbage, silent (reads requests, never answers), stale
+// (answers every request with a stale epoch, whatever map the client has),
 // unasked (right after the first OPEN, a reply to nothing: it reaches the
 // driver while it is still setting the device up), hang-up (answers --good
 // requests in all, then closes every connection at its first request: each
@@ -145,6 +146,9 @@ bool misbehave(int fd, const Settings& s, const qbd_req_hdr& req, std::vector<ch
         write_all(fd, junk.data(), junk.size());
     } else if (s.mode == "silent") {
         return true;
+    } else if (s.mode == "stale") {
+        r = make_reply(req, QBD_STATUS_STALE_EPOCH, 0);
+        return write_all(fd, &r, sizeof(r));
     }
     return false;
 }

@@ -4,9 +4,10 @@
 # silence, a reply to nothing while the device is being set up, hanging up
 # on every request) never crashes the kernel: requests are retried or
 # fail, and the device can always be unmapped.  A server whose every
-# connection works and hangs up on the first request fails IO once the
-# give-up time has passed since the first break: reconnecting to it does
-# not start the clock again.
+# connection works but that hangs up on the first request, or calls every
+# map stale, fails IO once the request's retry budget, the give-up
+# time since it was first sent, is spent: timeouts and reconnects do not
+# start the clock again.
 # timeout: 600
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
@@ -25,8 +26,8 @@ for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-pay
 		dd if="$dev" of=/dev/null bs=4k count=8 iflag=direct status=none 2>/dev/null &
 		ddpid=$!
 		wait_for 30 dd_done $ddpid ||
-			die "hang-up: IO still waiting after 30 s, with giveup_timeout=4"
-		wait $ddpid && die "hang-up: IO succeeded, but the server served only 2 requests"
+			die "$mode: IO still waiting after 30 s, with giveup_timeout=4"
+		wait $ddpid && die "$mode: IO succeeded, but the server served only 2 requests"
 		result="IO failed"
 	else
 		timeout 60 dd if="$dev" of=/dev/null bs=4k count=8 iflag=direct status=none 2>&1 &&
@@ -39,4 +40,16 @@ for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-pay
 		die "$mode: module still referenced after unmap ($(cat /sys/module/qbd/refcnt))"
 	stop_hostile
 done
+# A server that calls every map stale, whatever the remap brings: the
+# requeues end with the request's retry budget (giveup_timeout), as its
+# resends after timeouts do, not after a fixed count of their own.
+start_hostile stale --good 2
+dev=$("$QBD" -m pool/evil --no-wait -o io_timeout=3,giveup_timeout=4,reconnect_delay_ms=200)
+dd if="$dev" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &
+ddpid=$!
+wait_for 30 dd_done $ddpid || die "stale: IO still waiting after 30 s, with giveup_timeout=4"
+wait $ddpid && die "stale: IO succeeded, but the server calls every map stale"
+echo "stale for ever: IO failed"
+timeout 30 "$QBD" -u pool/evil --force || die "stale: unmap failed"
+stop_hostile
 qbd_unload_module
