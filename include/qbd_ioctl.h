@@ -235,7 +235,9 @@ struct qbd_ioc_conn_info {
  *
  * Token buckets in the driver; a request over its budget waits (it is
  * never failed).  Bursts up to a tenth of a second of each rate pass.
+ * Each rate is at most QBD_MAX_THROTTLE_RATE (-EINVAL beyond).
  */
+#define QBD_MAX_THROTTLE_RATE	(1ULL << 50)	/* bytes or IOs per second */
 struct qbd_ioc_throttle {
 	__u32	argsz;
 	__u32	dev_index;

@@ -212,8 +212,10 @@ struct qbd_stats {
  * Fields set at map time and never changed afterwards need no lock.  The
  * volume map (size, epoch, nr_shards, nr_addrs, shard_map, flush_addrs)
  * changes only under qbd_devices_mutex with the queue quiesced, so
- * queue_rq reads it without a lock.  @list is protected by
- * qbd_devices_mutex.
+ * queue_rq reads it without a lock.  @list and @updating are protected by
+ * qbd_devices_mutex.  An update connects to new servers with @updating
+ * set and the mutex dropped: it alone writes addrs[] and conns[] past
+ * nr_addrs meanwhile, and an unmap waits for it to clear @updating.
  */
 struct qbd_device {
 	int			index;
@@ -267,8 +269,9 @@ struct qbd_device {
 	struct mutex		open_mutex;	/* protects open_count */
 	unsigned int		open_count;
 	bool			deleting;	/* under open_mutex too */
+	bool			updating;	/* see above */
 
-	struct list_head	list;		/* in qbd_devices */
+	struct list_head	list;	/* in qbd_mapping, then qbd_devices */
 };
 
 static inline struct qbd_conn *qbd_conn_of(struct qbd_device *dev,
@@ -312,6 +315,7 @@ static inline struct request *qbd_piece_rq(struct qbd_piece *piece)
 /* qbd_main.c */
 extern struct mutex qbd_devices_mutex;
 extern struct list_head qbd_devices;
+extern struct list_head qbd_mapping;
 
 /* qbd_dev.c */
 int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
@@ -354,6 +358,7 @@ void qbd_ctl_unregister(void);
 int qbd_validate_map(const struct qbd_ioc_map *args);
 int qbd_validate_shard_map(const struct qbd_ioc_map *args, const u16 *map);
 int qbd_validate_addr(const struct qbd_ioc_addr *addr);
+int qbd_validate_throttle(const struct qbd_ioc_throttle *args);
 
 /* qbd_proc.c */
 int qbd_proc_register(void);

@@ -164,11 +164,13 @@ static long qbd_ioctl_throttle(void __user *argp)
 {
 	struct qbd_ioc_throttle args;
 
+	int ret;
+
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	if (args.argsz != sizeof(args) ||
-	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
-		return -EINVAL;
+	ret = qbd_validate_throttle(&args);
+	if (ret)
+		return ret;
 	return qbd_dev_set_throttle(&args);
 }
 

@@ -542,17 +542,25 @@ struct qbd_device *qbd_find_locked(u32 index)
 	return NULL;
 }
 
-static bool qbd_volume_mapped_locked(const struct qbd_ioc_map *args)
+static bool qbd_volume_in_list(const struct list_head *list,
+			       const struct qbd_ioc_map *args)
 {
 	struct qbd_device *dev;
 
-	lockdep_assert_held(&qbd_devices_mutex);
-	list_for_each_entry(dev, &qbd_devices, list)
+	list_for_each_entry(dev, list, list)
 		if (dev->volume_id == args->volume_id ||
 		    (!strcmp(dev->pool, args->pool) &&
 		     !strcmp(dev->volume, args->volume)))
 			return true;
 	return false;
+}
+
+/* Mapped, or being mapped by another caller right now. */
+static bool qbd_volume_mapped_locked(const struct qbd_ioc_map *args)
+{
+	lockdep_assert_held(&qbd_devices_mutex);
+	return qbd_volume_in_list(&qbd_devices, args) ||
+	       qbd_volume_in_list(&qbd_mapping, args);
 }
 
 void qbd_init_conn(struct qbd_device *dev, unsigned int i)
@@ -790,17 +798,25 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 		return PTR_ERR(ops);
 	}
 
+	/*
+	 * The device waits on qbd_mapping while it connects and its disk
+	 * is added (which reads the partition table): other devices' maps,
+	 * unmaps and reports go on meanwhile.
+	 */
 	mutex_lock(&qbd_devices_mutex);
 	if (qbd_volume_mapped_locked(args)) {
+		mutex_unlock(&qbd_devices_mutex);
 		qbd_put_transport(ops);
 		ret = -EEXIST;
-		goto out_unlock;
+		goto out_put_module;
 	}
-
 	dev = qbd_alloc_dev(args, addrs, shard_map, ops);
+	if (dev)
+		list_add_tail(&dev->list, &qbd_mapping);
+	mutex_unlock(&qbd_devices_mutex);
 	if (!dev) {
 		ret = -ENOMEM;
-		goto out_unlock;
+		goto out_put_module;
 	}
 	ret = ida_alloc_max(&qbd_index_ida, (1 << (MINORBITS - QBD_PART_SHIFT)) - 1,
 			    GFP_KERNEL);
@@ -856,7 +872,8 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	ret = device_add_disk(NULL, disk, qbd_disk_attr_groups);
 	if (ret)
 		goto out_put_disk;
-	list_add_tail(&dev->list, &qbd_devices);
+	mutex_lock(&qbd_devices_mutex);
+	list_move_tail(&dev->list, &qbd_devices);
 	mutex_unlock(&qbd_devices_mutex);
 
 	args->dev_index = dev->index;
@@ -879,9 +896,11 @@ out_release_conns:
 out_free_index:
 	ida_free(&qbd_index_ida, dev->index);
 out_free_dev:
-	qbd_free_dev(dev);
-out_unlock:
+	mutex_lock(&qbd_devices_mutex);
+	list_del(&dev->list);
 	mutex_unlock(&qbd_devices_mutex);
+	qbd_free_dev(dev);
+out_put_module:
 	module_put(THIS_MODULE);
 	return ret;
 }
@@ -911,6 +930,8 @@ int qbd_dev_unmap(u32 index, u32 flags)
 	/* Forced: fail what is in flight rather than wait for the servers. */
 	if (flags & QBD_UNMAP_FORCE)
 		qbd_abort_conns(dev);
+	/* An update connecting to new servers sees @deleting and gives up. */
+	wait_var_event(&dev->updating, !smp_load_acquire(&dev->updating));
 	/* IO held by a suspend would keep del_gendisk waiting forever. */
 	if (dev->suspended) {
 		WRITE_ONCE(dev->resume_mode, QBD_RESUME_ERROR);

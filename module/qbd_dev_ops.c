@@ -2,7 +2,8 @@
 /*
  * qbd: operations on a live device: throttle, suspend and resume, and
  * update of the volume map (remap after a shard moved, online growth).
- * Each runs under qbd_devices_mutex, which keeps the device alive.
+ * Each runs under qbd_devices_mutex, which keeps the device alive; an
+ * update drops it while it connects to new servers (see qbd_device).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -135,20 +136,26 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 
 	mutex_lock(&qbd_devices_mutex);
 	dev = qbd_find_locked(args->dev_index);
-	if (!dev) {
+	if (!dev)
 		ret = -ENODEV;
-		goto out_unlock;
+	else if (dev->updating)
+		ret = -EBUSY;
+	else
+		ret = qbd_check_update(dev, args);
+	if (ret) {
+		mutex_unlock(&qbd_devices_mutex);
+		return ret;
 	}
-	ret = qbd_check_update(dev, args);
-	if (ret)
-		goto out_unlock;
+	/* An unmap waits for this to end; nothing else changes the map. */
+	dev->updating = true;
+	mutex_unlock(&qbd_devices_mutex);
 	old_nr_addrs = dev->nr_addrs;
 
 	new_map = kvmalloc(map_len, GFP_KERNEL);
 	flush = bitmap_zalloc(QBD_MAX_ADDRS, GFP_KERNEL);
 	if (!new_map || !flush) {
 		ret = -ENOMEM;
-		goto out_free;
+		goto out_relock;
 	}
 
 	/*
@@ -161,7 +168,7 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 			continue;
 		if (nr_addrs == QBD_MAX_ADDRS) {
 			ret = -E2BIG;
-			goto out_free;
+			goto out_relock;
 		}
 		dev->addrs[nr_addrs++] = addrs[i];
 	}
@@ -173,7 +180,7 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 				flush);
 	if (bitmap_weight(flush, QBD_MAX_ADDRS) > dev->max_pieces) {
 		ret = -E2BIG;	/* a FLUSH could not reach every server */
-		goto out_free;
+		goto out_relock;
 	}
 
 	for (i = old_nr_addrs * dev->nr_hw_queues;
@@ -182,9 +189,12 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	ret = qbd_connect_conns(dev, old_nr_addrs * dev->nr_hw_queues,
 				nr_addrs * dev->nr_hw_queues);
 	if (ret)
-		goto out_free;
+		goto out_relock;
 	ret = qbd_start_conns(dev, old_nr_addrs * dev->nr_hw_queues,
 			      nr_addrs * dev->nr_hw_queues);
+	mutex_lock(&qbd_devices_mutex);
+	if (!ret && dev->deleting)
+		ret = -ENODEV;	/* unmapped meanwhile: it waits for us */
 	if (ret) {
 		qbd_release_conns(dev, old_nr_addrs * dev->nr_hw_queues,
 				  nr_addrs * dev->nr_hw_queues);
@@ -214,13 +224,18 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	args->dev_index = dev->index;
 	strscpy(args->disk_name, dev->disk_name, sizeof(args->disk_name));
 	ret = 0;
+	goto out_free;
+out_relock:
+	mutex_lock(&qbd_devices_mutex);
 out_free:
 	if (ret)
 		memset(&dev->addrs[old_nr_addrs], 0,
 		       (QBD_MAX_ADDRS - old_nr_addrs) * sizeof(*dev->addrs));
 	bitmap_free(flush);
 	kvfree(new_map);
-out_unlock:
+	/* The last touch of @dev: an unmap waiting for it may free it. */
+	smp_store_release(&dev->updating, false);
+	wake_up_var(&dev->updating);
 	mutex_unlock(&qbd_devices_mutex);
 	return ret;
 }

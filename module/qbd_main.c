@@ -11,9 +11,14 @@
 
 #include "qbd.h"
 
-/* Serialises map and unmap and protects qbd_devices. */
+/*
+ * Protects both lists and the membership of a device in them; held only
+ * for moments, never across network IO (a map connects with its device on
+ * qbd_mapping, an update with its device's @updating set).
+ */
 DEFINE_MUTEX(qbd_devices_mutex);
-LIST_HEAD(qbd_devices);		/* of qbd_device.list */
+LIST_HEAD(qbd_devices);		/* of qbd_device.list: published devices */
+LIST_HEAD(qbd_mapping);		/* of qbd_device.list: maps being set up */
 
 static void __init qbd_check_abi(void)
 {

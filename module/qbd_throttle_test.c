@@ -8,6 +8,7 @@
 #include <kunit/test.h>
 #include <linux/time64.h>
 
+#include "qbd_ioctl.h"
 #include "qbd_throttle.h"
 
 static void qbd_set(struct qbd_throttle *t, u64 rbps, u64 wbps, u64 riops,
@@ -79,6 +80,26 @@ static void qbd_refill_is_capped_at_burst(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, admitted, 101);
 }
 
+/*
+ * The largest rate the ioctl takes (QBD_MAX_THROTTLE_RATE)
+ * refills for a whole second without the token count overflowing: past
+ * its burst a request waits, and a second later it goes.
+ */
+static void qbd_largest_rate_refills_without_overflow(struct kunit *test)
+{
+	const u64 rate = QBD_MAX_THROTTLE_RATE;
+	struct qbd_throttle t;
+
+	qbd_set(&t, 0, rate, 0, 0);
+	KUNIT_EXPECT_EQ(test, qbd_throttle_admit(&t, true, U32_MAX, 0), 0ULL);
+	while (!qbd_throttle_admit(&t, true, U32_MAX, 0))
+		;
+	KUNIT_EXPECT_GT(test, qbd_throttle_admit(&t, true, U32_MAX, 0), 0ULL);
+	KUNIT_EXPECT_EQ(test, qbd_throttle_admit(&t, true, U32_MAX, NSEC_PER_SEC),
+			0ULL);
+	KUNIT_EXPECT_GT(test, t.bucket[QBD_TB_WRITE_BYTES].tokens, 0LL);
+}
+
 static void qbd_rate_change_takes_effect(struct kunit *test)
 {
 	const u64 none[QBD_TB_COUNT] = {};
@@ -111,6 +132,7 @@ static void qbd_frequent_refills_keep_fractions(struct kunit *test)
 
 static struct kunit_case qbd_throttle_cases[] = {
 	KUNIT_CASE(qbd_frequent_refills_keep_fractions),
+	KUNIT_CASE(qbd_largest_rate_refills_without_overflow),
 	KUNIT_CASE(qbd_unlimited_never_waits),
 	KUNIT_CASE(qbd_iops_limit_waits_after_burst),
 	KUNIT_CASE(qbd_bps_limit_large_request_goes_into_debt),

@@ -95,20 +95,44 @@ int qbd_validate_map(const struct qbd_ioc_map *args)
 	return 0;
 }
 
-/* Every shard needs a primary; every index must name a known address. */
+/*
+ * Every shard needs a primary; every index must name a known address, and
+ * no address twice in one shard (a write would reach that server twice
+ * and count as two copies).
+ */
 int qbd_validate_shard_map(const struct qbd_ioc_map *args, const u16 *map)
 {
-	u32 shard, r;
+	u32 shard, r, other;
 
 	for (shard = 0; shard < args->nr_shards; shard++) {
 		const u16 *row = &map[shard * args->nr_replicas];
 
 		if (row[0] >= args->nr_addrs)
 			return -EINVAL;
-		for (r = 1; r < args->nr_replicas; r++)
-			if (row[r] != QBD_NO_ADDR && row[r] >= args->nr_addrs)
+		for (r = 1; r < args->nr_replicas; r++) {
+			if (row[r] == QBD_NO_ADDR)
+				continue;
+			if (row[r] >= args->nr_addrs)
 				return -EINVAL;
+			for (other = 0; other < r; other++)
+				if (row[other] == row[r])
+					return -EINVAL;
+		}
 	}
+	return 0;
+}
+
+/* Rates past QBD_MAX_THROTTLE_RATE would overflow the token arithmetic. */
+int qbd_validate_throttle(const struct qbd_ioc_throttle *args)
+{
+	if (args->argsz != sizeof(*args) ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+	if (args->read_bps > QBD_MAX_THROTTLE_RATE ||
+	    args->write_bps > QBD_MAX_THROTTLE_RATE ||
+	    args->read_iops > QBD_MAX_THROTTLE_RATE ||
+	    args->write_iops > QBD_MAX_THROTTLE_RATE)
+		return -EINVAL;
 	return 0;
 }
 

@@ -244,6 +244,42 @@ static void qbd_shard_map_indexes_checked(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, unknown), -EINVAL);
 }
 
+static void qbd_shard_map_address_twice_refused(struct kunit *test)
+{
+	u16 twice[] = { 1, 1 };
+	u16 twice_late[] = { 0, 1, 1 };
+	u16 absent_twice[] = { 0, 0xffff, 0xffff };
+	struct qbd_ioc_map m;
+
+	qbd_good_map(&m);
+	m.nr_shards = 1;
+	m.nr_replicas = 2;
+	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, twice), -EINVAL);
+	m.nr_replicas = 3;
+	m.nr_addrs = 3;
+	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, twice_late), -EINVAL);
+	/* Absent replicas are not addresses. */
+	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, absent_twice), 0);
+}
+
+static void qbd_throttle_rates_bounded(struct kunit *test)
+{
+	struct qbd_ioc_throttle t = { .argsz = sizeof(t) };
+
+	KUNIT_EXPECT_EQ(test, qbd_validate_throttle(&t), 0);
+	t.read_bps = QBD_MAX_THROTTLE_RATE;
+	t.write_iops = QBD_MAX_THROTTLE_RATE;
+	KUNIT_EXPECT_EQ(test, qbd_validate_throttle(&t), 0);
+	t.write_iops = QBD_MAX_THROTTLE_RATE + 1;
+	KUNIT_EXPECT_EQ(test, qbd_validate_throttle(&t), -EINVAL);
+	t.write_iops = 0;
+	t.read_bps = U64_MAX;
+	KUNIT_EXPECT_EQ(test, qbd_validate_throttle(&t), -EINVAL);
+	t.read_bps = 0;
+	t.argsz = 0;
+	KUNIT_EXPECT_EQ(test, qbd_validate_throttle(&t), -EINVAL);
+}
+
 static void qbd_addresses_checked(struct kunit *test)
 {
 	struct qbd_ioc_addr a = { .family = AF_INET, .port = 7800 };
@@ -265,6 +301,8 @@ static struct kunit_case qbd_validate_cases[] = {
 	KUNIT_CASE(qbd_good_map_passes),
 	KUNIT_CASE_PARAM(qbd_corrupt_map_refused, qbd_map_gen_params),
 	KUNIT_CASE(qbd_shard_map_indexes_checked),
+	KUNIT_CASE(qbd_shard_map_address_twice_refused),
+	KUNIT_CASE(qbd_throttle_rates_bounded),
 	KUNIT_CASE(qbd_addresses_checked),
 	{}
 };

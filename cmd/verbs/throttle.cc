@@ -35,6 +35,8 @@ int run(const Options& o) {
         std::string value = eq == std::string::npos ? "" : std::string(trim(kv.substr(eq + 1)));
         auto n = value == "0" ? std::optional<uint64_t>(0) : parse_size_suffix(value);
         if (!n) throw Error(EINVAL, "-t " + kv + ": expected key=number (K/M/G suffixes allowed)");
+        if (*n > QBD_MAX_THROTTLE_RATE)
+            throw Error(EINVAL, "-t " + kv + ": at most " + std::to_string(QBD_MAX_THROTTLE_RATE));
         if (key == "read_bps")
             t.read_bps = *n;
         else if (key == "write_bps")
