@@ -58,6 +58,28 @@ static int qbd_authenticate(struct qbd_device *dev, qbd_call_fn call,
 	return call(ctx, QBD_OP_AUTH, &auth, sizeof(auth), NULL, 0);
 }
 
+/*
+ * The largest READ or WRITE a server takes bounds the device's: before
+ * the disk exists (the map connects first) the device's limit comes down
+ * to it; a server met later (a reconnect, a remap) that takes less than
+ * the disk's limit is refused.
+ */
+static int qbd_honour_max_io(struct qbd_device *dev, u32 server_max)
+{
+	if (server_max < PAGE_SIZE)
+		return -EPROTO;
+	if (server_max >= dev->max_io_bytes)
+		return 0;
+	if (dev->disk) {
+		pr_err_ratelimited("%s/%s: a server takes IO of at most %u bytes, the disk sends up to %u\n",
+				   dev->pool, dev->volume, server_max,
+				   dev->max_io_bytes);
+		return -EMSGSIZE;
+	}
+	dev->max_io_bytes = round_down(server_max, PAGE_SIZE);
+	return 0;
+}
+
 int qbd_handshake(struct qbd_conn *conn, u64 features, qbd_call_fn call,
 		  void *ctx)
 {
@@ -76,6 +98,9 @@ int qbd_handshake(struct qbd_conn *conn, u64 features, qbd_call_fn call,
 		return ret;
 	if (le64_to_cpu(hr.features) != features)
 		return -EPROTONOSUPPORT;
+	ret = qbd_honour_max_io(dev, le32_to_cpu(hr.max_io_bytes));
+	if (ret)
+		return ret;
 
 	switch (le32_to_cpu(hr.auth)) {
 	case QBD_AUTH_NONE:

@@ -234,10 +234,13 @@ void Connection::prepare(unsigned i) {
         case QBD_OP_READ: io_uring_prep_read(sqe, vol_fd, buf, r.length, off); break;
         case QBD_OP_WRITE:
             io_uring_prep_write(sqe, vol_fd, buf, r.length, off);
-            if (r.flags & QBD_REQ_FUA) sqe->rw_flags = RWF_DSYNC;
+            if ((r.flags & QBD_REQ_FUA) && !srv_.faults().skip_fua) sqe->rw_flags = RWF_DSYNC;
             break;
         case QBD_OP_FLUSH:
-            io_uring_prep_fsync(sqe, vol_fd, IORING_FSYNC_DATASYNC);
+            if (srv_.faults().skip_flush)
+                io_uring_prep_nop(sqe);
+            else
+                io_uring_prep_fsync(sqe, vol_fd, IORING_FSYNC_DATASYNC);
             // Covers every write of the batch before it.
             sqe->flags |= IOSQE_IO_DRAIN;
             break;

@@ -23,6 +23,14 @@ bool parse_fault(const std::string& spec, FaultConfig* f, std::string* error) {
         f->ring_wait_fails = true;
         return true;
     }
+    if (spec == "skip-flush") {
+        f->skip_flush = true;
+        return true;
+    }
+    if (spec == "skip-fua") {
+        f->skip_fua = true;
+        return true;
+    }
     if (spec.starts_with(stall)) {
         const std::string arg = spec.substr(stall.size());
         const size_t colon = arg.find(':');
@@ -37,7 +45,8 @@ bool parse_fault(const std::string& spec, FaultConfig* f, std::string* error) {
         *error = "--fault stall-write takes OFFSET:MS (MS up to 600000)";
         return false;
     }
-    *error = "unknown --fault " + spec + " (stall-write=OFFSET:MS, ring-wait-fails)";
+    *error = "unknown --fault " + spec +
+             " (stall-write=OFFSET:MS, ring-wait-fails, skip-flush, skip-fua)";
     return false;
 }
 

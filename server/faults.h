@@ -1,5 +1,6 @@
 // Faults qbd-server injects on purpose (--fault), so tests can show what
-// the server and the driver do when a disk stalls or io_uring fails.
+// the server and the driver do when a disk stalls or io_uring fails, and
+// that the power-cut test catches a server that does not make data durable.
 // Never set in production; qbd-server(8) lists them.
 #pragma once
 
@@ -17,6 +18,10 @@ struct FaultConfig {
     // ring-wait-fails: every wait for io_uring completions fails (-EIO)
     // after the IO was submitted.
     bool ring_wait_fails = false;
+    // skip-flush: a FLUSH is answered 0 without its fdatasync.
+    bool skip_flush = false;
+    // skip-fua: a FUA WRITE is written without RWF_DSYNC.
+    bool skip_fua = false;
 };
 
 // Adds one --fault SPEC to @f; false with a message when SPEC is unknown.

@@ -82,6 +82,9 @@ int Server::serve() {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    // Said once, so a log shows why acknowledged data was lost.
+    if (cfg_.faults.skip_flush) log("--fault skip-flush: FLUSH is answered without fdatasync");
+    if (cfg_.faults.skip_fua) log("--fault skip-fua: FUA writes are written without RWF_DSYNC");
     std::vector<int> fds;
     for (const std::string& addr : cfg_.listen) {
         std::string error;

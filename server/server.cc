@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 
 #include "auth.h"
@@ -29,6 +30,20 @@ using client::put_fixed;
 
 bool valid_names(const qbd_ctl_name& n) {
     return valid_name(n.pool, QBD_NAME_MAX) && valid_name(n.volume, QBD_NAME_MAX);
+}
+
+// A new entry of @dir survives a power cut only once the directory itself
+// is synced: fsync of the file does not cover its name.
+int sync_dir(const std::string& dir, std::string* error) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd)) {
+        int err = -errno;
+        *error = "cannot sync directory " + dir + ": " + strerror(errno);
+        if (fd >= 0) close(fd);
+        return err;
+    }
+    close(fd);
+    return 0;
 }
 
 }  // namespace
@@ -94,6 +109,15 @@ int Server::open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* 
     }
     std::unique_ptr<Server> s(new Server(cfg));
     if (int err = Catalog::open(cfg.data_dir + "/catalog.db", &s->catalog_, error)) return err;
+    if (create) {
+        // The layout's names: volumes/ and catalog.db in the data
+        // directory, the data directory in its parent.
+        std::filesystem::path dir(cfg.data_dir);
+        if (!dir.has_filename()) dir = dir.parent_path();  // "DIR/"
+        const std::string parent = dir.parent_path();
+        if (int err = sync_dir(cfg.data_dir, error)) return err;
+        if (int err = sync_dir(parent.empty() ? "." : parent, error)) return err;
+    }
     *out = std::move(s);
     return 0;
 }
@@ -136,7 +160,7 @@ int Server::ensure_file(const VolumeRecord& v, std::string* error) {
         return err;
     }
     close(fd);
-    return 0;
+    return sync_dir(cfg_.data_dir + "/volumes", error);
 }
 
 // Applies a change on every peer; a peer that is down fails the change.

@@ -172,10 +172,11 @@ int Session::disk_io(const Request& r, char* buf) const {
         case QBD_OP_READ: n = pread(vol_fd_, buf, r.length, off); break;
         case QBD_OP_WRITE: {
             iovec iov{buf, r.length};
-            n = pwritev2(vol_fd_, &iov, 1, off, (r.flags & QBD_REQ_FUA) ? RWF_DSYNC : 0);
+            const bool fua = (r.flags & QBD_REQ_FUA) && !srv_.faults().skip_fua;
+            n = pwritev2(vol_fd_, &iov, 1, off, fua ? RWF_DSYNC : 0);
             break;
         }
-        case QBD_OP_FLUSH: n = fdatasync(vol_fd_); break;
+        case QBD_OP_FLUSH: n = srv_.faults().skip_flush ? 0 : fdatasync(vol_fd_); break;
         case QBD_OP_DISCARD:
             n = fallocate(vol_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, r.length);
             break;

@@ -4,7 +4,7 @@
 // connection, so the driver meets the fault again after each reconnect.
 //
 //   qbd-hostile-server --port P --size BYTES --shard-size BYTES --mode MODE
-//                      [--good N] [--dir DIR]
+//                      [--good N] [--dir DIR] [--max-io BYTES]
 //
 // Modes: bad-magic, unknown-tag, long-payload, bad-flags, duplicate,
 // close-mid-payload, garbage, silent (reads requests, never answers), stale
@@ -20,7 +20,9 @@
 // arrived, then DIR/queued is made and the server waits for DIR/go before
 // it reads the payload, stores it in DIR/payload and answers; what the
 // client changed in its buffer meanwhile shows whether the driver sent
-// the page itself or a copy).
+// the page itself or a copy), serve (not a fault: answers everything,
+// reads as zeros).  --max-io is the largest READ or WRITE advertised in
+// HELLO (default QBD_MAX_IO_BYTES); a larger one drops the connection.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -52,8 +54,9 @@ struct Settings {
     uint64_t size = 0;
     uint64_t shard_size = 0;
     std::string mode;
-    int good = 0;     // IO requests answered correctly before misbehaving
-    std::string dir;  // hold-payload's meeting point with the test
+    int good = 0;                        // IO requests answered correctly before misbehaving
+    std::string dir;                     // hold-payload's meeting point with the test
+    uint32_t max_io = QBD_MAX_IO_BYTES;  // advertised in HELLO and enforced
 };
 
 class Fd {
@@ -196,7 +199,10 @@ void serve(int fd, Settings s) {
     while (read_all(fd, &req, sizeof(req))) {
         uint16_t op = le16toh(req.opcode);
         uint32_t len = le32toh(req.length);
-        if (len > QBD_MAX_IO_BYTES) return;
+        const bool data_op = op == QBD_OP_READ || op == QBD_OP_WRITE;
+        // Over what HELLO advertised: drop the connection, as a server
+        // that sized its buffers by it would.
+        if (len > QBD_MAX_IO_BYTES || (data_op && len > s.max_io)) return;
         if (op == QBD_OP_WRITE && s.mode == "hold-payload") {
             if (!hold_payload(fd, s, req, data)) return;
             continue;
@@ -215,7 +221,7 @@ void serve(int fd, Settings s) {
             memcpy(&hello, data.data(), sizeof(hello));
             qbd_hello_reply hr{};
             hr.features = hello.features;
-            hr.max_io_bytes = htole32(QBD_MAX_IO_BYTES);
+            hr.max_io_bytes = htole32(s.max_io);
             if (!reply(fd, req, 0, &hr, sizeof(hr))) return;
             continue;
         }
@@ -238,7 +244,7 @@ void serve(int fd, Settings s) {
             }
             continue;
         }
-        const bool good = op == QBD_OP_HEARTBEAT || s.mode == "hold-payload" ||
+        const bool good = op == QBD_OP_HEARTBEAT || s.mode == "hold-payload" || s.mode == "serve" ||
                           s.mode == "early-reply" ||
                           (s.mode == "hang-up" ? answered_in_all++ < s.good : answered++ < s.good);
         if (good) {
@@ -265,6 +271,8 @@ bool parse(int argc, char** argv, Settings& s) {
             s.good = std::stoi(v);
         else if (k == "--dir")
             s.dir = v;
+        else if (k == "--max-io")
+            s.max_io = static_cast<uint32_t>(std::stoul(v));
         else
             return false;
     }

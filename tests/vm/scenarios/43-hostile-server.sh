@@ -7,7 +7,8 @@
 # connection works but that hangs up on the first request, or calls every
 # map stale, fails IO once the request's retry budget, the give-up
 # time since it was first sent, is spent: timeouts and reconnects do not
-# start the clock again.
+# start the clock again.  A server's advertised largest IO bounds the
+# disk's.
 # timeout: 600
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
@@ -51,5 +52,15 @@ wait_for 30 dd_done $ddpid || die "stale: IO still waiting after 30 s, with give
 wait $ddpid && die "stale: IO succeeded, but the server calls every map stale"
 echo "stale for ever: IO failed"
 timeout 30 "$QBD" -u pool/evil --force || die "stale: unmap failed"
+stop_hostile
+# A server that takes IO of at most 64 KiB (and drops a connection that
+# sends more): the disk's limit comes down to it, and a 1 MiB read works.
+start_hostile serve --max-io 65536
+dev=$("$QBD" -m pool/evil -o io_timeout=3,giveup_timeout=4)
+max_kb=$(cat "/sys/block/$(basename "$dev")/queue/max_hw_sectors_kb")
+[ "$max_kb" = 64 ] || die "max-io: the disk sends up to $max_kb KiB to a server that takes 64"
+timeout 60 dd if="$dev" of=/dev/null bs=1M count=1 iflag=direct status=none ||
+	die "max-io: a 1 MiB read failed"
+"$QBD" -u pool/evil
 stop_hostile
 qbd_unload_module
