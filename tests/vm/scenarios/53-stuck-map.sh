@@ -23,7 +23,7 @@ s.bind(("127.0.0.1", 7801))
 s.listen(64)
 time.sleep(600)' &
 blackhole=$!
-wait_for 10 port_open 127.0.0.1 7801 || die "the silent listener did not start"
+wait_for 60 port_open 127.0.0.1 7801 || die "the silent listener did not start"
 # Four connections, 5 s each: the map stays in the kernel for 20 s.
 "$QBD" -m pool/stuck --no-wait -o nr_hw_queues=4 >/tmp/stuck.out 2>&1 &
 stuck=$!
