@@ -266,9 +266,14 @@ struct qbd_device {
 	struct work_struct	remap_work;	/* sends the remap uevent */
 	unsigned long		remap_requested; /* bit 0: event pending */
 
-	struct mutex		open_mutex;	/* protects open_count */
+	/*
+	 * Protects open_count and torn_down: the unmap that finds no
+	 * opener, or the last release after an unmap, frees the device.
+	 */
+	struct mutex		open_mutex;
 	unsigned int		open_count;
 	bool			deleting;	/* under open_mutex too */
+	bool			torn_down;	/* unmap is done with it */
 	bool			updating;	/* see above */
 
 	struct list_head	list;	/* in qbd_mapping, then qbd_devices */

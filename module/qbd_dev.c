@@ -490,13 +490,24 @@ static int qbd_open(QBD_BDOPS_OPEN_ARGS)
 	return ret;
 }
 
+static void qbd_destroy_dev(struct qbd_device *dev);
+
+/*
+ * The last close of an unmapped device frees it.  This runs before the
+ * block layer drops the opener's reference on the module, so the module
+ * cannot go away under it.
+ */
 static void qbd_release(QBD_BDOPS_RELEASE_ARGS)
 {
 	struct qbd_device *dev = disk->private_data;
+	bool last;
 
 	mutex_lock(&dev->open_mutex);
 	dev->open_count--;
+	last = dev->torn_down && !dev->open_count;
 	mutex_unlock(&dev->open_mutex);
+	if (last)
+		qbd_destroy_dev(dev);
 }
 
 static void qbd_free_dev(struct qbd_device *dev)
@@ -514,21 +525,25 @@ static void qbd_free_dev(struct qbd_device *dev)
 	kfree(dev);
 }
 
-/* Last reference to an added disk gone: nobody can reach @dev any more. */
-static void qbd_free_disk(struct gendisk *disk)
+/*
+ * Unmapped and closed by everyone: nobody can reach @dev any more.  The
+ * index is reused only now, once no opener can hold the old disk.
+ */
+static void qbd_destroy_dev(struct qbd_device *dev)
 {
-	struct qbd_device *dev = disk->private_data;
-
 	ida_free(&qbd_index_ida, dev->index);
 	qbd_free_dev(dev);
-	module_put(THIS_MODULE);
 }
 
+/*
+ * No free_disk: it would run after the block layer dropped the last
+ * opener's module reference, and a module_put() of the device's own
+ * reference there would return into a module that may be gone.
+ */
 static const struct block_device_operations qbd_bdops = {
 	.owner		= THIS_MODULE,
 	.open		= qbd_open,
 	.release	= qbd_release,
-	.free_disk	= qbd_free_disk,
 };
 
 struct qbd_device *qbd_find_locked(u32 index)
@@ -908,6 +923,7 @@ out_put_module:
 int qbd_dev_unmap(u32 index, u32 flags)
 {
 	struct qbd_device *dev;
+	bool last;
 
 	mutex_lock(&qbd_devices_mutex);
 	dev = qbd_find_locked(index);
@@ -944,8 +960,16 @@ int qbd_dev_unmap(u32 index, u32 flags)
 	qbd_release_conns(dev, 0, qbd_nr_conns(dev));
 	blk_mq_free_tag_set(&dev->tag_set);
 	pr_info("%s: unmapped %s/%s\n", dev->disk_name, dev->pool, dev->volume);
-	/* qbd_free_disk() frees @dev once the last opener is gone. */
 	put_disk(dev->disk);
+	/* A forced unmap may leave openers: the last one frees @dev. */
+	mutex_lock(&dev->open_mutex);
+	dev->torn_down = true;
+	last = !dev->open_count;
+	mutex_unlock(&dev->open_mutex);
+	if (last)
+		qbd_destroy_dev(dev);
+	/* In the ioctl of /dev/qbdctl, whose file holds the module. */
+	module_put(THIS_MODULE);
 	return 0;
 }
 
