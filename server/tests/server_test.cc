@@ -125,13 +125,20 @@ std::vector<char> pattern(size_t n, unsigned seed) {
     return v;
 }
 
-// A volume created and opened for data on @s.
-std::unique_ptr<Client> open_volume(ServerProcess& s, const std::string& name, uint64_t size,
-                                    uint64_t shard) {
+// A volume created on @s, as CTL_INFO describes it.
+client::Volume create_volume(ServerProcess& s, const std::string& name, uint64_t size,
+                             uint64_t shard = 0) {
     auto ctl = s.connect();
     EXPECT_EQ(ctl->create("pool", name, size, shard, 1), 0) << ctl->error();
     client::Volume v;
-    EXPECT_EQ(ctl->info("pool", name, &v), 0);
+    EXPECT_EQ(ctl->info("pool", name, &v), 0) << ctl->error();
+    return v;
+}
+
+// A volume created and opened for data on @s.
+std::unique_ptr<Client> open_volume(ServerProcess& s, const std::string& name, uint64_t size,
+                                    uint64_t shard) {
+    client::Volume v = create_volume(s, name, size, shard);
     auto data = s.connect();
     EXPECT_EQ(data->open(v.id, v.epoch), 0) << data->error();
     return data;
@@ -256,10 +263,7 @@ TEST_P(ServerData, AResentWriteIsNeverOvertakenByItsStaleCopy) {
     constexpr uint64_t kBlock = 1 << 20;
     ServerProcess s("", GetParam());
     s.start({"--fault", "stall-write=" + std::to_string(kBlock) + ":1500"});
-    auto ctl = s.connect();
-    ASSERT_EQ(ctl->create("pool", "ghost", 4 << 20, 0, 1), 0) << ctl->error();
-    client::Volume v;
-    ASSERT_EQ(ctl->info("pool", "ghost", &v), 0);
+    client::Volume v = create_volume(s, "ghost", 4 << 20);
     auto old_conn = s.connect();
     ASSERT_EQ(old_conn->open(v.id, v.epoch, nullptr, 0, {42, 1}), 0) << old_conn->error();
     auto a = pattern(4096, 1), b = pattern(4096, 2);
@@ -282,12 +286,11 @@ TEST_P(ServerData, AResentWriteIsNeverOvertakenByItsStaleCopy) {
 TEST(Server, AReadOnlyOpenServesReadsAndRefusesWrites) {
     ServerProcess s;
     s.start();
-    auto rw = open_volume(s, "ro", 1 << 20, 0);
+    client::Volume v = create_volume(s, "ro", 1 << 20);
+    auto rw = s.connect();
+    ASSERT_EQ(rw->open(v.id, v.epoch), 0) << rw->error();
     auto d = pattern(4096, 4);
     ASSERT_EQ(rw->write(0, d.data(), 4096), 0);
-    auto ctl = s.connect();
-    client::Volume v;
-    ASSERT_EQ(ctl->info("pool", "ro", &v), 0);
     auto ro = s.connect();
     ASSERT_EQ(ro->open(v.id, v.epoch, nullptr, QBD_REQ_READ_ONLY), 0) << ro->error();
     std::vector<char> back(4096);
@@ -305,10 +308,7 @@ TEST(Server, AReadOnlyOpenServesReadsAndRefusesWrites) {
 TEST(Server, AnOpenOlderThanTheSlotsNewestIsRefused) {
     ServerProcess s;
     s.start();
-    auto ctl = s.connect();
-    ASSERT_EQ(ctl->create("pool", "inc", 1 << 20, 0, 1), 0) << ctl->error();
-    client::Volume v;
-    ASSERT_EQ(ctl->info("pool", "inc", &v), 0);
+    client::Volume v = create_volume(s, "inc", 1 << 20);
     auto newest = s.connect();
     ASSERT_EQ(newest->open(v.id, v.epoch, nullptr, 0, {42, 5}), 0) << newest->error();
     auto late = s.connect();
@@ -326,10 +326,7 @@ TEST(Server, AnOpenOlderThanTheSlotsNewestIsRefused) {
 TEST(Server, AFailedRingWaitAnswersAnErrorNotSuccess) {
     ServerProcess s;  // the host's /tmp: IO goes through the ring
     s.start({"--fault", "ring-wait-fails"});
-    auto ctl = s.connect();
-    ASSERT_EQ(ctl->create("pool", "ring", 1 << 20, 0, 1), 0) << ctl->error();
-    client::Volume v;
-    ASSERT_EQ(ctl->info("pool", "ring", &v), 0);
+    client::Volume v = create_volume(s, "ring", 1 << 20);
     auto c = s.connect();
     ASSERT_EQ(c->open(v.id, v.epoch), 0) << c->error();
     auto d = pattern(4096, 3);
