@@ -34,6 +34,7 @@ const char* conn_state_name(uint32_t state) {
         case QBD_CONN_CONNECTING: return "connecting";
         case QBD_CONN_LIVE: return "live";
         case QBD_CONN_FAILED: return "failed";
+        case QBD_CONN_RELEASED: return "released";
         default: return "unknown";
     }
 }

@@ -219,6 +219,7 @@ enum qbd_conn_state {
 	QBD_CONN_CONNECTING	= 1,
 	QBD_CONN_LIVE		= 2,
 	QBD_CONN_FAILED		= 3,	/* gave up: IO fails until reconnected */
+	QBD_CONN_RELEASED	= 4,	/* a remap dropped its server */
 };
 
 /** struct qbd_ioc_conn_info - one server connection of a device */

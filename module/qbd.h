@@ -162,6 +162,9 @@ struct qbd_transport_ops {
  *		(struct qbd_open); random, set when the slot is set up
  * @incarnation: bumped by every OPEN of the slot; owned by the thread
  *		that connects (the map, then the transport's reconnect)
+ * @open_epoch:	set by an update before it connects the slot: OPEN names
+ *		the epoch being installed, which servers already serve,
+ *		not the device's older one (whichever is newer is sent)
  * @priv:	the transport's state
  */
 struct qbd_conn {
@@ -182,6 +185,7 @@ struct qbd_conn {
 	unsigned long			outage_delay;	/* next backoff */
 	u64				client_id;
 	u64				incarnation;
+	u64				open_epoch;
 	void				*priv;
 };
 

@@ -592,6 +592,7 @@ void qbd_init_conn(struct qbd_device *dev, unsigned int i)
 		conn->client_id = get_random_u64();
 	} while (!conn->client_id);
 	conn->incarnation = 0;
+	conn->open_epoch = 0;
 	a = &dev->addrs[conn->addr_index];
 	if (a->family == AF_INET) {
 		struct sockaddr_in *sin = (void *)&conn->addr;

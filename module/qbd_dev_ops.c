@@ -122,12 +122,76 @@ static int qbd_check_update(struct qbd_device *dev,
 	return 0;
 }
 
+static bool qbd_addr_released(struct qbd_device *dev, unsigned int a)
+{
+	return atomic_read(&qbd_conn_of(dev, a, 0)->state) == QBD_CONN_RELEASED;
+}
+
+/*
+ * Connect again the servers a remap had released and the new map names
+ * again; on failure none of them stays connected (they stay released).
+ */
+static int qbd_revive_addrs(struct qbd_device *dev, const unsigned long *used,
+			    u32 nr_addrs, u64 epoch)
+{
+	unsigned int q = dev->nr_hw_queues, a, b;
+	int ret;
+
+	for (a = 0; a < nr_addrs; a++) {
+		if (!test_bit(a, used) || !qbd_addr_released(dev, a))
+			continue;
+		for (b = a * q; b < (a + 1) * q; b++) {
+			qbd_init_conn(dev, b);
+			dev->conns[b].open_epoch = epoch;
+		}
+		ret = qbd_connect_conns(dev, a * q, (a + 1) * q);
+		if (!ret)
+			ret = qbd_start_conns(dev, a * q, (a + 1) * q);
+		if (ret) {
+			qbd_release_conns(dev, a * q, (a + 1) * q);
+			for (b = a * q; b < (a + 1) * q; b++)
+				atomic_set(&dev->conns[b].state,
+					   QBD_CONN_RELEASED);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Release the connections of servers the new map no longer names, once
+ * they hold no IO (after the swap nothing new is routed to them); one
+ * still holding IO is left to a later update.  Under qbd_devices_mutex.
+ */
+static void qbd_release_dropped_addrs(struct qbd_device *dev,
+				      const unsigned long *used)
+{
+	unsigned int q = dev->nr_hw_queues, a, b;
+	bool idle;
+
+	for (a = 0; a < dev->nr_addrs; a++) {
+		if (test_bit(a, used) || qbd_addr_released(dev, a))
+			continue;
+		idle = true;
+		for (b = a * q; b < (a + 1) * q; b++)
+			idle &= !atomic_read(&dev->conns[b].in_flight);
+		if (!idle)
+			continue;
+		qbd_release_conns(dev, a * q, (a + 1) * q);
+		for (b = a * q; b < (a + 1) * q; b++)
+			atomic_set(&dev->conns[b].state, QBD_CONN_RELEASED);
+		dev_info(disk_to_dev(dev->disk),
+			 "released the connections to %pISpc, which the volume map no longer names\n",
+			 &dev->conns[a * q].addr);
+	}
+}
+
 int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 		   const u16 *shard_map)
 {
 	size_t map_len = array3_size(args->nr_shards, args->nr_replicas,
 				     sizeof(u16));
-	unsigned long *flush = NULL;
+	unsigned long *flush = NULL, *used = NULL;
 	u16 *new_map = NULL, *old_map;
 	u32 nr_addrs, old_nr_addrs, i;
 	struct qbd_device *dev;
@@ -153,7 +217,8 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 
 	new_map = kvmalloc(map_len, GFP_KERNEL);
 	flush = bitmap_zalloc(QBD_MAX_ADDRS, GFP_KERNEL);
-	if (!new_map || !flush) {
+	used = bitmap_zalloc(QBD_MAX_ADDRS, GFP_KERNEL);
+	if (!new_map || !flush || !used) {
 		ret = -ENOMEM;
 		goto out_relock;
 	}
@@ -178,20 +243,27 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 				       &addrs[shard_map[i]]);
 	qbd_compute_flush_addrs(new_map, args->nr_shards, args->nr_replicas,
 				flush);
+	for (i = 0; i < args->nr_shards * args->nr_replicas; i++)
+		if (new_map[i] != QBD_NO_ADDR)
+			set_bit(new_map[i], used);
 	if (bitmap_weight(flush, QBD_MAX_ADDRS) > dev->max_pieces) {
 		ret = -E2BIG;	/* a FLUSH could not reach every server */
 		goto out_relock;
 	}
 
 	for (i = old_nr_addrs * dev->nr_hw_queues;
-	     i < nr_addrs * dev->nr_hw_queues; i++)
+	     i < nr_addrs * dev->nr_hw_queues; i++) {
 		qbd_init_conn(dev, i);
+		dev->conns[i].open_epoch = args->epoch;
+	}
 	ret = qbd_connect_conns(dev, old_nr_addrs * dev->nr_hw_queues,
 				nr_addrs * dev->nr_hw_queues);
 	if (ret)
 		goto out_relock;
 	ret = qbd_start_conns(dev, old_nr_addrs * dev->nr_hw_queues,
 			      nr_addrs * dev->nr_hw_queues);
+	if (!ret)
+		ret = qbd_revive_addrs(dev, used, old_nr_addrs, args->epoch);
 	mutex_lock(&qbd_devices_mutex);
 	if (!ret && dev->deleting)
 		ret = -ENODEV;	/* unmapped meanwhile: it waits for us */
@@ -215,6 +287,7 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	blk_mq_unquiesce_queue(dev->disk->queue);
 	new_map = old_map;
 	clear_bit(0, &dev->remap_requested);
+	qbd_release_dropped_addrs(dev, used);
 
 	if (dev->size != old_size)
 		set_capacity_and_notify(dev->disk, dev->size >> SECTOR_SHIFT);
@@ -231,6 +304,7 @@ out_free:
 	if (ret)
 		memset(&dev->addrs[old_nr_addrs], 0,
 		       (QBD_MAX_ADDRS - old_nr_addrs) * sizeof(*dev->addrs));
+	bitmap_free(used);
 	bitmap_free(flush);
 	kvfree(new_map);
 	/* The last touch of @dev: an unmap waiting for it may free it. */

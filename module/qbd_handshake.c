@@ -124,7 +124,7 @@ int qbd_handshake(struct qbd_conn *conn, u64 features, qbd_call_fn call,
 	 * resends now.
 	 */
 	open.volume_id = cpu_to_le64(dev->volume_id);
-	open.epoch = cpu_to_le64(dev->epoch);
+	open.epoch = cpu_to_le64(max(READ_ONCE(dev->epoch), conn->open_epoch));
 	open.client_id = cpu_to_le64(conn->client_id);
 	open.incarnation = cpu_to_le64(++conn->incarnation);
 	ret = call(ctx, QBD_OP_OPEN, &open, sizeof(open), &orep, sizeof(orep));

@@ -16,6 +16,7 @@ int qbd_fold_conn_state(int dev_state, int conn_state)
 	case QBD_CONN_FAILED:
 		return QBD_STATE_FAILED;
 	case QBD_CONN_LIVE:
+	case QBD_CONN_RELEASED:		/* no longer one of the device's */
 		return dev_state;
 	default:
 		return dev_state == QBD_STATE_FAILED ? QBD_STATE_FAILED :

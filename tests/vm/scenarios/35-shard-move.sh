@@ -4,6 +4,8 @@
 # the IO that met the stale epoch and asks udev for a remap ("qbd -r", which
 # waits for the move), then resends it to the new primary.  fio sees no
 # error and every block verifies; the device ends on the servers' epoch.
+# A server the map no longer names has its connections released, and a
+# server named again is connected again.
 # timeout: 500
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
@@ -59,4 +61,28 @@ wait_for 60 bash -c "\"$QBD\" -i pool/moving | grep -q 'epoch: *$server_epoch\$'
 	{ "$QBD" -i pool/moving; die "the device did not reach the servers' epoch $server_epoch"; }
 dmesg >/tmp/dmesg.txt
 grep -q "asking userspace to remap" /tmp/dmesg.txt || die "the driver never asked for a remap"
+
+# Every shard on B: after the remap the connections to A, which the map no
+# longer names, are released; a shard moved back connects them again.
+states_of() {
+	"$QBD" -i pool/moving --json |
+		jq -r --arg a "$1" '[.connections[] | select(.address == $a) | .state] | unique | join(",")'
+}
+for s in $(seq 0 7); do # 32M in 4M shards
+	out=$("$QBD_SERVER" move pool/moving $s $B --server $A 2>&1) ||
+		grep -q "already" <<<"$out" || die "moving shard $s to B failed: $out"
+done
+"$QBD" -r pool/moving >/dev/null || die "remap after the moves to B failed"
+[ "$(states_of $A)" = released ] || {
+	dmesg | tail -n 8
+	"$QBD" -i pool/moving
+	die "connections to A after it lost every shard: $(states_of $A)"
+}
+dd if="$dev" of=/dev/null bs=1M count=8 iflag=direct status=none || die "reads with A released failed"
+"$QBD_SERVER" move pool/moving 0 $A --server $A >/dev/null || die "moving shard 0 back to A failed"
+"$QBD" -r pool/moving >/dev/null || die "remap after the move back failed"
+[ "$(states_of $A)" = live ] || die "connections to A after it got a shard back: $(states_of $A)"
+fio --name=reread --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite --bsrange=4k-128k \
+	--iodepth=16 --size=32M --verify=crc32c --verify_only=1 >/tmp/fio3.log 2>&1 ||
+	{ cat /tmp/fio3.log; die "data read back after A was released and revived does not verify"; }
 "$QBD" -u pool/moving
