@@ -26,6 +26,8 @@
  * disconnect or an IO timeout it drains the queue pair, keeps what was in
  * flight (reads that another replica can serve are rerouted), reconnects
  * with the same backoff and give-up rules as TCP, and posts it all again.
+ * Messages name the volume and the server, never the disk: the map
+ * connects, and the completion queue runs, before the disk exists.
  *
  * Locking: rc->lock (taken with _bh outside softirq) protects the in-flight
  * list, the flags next to it, and posting: nothing is posted on a queue
@@ -54,6 +56,18 @@
 
 /* Gather entries an inline write's data may take (a 4 KiB page, split). */
 #define QBD_RDMA_INLINE_SGES	4
+
+/*
+ * A rate-limited message about @rc's connection.  It names the volume, not
+ * the disk: the map connects, and receives complete, before the disk exists.
+ */
+#define qbd_rdma_err(rc, fmt, ...)					\
+	do {								\
+		const struct qbd_device *__dev = (rc)->conn->dev;	\
+									\
+		pr_err_ratelimited("%s/%s: " fmt, __dev->pool,		\
+				   __dev->volume, ##__VA_ARGS__);	\
+	} while (0)
 
 /* One request on the wire: (tag, piece index) of its hardware queue. */
 struct qbd_rdma_tx {
@@ -143,11 +157,6 @@ static struct qbd_rdma_conn *qbd_rdma(struct qbd_conn *conn)
 	return conn->priv;
 }
 
-static struct device *qbd_rdma_dev(struct qbd_rdma_conn *rc)
-{
-	return disk_to_dev(rc->conn->dev->disk);
-}
-
 /* Something broke: the worker rebuilds the connection. */
 static void qbd_rdma_error(struct qbd_rdma_conn *rc)
 {
@@ -203,13 +212,14 @@ static void qbd_rdma_tx_put(struct qbd_rdma_tx *tx)
 		qbd_piece_complete(piece, tx->status);
 }
 
+/* Also during the map's handshake, before the disk exists. */
 static void qbd_rdma_wc_failed(struct qbd_rdma_conn *rc, struct ib_wc *wc,
 			       const char *what)
 {
 	if (wc->status != IB_WC_WR_FLUSH_ERR)
-		dev_err_ratelimited(qbd_rdma_dev(rc), "%s to %pISpc failed: %s\n",
-				    what, &rc->conn->addr,
-				    ib_wc_status_msg(wc->status));
+		qbd_rdma_err(rc, "%s on the connection to %pISpc failed: %s\n",
+			     what, &rc->conn->addr,
+			     ib_wc_status_msg(wc->status));
 	qbd_rdma_error(rc);
 }
 
@@ -374,16 +384,19 @@ static int qbd_rdma_post(struct qbd_rdma_conn *rc, struct qbd_piece *piece)
 
 /*
  * Find the piece a reply answers and take it off the in-flight list.
- * NULL when the reply matches nothing sent on this connection.
+ * NULL when the reply matches nothing sent on this connection, as all
+ * replies do before the first request: the map's handshake is over before
+ * the tag set, which qbd_piece_in_flight() looks in, exists.
  */
 static struct qbd_rdma_tx *qbd_rdma_claim(struct qbd_rdma_conn *rc,
 					  u64 wire_tag)
 {
 	struct qbd_rdma_tx *tx = NULL;
-	struct qbd_piece *piece;
+	struct qbd_piece *piece = NULL;
 
 	spin_lock(&rc->lock);
-	piece = qbd_piece_in_flight(rc->conn, wire_tag);
+	if (!list_empty(&rc->inflight))
+		piece = qbd_piece_in_flight(rc->conn, wire_tag);
 	if (piece) {
 		tx = qbd_rdma_tx_of(rc, qbd_piece_rq(piece)->tag, piece->index);
 		if (tx->posted && tx->piece == piece && !tx->claimed) {
@@ -427,7 +440,6 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 				 const struct ib_wc *wc)
 {
 	const struct qbd_reply_hdr *reply = &msg->hdr;
-	struct device *ddev = qbd_rdma_dev(rc);
 	s32 status = (s32)le32_to_cpu(reply->status);
 	u32 length = le32_to_cpu(reply->length);
 	struct qbd_rdma_tx *tx;
@@ -436,30 +448,30 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 	u32 flags;
 
 	if (wc->byte_len < sizeof(*reply) || qbd_check_reply(reply)) {
-		dev_err_ratelimited(ddev, "malformed reply from %pISpc\n",
-				    &rc->conn->addr);
+		qbd_rdma_err(rc, "malformed reply from %pISpc\n",
+			     &rc->conn->addr);
 		return -EPROTO;
 	}
 	tx = qbd_rdma_claim(rc, le64_to_cpu(reply->tag));
 	if (!tx) {
-		dev_err_ratelimited(ddev, "reply from %pISpc for no request in flight (tag %llx)\n",
-				    &rc->conn->addr, le64_to_cpu(reply->tag));
+		qbd_rdma_err(rc, "reply from %pISpc for no request in flight (tag %llx)\n",
+			     &rc->conn->addr, le64_to_cpu(reply->tag));
 		return -EPROTO;
 	}
 	rq = qbd_piece_rq(tx->piece);
 	if (le16_to_cpu(reply->opcode) != qbd_wire_opcode(rq, &flags) ||
 	    length != (req_op(rq) == REQ_OP_READ && !status ?
 		       tx->piece->length : 0)) {
-		dev_err_ratelimited(ddev, "reply from %pISpc does not match its request\n",
-				    &rc->conn->addr);
+		qbd_rdma_err(rc, "reply from %pISpc does not match its request\n",
+			     &rc->conn->addr);
 		tx->status = BLK_STS_IOERR;
 		ret = -EPROTO;
 	} else if (status == QBD_STATUS_STALE_EPOCH) {
 		tx->stale = true;
 	} else if (status) {
-		dev_err_ratelimited(ddev, "%s at %llu failed on %pISpc: %d\n",
-				    blk_op_str(req_op(rq)), tx->piece->offset,
-				    &rc->conn->addr, status);
+		qbd_rdma_err(rc, "%s at %llu failed on %pISpc: %d\n",
+			     blk_op_str(req_op(rq)), tx->piece->offset,
+			     &rc->conn->addr, status);
 		tx->status = qbd_status_to_blk(status);
 	}
 	if (!ret)
@@ -470,8 +482,8 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 		if (!(wc->wc_flags & IB_WC_WITH_INVALIDATE)) {
 			qbd_rdma_invalidate(rc, tx);
 		} else if (wc->ex.invalidate_rkey != rkey) {
-			dev_err_ratelimited(ddev, "reply from %pISpc invalidated another region\n",
-					    &rc->conn->addr);
+			qbd_rdma_err(rc, "reply from %pISpc invalidated another region\n",
+				     &rc->conn->addr);
 			ret = -EPROTO;	/* the queue pair and its regions are rebuilt */
 		}
 	}
@@ -494,6 +506,11 @@ static void qbd_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	if (wc->status != IB_WC_SUCCESS) {
 		qbd_rdma_wc_failed(rc, wc, "receive");
+		if (READ_ONCE(rc->in_setup)) {
+			/* The handshake's reply will not come: fail it now. */
+			rc->setup_status = -ECONNRESET;
+			complete(&rc->setup_done);
+		}
 		return;
 	}
 	ib_dma_sync_single_for_cpu(rc->ibdev, rx->sge.addr, sizeof(*msg),
@@ -804,9 +821,8 @@ static int qbd_rdma_open(struct qbd_rdma_conn *rc)
 	WRITE_ONCE(rc->in_setup, false);
 out:
 	if (ret) {
-		pr_err_ratelimited("%s/%s: RDMA %s with %pISpc failed: %d\n",
-				   dev->pool, dev->volume, step, &conn->addr,
-				   ret);
+		qbd_rdma_err(rc, "RDMA %s with %pISpc failed: %d\n", step,
+			     &conn->addr, ret);
 		if (rc->qp) {
 			rdma_disconnect(id);
 			ib_drain_qp(rc->qp);
@@ -938,9 +954,8 @@ static int qbd_rdma_worker(void *data)
 			continue;
 		atomic_set(&conn->state, QBD_CONN_CONNECTING);
 		qbd_rdma_close(rc);
-		dev_err_ratelimited(qbd_rdma_dev(rc),
-				    "RDMA connection to %pISpc lost, reconnecting\n",
-				    &conn->addr);
+		qbd_rdma_err(rc, "RDMA connection to %pISpc lost, reconnecting\n",
+			     &conn->addr);
 		if (qbd_reconnect(conn, &qbd_rdma_reconnect_ops, rc))
 			break;
 		qbd_rdma_resume(rc);

@@ -11,6 +11,9 @@
 namespace qbd {
 
 struct FaultConfig {
+    // rdma-long-hello-reply: the RDMA reply to HELLO is a byte longer than
+    // the client's receive buffers, so its receive fails.
+    bool rdma_long_hello_reply = false;
     // stall-write=OFFSET:MS: the first WRITE at byte OFFSET waits MS
     // milliseconds before its disk IO is admitted.
     uint64_t stall_write_offset = std::numeric_limits<uint64_t>::max();

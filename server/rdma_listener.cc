@@ -905,7 +905,12 @@ void RdmaListener::Impl::prepare_reply(Op& op, unsigned slot, int status, uint32
     rep.hdr.status = htole32(static_cast<uint32_t>(status));
     rep.hdr.length = htole32(length);
     rep.hdr.tag = htole64(op.req.tag);
-    op.send_sges[slot] = ibv_sge{reinterpret_cast<uintptr_t>(&rep), sizeof(rep), c.reply_mr->lkey};
+    uint32_t len = sizeof(rep);
+    // --fault rdma-long-hello-reply: a byte of the next reply slot too.
+    if (op.req.opcode == QBD_OP_HELLO && c.session.server().faults().rdma_long_hello_reply &&
+        op.index + 1 < c.replies.size())
+        len++;
+    op.send_sges[slot] = ibv_sge{reinterpret_cast<uintptr_t>(&rep), len, c.reply_mr->lkey};
     ibv_send_wr& wr = op.send_wrs[slot];
     wr = ibv_send_wr{};
     wr.wr_id = reinterpret_cast<uintptr_t>(&op);
