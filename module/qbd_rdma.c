@@ -18,7 +18,10 @@
  * pages follow the message in the SEND's gather list, which spares the
  * registration, the server's RDMA READ round trip and the invalidation.
  * The server's reply to a registered request invalidates the region
- * (SEND with Invalidate), so the client posts no invalidation either.
+ * (SEND with Invalidate), so the client posts no invalidation either; a
+ * reply that invalidated another rkey, or none, gets a local invalidation,
+ * and its piece completes only once that is done: memory the server can
+ * still reach is never handed back to the block layer.
  *
  * Requests are posted from queue_rq (a post never sleeps, so there is no
  * send thread); completions run in softirq from the completion queue.  A
@@ -33,8 +36,11 @@
  * list, the flags next to it, and posting: nothing is posted on a queue
  * pair that is being torn down.  A tx (one per tag and piece index) is
  * owned by whoever holds a reference: one for its SEND, one for the reply,
- * one for the invalidation (registered pages only); the last one unmaps
- * the pages and, once the reply was claimed, completes the piece.
+ * one for the local invalidation (registered pages the reply did not
+ * invalidate); the last one unmaps the pages and, once the reply was
+ * claimed, completes the piece.  A piece whose region could not be
+ * invalidated goes back in flight unclaimed and is sent again on the next
+ * queue pair: the region goes away with this one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -212,6 +218,18 @@ static void qbd_rdma_tx_put(struct qbd_rdma_tx *tx)
 		qbd_piece_complete(piece, tx->status);
 }
 
+/*
+ * Put a claimed piece back in flight, unclaimed, when its region could not
+ * be invalidated: it is sent again once the queue pair, and the region
+ * with it, has been rebuilt.  Under rc->lock.
+ */
+static void qbd_rdma_unclaim(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx)
+{
+	lockdep_assert_held(&rc->lock);
+	list_add_tail(&tx->piece->inflight_node, &rc->inflight);
+	tx->claimed = false;
+}
+
 /* Also during the map's handshake, before the disk exists. */
 static void qbd_rdma_wc_failed(struct qbd_rdma_conn *rc, struct ib_wc *wc,
 			       const char *what)
@@ -238,8 +256,13 @@ static void qbd_rdma_inv_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct qbd_rdma_tx *tx = container_of(wc->wr_cqe, struct qbd_rdma_tx,
 					      inv_cqe);
 
-	if (wc->status != IB_WC_SUCCESS)
+	if (wc->status != IB_WC_SUCCESS) {
+		/* The region may still be registered: keep the piece. */
+		spin_lock(&tx->rc->lock);
+		qbd_rdma_unclaim(tx->rc, tx);
+		spin_unlock(&tx->rc->lock);
 		qbd_rdma_wc_failed(tx->rc, wc, "invalidation");
+	}
 	qbd_rdma_tx_put(tx);
 }
 
@@ -410,7 +433,13 @@ static struct qbd_rdma_tx *qbd_rdma_claim(struct qbd_rdma_conn *rc,
 	return tx;
 }
 
-/* Post the invalidation of @tx's region; the reply is in. */
+/*
+ * Invalidate @tx's region here: the reply is in, but did not invalidate
+ * it.  The piece completes when the invalidation does.  If it cannot be
+ * posted, the region stays registered, and the server could still write
+ * into the pages, until the queue pair is rebuilt: the piece goes back in
+ * flight and is sent again on the next one.
+ */
 static void qbd_rdma_invalidate(struct qbd_rdma_conn *rc,
 				struct qbd_rdma_tx *tx)
 {
@@ -427,12 +456,37 @@ static void qbd_rdma_invalidate(struct qbd_rdma_conn *rc,
 	spin_lock(&rc->lock);
 	if (rc->connected)
 		ret = ib_post_send(rc->qp, &tx->inv_wr, NULL);
+	if (ret)
+		qbd_rdma_unclaim(rc, tx);
 	spin_unlock(&rc->lock);
 	if (ret) {
-		/* The queue pair is going away, and the region with it. */
-		atomic_dec(&tx->refs);
+		atomic_dec(&tx->refs);	/* the caller holds the reply's */
+		if (ret != -ENOTCONN)
+			qbd_rdma_err(rc, "cannot invalidate rkey %#x of %pISpc: %d, reconnecting\n",
+				     r->mr->rkey, &rc->conn->addr, ret);
 		qbd_rdma_error(rc);
 	}
+}
+
+/*
+ * Whether the reply @wc brought invalidated @tx's region, as a server that
+ * agreed to QBD_FEAT_RDMA_REMOTE_INV does.  Another rkey leaves this one
+ * registered (and may have been a region of a request the server has yet
+ * to serve: that one then fails there and the connection is rebuilt).
+ */
+static bool qbd_rdma_remote_invalidated(struct qbd_rdma_conn *rc,
+					struct qbd_rdma_tx *tx,
+					const struct ib_wc *wc)
+{
+	u32 rkey = rc->regions[qbd_piece_rq(tx->piece)->tag].mr->rkey;
+
+	if (!(wc->wc_flags & IB_WC_WITH_INVALIDATE))
+		return false;
+	if (wc->ex.invalidate_rkey == rkey)
+		return true;
+	qbd_rdma_err(rc, "reply from %pISpc invalidated rkey %#x, not %#x: invalidating it here\n",
+		     &rc->conn->addr, wc->ex.invalidate_rkey, rkey);
+	return false;
 }
 
 static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
@@ -476,17 +530,8 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 	}
 	if (!ret)
 		qbd_conn_answered(rc->conn);
-	if (tx->registered) {
-		u32 rkey = rc->regions[rq->tag].mr->rkey;
-
-		if (!(wc->wc_flags & IB_WC_WITH_INVALIDATE)) {
-			qbd_rdma_invalidate(rc, tx);
-		} else if (wc->ex.invalidate_rkey != rkey) {
-			qbd_rdma_err(rc, "reply from %pISpc invalidated another region\n",
-				     &rc->conn->addr);
-			ret = -EPROTO;	/* the queue pair and its regions are rebuilt */
-		}
-	}
+	if (tx->registered && !qbd_rdma_remote_invalidated(rc, tx, wc))
+		qbd_rdma_invalidate(rc, tx);
 	qbd_rdma_tx_put(tx);
 	return ret;
 }

@@ -19,6 +19,10 @@ bool parse_number(const std::string& s, unsigned long long max, unsigned long lo
 
 bool parse_fault(const std::string& spec, FaultConfig* f, std::string* error) {
     const std::string stall = "stall-write=";
+    if (spec == "rdma-wrong-inv-rkey") {
+        f->rdma_wrong_inv_rkey = true;
+        return true;
+    }
     if (spec == "rdma-long-hello-reply") {
         f->rdma_long_hello_reply = true;
         return true;

@@ -11,6 +11,10 @@
 namespace qbd {
 
 struct FaultConfig {
+    // rdma-wrong-inv-rkey: an RDMA reply to a READ or WRITE through a
+    // registered span invalidates another region of the client's (the last
+    // one invalidated rightly, now idle) instead of the request's own.
+    bool rdma_wrong_inv_rkey = false;
     // rdma-long-hello-reply: the RDMA reply to HELLO is a byte longer than
     // the client's receive buffers, so its receive fails.
     bool rdma_long_hello_reply = false;

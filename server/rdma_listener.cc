@@ -207,8 +207,23 @@ struct Conn {
     unsigned reading = 0;          // ops with reading set
     unsigned closing_replies = 0;  // ops with close_why set
     bool established = false;
-    bool dead = false;  // disconnecting: waits for its work requests to flush
+    bool dead = false;       // disconnecting: waits for its work requests to flush
+    uint32_t idle_rkey = 0;  // --fault rdma-wrong-inv-rkey: see wrong_inv_rkey
 };
+
+// --fault rdma-wrong-inv-rkey: the rkey a reply to a request through
+// @rkey invalidates instead.  That is the last rkey the connection
+// invalidated rightly, when it names another region: that region's
+// request was answered, so the client's device takes the invalidation (an
+// rkey of no region would break the queue pair instead), while the
+// request's own region stays registered.  Meant for one request at a time:
+// with more in flight, the idle region may meanwhile be registered again.
+uint32_t wrong_inv_rkey(Conn& c, uint32_t rkey) {
+    // The low byte is the key the client changes with each registration.
+    if (c.idle_rkey && (c.idle_rkey >> 8) != (rkey >> 8)) return c.idle_rkey;
+    c.idle_rkey = rkey;
+    return rkey;
+}
 
 }  // namespace
 
@@ -929,6 +944,8 @@ void RdmaListener::Impl::set_reply_opcode(const Op& op, ibv_send_wr* wr) {
     if (registered && (op.conn->session.features() & QBD_FEAT_RDMA_REMOTE_INV)) {
         wr->opcode = IBV_WR_SEND_WITH_INV;
         wr->invalidate_rkey = le32toh(op.msg.data.rkey);
+        if (op.conn->session.server().faults().rdma_wrong_inv_rkey)
+            wr->invalidate_rkey = wrong_inv_rkey(*op.conn, wr->invalidate_rkey);
     } else {
         wr->opcode = IBV_WR_SEND;
     }
