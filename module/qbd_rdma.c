@@ -21,7 +21,10 @@
  * (SEND with Invalidate), so the client posts no invalidation either; a
  * reply that invalidated another rkey, or none, gets a local invalidation,
  * and its piece completes only once that is done: memory the server can
- * still reach is never handed back to the block layer.
+ * still reach is never handed back to the block layer.  A request whose
+ * pages cannot be mapped fails on its own, or waits and is tried again
+ * when the DMA mapping may work later: the queue pair and everything else
+ * on it go on.
  *
  * Requests are posted from queue_rq (a post never sleeps, so there is no
  * send thread); completions run in softirq from the completion queue.  A
@@ -29,8 +32,9 @@
  * disconnect or an IO timeout it drains the queue pair, keeps what was in
  * flight (reads that another replica can serve are rerouted), reconnects
  * with the same backoff and give-up rules as TCP, and posts it all again.
- * Messages name the volume and the server, never the disk: the map
- * connects, and the completion queue runs, before the disk exists.
+ * It also posts again what waited for a DMA mapping.  Messages name the
+ * volume and the server, never the disk: the map connects, and the
+ * completion queue runs, before the disk exists.
  *
  * Locking: rc->lock (taken with _bh outside softirq) protects the in-flight
  * list, the flags next to it, and posting: nothing is posted on a queue
@@ -62,6 +66,9 @@
 
 /* Gather entries an inline write's data may take (a 4 KiB page, split). */
 #define QBD_RDMA_INLINE_SGES	4
+
+/* A piece whose pages could not be DMA-mapped is tried again this often. */
+#define QBD_RDMA_REMAP_DELAY_MS	10
 
 /*
  * A rate-limited message about @rc's connection.  It names the volume, not
@@ -111,6 +118,15 @@ struct qbd_rdma_rx {
 /* Flags of qbd_rdma_conn.flags. */
 enum {
 	QBD_RDMA_ERROR,		/* the queue pair must be rebuilt */
+	QBD_RDMA_REMAP,		/* pieces wait for their pages to be mapped */
+};
+
+/* What qbd_rdma_post() made of a piece. */
+enum qbd_rdma_post_result {
+	QBD_RDMA_POSTED,
+	QBD_RDMA_MAP_LATER,	/* no DMA mapping now: keep it, try again */
+	QBD_RDMA_MAP_FAILED,	/* its pages cannot be registered: fail it */
+	QBD_RDMA_QP_FAILED,	/* the queue pair took no post: rebuild it */
 };
 
 struct qbd_rdma_conn {
@@ -200,18 +216,26 @@ static void qbd_rdma_unmap_pages(struct qbd_rdma_conn *rc,
 	tx->registered = false;
 }
 
-/* Drop a reference; the last one finishes the request's part. */
+/*
+ * Drop a reference; the last one finishes the request's part.  From the
+ * completion queue (softirq).
+ */
 static void qbd_rdma_tx_put(struct qbd_rdma_tx *tx)
 {
+	struct qbd_rdma_conn *rc = tx->rc;
 	struct qbd_piece *piece = tx->piece;
+	bool claimed;
 
 	if (!atomic_dec_and_test(&tx->refs))
 		return;
-	qbd_rdma_unmap_pages(tx->rc, tx);
+	spin_lock(&rc->lock);
+	qbd_rdma_unmap_pages(rc, tx);
 	tx->posted = false;
-	if (!tx->claimed)
-		return;		/* the connection broke: resent later */
+	claimed = tx->claimed;
 	tx->claimed = false;
+	spin_unlock(&rc->lock);
+	if (!claimed)
+		return;		/* the connection broke: resent later */
 	if (tx->stale)
 		qbd_piece_stale(piece);
 	else
@@ -299,7 +323,9 @@ static void qbd_rdma_map_inline(struct qbd_rdma_conn *rc,
  * Map the pages of @tx's request and describe them in @msg: inline for a
  * small write, else registered for the server's RDMA READ or WRITE.
  * Returns how many data entries follow the message in the SEND (0 when
- * registered) or an error.  Under rc->lock, connected.
+ * registered), -EAGAIN when the DMA mapping failed (it may work later:
+ * IOMMU space comes back), or another error when the pages do not fit a
+ * region.  Under rc->lock, connected.
  */
 static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
 			      struct qbd_rdma_req *msg)
@@ -311,11 +337,11 @@ static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
 	sg_init_table(r->sgl, rc->max_pages);
 	r->nents = qbd_rq_map_sg(rq, r->sgl);
 	if (r->nents <= 0 || r->nents > rc->max_pages)
-		return -EIO;
+		return -EINVAL;
 	r->dir = rq_data_dir(rq) == WRITE ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
 	count = ib_dma_map_sg(rc->ibdev, r->sgl, r->nents, r->dir);
 	if (!count)
-		return -EIO;
+		return -EAGAIN;
 	tx->mapped = true;
 	if (r->dir == DMA_TO_DEVICE && count <= rc->inline_sges &&
 	    tx->piece->length <= QBD_RDMA_INLINE_DATA_MAX &&
@@ -326,7 +352,7 @@ static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
 	n = ib_map_mr_sg(r->mr, r->sgl, count, NULL, PAGE_SIZE);
 	if (n != count) {
 		qbd_rdma_unmap_pages(rc, tx);
-		return n < 0 ? n : -EIO;
+		return n < 0 ? n : -EINVAL;
 	}
 	tx->registered = true;
 	ib_update_fast_reg_key(r->mr, ib_inc_rkey(r->mr->rkey));
@@ -347,8 +373,13 @@ static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
 	return 0;
 }
 
-/* Send @piece.  Under rc->lock, connected. */
-static int qbd_rdma_post(struct qbd_rdma_conn *rc, struct qbd_piece *piece)
+/*
+ * Send @piece.  A failure to map its pages is its own (the caller fails the
+ * piece, or keeps it for another try); only a failed post is the queue
+ * pair's.  Under rc->lock, connected.
+ */
+static enum qbd_rdma_post_result qbd_rdma_post(struct qbd_rdma_conn *rc,
+					       struct qbd_piece *piece)
 {
 	struct qbd_conn *conn = rc->conn;
 	struct qbd_device *dev = conn->dev;
@@ -374,13 +405,24 @@ static int qbd_rdma_post(struct qbd_rdma_conn *rc, struct qbd_piece *piece)
 		       dev->volume_id, dev->epoch, piece->offset);
 	if (opcode == QBD_OP_READ || opcode == QBD_OP_WRITE) {
 		data_sges = qbd_rdma_map_pages(rc, tx, msg);
-		if (data_sges < 0)
-			return data_sges;
 		if (tx->registered)
 			first = &tx->reg_wr.wr;
 	}
 	ib_dma_sync_single_for_device(rc->ibdev, qbd_rdma_msg_dma(rc, i),
 				      sizeof(*msg), DMA_TO_DEVICE);
+	if (data_sges == -EAGAIN) {
+		qbd_rdma_err(rc, "cannot DMA-map %s of %u bytes at %llu for %pISpc, trying again in %u ms\n",
+			     blk_op_str(req_op(rq)), piece->length,
+			     piece->offset, &conn->addr,
+			     QBD_RDMA_REMAP_DELAY_MS);
+		return QBD_RDMA_MAP_LATER;
+	}
+	if (data_sges < 0) {
+		qbd_rdma_err(rc, "cannot register %s of %u bytes at %llu for %pISpc: %d, failing it\n",
+			     blk_op_str(req_op(rq)), piece->length,
+			     piece->offset, &conn->addr, data_sges);
+		return QBD_RDMA_MAP_FAILED;
+	}
 
 	tx->sge[0] = (struct ib_sge) {
 		.addr	= qbd_rdma_msg_dma(rc, i),
@@ -398,11 +440,11 @@ static int qbd_rdma_post(struct qbd_rdma_conn *rc, struct qbd_piece *piece)
 	ret = ib_post_send(rc->qp, first, NULL);
 	if (ret) {
 		qbd_rdma_unmap_pages(rc, tx);
-		return ret;
+		return QBD_RDMA_QP_FAILED;
 	}
 	tx->posted = true;
 	atomic64_inc(&conn->sent);
-	return 0;
+	return QBD_RDMA_POSTED;
 }
 
 /*
@@ -877,6 +919,53 @@ out:
 	return ret;
 }
 
+/* Fail the pieces on @list, which the caller took off the connection. */
+static void qbd_rdma_fail_list(struct list_head *list)
+{
+	struct qbd_piece *piece, *next;
+
+	list_for_each_entry_safe(piece, next, list, inflight_node) {
+		list_del_init(&piece->inflight_node);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
+	}
+}
+
+/*
+ * Post every piece in flight that is not on the wire, in order: after a
+ * reconnect all of them, else those that waited for a DMA mapping (which
+ * are kept for another try if they still do).  Pieces whose pages cannot
+ * be registered move to @failed, for the caller to fail once it let go of
+ * the lock.  False when the queue pair took no post.  Under rc->lock,
+ * connected.
+ */
+static bool qbd_rdma_post_waiting(struct qbd_rdma_conn *rc,
+				  struct list_head *failed)
+{
+	struct qbd_piece *piece, *next;
+	struct qbd_rdma_tx *tx;
+
+	lockdep_assert_held(&rc->lock);
+	clear_bit(QBD_RDMA_REMAP, &rc->flags);
+	list_for_each_entry_safe(piece, next, &rc->inflight, inflight_node) {
+		tx = qbd_rdma_tx_of(rc, qbd_piece_rq(piece)->tag, piece->index);
+		if (tx->posted)
+			continue;
+		switch (qbd_rdma_post(rc, piece)) {
+		case QBD_RDMA_POSTED:
+			break;
+		case QBD_RDMA_MAP_LATER:
+			set_bit(QBD_RDMA_REMAP, &rc->flags);
+			break;
+		case QBD_RDMA_MAP_FAILED:
+			list_move_tail(&piece->inflight_node, failed);
+			break;
+		case QBD_RDMA_QP_FAILED:
+			return false;
+		}
+	}
+	return true;
+}
+
 /*
  * The queue pair broke, or is being shut down: stop posting, flush every
  * work request, release the registrations of what was in flight and keep
@@ -920,16 +1009,12 @@ static void qbd_rdma_close(struct qbd_rdma_conn *rc)
 /* Take every piece off the connection and fail it.  Not connected. */
 static void qbd_rdma_fail_inflight(struct qbd_rdma_conn *rc)
 {
-	struct qbd_piece *piece, *next;
 	LIST_HEAD(failed);
 
 	spin_lock_bh(&rc->lock);
 	list_splice_init(&rc->inflight, &failed);
 	spin_unlock_bh(&rc->lock);
-	list_for_each_entry_safe(piece, next, &failed, inflight_node) {
-		list_del_init(&piece->inflight_node);
-		qbd_piece_complete(piece, BLK_STS_IOERR);
-	}
+	qbd_rdma_fail_list(&failed);
 }
 
 static bool qbd_rdma_aborted(void *ctx)
@@ -967,21 +1052,40 @@ static const struct qbd_reconnect_ops qbd_rdma_reconnect_ops = {
 /* Connected again: send everything that waited, in order. */
 static void qbd_rdma_resume(struct qbd_rdma_conn *rc)
 {
-	struct qbd_piece *piece;
-	int ret = 0;
+	LIST_HEAD(failed);
+	bool ok;
 
 	spin_lock_bh(&rc->lock);
 	rc->connected = true;
 	rc->failing = false;
-	list_for_each_entry(piece, &rc->inflight, inflight_node) {
-		ret = qbd_rdma_post(rc, piece);
-		if (ret)
-			break;
-	}
+	ok = qbd_rdma_post_waiting(rc, &failed);
 	spin_unlock_bh(&rc->lock);
 	atomic_set(&rc->conn->state, QBD_CONN_LIVE);
-	if (ret)
+	qbd_rdma_fail_list(&failed);
+	if (!ok)
 		qbd_rdma_error(rc);
+}
+
+/* Try again what waited for a DMA mapping, unless the queue pair broke. */
+static void qbd_rdma_remap(struct qbd_rdma_conn *rc)
+{
+	LIST_HEAD(failed);
+	bool ok = true;
+
+	spin_lock_bh(&rc->lock);
+	if (rc->connected && !rc->aborted &&
+	    !test_bit(QBD_RDMA_ERROR, &rc->flags))
+		ok = qbd_rdma_post_waiting(rc, &failed);
+	spin_unlock_bh(&rc->lock);
+	qbd_rdma_fail_list(&failed);
+	if (!ok)
+		qbd_rdma_error(rc);
+}
+
+/* The queue pair must be rebuilt, or the connection ends. */
+static bool qbd_rdma_broken(struct qbd_rdma_conn *rc)
+{
+	return test_bit(QBD_RDMA_ERROR, &rc->flags) || qbd_rdma_aborted(rc);
 }
 
 static int qbd_rdma_worker(void *data)
@@ -990,13 +1094,17 @@ static int qbd_rdma_worker(void *data)
 	struct qbd_conn *conn = rc->conn;
 
 	for (;;) {
-		wait_event_interruptible(rc->wait,
-					 test_bit(QBD_RDMA_ERROR, &rc->flags) ||
-					 qbd_rdma_aborted(rc));
+		wait_event_interruptible(rc->wait, qbd_rdma_broken(rc) ||
+					 test_bit(QBD_RDMA_REMAP, &rc->flags));
 		if (qbd_rdma_aborted(rc))
 			break;
-		if (!test_bit(QBD_RDMA_ERROR, &rc->flags))
+		if (!test_bit(QBD_RDMA_ERROR, &rc->flags)) {
+			/* Give the mapping time; a broken queue pair goes first. */
+			wait_event_interruptible_timeout(rc->wait, qbd_rdma_broken(rc),
+							 msecs_to_jiffies(QBD_RDMA_REMAP_DELAY_MS));
+			qbd_rdma_remap(rc);
 			continue;
+		}
 		atomic_set(&conn->state, QBD_CONN_CONNECTING);
 		qbd_rdma_close(rc);
 		qbd_rdma_err(rc, "RDMA connection to %pISpc lost, reconnecting\n",
@@ -1097,11 +1205,14 @@ static int qbd_rdma_start(struct qbd_conn *conn)
 	return 0;
 }
 
-/* From queue_rq: post at once; while reconnecting, hold the piece. */
+/*
+ * From queue_rq: post at once; while reconnecting, or until its pages can
+ * be DMA-mapped, hold the piece.
+ */
 static bool qbd_rdma_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 {
 	struct qbd_rdma_conn *rc = qbd_rdma(conn);
-	int ret = 0;
+	enum qbd_rdma_post_result res = QBD_RDMA_POSTED;
 
 	spin_lock_bh(&rc->lock);
 	if (rc->failing || rc->aborted) {
@@ -1110,11 +1221,26 @@ static bool qbd_rdma_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 	}
 	list_add_tail(&piece->inflight_node, &rc->inflight);
 	if (rc->connected)
-		ret = qbd_rdma_post(rc, piece);
+		res = qbd_rdma_post(rc, piece);
+	if (res == QBD_RDMA_MAP_FAILED)
+		list_del_init(&piece->inflight_node);
 	spin_unlock_bh(&rc->lock);
-	/* Kept in flight: resent once the queue pair is rebuilt. */
-	if (ret)
+
+	switch (res) {
+	case QBD_RDMA_POSTED:
+		break;
+	case QBD_RDMA_MAP_LATER:
+		set_bit(QBD_RDMA_REMAP, &rc->flags);
+		wake_up(&rc->wait);
+		break;
+	case QBD_RDMA_MAP_FAILED:
+		qbd_piece_complete(piece, BLK_STS_IOERR);
+		break;
+	case QBD_RDMA_QP_FAILED:
+		/* Kept in flight: resent once the queue pair is rebuilt. */
 		qbd_rdma_error(rc);
+		break;
+	}
 	return true;
 }
 
