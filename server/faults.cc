@@ -54,7 +54,8 @@ bool parse_fault(const std::string& spec, FaultConfig* f, std::string* error) {
         return false;
     }
     *error = "unknown --fault " + spec +
-             " (stall-write=OFFSET:MS, ring-wait-fails, skip-flush, skip-fua)";
+             " (stall-write=OFFSET:MS, ring-wait-fails, skip-flush, skip-fua,"
+             " rdma-wrong-inv-rkey, rdma-long-hello-reply)";
     return false;
 }
 
