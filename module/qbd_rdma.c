@@ -969,12 +969,14 @@ static bool qbd_rdma_post_waiting(struct qbd_rdma_conn *rc,
 /*
  * The queue pair broke, or is being shut down: stop posting, flush every
  * work request, release the registrations of what was in flight and keep
- * it for the next connection; reads another replica can serve go there.
+ * it for the next connection; reads another replica can serve go there,
+ * and what has spent its retry budget fails.
  */
 static void qbd_rdma_close(struct qbd_rdma_conn *rc)
 {
 	struct qbd_piece *piece, *next;
 	LIST_HEAD(reroute);
+	LIST_HEAD(expired);
 
 	spin_lock_bh(&rc->lock);
 	rc->connected = false;
@@ -994,7 +996,10 @@ static void qbd_rdma_close(struct qbd_rdma_conn *rc)
 			qbd_rdma_unmap_pages(rc, tx);
 			tx->posted = false;
 		}
-		if (qbd_piece_can_reroute(piece))
+		/* The request's retry budget is spent: fail it, as TCP does. */
+		if (qbd_piece_expired(piece))
+			list_move_tail(&piece->inflight_node, &expired);
+		else if (qbd_piece_can_reroute(piece))
 			list_move_tail(&piece->inflight_node, &reroute);
 	}
 	spin_unlock_bh(&rc->lock);
@@ -1003,6 +1008,10 @@ static void qbd_rdma_close(struct qbd_rdma_conn *rc)
 	list_for_each_entry_safe(piece, next, &reroute, inflight_node) {
 		list_del_init(&piece->inflight_node);
 		qbd_piece_reroute(piece);
+	}
+	list_for_each_entry_safe(piece, next, &expired, inflight_node) {
+		list_del_init(&piece->inflight_node);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
 	}
 }
 
