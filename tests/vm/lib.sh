@@ -116,6 +116,32 @@ stop_hostile() {
 	HOSTILE_PID=
 }
 
+# RDMA scenarios: rdma_cm and soft-RoCE (skip without them), qbd.ko and
+# qbd_rdma.ko loaded, the kernel log of earlier scenarios cleared.
+require_rdma() {
+	modprobe crc32_generic 2>/dev/null || true
+	modprobe rdma_cm || skip "rdma_cm is not available in this kernel"
+	modprobe rdma_rxe || skip "rdma_rxe is not available in this kernel"
+	qbd_load_module
+	insmod "$(dirname "$QBD_KO")/qbd_rdma.ko" || die "qbd_rdma.ko does not load"
+	dmesg -C
+}
+
+# A veth pair qh (10.98.0.1) - qs (10.98.0.2) in this namespace with an rxe
+# device on each end; the server's address in S, written to qbd.conf.  The
+# caller's EXIT trap deletes qh.
+rxe_veth_pair() {
+	ip link add qh type veth peer name qs
+	ip addr add 10.98.0.1/24 dev qh
+	ip addr add 10.98.0.2/24 dev qs
+	ip link set qh up
+	ip link set qs up
+	rdma link add rxe_h type rxe netdev qh || die "cannot add the rxe link on qh"
+	rdma link add rxe_s type rxe netdev qs || die "cannot add the rxe link on qs"
+	S=10.98.0.2:7800
+	write_conf $S
+}
+
 create_volume() {
 	"$QBD_SERVER" create "$@" --server "${QBD_CTL:-127.0.0.1:7800}" >/dev/null
 }

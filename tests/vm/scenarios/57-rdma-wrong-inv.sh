@@ -12,23 +12,9 @@
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
 trap 'cleanup; ip link del qh 2>/dev/null || true' EXIT
-modprobe crc32_generic 2>/dev/null || true
-modprobe rdma_cm || skip "rdma_cm is not available in this kernel"
-modprobe rdma_rxe || skip "rdma_rxe is not available in this kernel"
-qbd_load_module
-insmod "$(dirname "$QBD_KO")/qbd_rdma.ko" || die "qbd_rdma.ko does not load"
-# Kernel messages of earlier scenarios of this boot are not this one's.
-dmesg -C
+require_rdma
 
-ip link add qh type veth peer name qs
-ip addr add 10.98.0.1/24 dev qh
-ip addr add 10.98.0.2/24 dev qs
-ip link set qh up
-ip link set qs up
-rdma link add rxe_h type rxe netdev qh || die "cannot add the rxe link on qh"
-rdma link add rxe_s type rxe netdev qs || die "cannot add the rxe link on qs"
-S=10.98.0.2:7800
-write_conf $S
+rxe_veth_pair
 start_server srv $S --rdma --fault rdma-wrong-inv-rkey
 wait_for 30 grep -q "listening with rdma" /tmp/qbd-server-srv.log ||
 	{ cat /tmp/qbd-server-srv.log; die "qbd-server does not listen with rdma"; }
