@@ -43,8 +43,10 @@ for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-pay
 done
 # A server that calls every map stale, whatever the remap brings: the
 # requeues end with the request's retry budget (giveup_timeout), as its
-# resends after timeouts do, not after a fixed count of their own.
-start_hostile stale --good 2
+# resends after timeouts do, not after a fixed count of their own.  No
+# good answers at all: --good counts per connection, and a queue whose
+# connection had its good answers left would serve the read.
+start_hostile stale --good 0
 dev=$("$QBD" -m pool/evil --no-wait -o io_timeout=3,giveup_timeout=4,reconnect_delay_ms=200)
 dd if="$dev" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &
 ddpid=$!
