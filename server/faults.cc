@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <string>
+#include <utility>
 
 namespace qbd {
 
@@ -15,29 +17,24 @@ bool parse_number(const std::string& s, unsigned long long max, unsigned long lo
     return !errno && *end == '\0' && *out <= max;
 }
 
+// The faults that are only on or off.
+constexpr std::pair<const char*, bool FaultConfig::*> kSwitches[] = {
+    {"ring-wait-fails", &FaultConfig::ring_wait_fails},
+    {"skip-flush", &FaultConfig::skip_flush},
+    {"skip-fua", &FaultConfig::skip_fua},
+    {"rdma-wrong-inv-rkey", &FaultConfig::rdma_wrong_inv_rkey},
+    {"rdma-long-hello-reply", &FaultConfig::rdma_long_hello_reply},
+};
+
 }  // namespace
 
 bool parse_fault(const std::string& spec, FaultConfig* f, std::string* error) {
     const std::string stall = "stall-write=";
-    if (spec == "rdma-wrong-inv-rkey") {
-        f->rdma_wrong_inv_rkey = true;
-        return true;
-    }
-    if (spec == "rdma-long-hello-reply") {
-        f->rdma_long_hello_reply = true;
-        return true;
-    }
-    if (spec == "ring-wait-fails") {
-        f->ring_wait_fails = true;
-        return true;
-    }
-    if (spec == "skip-flush") {
-        f->skip_flush = true;
-        return true;
-    }
-    if (spec == "skip-fua") {
-        f->skip_fua = true;
-        return true;
+    for (const auto& [name, flag] : kSwitches) {
+        if (spec == name) {
+            f->*flag = true;
+            return true;
+        }
     }
     if (spec.starts_with(stall)) {
         const std::string arg = spec.substr(stall.size());
@@ -53,9 +50,9 @@ bool parse_fault(const std::string& spec, FaultConfig* f, std::string* error) {
         *error = "--fault stall-write takes OFFSET:MS (MS up to 600000)";
         return false;
     }
-    *error = "unknown --fault " + spec +
-             " (stall-write=OFFSET:MS, ring-wait-fails, skip-flush, skip-fua,"
-             " rdma-wrong-inv-rkey, rdma-long-hello-reply)";
+    *error = "unknown --fault " + spec + " (stall-write=OFFSET:MS";
+    for (const auto& [name, flag] : kSwitches) *error += std::string(", ") + name;
+    *error += ")";
     return false;
 }
 
