@@ -44,7 +44,11 @@
 #define QBD_MAX_CTL_BYTES	(1U << 20)	/* largest control payload */
 #define QBD_NAME_MAX		64		/* pool or volume name incl. NUL */
 #define QBD_ADDR_MAX		64		/* "host:port" incl. NUL */
-#define QBD_MAX_REPLICAS	4		/* server addresses per shard */
+/*
+ * The retired shard maps' limits: the driver of the shard maps still
+ * names them; they go with it.
+ */
+#define QBD_MAX_REPLICAS	4
 #define QBD_MAX_SHARDS		65536
 #define QBD_NONCE_BYTES		32
 #define QBD_MAC_BYTES		32		/* HMAC-SHA256 */
@@ -67,27 +71,26 @@ enum qbd_opcode {
 	QBD_OP_CTL_LIST		= 34,	/* payload qbd_ctl_name (pool, "" = all) */
 	QBD_OP_CTL_RESIZE	= 35,	/* payload qbd_ctl_resize */
 	QBD_OP_CTL_INFO		= 36,	/* payload qbd_ctl_name */
-	QBD_OP_CTL_ADOPT	= 37,	/* payload as a CTL_INFO reply */
-	QBD_OP_CTL_MOVE		= 38,	/* payload qbd_ctl_move */
+	/*
+	 * 37 and 38 were CTL_ADOPT and CTL_MOVE, of the retired server
+	 * cluster: never reused.  A server answers them -EOPNOTSUPP.
+	 */
 };
 
 /* Request flags. */
 #define QBD_REQ_FUA		(1U << 0)	/* WRITE: durable before reply */
 #define QBD_REQ_CRC		(1U << 1)	/* crc32c of the payload is set */
 /*
- * CTL_*: sent by a server to its cluster peers to apply a catalog change
- * the sender already made; the receiver applies it and does not forward.
- * OPEN: a peer copying a shard (CTL_MOVE); its IO is served while the
- * volume is fenced for the move.
+ * (1U << 2) was QBD_REQ_FORWARDED, of the retired server cluster (a
+ * change forwarded to a peer, a shard mover's OPEN): never reused, and
+ * refused as an unknown flag.
  */
-#define QBD_REQ_FORWARDED	(1U << 2)
 /*
  * OPEN: the client maps the volume read-only; the server opens it for
  * reading only and answers WRITE, DISCARD and WRITE_ZEROES with -EROFS.
  */
 #define QBD_REQ_READ_ONLY	(1U << 3)
-#define QBD_REQ_FLAGS_KNOWN	(QBD_REQ_FUA | QBD_REQ_CRC | QBD_REQ_FORWARDED | \
-				 QBD_REQ_READ_ONLY)
+#define QBD_REQ_FLAGS_KNOWN	(QBD_REQ_FUA | QBD_REQ_CRC | QBD_REQ_READ_ONLY)
 
 /* Feature bits negotiated in HELLO; unknown bits are refused. */
 #define QBD_FEAT_CRC32C		(1ULL << 0)	/* payload checksums */
@@ -250,8 +253,7 @@ struct qbd_ctl_create {
 	struct qbd_ctl_name name;
 	__le64	size;		/* bytes, multiple of 512 */
 	__le64	shard_size;	/* bytes, power of two, 0 = server default */
-	__le32	nr_replicas;	/* addresses per shard, 0 = 1 */
-	__u8	reserved[12];
+	__u8	reserved[16];	/* zero (was a replica count) */
 };
 
 /** struct qbd_ctl_resize - payload of QBD_OP_CTL_RESIZE (grow only) */
@@ -261,16 +263,18 @@ struct qbd_ctl_resize {
 	__u8	reserved[8];
 };
 
-/* qbd_ctl_volume.flags */
-#define QBD_VOLUME_FENCED	(1U << 0)	/* a shard move is copying data */
-
 /**
- * struct qbd_ctl_volume - a volume in CTL_INFO/CTL_LIST replies
+ * struct qbd_ctl_volume - a volume, as every path to it sees it
+ * @name:	pool and volume
+ * @volume_id:	the same on every server that serves the volume
+ * @size:	bytes
+ * @shard_size:	bytes, power of two: no read or write crosses a multiple
+ *		of it (the queue's chunk size)
+ * @epoch:	epoch of the volume's metadata (OPEN and IO carry it)
+ * @reserved:	zero (held a shard count, a replica count and a fence
+ *		flag of the retired server cluster)
  *
- * CTL_INFO replies with one of these followed by @nr_shards arrays of
- * @nr_replicas struct qbd_ctl_addr (shard 0's servers first, primary
- * first).  CTL_LIST replies with a __le32 count and that many of these,
- * with no shard tables.
+ * CTL_LIST replies with a __le32 count and that many of these.
  */
 struct qbd_ctl_volume {
 	struct qbd_ctl_name name;
@@ -278,10 +282,7 @@ struct qbd_ctl_volume {
 	__le64	size;
 	__le64	shard_size;
 	__le64	epoch;
-	__le32	nr_shards;
-	__le32	nr_replicas;
-	__le32	flags;		/* QBD_VOLUME_* */
-	__u8	reserved[4];
+	__u8	reserved[16];
 };
 
 /** struct qbd_ctl_addr - one server address, "host:port", NUL-terminated */
@@ -290,22 +291,16 @@ struct qbd_ctl_addr {
 };
 
 /**
- * struct qbd_ctl_move - payload of QBD_OP_CTL_MOVE
- * @name:	the volume
- * @shard:	index of the shard to move
- * @to:		the cluster member that becomes the shard's primary
- *
- * The server that receives it fences the volume on every member (new
- * epoch, QBD_VOLUME_FENCED: clients' IO is answered with a stale epoch and
- * CTL_INFO with -EBUSY), copies the shard from its primary to @to, then
- * publishes the new placement under another epoch.  Clients remap and
- * resend; nothing written before or after the move is lost.
+ * struct qbd_ctl_info_reply - the reply to CTL_INFO (and to CTL_CREATE
+ * and CTL_RESIZE, the volume as they left it)
+ * @volume:	the volume
+ * @path:	the address this server advertises for it: one path to the
+ *		volume.  A client that wants every path asks every server it
+ *		knows and keeps those that answer with the same volume.
  */
-struct qbd_ctl_move {
-	struct qbd_ctl_name name;
-	__le32	shard;
-	__u8	reserved[12];
-	struct qbd_ctl_addr to;
+struct qbd_ctl_info_reply {
+	struct qbd_ctl_volume volume;
+	struct qbd_ctl_addr path;
 };
 
 /*
@@ -387,7 +382,7 @@ QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_create, 160);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_resize, 144);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_volume, 176);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_addr, 64);
-QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_move, 208);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_info_reply, 240);
 QBD_PROTO_ASSERT_SIZE(struct qbd_rdma_sge, 16);
 QBD_PROTO_ASSERT_SIZE(struct qbd_rdma_req, 256);
 QBD_PROTO_ASSERT_SIZE(struct qbd_rdma_reply, 192);

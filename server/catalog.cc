@@ -24,17 +24,8 @@ CREATE TABLE IF NOT EXISTS volumes (
     size INTEGER NOT NULL,
     shard_size INTEGER NOT NULL,
     epoch INTEGER NOT NULL,
-    replicas INTEGER NOT NULL,
     device TEXT NOT NULL DEFAULT '',
-    fenced INTEGER NOT NULL DEFAULT 0,
     UNIQUE (pool, name)
-);
-CREATE TABLE IF NOT EXISTS placement (
-    volume_id INTEGER NOT NULL REFERENCES volumes(id) ON DELETE CASCADE,
-    shard INTEGER NOT NULL,
-    replica INTEGER NOT NULL,
-    addr TEXT NOT NULL,
-    PRIMARY KEY (volume_id, shard, replica)
 );
 )";
 
@@ -67,72 +58,84 @@ int Catalog::exec(const char* sql) {
     return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK ? 0 : -EIO;
 }
 
-// Catalogs written before a column existed get it with its default.
-int Catalog::migrate() {
-    Stmt probe(db_, "SELECT fenced FROM volumes LIMIT 0");
-    if (probe) return 0;
-    return exec("ALTER TABLE volumes ADD COLUMN fenced INTEGER NOT NULL DEFAULT 0");
+bool Catalog::has_table(const char* table) {
+    Stmt st(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    sqlite3_bind_text(st.st, 1, table, -1, SQLITE_STATIC);
+    return sqlite3_step(st.st) == SQLITE_ROW;
 }
 
-uint64_t Catalog::generation() const { return generation_.load(); }
+bool Catalog::has_column(const char* table, const char* column) {
+    Stmt st(db_, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+    sqlite3_bind_text(st.st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st.st, 2, column, -1, SQLITE_STATIC);
+    return sqlite3_step(st.st) == SQLITE_ROW;
+}
 
-int Catalog::write_placement(const VolumeRecord& v) {
-    Stmt del(db_, "DELETE FROM placement WHERE volume_id = ?");
-    sqlite3_bind_int64(del.st, 1, static_cast<int64_t>(v.id));
-    if (sqlite3_step(del.st) != SQLITE_DONE) return -EIO;
-    Stmt ins(db_, "INSERT INTO placement (volume_id, shard, replica, addr) VALUES (?, ?, ?, ?)");
-    for (size_t s = 0; s < v.placement.size(); s++) {
-        for (size_t r = 0; r < v.placement[s].size(); r++) {
-            sqlite3_reset(ins.st);
-            sqlite3_bind_int64(ins.st, 1, static_cast<int64_t>(v.id));
-            sqlite3_bind_int64(ins.st, 2, static_cast<int64_t>(s));
-            sqlite3_bind_int64(ins.st, 3, static_cast<int64_t>(r));
-            sqlite3_bind_text(ins.st, 4, v.placement[s][r].c_str(), -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(ins.st) != SQLITE_DONE) return -EIO;
-        }
+// Catalogs of the retired --peer cluster had a replica count and a move
+// fence per volume and a placement table (which member held which shard):
+// they go, in one transaction, so a data directory from before opens as
+// the file backend's.  A volume left fenced by a move that never finished
+// is served again.  Volumes that were spread over several members are
+// remembered for the warning Server::open logs.
+int Catalog::migrate() {
+    const bool placement = has_table("placement");
+    const bool replicas = has_column("volumes", "replicas");
+    const bool fenced = has_column("volumes", "fenced");
+    if (!placement && !replicas && !fenced) return 0;
+    if (exec("BEGIN IMMEDIATE")) return -EIO;
+    std::string spread = "SELECT pool || '/' || name FROM volumes WHERE ";
+    spread += replicas ? "replicas > 1" : "0";
+    if (placement)
+        spread +=
+            " OR (SELECT COUNT(DISTINCT addr) FROM placement WHERE volume_id = volumes.id) > 1";
+    spread += " ORDER BY pool, name";
+    int rc;
+    {
+        // Finalized before the tables change: SQLite refuses to drop a
+        // table a statement is still reading.
+        Stmt st(db_, spread.c_str());
+        while ((rc = sqlite3_step(st.st)) == SQLITE_ROW)
+            cluster_volumes_.push_back(
+                reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0)));
+    }
+    if (rc != SQLITE_DONE || (placement && exec("DROP TABLE placement")) ||
+        (replicas && exec("ALTER TABLE volumes DROP COLUMN replicas")) ||
+        (fenced && exec("ALTER TABLE volumes DROP COLUMN fenced")) || exec("COMMIT")) {
+        exec("ROLLBACK");
+        cluster_volumes_.clear();
+        return -EIO;
     }
     return 0;
 }
 
+uint64_t Catalog::generation() const { return generation_.load(); }
+
 int Catalog::insert(const VolumeRecord& v) {
     std::lock_guard lock(mu_);
-    if (exec("BEGIN IMMEDIATE")) return -EIO;
-    Stmt st(
-        db_,
-        "INSERT INTO volumes (id, pool, name, size, shard_size, epoch, replicas, device, fenced) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Stmt st(db_,
+            "INSERT INTO volumes (id, pool, name, size, shard_size, epoch, device) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)");
     sqlite3_bind_int64(st.st, 1, static_cast<int64_t>(v.id));
     sqlite3_bind_text(st.st, 2, v.pool.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st.st, 3, v.name.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st.st, 4, static_cast<int64_t>(v.size));
     sqlite3_bind_int64(st.st, 5, static_cast<int64_t>(v.shard_size));
     sqlite3_bind_int64(st.st, 6, static_cast<int64_t>(v.epoch));
-    sqlite3_bind_int64(st.st, 7, v.replicas);
-    sqlite3_bind_text(st.st, 8, v.device.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st.st, 9, v.fenced);
+    sqlite3_bind_text(st.st, 7, v.device.c_str(), -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st.st);
-    if (rc != SQLITE_DONE || write_placement(v)) {
-        exec("ROLLBACK");
-        return rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
-    }
-    if (exec("COMMIT")) return -EIO;
+    if (rc != SQLITE_DONE) return rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
     generation_++;
     return 0;
 }
 
 int Catalog::update(const VolumeRecord& v) {
     std::lock_guard lock(mu_);
-    if (exec("BEGIN IMMEDIATE")) return -EIO;
-    Stmt st(db_, "UPDATE volumes SET size = ?, epoch = ?, fenced = ? WHERE id = ?");
+    Stmt st(db_, "UPDATE volumes SET size = ?, epoch = ? WHERE id = ?");
     sqlite3_bind_int64(st.st, 1, static_cast<int64_t>(v.size));
     sqlite3_bind_int64(st.st, 2, static_cast<int64_t>(v.epoch));
-    sqlite3_bind_int(st.st, 3, v.fenced);
-    sqlite3_bind_int64(st.st, 4, static_cast<int64_t>(v.id));
-    if (sqlite3_step(st.st) != SQLITE_DONE || sqlite3_changes(db_) != 1 || write_placement(v)) {
-        exec("ROLLBACK");
-        return -ENOENT;
-    }
-    if (exec("COMMIT")) return -EIO;
+    sqlite3_bind_int64(st.st, 3, static_cast<int64_t>(v.id));
+    if (sqlite3_step(st.st) != SQLITE_DONE) return -EIO;
+    if (sqlite3_changes(db_) != 1) return -ENOENT;
     generation_++;
     return 0;
 }
@@ -157,23 +160,11 @@ std::optional<VolumeRecord> Catalog::load(sqlite3_stmt* st) {
     v.size = static_cast<uint64_t>(sqlite3_column_int64(st, 3));
     v.shard_size = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
     v.epoch = static_cast<uint64_t>(sqlite3_column_int64(st, 5));
-    v.replicas = static_cast<uint32_t>(sqlite3_column_int64(st, 6));
-    v.device = reinterpret_cast<const char*>(sqlite3_column_text(st, 7));
-    v.fenced = sqlite3_column_int(st, 8) != 0;
-    v.placement.assign(v.nr_shards(), std::vector<std::string>(v.replicas));
-    Stmt p(db_, "SELECT shard, replica, addr FROM placement WHERE volume_id = ?");
-    sqlite3_bind_int64(p.st, 1, static_cast<int64_t>(v.id));
-    while (sqlite3_step(p.st) == SQLITE_ROW) {
-        auto s = static_cast<size_t>(sqlite3_column_int64(p.st, 0));
-        auto r = static_cast<size_t>(sqlite3_column_int64(p.st, 1));
-        if (s < v.placement.size() && r < v.replicas)
-            v.placement[s][r] = reinterpret_cast<const char*>(sqlite3_column_text(p.st, 2));
-    }
+    v.device = reinterpret_cast<const char*>(sqlite3_column_text(st, 6));
     return v;
 }
 
-static const char* kSelect =
-    "SELECT id, pool, name, size, shard_size, epoch, replicas, device, fenced FROM volumes ";
+static const char* kSelect = "SELECT id, pool, name, size, shard_size, epoch, device FROM volumes ";
 
 std::optional<VolumeRecord> Catalog::find(const std::string& pool, const std::string& name) {
     std::lock_guard lock(mu_);

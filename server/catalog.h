@@ -1,4 +1,4 @@
-// The volume catalog, in SQLite: pools, volumes and where each shard lives.
+// The volume catalog of the file backend, in SQLite: pools and volumes.
 #pragma once
 
 #include <sqlite3.h>
@@ -20,18 +20,9 @@ struct VolumeRecord {
     uint64_t size = 0;
     uint64_t shard_size = 0;
     uint64_t epoch = 1;
-    uint32_t replicas = 1;
     // Where this server keeps the data: empty for a sparse file in the data
     // directory, else an existing block device (or file) given at create.
     std::string device;
-    // A shard move is copying data: only the mover's IO is served.
-    bool fenced = false;
-    // placement[shard][replica] = "host:port", primary first.
-    std::vector<std::vector<std::string>> placement;
-
-    uint32_t nr_shards() const {
-        return static_cast<uint32_t>((size + shard_size - 1) / shard_size);
-    }
 };
 
 // Every method is atomic (one transaction) and thread-safe.  Errors are
@@ -45,7 +36,7 @@ class Catalog {
 
     int insert(const VolumeRecord& v);  // -EEXIST when the name or id is taken
     int remove(const std::string& pool, const std::string& name);
-    int update(const VolumeRecord& v);  // size, epoch, fence, placement of an existing id
+    int update(const VolumeRecord& v);  // size and epoch of an existing id
     std::optional<VolumeRecord> find(const std::string& pool, const std::string& name);
     std::optional<VolumeRecord> find(uint64_t id);
     std::vector<VolumeRecord> list(const std::string& pool);
@@ -53,18 +44,26 @@ class Catalog {
     // Bumped on every change, so connections notice a new epoch cheaply.
     uint64_t generation() const;
 
+    // Volumes that an older catalog (the retired --peer cluster) had spread
+    // over several servers or replicated, found when opening it: this
+    // server now serves all of each from its own copy, whose shards placed
+    // elsewhere were not kept up to date here.  "pool/name" each.
+    const std::vector<std::string>& migrated_cluster_volumes() const { return cluster_volumes_; }
+
   private:
     explicit Catalog(sqlite3* db) : db_(db) {}
     int exec(const char* sql);
     int migrate();
     std::optional<VolumeRecord> load(sqlite3_stmt* st);
-    int write_placement(const VolumeRecord& v);
+    bool has_table(const char* table);
+    bool has_column(const char* table, const char* column);
 
     sqlite3* db_;
     mutable std::mutex mu_;
     // Bumped under mu_ once a change is committed; read without it on every
     // request of every connection.
     std::atomic<uint64_t> generation_{0};
+    std::vector<std::string> cluster_volumes_;
 };
 
 }  // namespace qbd

@@ -25,7 +25,6 @@
 #include <vector>
 
 #include "fence.h"
-#include "io_gate.h"
 #include "request.h"
 #include "server.h"
 #include "serving_mode.h"
@@ -288,9 +287,6 @@ int Connection::reap(unsigned submitted) {
 bool Connection::run_batch() {
     unsigned submitted = 0;
     bool ring_failed = false;
-    // Inside the gate, a fence (shard move) either waits for this batch or
-    // is seen by it: judge the epoch again now that nothing can change it.
-    std::optional<IoGateHold> hold;
     std::optional<FencePermit> permit;
     if (nr_disk_io_) {
         stall_for_test();
@@ -299,7 +295,8 @@ bool Connection::run_batch() {
             drop("a newer connection of its client took over");
             return false;
         }
-        hold.emplace(srv_.io_gate());
+        // The epoch and size as the catalog has them now, not as they
+        // were when the requests were read.
         session_.refresh_volume();
         for (unsigned i = 0; i < nr_slots_; i++) {
             Slot& s = slots_[i];
@@ -337,7 +334,6 @@ bool Connection::run_batch() {
             ring_failed = true;
         }
     }
-    hold.reset();
     permit.reset();
     // Every answer of the batch in one sendmsg.
     std::array<qbd_reply_hdr, kMaxBatch> hdrs;

@@ -24,12 +24,11 @@ constexpr unsigned long kMaxBusyPollUs = 10000;
 const char* kUsage = R"(usage:
   qbd-server init    --data-dir DIR
   qbd-server serve   --data-dir DIR --listen HOST:PORT [--listen ...] [--advertise HOST:PORT]
-                     [--peer HOST:PORT ...] [--secret-file FILE] [--default-shard-size SIZE]
+                     [--secret-file FILE] [--default-shard-size SIZE]
                      [--rdma] [--busy-poll USEC] [--fault SPEC ...]
-  qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--replicas N] [--device PATH]
+  qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--device PATH]
   qbd-server delete  POOL/VOLUME
   qbd-server resize  POOL/VOLUME SIZE
-  qbd-server move    POOL/VOLUME SHARD HOST:PORT      (a running cluster: --server)
   qbd-server info    POOL/VOLUME [--json]
   qbd-server list    [POOL] [--json]
 The volume commands act on --data-dir DIR (server stopped) or on a running
@@ -40,9 +39,8 @@ struct Args {
     std::string command;
     std::vector<std::string> positional;
     std::string data_dir, server, secret_file, advertise, device;
-    std::vector<std::string> listen, peers;
+    std::vector<std::string> listen;
     uint64_t shard_size = 0, default_shard_size = 64ULL << 20;
-    uint32_t replicas = 0;
     bool json = false;
     bool rdma = false;
     unsigned busy_poll_us = 0;
@@ -104,9 +102,6 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
         } else if (k == "--listen") {
             if (!value(&v)) return false;
             a->listen.push_back(v);
-        } else if (k == "--peer") {
-            if (!value(&v)) return false;
-            a->peers.push_back(v);
         } else if (k == "--json")
             a->json = true;
         else if (k == "--rdma")
@@ -128,13 +123,6 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
             if (!value(&v)) return false;
             if (!parse_size(v, k == "--shard-size" ? &a->shard_size : &a->default_shard_size)) {
                 *error = "bad size '" + v + "'";
-                return false;
-            }
-        } else if (k == "--replicas") {
-            if (!value(&v)) return false;
-            a->replicas = static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10));
-            if (a->replicas < 1 || a->replicas > QBD_MAX_REPLICAS) {
-                *error = "--replicas takes 1 to " + std::to_string(QBD_MAX_REPLICAS);
                 return false;
             }
         } else if (k == "-h" || k == "--help") {
@@ -193,38 +181,33 @@ std::string json_str(const std::string& s) {
     return o + "\"";
 }
 
-void print_volume(const Volume& v, bool json, bool shards) {
+void print_volume(const Volume& v, bool json, bool paths) {
     if (json) {
         std::cout << "{\"pool\":" << json_str(v.pool) << ",\"volume\":" << json_str(v.volume)
                   << ",\"id\":" << v.id << ",\"size\":" << v.size
-                  << ",\"shard_size\":" << v.shard_size << ",\"epoch\":" << v.epoch
-                  << ",\"replicas\":" << v.nr_replicas;
-        if (shards) {
-            std::cout << ",\"shards\":[";
-            for (size_t s = 0; s < v.shards.size(); s++) {
-                std::cout << (s ? "," : "") << "[";
-                for (size_t r = 0; r < v.shards[s].size(); r++)
-                    std::cout << (r ? "," : "") << json_str(v.shards[s][r]);
-                std::cout << "]";
-            }
+                  << ",\"shard_size\":" << v.shard_size << ",\"epoch\":" << v.epoch;
+        if (paths) {
+            std::cout << ",\"paths\":[";
+            for (size_t i = 0; i < v.paths.size(); i++)
+                std::cout << (i ? "," : "") << json_str(v.paths[i]);
             std::cout << "]";
         }
         std::cout << "}";
         return;
     }
     std::cout << v.pool << "/" << v.volume << " id " << v.id << " size " << v.size << " shard_size "
-              << v.shard_size << " epoch " << v.epoch << " replicas " << v.nr_replicas << "\n";
-    if (shards)
-        for (size_t s = 0; s < v.shards.size(); s++) {
-            std::cout << "  shard " << s << ":";
-            for (const auto& a : v.shards[s]) std::cout << " " << a;
-            std::cout << "\n";
-        }
+              << v.shard_size << " epoch " << v.epoch << "\n";
+    if (paths)
+        for (const auto& p : v.paths) std::cout << "  path: " << p << "\n";
 }
 
 // Runs one volume command on a server, reached over the network or, with
 // --data-dir, opened in-process.
 int volume_command(const Args& a) {
+    // Before anything is opened: a mistyped (or retired) command says so.
+    if (a.command != "create" && a.command != "delete" && a.command != "resize" &&
+        a.command != "info" && a.command != "list")
+        return fail("unknown command '" + a.command + "'\n" + kUsage, 2);
     std::string error, secret;
     if (read_secret(a.secret_file, &secret, &error)) return fail(error);
     std::unique_ptr<qbd::Server> local;
@@ -248,7 +231,7 @@ int volume_command(const Args& a) {
             if (err) error = remote->error();
             return err;
         }
-        qbd::CtlResult r = local->control(op, 0, static_cast<const char*>(p), len);
+        qbd::CtlResult r = local->control(op, static_cast<const char*>(p), len);
         if (r.status) {
             error = std::string(r.payload.begin(), r.payload.end());
             return r.status;
@@ -275,7 +258,6 @@ int volume_command(const Args& a) {
             set(c.name.volume, volume);
             c.size = htole64(size);
             c.shard_size = htole64(a.shard_size);
-            c.nr_replicas = htole32(a.replicas);
             if (a.device.empty()) {
                 err = call(QBD_OP_CTL_CREATE, &c, sizeof(c), &out);
             } else if (local) {
@@ -307,28 +289,6 @@ int volume_command(const Args& a) {
                 print_volume(v, a.json, true);
                 if (a.json) std::cout << "\n";
             }
-        }
-    } else if (a.command == "move") {
-        if (!need_name() || pos.size() != 3)
-            return fail("move needs POOL/VOLUME SHARD HOST:PORT", 2);
-        char* end = nullptr;
-        errno = 0;
-        unsigned long shard = strtoul(pos[1].c_str(), &end, 10);
-        if (errno || *end || pos[1].empty() || shard > UINT32_MAX)
-            return fail("move: '" + pos[1] + "' is not a shard index", 2);
-        if (!remote)
-            return fail("move copies data between running servers: use --server HOST:PORT", 2);
-        qbd_ctl_move m{};
-        set(m.name.pool, pool);
-        set(m.name.volume, volume);
-        m.shard = htole32(static_cast<uint32_t>(shard));
-        qbd::client::put_fixed(m.to.addr, QBD_ADDR_MAX, pos[2]);
-        err = call(QBD_OP_CTL_MOVE, &m, sizeof(m), &out);
-        Volume v;
-        if (!err) err = qbd::client::decode_info(out, &v);
-        if (!err) {
-            print_volume(v, a.json, true);
-            if (a.json) std::cout << "\n";
         }
     } else if (a.command == "list") {
         qbd_ctl_name n{};
@@ -366,7 +326,6 @@ int main(int argc, char** argv) {
         qbd::ServerConfig cfg;
         cfg.data_dir = a.data_dir;
         cfg.listen = a.listen;
-        cfg.peers = a.peers;
         cfg.rdma = a.rdma;
         cfg.busy_poll_us = a.busy_poll_us;
         cfg.faults = a.faults;

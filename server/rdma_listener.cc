@@ -59,7 +59,6 @@
 #include <vector>
 
 #include "client/qbd_client.h"
-#include "io_gate.h"
 #include "rdma_handles.h"
 #include "request.h"
 #include "server.h"
@@ -850,8 +849,7 @@ void RdmaListener::Impl::start_waiting(Device& d) {
     }
 }
 
-// Disk IO of an admitted request, inside the IO gate: a fence (shard
-// move) either waits for it or is seen by the epoch check here.
+// Disk IO of an admitted request, judged on the epoch the catalog has now.
 // A connection whose client reconnected since is fenced (fence.h): its
 // IO never reaches the disk and the connection ends; the error status
 // goes nowhere, the queue pair being in its error state.
@@ -861,7 +859,6 @@ int RdmaListener::Impl::disk_io(Conn& c, const Request& r, char* buf) {
         drop(c, "a newer connection of its client took over");
         return -ESHUTDOWN;
     }
-    IoGateHold hold(srv.io_gate());
     c.session.refresh_volume();
     if (!epoch_current(r.epoch, c.session.state())) return QBD_STATUS_STALE_EPOCH;
     return c.session.finish_io(r, c.session.disk_io(r, buf), buf);

@@ -18,15 +18,11 @@ struct ConnState {
     uint64_t volume_id = 0;
     uint64_t epoch = 0;
     uint64_t size = 0;
-    bool fenced = false;     // a shard of the volume is being moved
-    bool mover = false;      // a peer copying that shard: served while fenced
     bool read_only = false;  // opened with QBD_REQ_READ_ONLY
 };
 
 // Whether IO carrying this epoch may touch the volume now.
-inline bool epoch_current(uint64_t epoch, const ConnState& c) {
-    return epoch == c.epoch && (!c.fenced || c.mover);
-}
+inline bool epoch_current(uint64_t epoch, const ConnState& c) { return epoch == c.epoch; }
 
 enum class Action {
     serve,  // read payload_in bytes, then carry it out

@@ -4,14 +4,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "catalog.h"
 #include "faults.h"
 #include "fence.h"
-#include "io_gate.h"
 #include "qbd_proto.h"
 
 namespace qbd {
@@ -19,8 +17,7 @@ namespace qbd {
 struct ServerConfig {
     std::string data_dir;
     std::vector<std::string> listen;  // "host:port"
-    std::string advertise;            // this server's address in shard maps
-    std::vector<std::string> peers;   // other cluster members
+    std::string advertise;            // this server's path to its volumes, in CTL_INFO
     std::string secret;               // empty: no authentication
     bool rdma = false;                // also listen with rdma_cm on each address
     unsigned busy_poll_us = 0;        // see serving_mode.h; 0: latency-bound connections sleep
@@ -45,10 +42,9 @@ class Server {
     int serve();
 
     // Control operations, as the wire carries them.
-    CtlResult control(uint16_t opcode, uint32_t flags, const char* payload, uint32_t len);
+    CtlResult control(uint16_t opcode, const char* payload, uint32_t len);
 
     Catalog& catalog() { return *catalog_; }
-    IoGate& io_gate() { return io_gate_; }
     FenceRegistry& fences() { return fences_; }
     const FaultConfig& faults() const { return cfg_.faults; }
     // How long a WRITE at @offset stalls (--fault stall-write): the first
@@ -67,29 +63,22 @@ class Server {
 
   private:
     explicit Server(ServerConfig cfg) : cfg_(std::move(cfg)) {}
-    CtlResult create(const qbd_ctl_create& c, uint32_t flags, const std::string& device = "");
-    CtlResult adopt(const char* payload, uint32_t len);
-    CtlResult remove(const qbd_ctl_name& n, uint32_t flags);
-    CtlResult resize(const qbd_ctl_resize& r, uint32_t flags);
-    CtlResult move(const qbd_ctl_move& m, uint32_t flags);
-    int publish(const VolumeRecord& v, std::string* error);
-    int copy_range(const VolumeRecord& v, const std::string& from, const std::string& to,
-                   uint64_t begin, uint64_t end, std::string* error);
+    CtlResult create(const qbd_ctl_create& c, const std::string& device = "");
+    CtlResult remove(const qbd_ctl_name& n);
+    CtlResult resize(const qbd_ctl_resize& r);
     CtlResult info(const qbd_ctl_name& n);
     CtlResult list(const qbd_ctl_name& n);
-    int forward(uint16_t opcode, const std::vector<char>& payload, std::string* error);
     int ensure_file(const VolumeRecord& v, std::string* error);
-    void place(VolumeRecord& v, uint32_t from_shard) const;
+    // The CTL_INFO reply: the volume, and this server as its path.
+    std::vector<char> info_reply(const VolumeRecord& v) const;
 
     ServerConfig cfg_;
     std::unique_ptr<Catalog> catalog_;
-    IoGate io_gate_;
     FenceRegistry fences_;
     std::atomic<bool> write_stall_taken_{false};
-    std::mutex move_mu_;  // one shard move at a time
 };
 
-// Encodes a volume record as a CTL_INFO reply.
-std::vector<char> encode_volume(const VolumeRecord& v, bool with_placement);
+// Encodes a volume record as it appears in CTL_INFO and CTL_LIST replies.
+qbd_ctl_volume encode_volume(const VolumeRecord& v);
 
 }  // namespace qbd

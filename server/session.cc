@@ -44,7 +44,6 @@ void Session::refresh_volume() {
     if (auto v = srv_.catalog().find(st_.volume_id)) {
         st_.epoch = v->epoch;
         st_.size = v->size;
-        st_.fenced = v->fenced;
     } else {
         st_.size = 0;  // deleted: every IO is now out of range
     }
@@ -102,8 +101,7 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
                 out.status = -ENOENT;
                 return out;
             }
-            const bool mover = r.flags & QBD_REQ_FORWARDED;
-            if (le64toh(o.epoch) != v->epoch || (v->fenced && !mover)) {
+            if (le64toh(o.epoch) != v->epoch) {
                 out.status = QBD_STATUS_STALE_EPOCH;
                 return out;
             }
@@ -129,8 +127,6 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             st_.volume_id = v->id;
             st_.epoch = v->epoch;
             st_.size = v->size;
-            st_.fenced = v->fenced;
-            st_.mover = mover;
             st_.read_only = read_only;
             qbd_open_reply orep{};
             orep.size = htole64(v->size);
@@ -141,7 +137,7 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             return out;
         }
         default: {
-            CtlResult res = srv_.control(r.opcode, r.flags, payload, r.length);
+            CtlResult res = srv_.control(r.opcode, payload, r.length);
             if (res.status)
                 log("control " + std::to_string(r.opcode) +
                     " failed: " + std::string(res.payload.begin(), res.payload.end()));

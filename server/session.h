@@ -52,8 +52,8 @@ class Session {
     // payload holds the r.length bytes that came with it.
     SetupReply handle_setup(const Request& r, const char* payload);
 
-    // Picks up catalog changes (new epoch, fence, resize, delete) to the
-    // opened volume.
+    // Picks up catalog changes (new epoch, resize, delete) to the opened
+    // volume.
     void refresh_volume();
     // Whether IO that check() let through may run now: 0, a stale epoch
     // or -ERANGE, judged on the volume as check() refreshed it, or as a

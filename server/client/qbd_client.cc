@@ -243,13 +243,12 @@ int Client::handshake(const std::string& secret) {
 }
 
 int Client::create(const std::string& pool, const std::string& volume, uint64_t size,
-                   uint64_t shard_size, uint32_t replicas) {
+                   uint64_t shard_size) {
     qbd_ctl_create c{};
     put_fixed(c.name.pool, QBD_NAME_MAX, pool);
     put_fixed(c.name.volume, QBD_NAME_MAX, volume);
     c.size = htole64(size);
     c.shard_size = htole64(shard_size);
-    c.nr_replicas = htole32(replicas);
     return call(QBD_OP_CTL_CREATE, 0, &c, sizeof(c), nullptr);
 }
 
@@ -258,16 +257,6 @@ int Client::remove(const std::string& pool, const std::string& volume) {
     put_fixed(n.pool, QBD_NAME_MAX, pool);
     put_fixed(n.volume, QBD_NAME_MAX, volume);
     return call(QBD_OP_CTL_DELETE, 0, &n, sizeof(n), nullptr);
-}
-
-int Client::move(const std::string& pool, const std::string& volume, uint32_t shard,
-                 const std::string& to) {
-    qbd_ctl_move m{};
-    put_fixed(m.name.pool, QBD_NAME_MAX, pool);
-    put_fixed(m.name.volume, QBD_NAME_MAX, volume);
-    m.shard = htole32(shard);
-    put_fixed(m.to.addr, QBD_ADDR_MAX, to);
-    return call(QBD_OP_CTL_MOVE, 0, &m, sizeof(m), nullptr);
 }
 
 int Client::resize(const std::string& pool, const std::string& volume, uint64_t new_size) {
@@ -286,28 +275,17 @@ static Volume volume_of(const qbd_ctl_volume& v) {
     out.size = le64toh(v.size);
     out.shard_size = le64toh(v.shard_size);
     out.epoch = le64toh(v.epoch);
-    out.nr_replicas = le32toh(v.nr_replicas);
     return out;
 }
 
 int decode_info(const std::vector<char>& buf, Volume* out) {
-    if (buf.size() < sizeof(qbd_ctl_volume)) return -EPROTO;
-    qbd_ctl_volume v;
-    memcpy(&v, buf.data(), sizeof(v));
-    Volume vol = volume_of(v);
-    uint32_t shards = le32toh(v.nr_shards);
-    if (vol.nr_replicas == 0 || vol.nr_replicas > QBD_MAX_REPLICAS || shards > QBD_MAX_SHARDS ||
-        buf.size() != sizeof(v) + size_t{shards} * vol.nr_replicas * sizeof(qbd_ctl_addr))
-        return -EPROTO;
-    const char* p = buf.data() + sizeof(v);
-    for (uint32_t s = 0; s < shards; s++) {
-        std::vector<std::string> addrs;
-        for (uint32_t r = 0; r < vol.nr_replicas; r++, p += sizeof(qbd_ctl_addr)) {
-            std::string a = get_fixed(p, QBD_ADDR_MAX);
-            if (!a.empty()) addrs.push_back(a);
-        }
-        vol.shards.push_back(std::move(addrs));
-    }
+    if (buf.size() != sizeof(qbd_ctl_info_reply)) return -EPROTO;
+    qbd_ctl_info_reply r;
+    memcpy(&r, buf.data(), sizeof(r));
+    Volume vol = volume_of(r.volume);
+    std::string path = get_fixed(r.path.addr, QBD_ADDR_MAX);
+    if (path.empty()) return -EPROTO;
+    vol.paths.push_back(std::move(path));
     *out = std::move(vol);
     return 0;
 }

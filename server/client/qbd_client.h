@@ -19,9 +19,10 @@ struct Volume {
     uint64_t size = 0;
     uint64_t shard_size = 0;
     uint64_t epoch = 0;
-    uint32_t nr_replicas = 1;
-    // Per shard, its servers as "host:port", primary first (INFO only).
-    std::vector<std::vector<std::string>> shards;
+    // The servers that serve the volume, "host:port", in order of
+    // preference.  CTL_INFO names one, the server that answered; the qbd
+    // tool gathers them from every server it knows.  Empty from CTL_LIST.
+    std::vector<std::string> paths;
 };
 
 // The protocol's fixed-size NUL-terminated fields: put truncates to
@@ -34,8 +35,9 @@ int split_host_port(const std::string& addr, std::string* host, uint16_t* port);
 // "h:p, h:p" into a list.
 std::vector<std::string> parse_addr_list(const std::string& list);
 
-// Decoders of control replies: CTL_INFO (a volume with its shard table) and
-// CTL_LIST (volumes without).  -EPROTO when the payload is malformed.
+// Decoders of control replies: CTL_INFO (a volume and the answering
+// server's path to it) and CTL_LIST (volumes without).  -EPROTO when the
+// payload is malformed.
 int decode_info(const std::vector<char>& payload, Volume* out);
 int decode_list(const std::vector<char>& payload, std::vector<Volume>* out);
 
@@ -58,20 +60,17 @@ class Client {
 
     // Control service.
     int create(const std::string& pool, const std::string& volume, uint64_t size,
-               uint64_t shard_size, uint32_t replicas);
+               uint64_t shard_size = 0);
     int remove(const std::string& pool, const std::string& volume);
     int resize(const std::string& pool, const std::string& volume, uint64_t new_size);
-    // Moves a shard's primary to the cluster member @to (qbd-server(8)).
-    int move(const std::string& pool, const std::string& volume, uint32_t shard,
-             const std::string& to);
     int info(const std::string& pool, const std::string& volume, Volume* out);
     int list(const std::string& pool, std::vector<Volume>* out);
     // Raw control call, for tests of the server's defences.
     int call(uint16_t opcode, uint32_t flags, const void* payload, uint32_t len,
              std::vector<char>* reply);
 
-    // Data: bind to a volume, then IO.  Synchronous calls.  A server
-    // copying a shard opens with QBD_REQ_FORWARDED.
+    // Data: bind to a volume, then IO.  Synchronous calls.  @flags:
+    // QBD_REQ_READ_ONLY or 0.
     int open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out = nullptr, uint32_t flags = 0,
              SessionSlot slot = {});
     int read(uint64_t offset, void* buf, uint32_t len);

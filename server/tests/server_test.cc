@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "old_catalog.h"
 #include "qbd_client.h"
 
 namespace qbd {
@@ -129,7 +130,7 @@ std::vector<char> pattern(size_t n, unsigned seed) {
 client::Volume create_volume(ServerProcess& s, const std::string& name, uint64_t size,
                              uint64_t shard = 0) {
     auto ctl = s.connect();
-    EXPECT_EQ(ctl->create("pool", name, size, shard, 1), 0) << ctl->error();
+    EXPECT_EQ(ctl->create("pool", name, size, shard), 0) << ctl->error();
     client::Volume v;
     EXPECT_EQ(ctl->info("pool", name, &v), 0) << ctl->error();
     return v;
@@ -368,7 +369,7 @@ TEST(Server, AuthenticationRequiredWhenServerHasSecret) {
     EXPECT_EQ(Client::connect(s.addr(), "", 2000, &c, &err), -EACCES) << err;
     EXPECT_EQ(Client::connect(s.addr(), "wrong", 2000, &c, &err), -EACCES) << err;
     ASSERT_EQ(Client::connect(s.addr(), "s3cret", 2000, &c, &err), 0) << err;
-    EXPECT_EQ(c->create("pool", "auth", 1 << 20, 0, 1), 0);
+    EXPECT_EQ(c->create("pool", "auth", 1 << 20, 0), 0);
 }
 
 TEST(Server, ClientRefusesServerThatCannotProveTheSecret) {
@@ -384,27 +385,71 @@ TEST(Server, ControlOperations) {
     ServerProcess s;
     s.start();
     auto c = s.connect();
-    ASSERT_EQ(c->create("pool", "a", 10 << 20, 4 << 20, 1), 0);
-    EXPECT_EQ(c->create("pool", "a", 10 << 20, 4 << 20, 1), -EEXIST);
-    EXPECT_EQ(c->create("pool", "bad", 1000, 0, 1), -EINVAL);
-    EXPECT_EQ(c->create("pool", "bad", 1 << 20, 3000, 1), -EINVAL);
-    EXPECT_EQ(c->create("pool", "bad", 1 << 20, 0, 2), -EINVAL);  // one server, two replicas
-    EXPECT_EQ(c->create("po/ol", "bad", 1 << 20, 0, 1), -EINVAL);
+    ASSERT_EQ(c->create("pool", "a", 10 << 20, 4 << 20), 0);
+    EXPECT_EQ(c->create("pool", "a", 10 << 20, 4 << 20), -EEXIST);
+    EXPECT_EQ(c->create("pool", "bad", 1000, 0), -EINVAL);
+    EXPECT_EQ(c->create("pool", "bad", 1 << 20, 3000), -EINVAL);
+    EXPECT_EQ(c->create("po/ol", "bad", 1 << 20, 0), -EINVAL);
     client::Volume v;
     ASSERT_EQ(c->info("pool", "a", &v), 0);
-    EXPECT_EQ(v.shards.size(), 3u);
-    EXPECT_EQ(v.shards[2][0], s.addr());
-    EXPECT_EQ(c->resize("pool", "a", 4 << 20), -EINVAL);  // shrink
+    EXPECT_EQ(v.size, 10u << 20);
+    EXPECT_EQ(v.shard_size, 4u << 20);
+    EXPECT_EQ(v.paths, std::vector<std::string>{s.addr()});  // this server, its only path
+    EXPECT_EQ(c->resize("pool", "a", 4 << 20), -EINVAL);     // shrink
     ASSERT_EQ(c->resize("pool", "a", 20 << 20), 0);
     ASSERT_EQ(c->info("pool", "a", &v), 0);
     EXPECT_EQ(v.size, 20u << 20);
-    EXPECT_EQ(v.shards.size(), 5u);
     std::vector<client::Volume> vols;
     ASSERT_EQ(c->list("", &vols), 0);
-    EXPECT_EQ(vols.size(), 1u);
+    ASSERT_EQ(vols.size(), 1u);
+    EXPECT_EQ(vols[0].id, v.id);
+    EXPECT_TRUE(vols[0].paths.empty());
     ASSERT_EQ(c->remove("pool", "a"), 0);
     EXPECT_EQ(c->info("pool", "a", &v), -ENOENT);
     EXPECT_EQ(c->remove("pool", "a"), -ENOENT);
+}
+
+// CTL_INFO names the address the server advertises, which is the path a
+// client connects to, not the one it listens on (0.0.0.0, a NAT).
+TEST(Server, InfoAnswersTheAdvertisedAddressAsThePath) {
+    ServerProcess s;
+    s.start({"--advertise", "192.0.2.7:7900"});
+    client::Volume v = create_volume(s, "adv", 1 << 20);
+    EXPECT_EQ(v.paths, std::vector<std::string>{"192.0.2.7:7900"});
+}
+
+// What the retired cluster took: the options are unknown and the wire
+// calls get an answer that says so, on a connection that goes on serving.
+TEST(Server, TheRetiredClusterIsRefused) {
+    EXPECT_EQ(ServerProcess::exit_code({"serve", "--data-dir", "/nonexistent", "--listen",
+                                        "127.0.0.1:1", "--peer", "127.0.0.1:2"}),
+              2);
+    EXPECT_EQ(ServerProcess::exit_code(
+                  {"create", "p/v", "1M", "--replicas", "2", "--data-dir", "/nonexistent"}),
+              2);
+    EXPECT_EQ(
+        ServerProcess::exit_code({"move", "p/v", "0", "127.0.0.1:2", "--data-dir", "/nonexistent"}),
+        2);
+    ServerProcess s;
+    s.start();
+    auto c = s.connect();
+    qbd_ctl_create cr{};
+    client::put_fixed(cr.name.pool, QBD_NAME_MAX, "pool");
+    client::put_fixed(cr.name.volume, QBD_NAME_MAX, "two");
+    cr.size = htole64(1 << 20);
+    cr.reserved[0] = 2;  // where the replica count was
+    EXPECT_EQ(c->call(QBD_OP_CTL_CREATE, 0, &cr, sizeof(cr), nullptr), -EINVAL);
+    EXPECT_NE(c->error().find("md RAID1"), std::string::npos) << c->error();
+    std::vector<char> payload(208);
+    for (uint16_t op : {37, 38})  // CTL_ADOPT, CTL_MOVE
+        EXPECT_EQ(c->call(op, 0, payload.data(), static_cast<uint32_t>(payload.size()), nullptr),
+                  -EOPNOTSUPP)
+            << op;
+    EXPECT_EQ(c->call(QBD_OP_CTL_CREATE, 1U << 2, &cr, sizeof(cr), nullptr), -EINVAL)
+        << "the retired FORWARDED flag is an unknown flag";
+    std::vector<client::Volume> vols;
+    EXPECT_EQ(c->list("", &vols), 0);
+    EXPECT_TRUE(vols.empty());
 }
 
 // A connection opened before the volume grew reads and writes the new
@@ -472,120 +517,6 @@ TEST(Server, BusyPollTakesMicrosecondsUpToTenThousand) {
                                             "127.0.0.1:1", "--busy-poll", bad}),
                   2)
             << bad;
-}
-
-TEST(Server, ClusterMembersShareTheCatalog) {
-    ServerProcess a, b;
-    a.start({"--peer", b.addr()});
-    b.start({"--peer", a.addr()});
-    auto ca = a.connect();
-    ASSERT_EQ(ca->create("pool", "spread", 8 << 20, 1 << 20, 2), 0) << ca->error();
-    client::Volume va, vb;
-    ASSERT_EQ(ca->info("pool", "spread", &va), 0);
-    auto cb = b.connect();
-    ASSERT_EQ(cb->info("pool", "spread", &vb), 0);
-    EXPECT_EQ(va.id, vb.id);
-    EXPECT_EQ(va.shards, vb.shards);
-    EXPECT_EQ(va.shards[0], (std::vector<std::string>{a.addr(), b.addr()}));
-    EXPECT_EQ(va.shards[1], (std::vector<std::string>{b.addr(), a.addr()}));
-    ASSERT_EQ(ca->resize("pool", "spread", 16 << 20), 0);
-    ASSERT_EQ(cb->info("pool", "spread", &vb), 0);
-    EXPECT_EQ(vb.shards.size(), 16u);
-    // Data on either member.
-    auto d = cb->open(vb.id, vb.epoch);
-    EXPECT_EQ(d, 0);
-    ASSERT_EQ(ca->remove("pool", "spread"), 0);
-    EXPECT_EQ(cb->info("pool", "spread", &vb), -ENOENT);
-}
-
-TEST(Server, CreateFailsWhenAPeerIsDown) {
-    ServerProcess a;
-    a.start({"--peer", "127.0.0.1:" + std::to_string(free_port())});
-    auto c = a.connect();
-    EXPECT_NE(c->create("pool", "lonely", 1 << 20, 0, 1), 0);
-    client::Volume v;
-    EXPECT_EQ(c->info("pool", "lonely", &v), -ENOENT);  // nothing half-created
-}
-
-// A two-member cluster, each knowing the other.
-struct Cluster {
-    ServerProcess a, b;
-    Cluster() {
-        a.start({"--peer", b.addr()});
-        b.start({"--peer", a.addr()});
-    }
-};
-
-TEST(ServerMove, CopiesTheShardPublishesANewEpochAndFencesTheOldOne) {
-    Cluster cl;
-    auto ctl = cl.a.connect();
-    ASSERT_EQ(ctl->create("pool", "mv", 4 << 20, 1 << 20, 1), 0) << ctl->error();
-    client::Volume before;
-    ASSERT_EQ(ctl->info("pool", "mv", &before), 0);
-    ASSERT_EQ(before.shards[0], std::vector<std::string>{cl.a.addr()});
-    // Data in shard 0 on a, with a hole in its middle and data at its end.
-    auto old = cl.a.connect();
-    ASSERT_EQ(old->open(before.id, before.epoch), 0) << old->error();
-    auto head = pattern(256 << 10, 1), tail = pattern(64 << 10, 2);
-    ASSERT_EQ(old->write(0, head.data(), head.size()), 0);
-    ASSERT_EQ(old->write((1 << 20) - tail.size(), tail.data(), tail.size()), 0);
-    // Garbage already at the target's copy of the range must not survive.
-    auto stale = cl.b.connect();
-    ASSERT_EQ(stale->open(before.id, before.epoch), 0);
-    auto junk = pattern(64 << 10, 3);
-    ASSERT_EQ(stale->write(512 << 10, junk.data(), junk.size()), 0);
-
-    ASSERT_EQ(ctl->move("pool", "mv", 0, cl.b.addr()), 0) << ctl->error();
-
-    client::Volume after;
-    ASSERT_EQ(cl.b.connect()->info("pool", "mv", &after), 0);
-    EXPECT_EQ(after.shards[0], std::vector<std::string>{cl.b.addr()});
-    EXPECT_EQ(after.shards[1], before.shards[1]);
-    EXPECT_GT(after.epoch, before.epoch);
-    // A client of the old map is told its epoch is stale, by every member.
-    std::vector<char> buf(4096);
-    EXPECT_EQ(old->read(0, buf.data(), buf.size()), QBD_STATUS_STALE_EPOCH);
-    EXPECT_EQ(stale->read(0, buf.data(), buf.size()), QBD_STATUS_STALE_EPOCH);
-    // The new primary has the shard: data, hole and tail.
-    auto now = cl.b.connect();
-    ASSERT_EQ(now->open(after.id, after.epoch), 0) << now->error();
-    std::vector<char> got(1 << 20);
-    ASSERT_EQ(now->read(0, got.data(), got.size()), 0);
-    EXPECT_TRUE(std::equal(head.begin(), head.end(), got.begin()));
-    EXPECT_TRUE(std::all_of(got.begin() + head.size(), got.end() - tail.size(),
-                            [](char c) { return c == 0; }));
-    EXPECT_TRUE(std::equal(tail.begin(), tail.end(), got.end() - tail.size()));
-}
-
-TEST(ServerMove, RefusesWhatCannotBeDone) {
-    Cluster cl;
-    auto ctl = cl.a.connect();
-    ASSERT_EQ(ctl->create("pool", "mv", 2 << 20, 1 << 20, 1), 0) << ctl->error();
-    EXPECT_EQ(ctl->move("pool", "nope", 0, cl.b.addr()), -ENOENT);
-    EXPECT_EQ(ctl->move("pool", "mv", 2, cl.b.addr()), -EINVAL);         // no shard 2
-    EXPECT_EQ(ctl->move("pool", "mv", 0, "127.0.0.1:1"), -EINVAL);       // not a member
-    EXPECT_EQ(ctl->move("pool", "mv", 0, cl.a.addr()), -EALREADY);       // there already
-    EXPECT_EQ(ctl->call(QBD_OP_CTL_MOVE, 0, "x", 1, nullptr), -EINVAL);  // wrong size
-    client::Volume v;
-    EXPECT_EQ(ctl->info("pool", "mv", &v), 0);
-    EXPECT_EQ(v.epoch, 1u);  // nothing was fenced
-}
-
-TEST(ServerMove, AMemberDownLeavesTheVolumeUnfencedWhereItWas) {
-    Cluster cl;
-    auto ctl = cl.a.connect();
-    ASSERT_EQ(ctl->create("pool", "mv", 2 << 20, 1 << 20, 1), 0) << ctl->error();
-    cl.b.stop(SIGKILL);
-    EXPECT_NE(ctl->move("pool", "mv", 0, cl.b.addr()), 0);
-    EXPECT_NE(ctl->error().find("nothing changed"), std::string::npos) << ctl->error();
-    client::Volume v;
-    ASSERT_EQ(ctl->info("pool", "mv", &v), 0) << ctl->error();  // not EBUSY
-    EXPECT_EQ(v.epoch, 1u);
-    EXPECT_EQ(v.shards[0], std::vector<std::string>{cl.a.addr()});
-    auto d = cl.a.connect();
-    ASSERT_EQ(d->open(v.id, v.epoch), 0) << d->error();
-    std::vector<char> buf(4096);
-    EXPECT_EQ(d->read(0, buf.data(), buf.size()), 0);
 }
 
 // Raw bytes at the server: it must drop or answer, and stay up.
@@ -661,6 +592,45 @@ TEST(Server, VolumeOnAnExistingDevice) {
     ASSERT_EQ(ctl->remove("pool", "raw"), 0);
     EXPECT_EQ(access(dev.c_str(), F_OK), 0);  // deleting the volume keeps the device
     unlink(dev.c_str());
+}
+
+// A data directory a member of the retired --peer cluster wrote, with a
+// volume a killed mover left fenced, opens and serves its data: the
+// volume's id, size and epoch as they were, this server as its path.
+TEST(Server, ADataDirectoryFromTheClusterServesItsVolumes) {
+    ServerProcess s;
+    const std::string dir = s.data_dir();
+    for (const char* f : {"/catalog.db", "/catalog.db-wal", "/catalog.db-shm"})
+        unlink((dir + f).c_str());
+    ASSERT_EQ(test::write_old_catalog(dir + "/catalog.db", true,
+                                      "INSERT INTO volumes VALUES "
+                                      "(21, 'pool', 'old', 2097152, 1048576, 4, 1, '', 1);"
+                                      "INSERT INTO placement VALUES (21, 0, 0, '127.0.0.1:1'),"
+                                      " (21, 1, 0, '127.0.0.1:1');"),
+              "");
+    auto data = pattern(1 << 20, 21);
+    {
+        std::ofstream img(dir + "/volumes/21.img", std::ios::binary);
+        img.seekp(1 << 20);
+        img.write(data.data(), static_cast<std::streamsize>(data.size()));
+    }
+    s.start();
+    client::Volume v;
+    auto ctl = s.connect();
+    ASSERT_EQ(ctl->info("pool", "old", &v), 0) << ctl->error();
+    EXPECT_EQ(v.id, 21u);
+    EXPECT_EQ(v.size, 2u << 20);
+    EXPECT_EQ(v.epoch, 4u);
+    EXPECT_EQ(v.paths, std::vector<std::string>{s.addr()});
+    auto c = s.connect();
+    ASSERT_EQ(c->open(v.id, v.epoch), 0) << c->error();  // no longer fenced
+    std::vector<char> back(1 << 20);
+    ASSERT_EQ(c->read(1 << 20, back.data(), static_cast<uint32_t>(back.size())), 0);
+    EXPECT_EQ(back, data);
+    ASSERT_EQ(c->write(0, data.data(), 4096), 0);
+    // New volumes beside it.
+    client::Volume n = create_volume(s, "new", 1 << 20);
+    EXPECT_NE(n.id, v.id);
 }
 
 // Without an RDMA device, --rdma is a configuration error: serve stops at
@@ -773,8 +743,6 @@ TEST(ServerBadInput, BadIoGetsErrorStatusesAndTheConnectionLives) {
     EXPECT_EQ(c->call(QBD_OP_CTL_INFO, 0, &n, sizeof(n), &reply), -EINVAL);
     char tiny[3] = {};
     EXPECT_EQ(c->call(QBD_OP_CTL_CREATE, 0, tiny, sizeof(tiny), &reply), -EINVAL);
-    EXPECT_EQ(c->call(QBD_OP_CTL_ADOPT, 0, tiny, sizeof(tiny), &reply),
-              -EINVAL);  // not from a peer
     // Still serving on the same connection.
     EXPECT_EQ(c->write(0, buf.data(), 4096), 0);
 }
