@@ -1,0 +1,26 @@
+# Tests of the storage backends (server/backend.h).  Included from
+# server/CMakeLists.txt.
+set(QBD_BACKEND_TESTS ${CMAKE_CURRENT_SOURCE_DIR}/tests)
+
+add_executable(qbd_config_tests ${QBD_BACKEND_TESTS}/server_config_test.cc)
+target_link_libraries(qbd_config_tests PRIVATE qbdbackend GTest::gtest_main)
+gtest_discover_tests(qbd_config_tests DISCOVERY_TIMEOUT 30)
+
+# The rbd backend runs against a real cluster, started for the run by the
+# ceph_gtest fixture: ctest needs nothing else (CI installs Ceph).
+set(QBD_CEPH_DIR ${CMAKE_BINARY_DIR}/ceph-gtest)
+set(QBD_CEPH_SCRIPT ${CMAKE_SOURCE_DIR}/tests/ceph/cluster.sh)
+if(NOT EXISTS ${QBD_CEPH_SCRIPT})
+  message(WARNING "${QBD_CEPH_SCRIPT} is missing: the rbd backend tests are not registered")
+  return()
+endif()
+add_test(NAME ceph_gtest_start COMMAND ${QBD_CEPH_SCRIPT} start --dir ${QBD_CEPH_DIR})
+set_tests_properties(ceph_gtest_start PROPERTIES FIXTURES_SETUP ceph_gtest TIMEOUT 180)
+add_test(NAME ceph_gtest_stop COMMAND ${QBD_CEPH_SCRIPT} stop --dir ${QBD_CEPH_DIR})
+set_tests_properties(ceph_gtest_stop PROPERTIES FIXTURES_CLEANUP ceph_gtest TIMEOUT 120)
+
+add_executable(qbd_rbd_tests ${QBD_BACKEND_TESTS}/rbd_backend_test.cc)
+target_link_libraries(qbd_rbd_tests PRIVATE qbdbackend GTest::gtest_main)
+gtest_discover_tests(qbd_rbd_tests DISCOVERY_TIMEOUT 30
+                     PROPERTIES FIXTURES_REQUIRED ceph_gtest TIMEOUT 180
+                                ENVIRONMENT QBD_CEPH_ENV=${QBD_CEPH_DIR}/env)
