@@ -1,14 +1,14 @@
-// A thread per connection, each with its own small io_uring: requests that
-// arrive together are read into a preallocated arena, submitted to the
-// ring in one io_uring_submit, and answered with one sendmsg.  The thread
-// model keeps a slow client from stalling others and needs no locking on
-// the data path; the ring batches the disk IO.  Nothing is allocated per
+// A thread per connection: requests that arrive together are read into a
+// preallocated arena, submitted to the volume's backend together (for the
+// file backend, the volume's own small io_uring, in one io_uring_submit),
+// and answered with one sendmsg.  The thread model keeps a slow client
+// from stalling others and needs no locking on the data path; the backend
+// batches the disk IO.  Nothing is allocated per
 // request.
 #include "connection.h"
 
 #include <endian.h>
 #include <fcntl.h>
-#include <liburing.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -44,7 +44,7 @@ struct Slot {
     uint32_t data_off;  // READ data in the arena
     uint32_t data_len;
     bool pending;     // waiting for a completion
-    bool wants_disk;  // admitted, to be queued on the ring by run_batch
+    bool wants_disk;  // admitted, to be submitted to the backend by run_batch
 };
 
 class Connection {
@@ -56,10 +56,7 @@ class Connection {
           mode_(fd, srv.config().busy_poll_us),
           arena_(kArenaBytes),
           in_(kInBytes) {}
-    ~Connection() {
-        if (ring_ok_) io_uring_queue_exit(&ring_);
-        close(fd_);
-    }
+    ~Connection() { close(fd_); }
     void run();
     // Data connections are worth a line when they end; control calls are not.
     bool opened() const { return session_.state().opened; }
@@ -78,7 +75,6 @@ class Connection {
     int reap(unsigned submitted);
     void stall_for_test();
     void prepare(unsigned slot);
-    void finish(Slot& s, int res);
     void drop(const char* why);
 
     Server& srv_;
@@ -89,8 +85,6 @@ class Connection {
     size_t arena_used_ = 0;
     std::vector<char> in_;
     size_t in_pos_ = 0, in_end_ = 0;
-    io_uring ring_{};
-    bool ring_ok_ = false;
     std::array<Slot, kMaxBatch> slots_{};
     unsigned nr_slots_ = 0;
     unsigned nr_disk_io_ = 0;  // slots with wants_disk
@@ -221,67 +215,37 @@ bool Connection::handle_setup(const Request& r, const std::vector<char>& payload
     return sent;
 }
 
-// Queues a slot's disk IO on the ring.
+// Queues a slot's disk IO on the volume (one io_uring entry for the file
+// backend): started by the wait in run_batch.
 void Connection::prepare(unsigned i) {
     Slot& s = slots_[i];
-    const Request& r = s.req;
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    const int vol_fd = session_.volume_fd();
-    char* buf = arena_.data() + s.data_off;
-    auto off = static_cast<off_t>(r.offset);
-    switch (r.opcode) {
-        case QBD_OP_READ: io_uring_prep_read(sqe, vol_fd, buf, r.length, off); break;
-        case QBD_OP_WRITE:
-            io_uring_prep_write(sqe, vol_fd, buf, r.length, off);
-            if ((r.flags & QBD_REQ_FUA) && !srv_.faults().skip_fua) sqe->rw_flags = RWF_DSYNC;
-            break;
-        case QBD_OP_FLUSH:
-            if (srv_.faults().skip_flush)
-                io_uring_prep_nop(sqe);
-            else
-                io_uring_prep_fsync(sqe, vol_fd, IORING_FSYNC_DATASYNC);
-            // Covers every write of the batch before it.
-            sqe->flags |= IOSQE_IO_DRAIN;
-            break;
-        case QBD_OP_DISCARD:
-            io_uring_prep_fallocate(sqe, vol_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
-                                    r.length);
-            break;
-        case QBD_OP_WRITE_ZEROES:
-            io_uring_prep_fallocate(sqe, vol_fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off,
-                                    r.length);
-            break;
-    }
-    io_uring_sqe_set_data64(sqe, i);
+    session_.volume_io()->submit(Session::io_request(s.req, arena_.data() + s.data_off, i));
     s.pending = true;
 }
 
-void Connection::finish(Slot& s, int res) {
-    s.status = session_.finish_io(s.req, res, arena_.data() + s.data_off);
-}
-
-// Waits for the completions of the @submitted requests on the ring.  A
-// slot whose IO did not complete keeps pending set; the error that
-// stopped the wait is returned (0 when all completed).
+// Waits for the completions of the @submitted requests.  A slot whose IO
+// did not complete keeps pending set; the error that stopped the wait is
+// returned (0 when all completed).
 int Connection::reap(unsigned submitted) {
-    for (unsigned done = 0; done < submitted;) {
-        io_uring_cqe* cqe;
-        int ret = srv_.faults().ring_wait_fails ? -EIO : io_uring_wait_cqe(&ring_, &cqe);
-        if (ret == -EINTR) continue;
-        if (ret) return ret;
-        Slot& s = slots_[io_uring_cqe_get_data64(cqe)];
-        int res = cqe->res;
-        io_uring_cqe_seen(&ring_, cqe);
-        s.pending = false;
-        finish(s, res);
-        done++;
+    VolumeIo& io = *session_.volume_io();
+    std::array<IoCompletion, kMaxBatch> done;
+    for (unsigned got = 0; got < submitted;) {
+        int n = io.wait(submitted - got, done.data(), done.size());
+        if (n < 0) return n;
+        for (int k = 0; k < n; k++) {
+            Slot& s = slots_[done[k].cookie];
+            s.pending = false;
+            s.status = Session::reply_status(done[k].res);
+        }
+        got += static_cast<unsigned>(n);
     }
     return 0;
 }
 
 // Submits the batch's IO in one go, waits for it, answers everything.
-// False when the connection must end: the peer is gone, the ring failed
-// (what was on it may still complete, so the ring is not used again), or a
+// False when the connection must end: the peer is gone, the backend failed
+// (what it had may still complete, so it is not used again), Ceph fenced
+// this gateway (nothing is answered), or a
 // newer connection of the same client fenced this one (nothing more of it
 // may reach the disk, and nothing is answered).
 bool Connection::run_batch() {
@@ -295,8 +259,8 @@ bool Connection::run_batch() {
             drop("a newer connection of its client took over");
             return false;
         }
-        // The epoch and size as the catalog has them now, not as they
-        // were when the requests were read.
+        // The size as the backend has it now, not as it was when the
+        // requests were read.
         session_.refresh_volume();
         for (unsigned i = 0; i < nr_slots_; i++) {
             Slot& s = slots_[i];
@@ -306,32 +270,27 @@ bool Connection::run_batch() {
                 s.status = QBD_STATUS_STALE_EPOCH;
                 continue;
             }
-            // The ring would hand every request on such a file to a worker
-            // thread; doing it here saves two context switches.
-            if (session_.inline_io()) {
-                finish(s, session_.disk_io(s.req, arena_.data() + s.data_off));
-                continue;
-            }
             prepare(i);
             submitted++;
         }
         nr_disk_io_ = 0;
     }
     if (submitted) {
-        // The ring takes its entries in order: the first it reports were
-        // submitted, the rest stay pending and are answered with the error.
-        int in_ring = io_uring_submit_and_wait(&ring_, submitted);
-        int err = in_ring < 0 ? in_ring : 0;
-        if (in_ring > 0) err = reap(static_cast<unsigned>(in_ring));
-        if (!err && static_cast<unsigned>(in_ring) < submitted) err = -EIO;
-        if (err) {
+        if (int err = reap(submitted)) {
             for (unsigned i = 0; i < nr_slots_; i++) {
                 if (!slots_[i].pending) continue;
                 slots_[i].pending = false;
                 slots_[i].status = err;
             }
-            session_.log("io_uring failed: " + std::string(strerror(-err)));
+            session_.log("disk IO failed: " + std::string(strerror(-err)));
             ring_failed = true;
+        }
+        // Fenced by Ceph: this server may have lost the race to another
+        // gateway, so nothing it did since may be answered, not even as an
+        // error; the client resends on its next path.
+        if (session_.volume_io()->dead()) {
+            drop("another gateway took the volume over");
+            return false;
         }
     }
     permit.reset();
@@ -352,7 +311,7 @@ bool Connection::run_batch() {
     mode_.batch_served(nr_slots_, bytes);
     nr_slots_ = 0;
     arena_used_ = 0;
-    if (ring_failed) drop("its io_uring failed");
+    if (ring_failed) drop("its disk IO failed");
     return ok && !ring_failed;
 }
 
@@ -370,11 +329,6 @@ void Connection::stall_for_test() {
 }
 
 void Connection::run() {
-    if (io_uring_queue_init(kMaxBatch, &ring_, 0)) {
-        drop("io_uring_queue_init failed");
-        return;
-    }
-    ring_ok_ = true;
     std::vector<char> payload;
     for (;;) {
         qbd_req_hdr h;

@@ -13,6 +13,7 @@
 
 #include "client/qbd_client.h"
 #include "server.h"
+#include "server_config.h"
 
 namespace {
 
@@ -23,26 +24,29 @@ constexpr unsigned long kMaxBusyPollUs = 10000;
 
 const char* kUsage = R"(usage:
   qbd-server init    --data-dir DIR
-  qbd-server serve   --data-dir DIR --listen HOST:PORT [--listen ...] [--advertise HOST:PORT]
-                     [--secret-file FILE] [--default-shard-size SIZE]
+  qbd-server serve   [--config FILE] --data-dir DIR --listen HOST:PORT [--listen ...]
+                     [--advertise HOST:PORT] [--secret-file FILE] [--default-shard-size SIZE]
                      [--rdma] [--busy-poll USEC] [--fault SPEC ...]
   qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--device PATH]
   qbd-server delete  POOL/VOLUME
   qbd-server resize  POOL/VOLUME SIZE
   qbd-server info    POOL/VOLUME [--json]
   qbd-server list    [POOL] [--json]
-The volume commands act on --data-dir DIR (server stopped) or on a running
-server with --server HOST:PORT [--secret-file FILE].  SIZE takes K, M, G, T.
+The volume commands act on --data-dir DIR (server stopped), on the backend
+--config FILE names, or on a running server with --server HOST:PORT
+[--secret-file FILE].  SIZE takes K, M, G, T.  The command line overrides
+the configuration file (qbd-server(8), CONFIGURATION).
 )";
 
 struct Args {
     std::string command;
     std::vector<std::string> positional;
-    std::string data_dir, server, secret_file, advertise, device;
+    std::string config, data_dir, server, secret_file, advertise, device;
     std::vector<std::string> listen;
-    uint64_t shard_size = 0, default_shard_size = 64ULL << 20;
+    uint64_t shard_size = 0, default_shard_size = 0;  // 0: not given
     bool json = false;
     bool rdma = false;
+    bool busy_poll_given = false;
     unsigned busy_poll_us = 0;
     qbd::FaultConfig faults;
 };
@@ -52,28 +56,7 @@ int fail(const std::string& msg, int code = 1) {
     return code;
 }
 
-bool parse_size(const std::string& s, uint64_t* out) {
-    if (s.empty()) return false;
-    char* end = nullptr;
-    errno = 0;
-    unsigned long long v = strtoull(s.c_str(), &end, 10);
-    if (errno || end == s.c_str()) return false;
-    int shift = 0;
-    std::string suffix(end);
-    if (suffix == "K" || suffix == "k")
-        shift = 10;
-    else if (suffix == "M" || suffix == "m")
-        shift = 20;
-    else if (suffix == "G" || suffix == "g")
-        shift = 30;
-    else if (suffix == "T" || suffix == "t")
-        shift = 40;
-    else if (!suffix.empty())
-        return false;
-    if (shift && v > (~0ULL >> shift)) return false;
-    *out = v << shift;
-    return true;
-}
+bool parse_size(const std::string& s, uint64_t* out) { return qbd::parse_size(s, out); }
 
 bool parse_args(int argc, char** argv, Args* a, std::string* error) {
     if (argc < 2) return false;
@@ -89,7 +72,9 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
             return true;
         };
         std::string v;
-        if (k == "--data-dir") {
+        if (k == "--config") {
+            if (!value(&a->config)) return false;
+        } else if (k == "--data-dir") {
             if (!value(&a->data_dir)) return false;
         } else if (k == "--server") {
             if (!value(&a->server)) return false;
@@ -117,6 +102,7 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
                 return false;
             }
             a->busy_poll_us = static_cast<unsigned>(us);
+            a->busy_poll_given = true;
         } else if (k == "--fault") {
             if (!value(&v) || !qbd::parse_fault(v, &a->faults, error)) return false;
         } else if (k == "--shard-size" || k == "--default-shard-size") {
@@ -135,6 +121,40 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
         }
     }
     return true;
+}
+
+// The server's settings: the configuration file's, then the command
+// line's over them.
+int load_settings(const Args& a, qbd::ServerSettings* s, std::string* error) {
+    if (!a.config.empty())
+        if (int err = qbd::load_server_config(a.config, s, error)) return err;
+    if (!a.data_dir.empty()) s->data_dir = a.data_dir;
+    if (!a.listen.empty()) s->listen = a.listen;
+    if (!a.advertise.empty()) s->advertise = a.advertise;
+    if (!a.secret_file.empty()) s->secret_file = a.secret_file;
+    if (a.rdma) s->rdma = true;
+    if (a.busy_poll_given) s->busy_poll_us = a.busy_poll_us;
+    if (a.default_shard_size) s->default_shard_size = a.default_shard_size;
+    return qbd::check_server_settings(*s, error);
+}
+
+qbd::ServerConfig server_config(const qbd::ServerSettings& s) {
+    qbd::ServerConfig cfg;
+    cfg.backend = s.backend;
+    cfg.data_dir = s.data_dir;
+    cfg.listen = s.listen;
+    cfg.advertise = !s.advertise.empty() ? s.advertise
+                    : s.listen.empty()   ? "127.0.0.1:7800"
+                                         : s.listen[0];
+    cfg.rdma = s.rdma;
+    cfg.busy_poll_us = s.busy_poll_us;
+    cfg.default_shard_size = s.default_shard_size;
+    cfg.ceph_conf = s.ceph_conf;
+    cfg.ceph_client = s.ceph_client;
+    cfg.ceph_keyring = s.ceph_keyring;
+    cfg.pools = s.pools;
+    cfg.ceph_timeout_s = s.ceph_timeout_s;
+    return cfg;
 }
 
 int read_secret(const std::string& path, std::string* out, std::string* error) {
@@ -215,14 +235,12 @@ int volume_command(const Args& a) {
     if (!a.server.empty()) {
         if (qbd::client::Client::connect(a.server, secret, 5000, &remote, &error))
             return fail(error);
-    } else if (!a.data_dir.empty()) {
-        qbd::ServerConfig cfg;
-        cfg.data_dir = a.data_dir;
-        cfg.advertise = a.advertise.empty() ? "127.0.0.1:7800" : a.advertise;
-        cfg.default_shard_size = a.default_shard_size;
-        if (qbd::Server::open(cfg, false, &local, &error)) return fail(error);
+    } else if (!a.data_dir.empty() || !a.config.empty()) {
+        qbd::ServerSettings settings;
+        if (load_settings(a, &settings, &error)) return fail(error);
+        if (qbd::Server::open(server_config(settings), false, &local, &error)) return fail(error);
     } else {
-        return fail("say where: --server HOST:PORT or --data-dir DIR", 2);
+        return fail("say where: --server HOST:PORT, --data-dir DIR or --config FILE", 2);
     }
     // One path for both: the wire's control call.
     auto call = [&](uint16_t op, const void* p, uint32_t len, std::vector<char>* out) -> int {
@@ -322,19 +340,14 @@ int main(int argc, char** argv) {
         return argc < 2 ? 2 : 0;
     }
     if (a.command == "init" || a.command == "serve") {
-        if (a.data_dir.empty()) return fail(a.command + " needs --data-dir", 2);
-        qbd::ServerConfig cfg;
-        cfg.data_dir = a.data_dir;
-        cfg.listen = a.listen;
-        cfg.rdma = a.rdma;
-        cfg.busy_poll_us = a.busy_poll_us;
+        qbd::ServerSettings settings;
+        if (a.command == "init" && a.data_dir.empty()) return fail("init needs --data-dir", 2);
+        if (load_settings(a, &settings, &error)) return fail(error, 2);
+        if (a.command == "serve" && settings.listen.empty())
+            return fail("serve needs --listen (or listen in the configuration file)", 2);
+        qbd::ServerConfig cfg = server_config(settings);
         cfg.faults = a.faults;
-        cfg.default_shard_size = a.default_shard_size;
-        if (read_secret(a.secret_file, &cfg.secret, &error)) return fail(error);
-        if (a.command == "serve" && cfg.listen.empty()) return fail("serve needs --listen", 2);
-        cfg.advertise = !a.advertise.empty() ? a.advertise
-                        : cfg.listen.empty() ? ""
-                                             : cfg.listen[0];
+        if (read_secret(settings.secret_file, &cfg.secret, &error)) return fail(error);
         std::unique_ptr<qbd::Server> srv;
         if (qbd::Server::open(cfg, a.command == "init", &srv, &error)) return fail(error);
         if (a.command == "init") return 0;

@@ -861,7 +861,15 @@ int RdmaListener::Impl::disk_io(Conn& c, const Request& r, char* buf) {
     }
     c.session.refresh_volume();
     if (!epoch_current(r.epoch, c.session.state())) return QBD_STATUS_STALE_EPOCH;
-    return c.session.finish_io(r, c.session.disk_io(r, buf), buf);
+    VolumeIo& io = *c.session.volume_io();
+    int res = run_io(io, Session::io_request(r, buf, 0));
+    // Fenced by Ceph (another gateway took the volume over): nothing may
+    // be answered, as for a fenced session.
+    if (io.dead()) {
+        drop(c, "another gateway took the volume over");
+        return -ESHUTDOWN;
+    }
+    return Session::reply_status(res);
 }
 
 void RdmaListener::Impl::start_data(Op& op) {

@@ -13,8 +13,10 @@
 #include <filesystem>
 #include <iostream>
 
-#include "auth.h"
+#include "catalog.h"
 #include "client/qbd_client.h"
+#include "file_backend.h"
+#include "rbd_backend.h"
 #include "request.h"
 
 namespace qbd {
@@ -32,23 +34,9 @@ bool valid_names(const qbd_ctl_name& n) {
     return valid_name(n.pool, QBD_NAME_MAX) && valid_name(n.volume, QBD_NAME_MAX);
 }
 
-// A new entry of @dir survives a power cut only once the directory itself
-// is synced: fsync of the file does not cover its name.
-int sync_dir(const std::string& dir, std::string* error) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd)) {
-        int err = -errno;
-        *error = "cannot sync directory " + dir + ": " + strerror(errno);
-        if (fd >= 0) close(fd);
-        return err;
-    }
-    close(fd);
-    return 0;
-}
-
 }  // namespace
 
-qbd_ctl_volume encode_volume(const VolumeRecord& v) {
+qbd_ctl_volume encode_volume(const VolumeInfo& v) {
     qbd_ctl_volume cv{};
     put_fixed(cv.name.pool, QBD_NAME_MAX, v.pool);
     put_fixed(cv.name.volume, QBD_NAME_MAX, v.name);
@@ -59,7 +47,7 @@ qbd_ctl_volume encode_volume(const VolumeRecord& v) {
     return cv;
 }
 
-std::vector<char> Server::info_reply(const VolumeRecord& v) const {
+std::vector<char> Server::info_reply(const VolumeInfo& v) const {
     qbd_ctl_info_reply r{};
     r.volume = encode_volume(v);
     put_fixed(r.path.addr, QBD_ADDR_MAX, cfg_.advertise);
@@ -74,11 +62,6 @@ void Server::log(const std::string& line) const {
     std::cerr << ts << " qbd-server: " << line << std::endl;
 }
 
-std::string Server::data_path(const VolumeRecord& v) const {
-    if (!v.device.empty()) return v.device;
-    return cfg_.data_dir + "/volumes/" + std::to_string(v.id) + ".img";
-}
-
 CtlResult Server::create_on_device(const qbd_ctl_create& c, const std::string& device) {
     if (device.empty() || device[0] != '/')
         return error(-EINVAL, "--device needs an absolute path");
@@ -87,96 +70,58 @@ CtlResult Server::create_on_device(const qbd_ctl_create& c, const std::string& d
 
 int Server::open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* out,
                  std::string* error) {
-    if (create) {
-        for (const std::string& d : {cfg.data_dir, cfg.data_dir + "/volumes"}) {
-            if (mkdir(d.c_str(), 0700) && errno != EEXIST) {
-                *error = "cannot create " + d + ": " + strerror(errno);
-                return -errno;
-            }
-        }
-    } else if (access((cfg.data_dir + "/catalog.db").c_str(), R_OK | W_OK)) {
-        *error = cfg.data_dir +
-                 " is not an initialised data directory (qbd-server init --data-dir " +
-                 cfg.data_dir + ")";
-        return -ENOENT;
-    }
     std::unique_ptr<Server> s(new Server(cfg));
-    if (int err = Catalog::open(cfg.data_dir + "/catalog.db", &s->catalog_, error)) return err;
-    for (const std::string& name : s->catalog_->migrated_cluster_volumes())
-        s->log("warning: " + name +
-               " was spread over several servers of the retired --peer cluster; this server "
-               "now serves all of it, but holds current data only for the shards placed on it "
-               "(as primary or replica): copy the others in before using it");
-    if (create) {
-        // The layout's names: volumes/ and catalog.db in the data
-        // directory, the data directory in its parent.
-        std::filesystem::path dir(cfg.data_dir);
-        if (!dir.has_filename()) dir = dir.parent_path();  // "DIR/"
-        const std::string parent = dir.parent_path();
-        if (int err = sync_dir(cfg.data_dir, error)) return err;
-        if (int err = sync_dir(parent.empty() ? "." : parent, error)) return err;
+    if (cfg.backend == BackendKind::rbd) {
+        if (create) {
+            *error = "the rbd backend keeps everything in Ceph: there is nothing to init";
+            return -EINVAL;
+        }
+        RbdOptions o;
+        o.ceph_conf = cfg.ceph_conf;
+        o.client = cfg.ceph_client;
+        o.keyring = cfg.ceph_keyring;
+        o.pools = cfg.pools;
+        o.connect_timeout_s = cfg.ceph_timeout_s;
+        Server* srv = s.get();
+        o.log = [srv](const std::string& line) { srv->log(line); };
+        std::unique_ptr<RbdBackend> b;
+        if (int err = RbdBackend::make(o, &b, error)) return err;
+        s->backend_ = std::move(b);
+    } else {
+        FileOptions o;
+        o.data_dir = cfg.data_dir;
+        o.default_shard_size = cfg.default_shard_size;
+        o.skip_fua = cfg.faults.skip_fua;
+        o.skip_flush = cfg.faults.skip_flush;
+        o.ring_wait_fails = cfg.faults.ring_wait_fails;
+        std::unique_ptr<FileBackend> b;
+        if (int err = FileBackend::make(o, create, &b, error)) return err;
+        for (const std::string& name : b->catalog().migrated_cluster_volumes())
+            s->log("warning: " + name +
+                   " was spread over several servers of the retired --peer cluster; this "
+                   "server now serves all of it, but holds current data only for the shards "
+                   "placed on it (as primary or replica): copy the others in before using it");
+        s->backend_ = std::move(b);
     }
     *out = std::move(s);
     return 0;
 }
 
-int Server::ensure_file(const VolumeRecord& v, std::string* error) {
-    std::string path = data_path(v);
-    if (!v.device.empty()) {
-        // Someone else's device: check it is big enough, never resize it.
-        int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-        off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
-        int err = fd < 0 ? errno : 0;
-        if (fd >= 0) close(fd);
-        if (err) {
-            *error = "cannot open " + path + ": " + strerror(err);
-            return -err;
-        }
-        if (end < 0 || static_cast<uint64_t>(end) < v.size) {
-            *error = path + " is smaller than the volume";
-            return -ENOSPC;
-        }
-        return 0;
-    }
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, static_cast<off_t>(v.size)) || fsync(fd)) {
-        int err = -errno;
-        *error = "cannot size " + path + ": " + strerror(errno);
-        if (fd >= 0) close(fd);
-        return err;
-    }
-    close(fd);
-    return sync_dir(cfg_.data_dir + "/volumes", error);
-}
-
 CtlResult Server::create(const qbd_ctl_create& c, const std::string& device) {
     if (!valid_names(c.name)) return error(-EINVAL, "invalid pool or volume name");
-    VolumeRecord v;
-    v.pool = get_fixed(c.name.pool, QBD_NAME_MAX);
-    v.name = get_fixed(c.name.volume, QBD_NAME_MAX);
-    v.size = le64toh(c.size);
-    v.shard_size = le64toh(c.shard_size) ? le64toh(c.shard_size) : cfg_.default_shard_size;
+    CreateSpec spec;
+    spec.pool = get_fixed(c.name.pool, QBD_NAME_MAX);
+    spec.name = get_fixed(c.name.volume, QBD_NAME_MAX);
+    spec.size = le64toh(c.size);
+    spec.shard_size = le64toh(c.shard_size);
+    spec.device = device;
     if (std::any_of(std::begin(c.reserved), std::end(c.reserved), [](uint8_t b) { return b; }))
         return error(-EINVAL,
                      "CREATE's reserved bytes must be zero (replica counts are retired: mirror "
                      "two servers with md RAID1 over two qbd devices)");
-    if (v.size == 0 || v.size % QBD_SECTOR_SIZE || v.size > (1ULL << 60))
-        return error(-EINVAL, "size must be a positive multiple of 512 bytes");
-    if (v.shard_size < 4096 || (v.shard_size & (v.shard_size - 1)) || v.shard_size > (1ULL << 40))
-        return error(-EINVAL, "shard size must be a power of two from 4 KiB to 1 TiB");
-    if (catalog_->find(v.pool, v.name)) return error(-EEXIST, v.pool + "/" + v.name + " exists");
-    random_bytes(&v.id, sizeof(v.id));
-    v.id = (v.id >> 1) | 1;  // positive for SQLite, never 0
-    v.epoch = 1;
-    v.device = device;
-
+    VolumeInfo v;
     std::string msg;
-    if (int err = ensure_file(v, &msg)) return error(err, msg);
-    if (int err = catalog_->insert(v)) {
-        if (device.empty()) unlink(data_path(v).c_str());
-        return error(err,
-                     err == -EEXIST ? v.pool + "/" + v.name + " exists" : "catalog write failed");
-    }
+    if (int err = backend_->create(spec, &v, &msg)) return error(err, msg);
     log("created " + v.pool + "/" + v.name + " id " + std::to_string(v.id) + " size " +
         std::to_string(v.size));
     return CtlResult{0, info_reply(v)};
@@ -184,47 +129,43 @@ CtlResult Server::create(const qbd_ctl_create& c, const std::string& device) {
 
 CtlResult Server::remove(const qbd_ctl_name& n) {
     if (!valid_names(n)) return error(-EINVAL, "invalid pool or volume name");
-    auto v = catalog_->find(get_fixed(n.pool, QBD_NAME_MAX), get_fixed(n.volume, QBD_NAME_MAX));
-    if (!v)
-        return error(-ENOENT, "no volume " + get_fixed(n.pool, QBD_NAME_MAX) + "/" +
-                                  get_fixed(n.volume, QBD_NAME_MAX));
-    if (int err = catalog_->remove(v->pool, v->name)) return error(err, "catalog write failed");
-    if (v->device.empty()) unlink(data_path(*v).c_str());
-    log("deleted " + v->pool + "/" + v->name);
+    const std::string pool = get_fixed(n.pool, QBD_NAME_MAX);
+    const std::string name = get_fixed(n.volume, QBD_NAME_MAX);
+    std::string msg;
+    if (int err = backend_->remove(pool, name, &msg)) return error(err, msg);
+    log("deleted " + pool + "/" + name);
     return CtlResult{};
 }
 
 CtlResult Server::resize(const qbd_ctl_resize& r) {
     if (!valid_names(r.name)) return error(-EINVAL, "invalid pool or volume name");
-    auto v = catalog_->find(get_fixed(r.name.pool, QBD_NAME_MAX),
-                            get_fixed(r.name.volume, QBD_NAME_MAX));
-    if (!v) return error(-ENOENT, "no such volume");
-    uint64_t size = le64toh(r.new_size);
-    if (size < v->size) return error(-EINVAL, "shrinking a volume is not supported");
-    if (size % QBD_SECTOR_SIZE || size > (1ULL << 60))
-        return error(-EINVAL, "size must be a multiple of 512");
-    v->size = size;
+    const std::string pool = get_fixed(r.name.pool, QBD_NAME_MAX);
+    const std::string name = get_fixed(r.name.volume, QBD_NAME_MAX);
+    VolumeInfo v;
     std::string msg;
-    if (int err = ensure_file(*v, &msg)) return error(err, msg);
-    if (int err = catalog_->update(*v)) return error(err, "catalog write failed");
-    log("resized " + v->pool + "/" + v->name + " to " + std::to_string(size));
-    return CtlResult{0, info_reply(*v)};
+    if (int err = backend_->resize(pool, name, le64toh(r.new_size), &v, &msg))
+        return error(err, msg);
+    log("resized " + v.pool + "/" + v.name + " to " + std::to_string(v.size));
+    return CtlResult{0, info_reply(v)};
 }
 
 CtlResult Server::info(const qbd_ctl_name& n) {
     if (!valid_names(n)) return error(-EINVAL, "invalid pool or volume name");
-    auto v = catalog_->find(get_fixed(n.pool, QBD_NAME_MAX), get_fixed(n.volume, QBD_NAME_MAX));
-    if (!v)
-        return error(-ENOENT, "no volume " + get_fixed(n.pool, QBD_NAME_MAX) + "/" +
-                                  get_fixed(n.volume, QBD_NAME_MAX));
-    return CtlResult{0, info_reply(*v)};
+    VolumeInfo v;
+    std::string msg;
+    if (int err = backend_->info(get_fixed(n.pool, QBD_NAME_MAX), get_fixed(n.volume, QBD_NAME_MAX),
+                                 &v, &msg))
+        return error(err, msg);
+    return CtlResult{0, info_reply(v)};
 }
 
 CtlResult Server::list(const qbd_ctl_name& n) {
     std::string pool = get_fixed(n.pool, QBD_NAME_MAX);
     if (!pool.empty() && !valid_name(n.pool, QBD_NAME_MAX))
         return error(-EINVAL, "invalid pool name");
-    auto vols = catalog_->list(pool);
+    std::vector<VolumeInfo> vols;
+    std::string msg;
+    if (int err = backend_->list(pool, &vols, &msg)) return error(err, msg);
     uint32_t count = htole32(static_cast<uint32_t>(vols.size()));
     std::vector<char> out(4);
     memcpy(out.data(), &count, 4);

@@ -7,15 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "catalog.h"
+#include "backend.h"
 #include "faults.h"
 #include "fence.h"
 #include "qbd_proto.h"
+#include "server_config.h"
 
 namespace qbd {
 
 struct ServerConfig {
-    std::string data_dir;
+    BackendKind backend = BackendKind::file;
+    std::string data_dir;             // file
     std::vector<std::string> listen;  // "host:port"
     std::string advertise;            // this server's path to its volumes, in CTL_INFO
     std::string secret;               // empty: no authentication
@@ -23,6 +25,12 @@ struct ServerConfig {
     unsigned busy_poll_us = 0;        // see serving_mode.h; 0: latency-bound connections sleep
     uint64_t default_shard_size = 64ULL << 20;
     FaultConfig faults;  // tests only: see faults.h
+    // rbd: see rbd_backend.h
+    std::string ceph_conf;
+    std::string ceph_client = "client.admin";
+    std::string ceph_keyring;
+    std::vector<std::string> pools;
+    unsigned ceph_timeout_s = 10;
 };
 
 // The result of a control operation: a status, and a payload (the reply
@@ -34,7 +42,8 @@ struct CtlResult {
 
 class Server {
   public:
-    // Opens (and with create, initialises) the data directory.
+    // Opens the backend: the data directory of the file backend (with
+    // create, initialises it first), or the rbd backend's settings.
     static int open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* out,
                     std::string* error);
 
@@ -44,7 +53,7 @@ class Server {
     // Control operations, as the wire carries them.
     CtlResult control(uint16_t opcode, const char* payload, uint32_t len);
 
-    Catalog& catalog() { return *catalog_; }
+    Backend& backend() { return *backend_; }
     FenceRegistry& fences() { return fences_; }
     const FaultConfig& faults() const { return cfg_.faults; }
     // How long a WRITE at @offset stalls (--fault stall-write): the first
@@ -54,8 +63,6 @@ class Server {
         return cfg_.faults.stall_write_ms;
     }
     const ServerConfig& config() const { return cfg_; }
-    // Where a volume's data lives on this server.
-    std::string data_path(const VolumeRecord& v) const;
     // Creates a volume whose data lives on an existing block device (or
     // file) of this server, which must be at least as large.
     CtlResult create_on_device(const qbd_ctl_create& c, const std::string& device);
@@ -68,17 +75,16 @@ class Server {
     CtlResult resize(const qbd_ctl_resize& r);
     CtlResult info(const qbd_ctl_name& n);
     CtlResult list(const qbd_ctl_name& n);
-    int ensure_file(const VolumeRecord& v, std::string* error);
     // The CTL_INFO reply: the volume, and this server as its path.
-    std::vector<char> info_reply(const VolumeRecord& v) const;
+    std::vector<char> info_reply(const VolumeInfo& v) const;
 
     ServerConfig cfg_;
-    std::unique_ptr<Catalog> catalog_;
+    std::unique_ptr<Backend> backend_;
     FenceRegistry fences_;
     std::atomic<bool> write_stall_taken_{false};
 };
 
-// Encodes a volume record as it appears in CTL_INFO and CTL_LIST replies.
-qbd_ctl_volume encode_volume(const VolumeRecord& v);
+// Encodes a volume as it appears in CTL_INFO and CTL_LIST replies.
+qbd_ctl_volume encode_volume(const VolumeInfo& v);
 
 }  // namespace qbd

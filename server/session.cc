@@ -15,14 +15,6 @@ namespace qbd {
 
 namespace {
 
-// Whether reads of @fd can be tried without blocking (FMODE_NOWAIT), which
-// is what lets io_uring complete them inline instead of in a worker.
-bool supports_nowait(int fd) {
-    char probe[QBD_SECTOR_SIZE];
-    iovec iov{probe, sizeof(probe)};
-    return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) >= 0 || errno != EOPNOTSUPP;
-}
-
 template <typename T>
 std::vector<char> bytes_of(const T& v) {
     const auto* p = reinterpret_cast<const char*>(&v);
@@ -31,22 +23,12 @@ std::vector<char> bytes_of(const T& v) {
 
 }  // namespace
 
-Session::~Session() {
-    if (vol_fd_ >= 0) close(vol_fd_);
-}
+Session::~Session() = default;
 
 void Session::log(const std::string& what) const { srv_.log(peer_ + ": " + what); }
 
 void Session::refresh_volume() {
-    uint64_t gen = srv_.catalog().generation();
-    if (!st_.opened || gen == generation_) return;
-    generation_ = gen;
-    if (auto v = srv_.catalog().find(st_.volume_id)) {
-        st_.epoch = v->epoch;
-        st_.size = v->size;
-    } else {
-        st_.size = 0;  // deleted: every IO is now out of range
-    }
+    if (io_) st_.size = io_->size();
 }
 
 SetupReply Session::handle_setup(const Request& r, const char* payload) {
@@ -95,13 +77,16 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
         case QBD_OP_OPEN: {
             qbd_open o;
             memcpy(&o, payload, sizeof(o));
-            generation_ = srv_.catalog().generation();
-            auto v = srv_.catalog().find(le64toh(o.volume_id));
-            if (!v) {
-                out.status = -ENOENT;
+            const bool read_only = r.flags & QBD_REQ_READ_ONLY;
+            std::unique_ptr<VolumeIo> io;
+            VolumeInfo v;
+            std::string why;
+            if (int err = srv_.backend().open(le64toh(o.volume_id), read_only, &io, &v, &why)) {
+                log("refused OPEN: " + why);
+                out.status = err;
                 return out;
             }
-            if (le64toh(o.epoch) != v->epoch) {
+            if (le64toh(o.epoch) != v.epoch) {
                 out.status = QBD_STATUS_STALE_EPOCH;
                 return out;
             }
@@ -114,25 +99,17 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
                 out.status = err;
                 return out;
             }
-            const bool read_only = r.flags & QBD_REQ_READ_ONLY;
-            vol_fd_ =
-                ::open(srv_.data_path(*v).c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-            if (vol_fd_ < 0) {
-                incarnation_.reset();
-                out.status = -EIO;
-                return out;
-            }
-            inline_io_ = !supports_nowait(vol_fd_);
+            io_ = std::move(io);
             st_.opened = true;
-            st_.volume_id = v->id;
-            st_.epoch = v->epoch;
-            st_.size = v->size;
+            st_.volume_id = v.id;
+            st_.epoch = v.epoch;
+            st_.size = v.size;
             st_.read_only = read_only;
             qbd_open_reply orep{};
-            orep.size = htole64(v->size);
-            orep.shard_size = htole64(v->shard_size);
-            orep.epoch = htole64(v->epoch);
-            log("opened " + v->pool + "/" + v->name + (read_only ? " read-only" : ""));
+            orep.size = htole64(v.size);
+            orep.shard_size = htole64(v.shard_size);
+            orep.epoch = htole64(v.epoch);
+            log("opened " + v.pool + "/" + v.name + (read_only ? " read-only" : ""));
             out.payload = bytes_of(orep);
             return out;
         }
@@ -161,43 +138,21 @@ int Session::admit_io(const Request& r) {
     return 0;
 }
 
-int Session::disk_io(const Request& r, char* buf) const {
-    auto off = static_cast<off_t>(r.offset);
-    ssize_t n = 0;
+IoRequest Session::io_request(const Request& r, char* buf, uint64_t cookie) {
+    IoRequest q;
     switch (r.opcode) {
-        case QBD_OP_READ: n = pread(vol_fd_, buf, r.length, off); break;
-        case QBD_OP_WRITE: {
-            iovec iov{buf, r.length};
-            const bool fua = (r.flags & QBD_REQ_FUA) && !srv_.faults().skip_fua;
-            n = pwritev2(vol_fd_, &iov, 1, off, fua ? RWF_DSYNC : 0);
-            break;
-        }
-        case QBD_OP_FLUSH: n = srv_.faults().skip_flush ? 0 : fdatasync(vol_fd_); break;
-        case QBD_OP_DISCARD:
-            n = fallocate(vol_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, r.length);
-            break;
-        case QBD_OP_WRITE_ZEROES:
-            n = fallocate(vol_fd_, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, r.length);
-            break;
+        case QBD_OP_READ: q.kind = IoKind::read; break;
+        case QBD_OP_WRITE: q.kind = IoKind::write; break;
+        case QBD_OP_FLUSH: q.kind = IoKind::flush; break;
+        case QBD_OP_DISCARD: q.kind = IoKind::discard; break;
+        case QBD_OP_WRITE_ZEROES: q.kind = IoKind::write_zeroes; break;
     }
-    return n < 0 ? -errno : static_cast<int>(n);
-}
-
-int Session::finish_io(const Request& r, int res, char* buf) const {
-    if (res == -EOPNOTSUPP && r.opcode == QBD_OP_WRITE_ZEROES) {
-        res = fallocate(vol_fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                        static_cast<off_t>(r.offset), r.length)
-                  ? -errno
-                  : 0;
-    }
-    if (res < 0) return res;
-    if (r.opcode == QBD_OP_READ && static_cast<uint32_t>(res) < r.length) {
-        // Past the end of the sparse file: zeros.
-        memset(buf + res, 0, r.length - res);
-    } else if (r.opcode == QBD_OP_WRITE && static_cast<uint32_t>(res) != r.length) {
-        return -EIO;
-    }
-    return 0;
+    q.fua = r.opcode == QBD_OP_WRITE && (r.flags & QBD_REQ_FUA);
+    q.length = r.opcode == QBD_OP_FLUSH ? 0 : r.length;
+    q.offset = r.offset;
+    q.buf = buf;
+    q.cookie = cookie;
+    return q;
 }
 
 }  // namespace qbd

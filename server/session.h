@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backend.h"
 #include "fence.h"
 #include "qbd_proto.h"
 #include "request.h"
@@ -40,9 +41,8 @@ class Session {
     // The QBD_FEAT_* bits agreed in HELLO.
     uint64_t features() const { return features_; }
     Server& server() { return srv_; }
-    // The volume's file cannot do non-blocking IO (tmpfs, for one).
-    bool inline_io() const { return inline_io_; }
-    int volume_fd() const { return vol_fd_; }
+    // The opened volume's IO (backend.h), null before OPEN.
+    VolumeIo* volume_io() const { return io_.get(); }
 
     // check_request against the volume as the catalog has it now: a
     // connection opened before a resize must see the new size at once.
@@ -59,14 +59,11 @@ class Session {
     // or -ERANGE, judged on the volume as check() refreshed it, or as a
     // batch run since then did.
     int admit_io(const Request& r);
-    // Carries out an admitted IO in the calling thread; returns what
-    // io_uring would (bytes moved or a negative errno).  buf holds
-    // r.length bytes for READ and WRITE.
-    int disk_io(const Request& r, char* buf) const;
-    // Turns a disk IO's result into the reply status: WRITE_ZEROES falls
-    // back to punching a hole, a READ past the end of the sparse file
-    // reads zeros, a short WRITE is an error.
-    int finish_io(const Request& r, int res, char* buf) const;
+    // The backend's request for an admitted IO; buf holds r.length bytes
+    // for READ and WRITE.
+    static IoRequest io_request(const Request& r, char* buf, uint64_t cookie);
+    // A completion's reply status: 0 or a negative errno.
+    static int reply_status(int res) { return res < 0 ? res : 0; }
 
     // The incarnation OPEN registered (see fence.h), null before OPEN: a
     // batch of disk IO runs under a FencePermit of it.
@@ -80,9 +77,7 @@ class Session {
     uint64_t transport_features_;
     uint64_t features_ = 0;
     ConnState st_;
-    int vol_fd_ = -1;
-    bool inline_io_ = false;
-    uint64_t generation_ = 0;
+    std::unique_ptr<VolumeIo> io_;
     std::shared_ptr<Incarnation> incarnation_;
     uint8_t nonce_[QBD_NONCE_BYTES] = {};
     uint8_t client_nonce_[QBD_NONCE_BYTES] = {};
