@@ -16,19 +16,16 @@
 
 #define QBD_CTL_NAME		"qbdctl"
 #define QBD_CTL_PATH		"/dev/qbdctl"
-#define QBD_ABI_VERSION		1
+#define QBD_ABI_VERSION		2
 #define QBD_DISK_NAME_MAX	32
 #define QBD_VERSION_MAX		32
 #define QBD_MAX_DEVICES		1024
-#define QBD_MAX_ADDRS		256	/* distinct servers per volume */
+#define QBD_MAX_PATHS		16	/* servers (paths) per volume */
 
 enum qbd_transport {
 	QBD_TRANSPORT_TCP	= 1,
 	QBD_TRANSPORT_RDMA	= 2,
 };
-
-/* Shard map entry past the last replica of a shard. */
-#define QBD_NO_ADDR		0xffff
 
 /** struct qbd_ioc_version - QBD_IOC_VERSION */
 struct qbd_ioc_version {
@@ -60,18 +57,19 @@ struct qbd_ioc_addr {
  * @argsz:	sizeof(struct qbd_ioc_map)
  * @flags:	QBD_MAP_*
  * @transport:	enum qbd_transport
- * @nr_addrs:	entries at @addrs_ptr (1..QBD_MAX_ADDRS)
- * @nr_shards:	shards of the volume, ceil(size / shard_size)
- * @nr_replicas: addresses per shard (1..QBD_MAX_REPLICAS)
- * @volume_id:	server's volume id
+ * @nr_paths:	entries at @paths_ptr (1..QBD_MAX_PATHS)
+ * @volume_id:	server's volume id, the same on every path
  * @size:	bytes, multiple of 512
- * @shard_size:	bytes, power of two, at least 4096
- * @epoch:	epoch of this shard map
+ * @shard_size:	bytes, power of two, at least 4096: no read or write
+ *		crosses a multiple of it (the queue's chunk size)
+ * @epoch:	epoch of the volume's metadata
  * @pool:	pool name
  * @volume:	volume name
- * @addrs_ptr:	user pointer to @nr_addrs struct qbd_ioc_addr
- * @shard_map_ptr: user pointer to @nr_shards * @nr_replicas __u16 indexes
- *		into the address table, primary first; QBD_NO_ADDR ends a list
+ * @paths_ptr:	user pointer to @nr_paths struct qbd_ioc_addr: the servers
+ *		that serve the volume, in order of preference.  All IO goes
+ *		to one of them (the active path); when its connection breaks
+ *		or its IO times out, what was in flight is sent again on the
+ *		next live one.
  * @queue_depth: requests in flight per hardware queue (0 = default)
  * @nr_hw_queues: hardware queues (0 = number of CPUs)
  * @max_io_bytes: largest request (0 = default 1 MiB)
@@ -93,17 +91,16 @@ struct qbd_ioc_map {
 	__u32	argsz;
 	__u32	flags;
 	__u32	transport;
-	__u32	nr_addrs;
-	__u32	nr_shards;
-	__u32	nr_replicas;
+	__u32	nr_paths;
+	__u32	reserved0[2];
 	__u64	volume_id;
 	__u64	size;
 	__u64	shard_size;
 	__u64	epoch;
 	char	pool[QBD_NAME_MAX];
 	char	volume[QBD_NAME_MAX];
-	__u64	addrs_ptr;
-	__u64	shard_map_ptr;
+	__u64	paths_ptr;
+	__u64	reserved3;
 	__u32	queue_depth;
 	__u32	nr_hw_queues;
 	__u32	max_io_bytes;
@@ -171,22 +168,24 @@ struct qbd_ioc_stats {
  * struct qbd_ioc_info - QBD_IOC_INFO: what the driver knows of one device
  * @argsz:	sizeof(struct qbd_ioc_info)
  * @dev_index:	in: device to describe
- * @addrs_ptr:	in: user pointer to @addrs_capacity qbd_ioc_conn_info or 0
- * @addrs_capacity: in: entries at @addrs_ptr
- * @nr_addrs:	out: connections of the device (may exceed capacity)
+ * @paths_ptr:	in: user pointer to @paths_capacity qbd_ioc_conn_info or 0
+ * @paths_capacity: in: entries at @paths_ptr
+ * @nr_paths:	out: paths of the device (may exceed capacity), one
+ *		qbd_ioc_conn_info each, in the order of the map
+ * @active_path: out: index of the path IO is sent to
  * other fields: out, as given at map time plus live state
  */
 struct qbd_ioc_info {
 	__u32	argsz;
 	__u32	dev_index;
-	__u64	addrs_ptr;
-	__u32	addrs_capacity;
-	__u32	nr_addrs;
+	__u64	paths_ptr;
+	__u32	paths_capacity;
+	__u32	nr_paths;
 	__u32	flags;
 	__u32	transport;
 	__u32	state;
-	__u32	nr_shards;
-	__u32	nr_replicas;
+	__u32	active_path;
+	__u32	reserved0;
 	__u32	queue_depth;
 	__u32	nr_hw_queues;
 	__u32	max_io_bytes;
@@ -222,7 +221,10 @@ enum qbd_conn_state {
 	QBD_CONN_RELEASED	= 4,	/* a remap dropped its server */
 };
 
-/** struct qbd_ioc_conn_info - one server connection of a device */
+/**
+ * struct qbd_ioc_conn_info - one path of a device: its connections (one
+ * per hardware queue) summed, @state the worst of them
+ */
 struct qbd_ioc_conn_info {
 	struct qbd_ioc_addr addr;
 	__u32	state;		/* enum qbd_conn_state */
@@ -268,12 +270,13 @@ struct qbd_ioc_suspend {
 };
 
 /*
- * QBD_IOC_UPDATE: new metadata for a mapped volume (remap after a shard
- * moved, or online growth).  A struct qbd_ioc_map whose @dev_index names
- * the device; pool, volume, volume_id, transport, options and secret must
- * match the mapping.  The epoch must not go back; the size must not
- * shrink; shard_size must not change.  IO is held while the map is
- * swapped.
+ * QBD_IOC_UPDATE: new metadata for a mapped volume (remap after its
+ * servers changed, or online growth).  A struct qbd_ioc_map whose
+ * @dev_index names the device; pool, volume, volume_id, transport,
+ * options and secret must match the mapping.  The epoch must not go back;
+ * the size must not shrink; shard_size must not change.  IO is held while
+ * the paths are swapped; the active path stays active when the new list
+ * still names it.
  */
 
 #define QBD_IOC_MAGIC		0xbd

@@ -40,18 +40,23 @@
 #define QBD_MAX_VOLUME_SIZE		BIT_ULL(60)
 
 /*
- * A request crossing a shard boundary becomes one piece per shard, and a
- * write one piece per replica of each.  Reads and writes never cross
- * (chunk_sectors is the shard size); discard and write-zeroes are capped
- * at one shard, so they cross at most once.
+ * A request crossing a shard boundary becomes one piece per shard.  Reads
+ * and writes never cross (chunk_sectors is the shard size); discard and
+ * write-zeroes are capped at one shard, so they cross at most once.
  */
-#define QBD_MAX_RANGES			2
-#define QBD_MAX_PIECES			(QBD_MAX_RANGES * QBD_MAX_REPLICAS)
+#define QBD_MAX_PIECES			2
+
+/*
+ * Addresses a device may know: the paths of its map and those a remap
+ * dropped (released), kept so that their connection slots keep their
+ * client identity should a later map name them again.
+ */
+#define QBD_MAX_ADDRS			(2 * QBD_MAX_PATHS)
 
 /* A request the servers call stale is tried again this often. */
 #define QBD_REQUEUE_DELAY_MS		1000
-/* A read whose replicas are all reconnecting is tried again this often. */
-#define QBD_REPLICA_WAIT_MS		50
+/* A request whose paths are all reconnecting is tried again this often. */
+#define QBD_PATH_WAIT_MS		50
 
 struct qbd_device;
 struct qbd_conn;
@@ -100,10 +105,9 @@ struct qbd_piece {
  *		its pieces are in: the last piece, or a timeout that finds a
  *		completion lost to fault injection
  * @stale:	a server answered with a stale epoch: requeue, don't complete
- * @reroute:	a read's connection broke while another replica could serve
- *		it: requeue at once, routing picks a live replica
- * @pieces:	what is sent to each shard; max(QBD_MAX_PIECES, nr_addrs)
- *		of them, since a FLUSH goes to every server
+ * @reroute:	its connection broke while the volume has another path:
+ *		requeue at once, routing picks a live path
+ * @pieces:	what is sent to each shard, QBD_MAX_PIECES of them
  */
 struct qbd_cmd {
 	u16			nr_pieces;
@@ -153,7 +157,7 @@ struct qbd_transport_ops {
  * @hwq:	hardware queue it serves
  * @addr:	server address
  * @ops:	transport
- * @state:	enum qbd_conn_state; written by the transport
+ * @state:	enum qbd_conn_state; changed only by qbd_conn_set_state()
  * @in_flight:	pieces handed to the transport and not completed
  * @sent:	pieces sent
  * @reconnects:	times the connection was re-established
@@ -214,9 +218,10 @@ struct qbd_stats {
  * struct qbd_device - one mapped volume, /dev/qbdX
  *
  * Fields set at map time and never changed afterwards need no lock.  The
- * volume map (size, epoch, nr_shards, nr_addrs, shard_map, flush_addrs)
- * changes only under qbd_devices_mutex with the queue quiesced, so
- * queue_rq reads it without a lock.  @list and @updating are protected by
+ * volume map (size, epoch, nr_addrs, nr_paths, paths) changes only under
+ * qbd_devices_mutex with the queue quiesced, so queue_rq reads it without
+ * a lock.  @active_addr is changed by queue_rq (cmpxchg) when the active
+ * path's connection is not live and another is.  @list and @updating are protected by
  * qbd_devices_mutex.  An update connects to new servers with @updating
  * set and the mutex dropped: it alone writes addrs[] and conns[] past
  * nr_addrs meanwhile, and an unmap waits for it to clear @updating.
@@ -233,9 +238,8 @@ struct qbd_device {
 	u64			epoch;
 	u32			flags;		/* QBD_MAP_* */
 	u32			transport;
-	u32			nr_shards;
-	u32			nr_replicas;
-	u32			nr_addrs;
+	u32			nr_addrs;	/* known: paths and released */
+	u32			nr_paths;
 	u32			queue_depth;
 	u32			nr_hw_queues;
 	u32			max_io_bytes;
@@ -245,14 +249,16 @@ struct qbd_device {
 	u32			heartbeat_ms;
 	u32			secret_len;
 	u8			secret[QBD_SECRET_MAX];
+	struct crypto_shash	*hmac;		/* keyed with @secret, or NULL */
 
 	u32			max_pieces;	/* per qbd_cmd */
 	const struct qbd_transport_ops *ops;	/* holds its module */
 	struct qbd_ioc_addr	*addrs;		/* QBD_MAX_ADDRS, nr_addrs used */
-	u16			*shard_map;	/* nr_shards * nr_replicas */
+	/* The volume's paths in order of preference: indexes into addrs. */
+	u16			paths[QBD_MAX_PATHS];
+	atomic_t		active_addr;	/* where IO goes */
 	/* QBD_MAX_ADDRS * nr_hw_queues: a remap may add servers */
 	struct qbd_conn		*conns;
-	unsigned long		*flush_addrs;	/* addresses holding a primary */
 	struct net		*net;		/* namespace of the mapper */
 
 	struct blk_mq_tag_set	tag_set;
@@ -296,15 +302,6 @@ static inline unsigned int qbd_nr_conns(const struct qbd_device *dev)
 	return dev->nr_addrs * dev->nr_hw_queues;
 }
 
-/*
- * Pieces in every qbd_cmd of @dev.  A FLUSH goes to each server, so room
- * is left for a remap to add servers; a write to each replica.
- */
-static inline u32 qbd_pieces_for(u32 nr_addrs)
-{
-	return max3(QBD_MAX_PIECES, 2 * nr_addrs, 8U);
-}
-
 static inline size_t qbd_cmd_size(const struct qbd_device *dev)
 {
 	return sizeof(struct qbd_cmd) +
@@ -327,8 +324,7 @@ extern struct list_head qbd_devices;
 extern struct list_head qbd_mapping;
 
 /* qbd_dev.c */
-int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
-		const u16 *shard_map);
+int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *paths);
 int qbd_dev_unmap(u32 index, u32 flags);
 int qbd_dev_info(struct qbd_ioc_info *info,
 		 struct qbd_ioc_conn_info __user *conns);
@@ -346,8 +342,7 @@ void qbd_piece_reroute(struct qbd_piece *piece);
 int qbd_dev_set_throttle(const struct qbd_ioc_throttle *args);
 int qbd_dev_suspend(u32 index);
 int qbd_dev_resume(u32 index, u32 mode);
-int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
-		   const u16 *shard_map);
+int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *paths);
 struct qbd_device *qbd_find_locked(u32 index);
 void qbd_init_conn(struct qbd_device *dev, unsigned int i);
 int qbd_connect_conns(struct qbd_device *dev, unsigned int from,
@@ -365,7 +360,7 @@ void qbd_dev_unregister(void);
 int qbd_ctl_register(void);
 void qbd_ctl_unregister(void);
 int qbd_validate_map(const struct qbd_ioc_map *args);
-int qbd_validate_shard_map(const struct qbd_ioc_map *args, const u16 *map);
+int qbd_validate_paths(const struct qbd_ioc_addr *paths, u32 nr_paths);
 int qbd_validate_addr(const struct qbd_ioc_addr *addr);
 int qbd_validate_throttle(const struct qbd_ioc_throttle *args);
 
@@ -388,11 +383,16 @@ void qbd_split_tag(u64 wire_tag, u16 *hwq, u16 *tag, u8 *piece, u32 *gen);
 #define QBD_HEARTBEAT_HWQ	0xffff
 
 /* qbd_auth.c */
-int qbd_auth_mac(const u8 *secret, u32 secret_len, const char *label,
+struct crypto_shash;
+struct crypto_shash *qbd_auth_alloc(const u8 *secret, u32 secret_len);
+void qbd_auth_free(struct crypto_shash *tfm);
+int qbd_auth_mac(struct crypto_shash *tfm, const char *label,
 		 const u8 *nonce_a, const u8 *nonce_b, u8 *mac);
 
 /* qbd_tcp.c */
 extern const struct qbd_transport_ops qbd_tcp_ops;
+struct sock;
+void qbd_tcp_prepare_sock(struct sock *sk, long timeo);
 
 /* qbd_transport.c */
 int qbd_register_transport(u32 id, const struct qbd_transport_ops *ops);
@@ -407,6 +407,7 @@ struct qbd_reconnect_ops {
 	void	(*give_up)(void *ctx);
 };
 
+void qbd_conn_set_state(struct qbd_conn *conn, int state);
 int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
 		  void *ctx);
 void qbd_wait_for_stop(void);

@@ -32,11 +32,8 @@ static long qbd_ioctl_version(void __user *argp)
 
 static long qbd_ioctl_map(void __user *argp, bool update)
 {
+	struct qbd_ioc_addr *paths = NULL;
 	struct qbd_ioc_map *args;
-	struct qbd_ioc_addr *addrs = NULL;
-	u16 *shard_map = NULL;
-	size_t map_len;
-	u32 i;
 	long ret;
 
 	args = memdup_user(argp, sizeof(*args));
@@ -46,46 +43,25 @@ static long qbd_ioctl_map(void __user *argp, bool update)
 	if (ret)
 		goto out_free_args;
 
-	addrs = memdup_user(u64_to_user_ptr(args->addrs_ptr),
-			    array_size(args->nr_addrs, sizeof(*addrs)));
-	if (IS_ERR(addrs)) {
-		ret = PTR_ERR(addrs);
-		addrs = NULL;
+	paths = memdup_user(u64_to_user_ptr(args->paths_ptr),
+			    array_size(args->nr_paths, sizeof(*paths)));
+	if (IS_ERR(paths)) {
+		ret = PTR_ERR(paths);
+		paths = NULL;
 		goto out_free_args;
 	}
-	for (i = 0; i < args->nr_addrs; i++) {
-		ret = qbd_validate_addr(&addrs[i]);
-		if (ret)
-			goto out_free_addrs;
-	}
-
-	map_len = array3_size(args->nr_shards, args->nr_replicas,
-			      sizeof(*shard_map));
-	shard_map = kvmalloc(map_len, GFP_KERNEL);
-	if (!shard_map) {
-		ret = -ENOMEM;
-		goto out_free_addrs;
-	}
-	if (copy_from_user(shard_map, u64_to_user_ptr(args->shard_map_ptr),
-			   map_len)) {
-		ret = -EFAULT;
-		goto out_free_map;
-	}
-	ret = qbd_validate_shard_map(args, shard_map);
+	ret = qbd_validate_paths(paths, args->nr_paths);
 	if (ret)
-		goto out_free_map;
+		goto out_free_paths;
 
-	ret = update ? qbd_dev_update(args, addrs, shard_map) :
-		       qbd_dev_map(args, addrs, shard_map);
+	ret = update ? qbd_dev_update(args, paths) : qbd_dev_map(args, paths);
 	if (ret)
-		goto out_free_map;
+		goto out_free_paths;
 	/* The device is live: report its name even if the copy fails. */
 	ret = copy_to_user(argp, args, sizeof(*args)) ? -EFAULT : 0;
 
-out_free_map:
-	kvfree(shard_map);
-out_free_addrs:
-	kfree(addrs);
+out_free_paths:
+	kfree(paths);
 out_free_args:
 	memzero_explicit(args->secret, sizeof(args->secret));
 	kfree(args);
@@ -146,12 +122,12 @@ static long qbd_ioctl_info(void __user *argp)
 	if (IS_ERR(info))
 		return PTR_ERR(info);
 	if (info->argsz != sizeof(*info) ||
-	    (info->addrs_capacity && !info->addrs_ptr) ||
-	    info->addrs_capacity > QBD_MAX_ADDRS * 256) {
+	    (info->paths_capacity && !info->paths_ptr) ||
+	    info->paths_capacity > QBD_MAX_PATHS) {
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = qbd_dev_info(info, u64_to_user_ptr(info->addrs_ptr));
+	ret = qbd_dev_info(info, u64_to_user_ptr(info->paths_ptr));
 	if (ret)
 		goto out;
 	ret = copy_to_user(argp, info, sizeof(*info)) ? -EFAULT : 0;

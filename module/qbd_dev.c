@@ -29,27 +29,34 @@ static int qbd_major;
 static DEFINE_IDA(qbd_index_ida);
 
 /*
- * Address a read of @shard goes to on @hwq: the first replica whose
- * connection is live.  This is the failover: a dead primary's reads go to
- * the next address.  -EAGAIN while none is live but one is reconnecting.
+ * The connection on @hwq that IO goes to: the active path's while it is
+ * live, else the next live path's, which becomes the active one for the
+ * whole device (a gateway that takes over fences the one before it, so
+ * paths are not switched lightly, nor per queue).  NULL while no path is
+ * live but one is reconnecting.
  */
-static int qbd_read_addr(struct qbd_device *dev, unsigned int shard,
-			 unsigned int hwq)
+static struct qbd_conn *qbd_route(struct qbd_device *dev, unsigned int hwq)
 {
-	const u16 *replicas = &dev->shard_map[shard * dev->nr_replicas];
-	int states[QBD_MAX_REPLICAS];
-	unsigned int n;
-	int r;
+	int states[QBD_MAX_PATHS];
+	unsigned int n = dev->nr_paths, p, active = 0;
+	int addr = atomic_read(&dev->active_addr);
+	int pick;
 
-	for (n = 0; n < dev->nr_replicas && replicas[n] != QBD_NO_ADDR; n++)
-		states[n] = atomic_read(&qbd_conn_of(dev, replicas[n],
+	for (p = 0; p < n; p++) {
+		if (dev->paths[p] == addr)
+			active = p;
+		states[p] = atomic_read(&qbd_conn_of(dev, dev->paths[p],
 						     hwq)->state);
-	/*
-	 * A single copy has nowhere else to go: the read stays queued on its
-	 * connection and is resent after the reconnect.
-	 */
-	r = n > 1 ? qbd_pick_read_replica(states, n) : 0;
-	return r < 0 ? r : replicas[r];
+	}
+	pick = qbd_pick_path(states, n, active);
+	if (pick < 0)
+		return NULL;
+	if (dev->paths[pick] != addr &&
+	    atomic_cmpxchg(&dev->active_addr, addr, dev->paths[pick]) == addr)
+		dev_warn_ratelimited(disk_to_dev(dev->disk),
+				     "IO moves to path %pISpc\n",
+				     &qbd_conn_of(dev, dev->paths[pick], hwq)->addr);
+	return qbd_conn_of(dev, dev->paths[pick], hwq);
 }
 
 static void qbd_set_piece(struct qbd_cmd *cmd, unsigned int i,
@@ -64,56 +71,39 @@ static void qbd_set_piece(struct qbd_cmd *cmd, unsigned int i,
 }
 
 /*
- * Cut a request into one piece per shard it touches, and a request that
- * changes data into one per replica of each (FLUSH: one per server).
- * Returns the number of pieces, 0 when the request cannot be served, or
- * -EAGAIN when a read must wait for a replica to come back.
+ * Cut a request into one piece per shard it touches, all for the
+ * connection routing picked.  Returns the number of pieces, 0 when the
+ * request cannot be served, or -EAGAIN when it must wait for a path to
+ * come back.
  */
 static int qbd_split_request(struct qbd_device *dev, struct request *rq,
 			     unsigned int hwq)
 {
 	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
-	struct qbd_range ranges[QBD_MAX_RANGES];
-	unsigned int n = 0, a, i, r;
-	const u16 *replicas;
-	int nr_ranges, ret;
+	struct qbd_range ranges[QBD_MAX_PIECES];
+	struct qbd_conn *conn;
+	int nr_ranges, i;
 
+	conn = qbd_route(dev, hwq);
+	if (!conn)
+		return -EAGAIN;
 	if (req_op(rq) == REQ_OP_FLUSH) {
-		for (a = 0; a < dev->nr_addrs; a++)
-			if (test_bit(a, dev->flush_addrs))
-				qbd_set_piece(cmd, n++, qbd_conn_of(dev, a, hwq),
-					      0, 0);
-		return n;
+		qbd_set_piece(cmd, 0, conn, 0, 0);
+		return 1;
 	}
 
 	nr_ranges = qbd_split_range(pos, blk_rq_bytes(rq), dev->size,
-				    dev->shard_shift, ranges, QBD_MAX_RANGES);
+				    dev->shard_shift, ranges, QBD_MAX_PIECES);
 	if (nr_ranges <= 0)
 		return 0;
 	/* Data requests never cross: chunk_sectors is the shard size. */
 	if (nr_ranges > 1 &&
 	    (req_op(rq) == REQ_OP_READ || req_op(rq) == REQ_OP_WRITE))
 		return 0;
-	for (i = 0; i < nr_ranges; i++) {
-		if (req_op(rq) == REQ_OP_READ) {
-			ret = qbd_read_addr(dev, ranges[i].shard, hwq);
-			if (ret < 0)
-				return ret;
-			qbd_set_piece(cmd, n++, qbd_conn_of(dev, ret, hwq),
-				      ranges[i].offset, ranges[i].length);
-			continue;
-		}
-		replicas = &dev->shard_map[ranges[i].shard * dev->nr_replicas];
-		for (r = 0; r < dev->nr_replicas; r++) {
-			if (replicas[r] == QBD_NO_ADDR)
-				break;
-			qbd_set_piece(cmd, n++,
-				      qbd_conn_of(dev, replicas[r], hwq),
-				      ranges[i].offset, ranges[i].length);
-		}
-	}
-	return n;
+	for (i = 0; i < nr_ranges; i++)
+		qbd_set_piece(cmd, i, conn, ranges[i].offset, ranges[i].length);
+	return nr_ranges;
 }
 
 /*
@@ -137,7 +127,7 @@ static void qbd_finish_cmd(struct qbd_cmd *cmd)
 	struct qbd_device *dev = rq->q->queuedata;
 
 	if (unlikely(READ_ONCE(cmd->reroute)) && !cmd->status) {
-		/* Send it again now, to a replica that is up. */
+		/* Send it again now, to a path that is up. */
 		atomic_dec(&dev->in_flight);
 		blk_mq_requeue_request(rq, true);
 		return;
@@ -249,16 +239,15 @@ EXPORT_SYMBOL_GPL(qbd_piece_in_flight);
 
 /*
  * Whether a piece held by a broken connection is better sent again through
- * queue_rq, which routes reads to a live replica.  Writes stay: they must
- * reach every replica anyway.  Does not look at the shard map, which may
- * change under the caller; a read with no live replica comes back to the
- * same connection and waits there.
+ * queue_rq, which routes it to a live path: whenever the volume has more
+ * than one.  A path that was replaced never writes again (its gateway is
+ * fenced by the one that takes over), so a write may go to another path
+ * while the broken one may still hold its first copy.  With no live path
+ * the request waits in queue_rq for the first one back.
  */
 bool qbd_piece_can_reroute(struct qbd_piece *piece)
 {
-	struct request *rq = blk_mq_rq_from_pdu(qbd_piece_cmd(piece));
-
-	return req_op(rq) == REQ_OP_READ && piece->conn->dev->nr_replicas > 1;
+	return READ_ONCE(piece->conn->dev->nr_paths) > 1;
 }
 EXPORT_SYMBOL_GPL(qbd_piece_can_reroute);
 
@@ -347,8 +336,8 @@ static blk_status_t qbd_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	ret = qbd_split_request(dev, rq, hctx->queue_num);
 	if (ret == -EAGAIN) {
-		/* No replica of the shard is up yet: try again shortly. */
-		blk_mq_delay_run_hw_queue(hctx, QBD_REPLICA_WAIT_MS);
+		/* No path is up yet: try again shortly. */
+		blk_mq_delay_run_hw_queue(hctx, QBD_PATH_WAIT_MS);
 		return BLK_STS_DEV_RESOURCE;
 	}
 	n = ret;
@@ -516,10 +505,9 @@ static void qbd_free_dev(struct qbd_device *dev)
 		qbd_put_transport(dev->ops);
 	if (dev->net)
 		put_net(dev->net);
+	qbd_auth_free(dev->hmac);
 	free_percpu(dev->stats);
 	kfree(dev->conns);
-	bitmap_free(dev->flush_addrs);
-	kvfree(dev->shard_map);
 	kfree(dev->addrs);
 	memzero_explicit(dev->secret, sizeof(dev->secret));
 	kfree(dev);
@@ -611,12 +599,9 @@ void qbd_init_conn(struct qbd_device *dev, unsigned int i)
 
 /* Takes over the reference on @ops, also when it fails. */
 static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
-					const struct qbd_ioc_addr *addrs,
-					const u16 *shard_map,
+					const struct qbd_ioc_addr *paths,
 					const struct qbd_transport_ops *ops)
 {
-	size_t map_len = array3_size(args->nr_shards, args->nr_replicas,
-				     sizeof(u16));
 	struct qbd_device *dev;
 	unsigned int i;
 
@@ -638,9 +623,11 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 	dev->epoch = args->epoch;
 	dev->flags = args->flags;
 	dev->transport = args->transport;
-	dev->nr_shards = args->nr_shards;
-	dev->nr_replicas = args->nr_replicas;
-	dev->nr_addrs = args->nr_addrs;
+	dev->nr_addrs = args->nr_paths;
+	dev->nr_paths = args->nr_paths;
+	for (i = 0; i < dev->nr_paths; i++)
+		dev->paths[i] = i;
+	atomic_set(&dev->active_addr, 0);
 	dev->queue_depth = args->queue_depth ?: QBD_DEFAULT_QUEUE_DEPTH;
 	dev->nr_hw_queues = min_t(u32, args->nr_hw_queues ?: num_online_cpus(),
 				  num_possible_cpus());
@@ -654,26 +641,28 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 	dev->secret_len = args->secret_len;
 	memcpy(dev->secret, args->secret, args->secret_len);
 
-	dev->max_pieces = qbd_pieces_for(dev->nr_addrs);
+	dev->max_pieces = QBD_MAX_PIECES;
 	dev->resume_mode = QBD_RESUME_NORMAL;
 	qbd_throttle_init(&dev->throttle);
 	INIT_WORK(&dev->remap_work, qbd_remap_workfn);
 
-	dev->addrs = kcalloc(QBD_MAX_ADDRS, sizeof(*addrs), GFP_KERNEL);
-	dev->shard_map = kvmalloc(map_len, GFP_KERNEL);
-	dev->flush_addrs = bitmap_zalloc(QBD_MAX_ADDRS, GFP_KERNEL);
+	dev->addrs = kcalloc(QBD_MAX_ADDRS, sizeof(*paths), GFP_KERNEL);
 	dev->conns = kcalloc(QBD_MAX_ADDRS * dev->nr_hw_queues,
 			     sizeof(*dev->conns), GFP_KERNEL);
 	dev->stats = alloc_percpu(struct qbd_stats);
-	if (!dev->addrs || !dev->shard_map || !dev->flush_addrs ||
-	    !dev->conns || !dev->stats) {
+	if (!dev->addrs || !dev->conns || !dev->stats) {
 		qbd_free_dev(dev);
 		return NULL;
 	}
-	memcpy(dev->addrs, addrs, array_size(dev->nr_addrs, sizeof(*addrs)));
-	memcpy(dev->shard_map, shard_map, map_len);
-	qbd_compute_flush_addrs(dev->shard_map, dev->nr_shards,
-				dev->nr_replicas, dev->flush_addrs);
+	memcpy(dev->addrs, paths, array_size(dev->nr_paths, sizeof(*paths)));
+	if (dev->secret_len) {
+		dev->hmac = qbd_auth_alloc(dev->secret, dev->secret_len);
+		if (IS_ERR(dev->hmac)) {
+			dev->hmac = NULL;
+			qbd_free_dev(dev);
+			return NULL;
+		}
+	}
 	for (i = 0; i < qbd_nr_conns(dev); i++)
 		qbd_init_conn(dev, i);
 	dev->net = get_net(current->nsproxy->net_ns);
@@ -695,19 +684,38 @@ static void qbd_abort_conns(struct qbd_device *dev)
 		dev->conns[i].ops->abort(&dev->conns[i]);
 }
 
-/* The worst state of any connection, unless the device is going away. */
-int qbd_dev_state(struct qbd_device *dev)
+/* A path is as well as the worst of its connections (one per queue). */
+static int qbd_path_state(struct qbd_device *dev, unsigned int addr)
 {
 	int state = QBD_STATE_LIVE;
-	unsigned int i;
+	unsigned int q;
+
+	for (q = 0; q < dev->nr_hw_queues; q++)
+		state = qbd_fold_conn_state(state,
+					    atomic_read(&qbd_conn_of(dev, addr, q)->state));
+	return state;
+}
+
+/*
+ * Live while IO has a live path (a standby path that is down shows in its
+ * own state), unless the device is going away or suspended.
+ */
+int qbd_dev_state(struct qbd_device *dev)
+{
+	int state = QBD_STATE_FAILED, s;
+	unsigned int p;
 
 	if (atomic_read(&dev->state) == QBD_STATE_DELETING)
 		return QBD_STATE_DELETING;
 	if (dev->suspended)
 		return QBD_STATE_SUSPENDED;
-	for (i = 0; i < qbd_nr_conns(dev); i++)
-		state = qbd_fold_conn_state(state,
-					    atomic_read(&dev->conns[i].state));
+	for (p = 0; p < dev->nr_paths; p++) {
+		s = qbd_path_state(dev, dev->paths[p]);
+		if (s == QBD_STATE_LIVE)
+			return s;
+		if (s == QBD_STATE_RECONNECTING)
+			state = s;
+	}
 	return state;
 }
 
@@ -796,8 +804,7 @@ static void qbd_init_limits(const struct qbd_device *dev,
 	}
 }
 
-int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
-		const u16 *shard_map)
+int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *paths)
 {
 	const struct qbd_transport_ops *ops;
 	struct queue_limits lim;
@@ -826,7 +833,7 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 		ret = -EEXIST;
 		goto out_put_module;
 	}
-	dev = qbd_alloc_dev(args, addrs, shard_map, ops);
+	dev = qbd_alloc_dev(args, paths, ops);
 	if (dev)
 		list_add_tail(&dev->list, &qbd_mapping);
 	mutex_unlock(&qbd_devices_mutex);
@@ -894,9 +901,9 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 
 	args->dev_index = dev->index;
 	strscpy(args->disk_name, dev->disk_name, sizeof(args->disk_name));
-	pr_info("%s: mapped %s/%s (id %llu, %llu bytes, %u shards, %u servers)\n",
+	pr_info("%s: mapped %s/%s (id %llu, %llu bytes, %u paths)\n",
 		dev->disk_name, dev->pool, dev->volume, dev->volume_id,
-		dev->size, dev->nr_shards, dev->nr_addrs);
+		dev->size, dev->nr_paths);
 	return 0;
 
 out_put_disk:
@@ -1013,34 +1020,43 @@ void qbd_dev_get_stats(struct qbd_device *dev, struct qbd_ioc_stats *out)
 	out->in_flight = atomic_read(&dev->in_flight);
 }
 
-static int qbd_copy_conn_info(struct qbd_device *dev,
-			      struct qbd_ioc_conn_info __user *uconns,
+/*
+ * One entry per path: its connections summed, the state the first one
+ * that is not live has (else live).
+ */
+static int qbd_copy_path_info(struct qbd_device *dev,
+			      struct qbd_ioc_conn_info __user *upaths,
 			      u32 capacity)
 {
 	struct qbd_ioc_conn_info ci;
-	u32 i;
+	struct qbd_conn *conn;
+	u32 p, q, state;
 
-	for (i = 0; i < min(capacity, qbd_nr_conns(dev)); i++) {
-		struct qbd_conn *conn = &dev->conns[i];
-
+	for (p = 0; p < min(capacity, dev->nr_paths); p++) {
 		memset(&ci, 0, sizeof(ci));
-		ci.addr = dev->addrs[conn->addr_index];
-		ci.state = atomic_read(&conn->state);
-		ci.in_flight = atomic_read(&conn->in_flight);
-		ci.sent = atomic64_read(&conn->sent);
-		ci.reconnects = atomic64_read(&conn->reconnects);
-		if (copy_to_user(&uconns[i], &ci, sizeof(ci)))
+		ci.addr = dev->addrs[dev->paths[p]];
+		ci.state = QBD_CONN_LIVE;
+		for (q = 0; q < dev->nr_hw_queues; q++) {
+			conn = qbd_conn_of(dev, dev->paths[p], q);
+			state = atomic_read(&conn->state);
+			if (ci.state == QBD_CONN_LIVE)
+				ci.state = state;
+			ci.in_flight += atomic_read(&conn->in_flight);
+			ci.sent += atomic64_read(&conn->sent);
+			ci.reconnects += atomic64_read(&conn->reconnects);
+		}
+		if (copy_to_user(&upaths[p], &ci, sizeof(ci)))
 			return -EFAULT;
 	}
 	return 0;
 }
 
 int qbd_dev_info(struct qbd_ioc_info *info,
-		 struct qbd_ioc_conn_info __user *uconns)
+		 struct qbd_ioc_conn_info __user *upaths)
 {
 	struct qbd_device *dev;
-	u32 capacity = info->addrs_capacity;
-	u64 addrs_ptr = info->addrs_ptr;
+	u32 capacity = info->paths_capacity;
+	u64 paths_ptr = info->paths_ptr;
 	u32 index = info->dev_index;
 	unsigned int i;
 	int ret = 0;
@@ -1054,14 +1070,15 @@ int qbd_dev_info(struct qbd_ioc_info *info,
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
 	info->dev_index = index;
-	info->addrs_ptr = addrs_ptr;
-	info->addrs_capacity = capacity;
-	info->nr_addrs = qbd_nr_conns(dev);
+	info->paths_ptr = paths_ptr;
+	info->paths_capacity = capacity;
+	info->nr_paths = dev->nr_paths;
 	info->flags = dev->flags;
 	info->transport = dev->transport;
 	info->state = qbd_dev_state(dev);
-	info->nr_shards = dev->nr_shards;
-	info->nr_replicas = dev->nr_replicas;
+	for (i = 0; i < dev->nr_paths; i++)
+		if (dev->paths[i] == atomic_read(&dev->active_addr))
+			info->active_path = i;
 	info->queue_depth = dev->queue_depth;
 	info->nr_hw_queues = dev->nr_hw_queues;
 	info->max_io_bytes = dev->max_io_bytes;
@@ -1086,7 +1103,7 @@ int qbd_dev_info(struct qbd_ioc_info *info,
 						 atomic_read(&dev->conns[i].attempts));
 	qbd_dev_get_stats(dev, &info->stats);
 	if (capacity)
-		ret = qbd_copy_conn_info(dev, uconns, capacity);
+		ret = qbd_copy_path_info(dev, upaths, capacity);
 out:
 	mutex_unlock(&qbd_devices_mutex);
 	return ret;

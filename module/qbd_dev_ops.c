@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/slab.h>
@@ -112,8 +113,7 @@ static int qbd_check_update(struct qbd_device *dev,
 	if (strcmp(dev->pool, args->pool) || strcmp(dev->volume, args->volume) ||
 	    dev->volume_id != args->volume_id ||
 	    dev->transport != args->transport || dev->flags != args->flags ||
-	    dev->shard_size != args->shard_size ||
-	    dev->nr_replicas != args->nr_replicas)
+	    dev->shard_size != args->shard_size)
 		return -EINVAL;
 	if (args->epoch < dev->epoch)
 		return -ESTALE;
@@ -150,8 +150,8 @@ static int qbd_revive_addrs(struct qbd_device *dev, const unsigned long *used,
 		if (ret) {
 			qbd_release_conns(dev, a * q, (a + 1) * q);
 			for (b = a * q; b < (a + 1) * q; b++)
-				atomic_set(&dev->conns[b].state,
-					   QBD_CONN_RELEASED);
+				qbd_conn_set_state(&dev->conns[b],
+						   QBD_CONN_RELEASED);
 			return ret;
 		}
 	}
@@ -179,24 +179,31 @@ static void qbd_release_dropped_addrs(struct qbd_device *dev,
 			continue;
 		qbd_release_conns(dev, a * q, (a + 1) * q);
 		for (b = a * q; b < (a + 1) * q; b++)
-			atomic_set(&dev->conns[b].state, QBD_CONN_RELEASED);
+			qbd_conn_set_state(&dev->conns[b], QBD_CONN_RELEASED);
 		dev_info(disk_to_dev(dev->disk),
 			 "released the connections to %pISpc, which the volume map no longer names\n",
 			 &dev->conns[a * q].addr);
 	}
 }
 
-int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
-		   const u16 *shard_map)
+static bool qbd_paths_name(const u16 *paths, u32 nr_paths, u16 addr)
 {
-	size_t map_len = array3_size(args->nr_shards, args->nr_replicas,
-				     sizeof(u16));
-	unsigned long *flush = NULL, *used = NULL;
-	u16 *new_map = NULL, *old_map;
+	u32 p;
+
+	for (p = 0; p < nr_paths; p++)
+		if (paths[p] == addr)
+			return true;
+	return false;
+}
+
+int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *paths)
+{
+	DECLARE_BITMAP(used, QBD_MAX_ADDRS);
+	u16 new_paths[QBD_MAX_PATHS];
 	u32 nr_addrs, old_nr_addrs, i;
 	struct qbd_device *dev;
 	u64 old_size;
-	int ret;
+	int ret, a;
 
 	mutex_lock(&qbd_devices_mutex);
 	dev = qbd_find_locked(args->dev_index);
@@ -215,40 +222,24 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 	mutex_unlock(&qbd_devices_mutex);
 	old_nr_addrs = dev->nr_addrs;
 
-	new_map = kvmalloc(map_len, GFP_KERNEL);
-	flush = bitmap_zalloc(QBD_MAX_ADDRS, GFP_KERNEL);
-	used = bitmap_zalloc(QBD_MAX_ADDRS, GFP_KERNEL);
-	if (!new_map || !flush || !used) {
-		ret = -ENOMEM;
-		goto out_relock;
-	}
-
 	/*
 	 * Servers already known keep their index and connections; new ones
 	 * are appended.  Nothing is published until every new one connected.
 	 */
+	bitmap_zero(used, QBD_MAX_ADDRS);
 	nr_addrs = old_nr_addrs;
-	for (i = 0; i < args->nr_addrs; i++) {
-		if (qbd_addr_index(dev->addrs, nr_addrs, &addrs[i]) >= 0)
-			continue;
-		if (nr_addrs == QBD_MAX_ADDRS) {
-			ret = -E2BIG;
-			goto out_relock;
+	for (i = 0; i < args->nr_paths; i++) {
+		a = qbd_addr_index(dev->addrs, nr_addrs, &paths[i]);
+		if (a < 0) {
+			if (nr_addrs == QBD_MAX_ADDRS) {
+				ret = -E2BIG;
+				goto out_relock;
+			}
+			a = nr_addrs;
+			dev->addrs[nr_addrs++] = paths[i];
 		}
-		dev->addrs[nr_addrs++] = addrs[i];
-	}
-	for (i = 0; i < args->nr_shards * args->nr_replicas; i++)
-		new_map[i] = shard_map[i] == QBD_NO_ADDR ? QBD_NO_ADDR :
-			qbd_addr_index(dev->addrs, nr_addrs,
-				       &addrs[shard_map[i]]);
-	qbd_compute_flush_addrs(new_map, args->nr_shards, args->nr_replicas,
-				flush);
-	for (i = 0; i < args->nr_shards * args->nr_replicas; i++)
-		if (new_map[i] != QBD_NO_ADDR)
-			set_bit(new_map[i], used);
-	if (bitmap_weight(flush, QBD_MAX_ADDRS) > dev->max_pieces) {
-		ret = -E2BIG;	/* a FLUSH could not reach every server */
-		goto out_relock;
+		new_paths[i] = a;
+		set_bit(a, used);
 	}
 
 	for (i = old_nr_addrs * dev->nr_hw_queues;
@@ -273,27 +264,28 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *addrs,
 		goto out_free;
 	}
 
-	/* queue_rq reads the map without a lock: swap it while quiesced. */
+	/* queue_rq reads the paths without a lock: swap them while quiesced. */
 	blk_mq_quiesce_queue(dev->disk->queue);
-	old_map = dev->shard_map;
 	old_size = dev->size;
-	dev->shard_map = new_map;
-	dev->nr_shards = args->nr_shards;
+	memcpy(dev->paths, new_paths, args->nr_paths * sizeof(new_paths[0]));
+	dev->nr_paths = args->nr_paths;
 	dev->nr_addrs = nr_addrs;
-	bitmap_copy(dev->flush_addrs, flush, QBD_MAX_ADDRS);
+	/* The active path stays active while the map still names it. */
+	if (!qbd_paths_name(new_paths, args->nr_paths,
+			    atomic_read(&dev->active_addr)))
+		atomic_set(&dev->active_addr, new_paths[0]);
 	dev->epoch = args->epoch;
 	dev->size = args->size;
 	/* Quiescing nests: a suspended device stays suspended. */
 	blk_mq_unquiesce_queue(dev->disk->queue);
-	new_map = old_map;
 	clear_bit(0, &dev->remap_requested);
 	qbd_release_dropped_addrs(dev, used);
 
 	if (dev->size != old_size)
 		set_capacity_and_notify(dev->disk, dev->size >> SECTOR_SHIFT);
 	dev_info(disk_to_dev(dev->disk),
-		 "volume map updated: epoch %llu, %llu bytes, %u shards, %u servers\n",
-		 dev->epoch, dev->size, dev->nr_shards, dev->nr_addrs);
+		 "volume map updated: epoch %llu, %llu bytes, %u paths\n",
+		 dev->epoch, dev->size, dev->nr_paths);
 	args->dev_index = dev->index;
 	strscpy(args->disk_name, dev->disk_name, sizeof(args->disk_name));
 	ret = 0;
@@ -304,9 +296,6 @@ out_free:
 	if (ret)
 		memset(&dev->addrs[old_nr_addrs], 0,
 		       (QBD_MAX_ADDRS - old_nr_addrs) * sizeof(*dev->addrs));
-	bitmap_free(used);
-	bitmap_free(flush);
-	kvfree(new_map);
 	/* The last touch of @dev: an unmap waiting for it may free it. */
 	smp_store_release(&dev->updating, false);
 	wake_up_var(&dev->updating);

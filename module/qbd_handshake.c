@@ -45,13 +45,13 @@ static int qbd_authenticate(struct qbd_device *dev, qbd_call_fn call,
 
 	if (!dev->secret_len)
 		return -EACCES;		/* server wants a secret we lack */
-	ret = qbd_auth_mac(dev->secret, dev->secret_len, QBD_AUTH_SERVER_LABEL,
+	ret = qbd_auth_mac(dev->hmac, QBD_AUTH_SERVER_LABEL,
 			   hello->nonce, hr->nonce, expected);
 	if (ret)
 		return ret;
 	if (crypto_memneq(expected, hr->server_mac, QBD_MAC_BYTES))
 		return -EACCES;		/* server does not know the secret */
-	ret = qbd_auth_mac(dev->secret, dev->secret_len, QBD_AUTH_CLIENT_LABEL,
+	ret = qbd_auth_mac(dev->hmac, QBD_AUTH_CLIENT_LABEL,
 			   hr->nonce, hello->nonce, auth.client_mac);
 	if (ret)
 		return ret;

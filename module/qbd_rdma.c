@@ -30,7 +30,7 @@
  * send thread); completions run in softirq from the completion queue.  A
  * worker thread per connection owns its life: on a transport error, a
  * disconnect or an IO timeout it drains the queue pair, keeps what was in
- * flight (reads that another replica can serve are rerouted), reconnects
+ * flight (or, when the volume has another path, sends it there), reconnects
  * with the same backoff and give-up rules as TCP, and posts it all again.
  * It also posts again what waited for a DMA mapping.  Messages name the
  * volume and the server, never the disk: the map connects, and the
@@ -969,7 +969,7 @@ static bool qbd_rdma_post_waiting(struct qbd_rdma_conn *rc,
 /*
  * The queue pair broke, or is being shut down: stop posting, flush every
  * work request, release the registrations of what was in flight and keep
- * it for the next connection; reads another replica can serve go there,
+ * it for the next connection; with another path, IO goes there instead,
  * and what has spent its retry budget fails.
  */
 static void qbd_rdma_close(struct qbd_rdma_conn *rc)
@@ -1069,7 +1069,7 @@ static void qbd_rdma_resume(struct qbd_rdma_conn *rc)
 	rc->failing = false;
 	ok = qbd_rdma_post_waiting(rc, &failed);
 	spin_unlock_bh(&rc->lock);
-	atomic_set(&rc->conn->state, QBD_CONN_LIVE);
+	qbd_conn_set_state(rc->conn, QBD_CONN_LIVE);
 	qbd_rdma_fail_list(&failed);
 	if (!ok)
 		qbd_rdma_error(rc);
@@ -1114,7 +1114,7 @@ static int qbd_rdma_worker(void *data)
 			qbd_rdma_remap(rc);
 			continue;
 		}
-		atomic_set(&conn->state, QBD_CONN_CONNECTING);
+		qbd_conn_set_state(conn, QBD_CONN_CONNECTING);
 		qbd_rdma_close(rc);
 		qbd_rdma_err(rc, "RDMA connection to %pISpc lost, reconnecting\n",
 			     &conn->addr);
@@ -1123,7 +1123,7 @@ static int qbd_rdma_worker(void *data)
 		qbd_rdma_resume(rc);
 	}
 	qbd_rdma_close(rc);
-	atomic_set(&conn->state, QBD_CONN_DOWN);
+	qbd_conn_set_state(conn, QBD_CONN_DOWN);
 	qbd_rdma_fail_inflight(rc);
 
 	qbd_wait_for_stop();
@@ -1188,16 +1188,16 @@ static int qbd_rdma_connect(struct qbd_conn *conn)
 	rc = qbd_rdma_alloc(conn);
 	if (!rc)
 		return -ENOMEM;
-	atomic_set(&conn->state, QBD_CONN_CONNECTING);
+	qbd_conn_set_state(conn, QBD_CONN_CONNECTING);
 	ret = qbd_rdma_open(rc);
 	if (ret) {
 		qbd_rdma_free(rc);
-		atomic_set(&conn->state, QBD_CONN_DOWN);
+		qbd_conn_set_state(conn, QBD_CONN_DOWN);
 		return ret;
 	}
 	rc->connected = true;
 	conn->priv = rc;
-	atomic_set(&conn->state, QBD_CONN_LIVE);
+	qbd_conn_set_state(conn, QBD_CONN_LIVE);
 	return 0;
 }
 
@@ -1227,6 +1227,12 @@ static bool qbd_rdma_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 	if (rc->failing || rc->aborted) {
 		spin_unlock_bh(&rc->lock);
 		return false;
+	}
+	/* Lost since routing looked: another path may be live. */
+	if (!rc->connected && qbd_piece_can_reroute(piece)) {
+		spin_unlock_bh(&rc->lock);
+		qbd_piece_reroute(piece);
+		return true;
 	}
 	list_add_tail(&piece->inflight_node, &rc->inflight);
 	if (rc->connected)

@@ -3,11 +3,9 @@
  * qbd: the arithmetic of shards.  Shard i holds bytes
  * [i << shard_shift, (i + 1) << shard_shift) of the volume.
  */
-#include <linux/bitmap.h>
 #include <linux/errno.h>
 #include <linux/minmax.h>
 
-#include "qbd_ioctl.h"
 #include "qbd_shard.h"
 
 /*
@@ -37,19 +35,4 @@ int qbd_split_range(u64 offset, u64 length, u64 volume_size,
 		offset = piece_end;
 	}
 	return n;
-}
-
-/*
- * Addresses that hold a copy of any shard: writes go to every replica, so
- * a FLUSH must reach them all.
- */
-void qbd_compute_flush_addrs(const u16 *shard_map, u32 nr_shards,
-			     u32 nr_replicas, unsigned long *bitmap)
-{
-	u32 i;
-
-	bitmap_zero(bitmap, QBD_MAX_ADDRS);
-	for (i = 0; i < nr_shards * nr_replicas; i++)
-		if (shard_map[i] != QBD_NO_ADDR)
-			set_bit(shard_map[i], bitmap);
 }

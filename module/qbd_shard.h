@@ -17,7 +17,5 @@ struct qbd_range {
 int qbd_split_range(u64 offset, u64 length, u64 volume_size,
 		    unsigned int shard_shift, struct qbd_range *out,
 		    unsigned int max);
-void qbd_compute_flush_addrs(const u16 *shard_map, u32 nr_shards,
-			     u32 nr_replicas, unsigned long *bitmap);
 
 #endif /* QBD_SHARD_H */

@@ -5,9 +5,7 @@
  * and a FLUSH reaches exactly the servers holding a primary shard.
  */
 #include <kunit/test.h>
-#include <linux/bitmap.h>
 
-#include "qbd_ioctl.h"
 #include "qbd_shard.h"
 
 #define SHIFT	20		/* 1 MiB shards */
@@ -71,29 +69,12 @@ static void qbd_split_refuses_bad_ranges(struct kunit *test)
 					      2), -E2BIG);
 }
 
-static void qbd_flush_reaches_every_replica(struct kunit *test)
-{
-	/* 4 shards, 2 replicas; the last shard has a single copy. */
-	static const u16 map[] = { 0, 1, 2, 3, 2, 4, 5, 0xffff };
-	DECLARE_BITMAP(flush, QBD_MAX_ADDRS);
-
-	bitmap_fill(flush, QBD_MAX_ADDRS);
-	qbd_compute_flush_addrs(map, 4, 2, flush);
-	KUNIT_EXPECT_EQ(test, bitmap_weight(flush, QBD_MAX_ADDRS), 6U);
-	KUNIT_EXPECT_TRUE(test, test_bit(0, flush));
-	KUNIT_EXPECT_TRUE(test, test_bit(1, flush));
-	KUNIT_EXPECT_TRUE(test, test_bit(4, flush));
-	KUNIT_EXPECT_TRUE(test, test_bit(5, flush));
-	KUNIT_EXPECT_FALSE(test, test_bit(6, flush));
-}
-
 static struct kunit_case qbd_shard_cases[] = {
 	KUNIT_CASE(qbd_split_inside_one_shard),
 	KUNIT_CASE(qbd_split_across_a_boundary),
 	KUNIT_CASE(qbd_split_exactly_one_shard),
 	KUNIT_CASE(qbd_split_last_byte_of_volume),
 	KUNIT_CASE(qbd_split_refuses_bad_ranges),
-	KUNIT_CASE(qbd_flush_reaches_every_replica),
 	{}
 };
 

@@ -1,14 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * qbd: a device is as well as its worst connection: failed (gave up) beats
- * reconnecting (down or connecting), which beats live.  And where a read of
- * a replicated shard goes, given the states of its replicas' connections.
+ * reconnecting (down or connecting), which beats live.  And which of a
+ * volume's paths IO goes to, given the states of their connections.
  */
 #include <linux/errno.h>
 #include <linux/types.h>
 
 #include "qbd_ioctl.h"
 #include "qbd_state.h"
+
+/*
+ * The life of a connection: DOWN until it connects; CONNECTING while it
+ * (re)connects; LIVE; FAILED once it gave up (it keeps trying, and goes
+ * LIVE when the server is back); DOWN again when its threads are done;
+ * RELEASED once a remap dropped its server, until a later map names it.
+ * Staying in a state is no move.
+ */
+bool qbd_conn_move_ok(int from, int to)
+{
+	if (from == to)
+		return true;
+	switch (to) {
+	case QBD_CONN_CONNECTING:
+		return from == QBD_CONN_DOWN || from == QBD_CONN_LIVE ||
+		       from == QBD_CONN_FAILED || from == QBD_CONN_RELEASED;
+	case QBD_CONN_LIVE:
+		return from == QBD_CONN_CONNECTING || from == QBD_CONN_FAILED;
+	case QBD_CONN_FAILED:
+		return from == QBD_CONN_CONNECTING;
+	case QBD_CONN_DOWN:
+		return from != QBD_CONN_RELEASED;
+	case QBD_CONN_RELEASED:
+		return from == QBD_CONN_DOWN;
+	default:
+		return false;
+	}
+}
 
 int qbd_fold_conn_state(int dev_state, int conn_state)
 {
@@ -25,21 +53,28 @@ int qbd_fold_conn_state(int dev_state, int conn_state)
 }
 
 /*
- * The replica a read goes to: the first whose connection is live.  While
- * none is live but one is still reconnecting, none yet (-EAGAIN: the read
- * waits for whichever comes back first).  When every one has given up or
- * is gone, the primary, where the read fails at once.
+ * The path IO goes to, given the states of each path's connection and the
+ * active one: the active path while it is live, else the next live one
+ * after it (IO moves there and stays).  While none is live but one is
+ * still reconnecting, none yet (-EAGAIN: the request waits for whichever
+ * comes back first).  When every one has given up or is gone, the active
+ * path, where the request fails at once.  A single path has nowhere else
+ * to go: IO stays queued on its connection, which resends it once back.
  */
-int qbd_pick_read_replica(const int *conn_states, unsigned int n)
+int qbd_pick_path(const int *conn_states, unsigned int n, unsigned int active)
 {
 	bool reconnecting = false;
-	unsigned int r;
+	unsigned int i, p;
 
-	for (r = 0; r < n; r++) {
-		if (conn_states[r] == QBD_CONN_LIVE)
-			return r;
-		if (conn_states[r] == QBD_CONN_CONNECTING)
+	if (n <= 1 || active >= n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		p = (active + i) % n;
+		if (conn_states[p] == QBD_CONN_LIVE)
+			return p;
+		if (conn_states[p] == QBD_CONN_CONNECTING ||
+		    conn_states[p] == QBD_CONN_DOWN)
 			reconnecting = true;
 	}
-	return reconnecting ? -EAGAIN : 0;
+	return reconnecting ? -EAGAIN : active;
 }

@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * qbd: a device's state from its connections' states, and the replica a
- * read goes to.  Pure, for KUnit.
+ * qbd: a device's state from its connections' states, and the path IO
+ * goes to.  Pure, for KUnit.
  */
 #ifndef QBD_STATE_H
 #define QBD_STATE_H
 
 #include <linux/types.h>
 
+/* Whether a connection may go from state @from to @to. */
+bool qbd_conn_move_ok(int from, int to);
+
 /* Folds one connection's state into the device state so far. */
 int qbd_fold_conn_state(int dev_state, int conn_state);
 
-/* Index of the replica to read from, or -EAGAIN to wait for one. */
-int qbd_pick_read_replica(const int *conn_states, unsigned int n);
+/* Index of the path to send to, or -EAGAIN to wait for one. */
+int qbd_pick_path(const int *conn_states, unsigned int n, unsigned int active);
 
 #endif /* QBD_STATE_H */

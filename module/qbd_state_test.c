@@ -58,27 +58,74 @@ static void qbd_recovery_returns_to_live(struct kunit *test)
 			QBD_STATE_RECONNECTING);
 }
 
-static void qbd_reads_go_to_a_live_replica_or_wait(struct kunit *test)
+static void qbd_io_stays_on_the_active_path_while_it_lives(struct kunit *test)
 {
-	static const int live_second[] = { QBD_CONN_CONNECTING, QBD_CONN_LIVE };
+	static const int both_live[] = { QBD_CONN_LIVE, QBD_CONN_LIVE };
+
+	KUNIT_EXPECT_EQ(test, qbd_pick_path(both_live, 2, 0), 0);
+	/* After a failover IO stays where it went, even once 0 is back. */
+	KUNIT_EXPECT_EQ(test, qbd_pick_path(both_live, 2, 1), 1);
+}
+
+static void qbd_io_moves_to_the_next_live_path(struct kunit *test)
+{
+	static const int first_down[] = { QBD_CONN_CONNECTING, QBD_CONN_LIVE,
+					  QBD_CONN_LIVE };
+	static const int wraps[] = { QBD_CONN_LIVE, QBD_CONN_FAILED,
+				     QBD_CONN_CONNECTING };
+
+	KUNIT_EXPECT_EQ(test, qbd_pick_path(first_down, 3, 0), 1);
+	/* The search goes on from the active path and wraps around. */
+	KUNIT_EXPECT_EQ(test, qbd_pick_path(wraps, 3, 1), 0);
+	KUNIT_EXPECT_EQ(test, qbd_pick_path(wraps, 3, 2), 0);
+}
+
+static void qbd_io_waits_for_a_path_coming_back(struct kunit *test)
+{
 	static const int both_back_soon[] = { QBD_CONN_CONNECTING, QBD_CONN_CONNECTING };
 	static const int one_gave_up[] = { QBD_CONN_FAILED, QBD_CONN_CONNECTING };
-	static const int all_gave_up[] = { QBD_CONN_FAILED, QBD_CONN_DOWN };
-	static const int primary_live[] = { QBD_CONN_LIVE, QBD_CONN_LIVE };
+	static const int all_gave_up[] = { QBD_CONN_FAILED, QBD_CONN_RELEASED };
+	static const int single[] = { QBD_CONN_CONNECTING };
 
-	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(primary_live, 2), 0);
-	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(live_second, 2), 1);
-	/* Nobody live yet: wait for whichever reconnects first. */
-	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(both_back_soon, 2), -EAGAIN);
-	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(one_gave_up, 2), -EAGAIN);
-	/* Everyone gave up: the primary, which fails the read at once. */
-	KUNIT_EXPECT_EQ(test, qbd_pick_read_replica(all_gave_up, 2), 0);
+	KUNIT_EXPECT_EQ(test, qbd_pick_path(both_back_soon, 2, 0), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, qbd_pick_path(one_gave_up, 2, 0), -EAGAIN);
+	/* Everyone gave up: the active path, which fails the IO at once. */
+	KUNIT_EXPECT_EQ(test, qbd_pick_path(all_gave_up, 2, 1), 1);
+	/* One path: IO waits on its connection, which resends it. */
+	KUNIT_EXPECT_EQ(test, qbd_pick_path(single, 1, 0), 0);
+}
+
+static void qbd_conn_moves_checked(struct kunit *test)
+{
+	/* A connection's whole life, as the transports drive it. */
+	static const int life[] = {
+		QBD_CONN_DOWN, QBD_CONN_CONNECTING, QBD_CONN_LIVE,
+		QBD_CONN_CONNECTING, QBD_CONN_FAILED, QBD_CONN_LIVE,
+		QBD_CONN_CONNECTING, QBD_CONN_LIVE, QBD_CONN_DOWN,
+		QBD_CONN_RELEASED, QBD_CONN_CONNECTING, QBD_CONN_DOWN,
+		QBD_CONN_RELEASED,
+	};
+	unsigned int i;
+
+	for (i = 1; i < ARRAY_SIZE(life); i++)
+		KUNIT_EXPECT_TRUE_MSG(test, qbd_conn_move_ok(life[i - 1], life[i]),
+				      "move %d -> %d", life[i - 1], life[i]);
+	/* Live only after a handshake; gave up only while reconnecting. */
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_DOWN, QBD_CONN_LIVE));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, QBD_CONN_FAILED));
+	/* A released connection has no threads left to go down with. */
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_RELEASED, QBD_CONN_DOWN));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, QBD_CONN_RELEASED));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, 42));
 }
 
 static struct kunit_case qbd_state_test_cases[] = {
+	KUNIT_CASE(qbd_conn_moves_checked),
 	KUNIT_CASE_PARAM(qbd_device_state_from_connections, qbd_state_gen_params),
 	KUNIT_CASE(qbd_recovery_returns_to_live),
-	KUNIT_CASE(qbd_reads_go_to_a_live_replica_or_wait),
+	KUNIT_CASE(qbd_io_stays_on_the_active_path_while_it_lives),
+	KUNIT_CASE(qbd_io_moves_to_the_next_live_path),
+	KUNIT_CASE(qbd_io_waits_for_a_path_coming_back),
 	{}
 };
 

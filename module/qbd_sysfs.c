@@ -82,6 +82,18 @@ static ssize_t shard_size_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(shard_size);
 
+/* The server IO goes to now (it changes when a path fails over). */
+static ssize_t active_path_show(struct device *d, struct device_attribute *attr,
+				char *buf)
+{
+	struct qbd_device *dev = qbd_dev_of(d);
+
+	return sysfs_emit(buf, "%pISpc\n",
+			  &qbd_conn_of(dev, atomic_read(&dev->active_addr),
+				       0)->addr);
+}
+static DEVICE_ATTR_RO(active_path);
+
 static struct attribute *qbd_disk_attrs[] = {
 	&dev_attr_pool.attr,
 	&dev_attr_volume.attr,
@@ -90,6 +102,7 @@ static struct attribute *qbd_disk_attrs[] = {
 	&dev_attr_state.attr,
 	&dev_attr_epoch.attr,
 	&dev_attr_shard_size.attr,
+	&dev_attr_active_path.attr,
 	NULL,
 };
 

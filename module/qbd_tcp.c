@@ -63,7 +63,8 @@ struct qbd_tcp_conn {
 	 */
 	struct mutex		send_mutex;
 	wait_queue_head_t	send_wait;
-	struct task_struct	*send_thread;	/* started by the recv thread */
+	/* Both live as long as the connection, across reconnects. */
+	struct task_struct	*send_thread;
 	struct task_struct	*recv_thread;
 
 	/* Heartbeat state, written by the send thread and the receive path. */
@@ -496,6 +497,23 @@ static int qbd_tcp_stop_receiving(struct qbd_tcp_conn *tc)
 }
 
 /*
+ * What every socket of the driver is: writeback may depend on it, so it
+ * never recurses into IO and may dip into the reserves; it is written
+ * from other tasks' contexts (queue_rq in a submitter), so it must not
+ * use the page frag of whichever task runs the send; requests are small
+ * and latency-bound, so no Nagle.  @timeo bounds the handshake.
+ */
+void qbd_tcp_prepare_sock(struct sock *sk, long timeo)
+{
+	sk->sk_sndtimeo = timeo;
+	sk->sk_rcvtimeo = timeo;
+	sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
+	sk_set_memalloc(sk);
+	qbd_sock_no_task_frag(sk);
+	tcp_sock_set_nodelay(sk);
+}
+
+/*
  * A connected, authenticated socket bound to the volume, or an error.
  * The socket is published in tc->sock before connecting, so reset and
  * abort can interrupt a connect in progress.
@@ -512,13 +530,7 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 			       IPPROTO_TCP, &sock);
 	if (ret)
 		return ret;
-	sock->sk->sk_sndtimeo = timeo;
-	sock->sk->sk_rcvtimeo = timeo;
-	/* Writeback may depend on this socket: never recurse into IO. */
-	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
-	sk_set_memalloc(sock->sk);
-	qbd_sock_no_task_frag(sock->sk);
-	tcp_sock_set_nodelay(sock->sk);
+	qbd_tcp_prepare_sock(sock->sk, timeo);
 
 	mutex_lock(&tc->sock_mutex);
 	old = tc->sock;
@@ -575,19 +587,19 @@ static int qbd_tcp_connect(struct qbd_conn *conn)
 	INIT_LIST_HEAD(&tc->inflight);
 	init_waitqueue_head(&tc->send_wait);
 	init_waitqueue_head(&tc->rx_wait);
-	atomic_set(&conn->state, QBD_CONN_CONNECTING);
+	qbd_conn_set_state(conn, QBD_CONN_CONNECTING);
 
 	ret = qbd_tcp_open_socket(tc);
 	if (ret) {
 		pr_err_ratelimited("%s/%s: connection to %pISpc failed: %d\n",
 				   dev->pool, dev->volume, &conn->addr, ret);
 		qbd_tcp_free(tc);
-		atomic_set(&conn->state, QBD_CONN_DOWN);
+		qbd_conn_set_state(conn, QBD_CONN_DOWN);
 		return ret;
 	}
 	tc->connected = true;
 	conn->priv = tc;
-	atomic_set(&conn->state, QBD_CONN_LIVE);
+	qbd_conn_set_state(conn, QBD_CONN_LIVE);
 	return 0;
 }
 
@@ -664,20 +676,29 @@ static bool qbd_tcp_has_work(struct qbd_tcp_conn *tc)
 	bool work;
 
 	spin_lock_bh(&tc->lock);
-	work = !list_empty(&tc->send_list);
+	work = tc->connected && !list_empty(&tc->send_list);
 	spin_unlock_bh(&tc->lock);
 	return work;
 }
 
 /*
  * Probe an idle connection.  A probe still unanswered after the IO timeout
- * means the server or the path is gone: reset the connection.
+ * means the server or the path is gone: reset the connection.  Nothing is
+ * probed while the connection is down: the receive thread is replacing
+ * the socket then, and only a connected one stays put.
  */
 static void qbd_tcp_heartbeat(struct qbd_tcp_conn *tc)
 {
 	struct qbd_device *dev = tc->conn->dev;
 	struct qbd_req_hdr hdr;
+	bool connected;
 
+	mutex_lock(&tc->send_mutex);
+	spin_lock_bh(&tc->lock);
+	connected = tc->connected;
+	spin_unlock_bh(&tc->lock);
+	if (!connected)
+		goto out;
 	if (atomic_read(&tc->hb_outstanding)) {
 		if (time_after(jiffies, tc->hb_sent +
 			       msecs_to_jiffies(dev->io_timeout_ms))) {
@@ -686,16 +707,16 @@ static void qbd_tcp_heartbeat(struct qbd_tcp_conn *tc)
 					    &tc->conn->addr, dev->io_timeout_ms);
 			kernel_sock_shutdown(tc->sock, SHUT_RDWR);
 		}
-		return;
+		goto out;
 	}
 	qbd_encode_req(&hdr, QBD_OP_HEARTBEAT, 0, 0,
 		       qbd_make_tag(QBD_HEARTBEAT_HWQ, 0, 0, 0),
 		       dev->volume_id, dev->epoch, 0);
 	tc->hb_sent = jiffies;
 	atomic_set(&tc->hb_outstanding, 1);
-	mutex_lock(&tc->send_mutex);
 	if (qbd_tcp_send_buf(tc->sock, &hdr, sizeof(hdr), 0))
 		kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+out:
 	mutex_unlock(&tc->send_mutex);
 }
 
@@ -784,8 +805,8 @@ static void qbd_tcp_fail_inflight(struct qbd_tcp_conn *tc)
 
 /*
  * The socket broke: stop sending and hold what is in flight for a resend,
- * but for what has spent its retry budget (failed now) and reads another
- * replica can serve (rerouted).
+ * but for what has spent its retry budget (failed now) and, when the
+ * volume has another path, everything else (rerouted).
  */
 static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 {
@@ -793,19 +814,19 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 	LIST_HEAD(reroute);
 	LIST_HEAD(expired);
 
-	atomic_set(&tc->conn->state, QBD_CONN_CONNECTING);
+	qbd_conn_set_state(tc->conn, QBD_CONN_CONNECTING);
 	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
-	if (tc->send_thread) {
-		kthread_stop(tc->send_thread);
-		tc->send_thread = NULL;
-	}
-	/* Once an inline sender is out, nobody writes to the socket. */
+	/*
+	 * Once the send thread or an inline sender is out (the shut-down
+	 * socket fails what they write), nobody writes to the socket: the
+	 * send thread stays, idle until the connection is back.
+	 */
 	mutex_lock(&tc->send_mutex);
 	spin_lock_bh(&tc->lock);
 	tc->connected = false;
 	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
 		list_del_init(&piece->send_node);
-	/* Reads another replica can serve go there instead of waiting. */
+	/* With another path, IO goes there instead of waiting. */
 	list_for_each_entry_safe(piece, next, &tc->inflight, inflight_node) {
 		if (qbd_piece_expired(piece))
 			list_move_tail(&piece->inflight_node, &expired);
@@ -883,10 +904,8 @@ static int qbd_tcp_reconnect(struct qbd_tcp_conn *tc)
 		list_add_tail(&piece->send_node, &tc->send_list);
 	spin_unlock_bh(&tc->lock);
 
-	atomic_set(&conn->state, QBD_CONN_LIVE);
-	ret = qbd_tcp_start_sender(tc);
-	if (ret)
-		kernel_sock_shutdown(tc->sock, SHUT_RDWR);
+	qbd_conn_set_state(conn, QBD_CONN_LIVE);
+	wake_up(&tc->send_wait);
 	return 0;
 }
 
@@ -913,7 +932,7 @@ static int qbd_tcp_recv_thread(void *data)
 		if (qbd_tcp_reconnect(tc))
 			break;
 	}
-	atomic_set(&tc->conn->state, QBD_CONN_DOWN);
+	qbd_conn_set_state(tc->conn, QBD_CONN_DOWN);
 	qbd_tcp_fail_inflight(tc);
 
 	qbd_wait_for_stop();
@@ -956,6 +975,14 @@ static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 		if (can_send)
 			mutex_unlock(&tc->send_mutex);
 		return false;
+	}
+	/* Lost since routing looked: another path may be live. */
+	if (!tc->connected && qbd_piece_can_reroute(piece)) {
+		spin_unlock_bh(&tc->lock);
+		if (can_send)
+			mutex_unlock(&tc->send_mutex);
+		qbd_piece_reroute(piece);
+		return true;
 	}
 	list_add_tail(&piece->inflight_node, &tc->inflight);
 	if (tc->connected) {
@@ -1017,7 +1044,7 @@ static void qbd_tcp_release(struct qbd_conn *conn)
 		return;
 	qbd_tcp_abort(conn);
 	if (tc->recv_thread)
-		kthread_stop(tc->recv_thread);	/* also stops the sender */
+		kthread_stop(tc->recv_thread);
 	if (tc->send_thread)
 		kthread_stop(tc->send_thread);
 	conn->priv = NULL;

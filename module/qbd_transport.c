@@ -11,6 +11,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sched/mm.h>
 
 #include "qbd.h"
 
@@ -81,6 +82,21 @@ void qbd_put_transport(const struct qbd_transport_ops *ops)
 }
 
 /*
+ * The one way a connection's state changes: a move qbd_conn_move_ok()
+ * does not allow is a bug in the driver, reported once, and made anyway
+ * (the state then says what the connection does).
+ */
+void qbd_conn_set_state(struct qbd_conn *conn, int state)
+{
+	int old = atomic_xchg(&conn->state, state);
+
+	WARN_ONCE(!qbd_conn_move_ok(old, state),
+		  "qbd: connection to %pISpc moved from state %d to %d\n",
+		  &conn->addr, old, state);
+}
+EXPORT_SYMBOL_GPL(qbd_conn_set_state);
+
+/*
  * Whether the outage @conn is in began before its last reconnect: the
  * connection broke with requests in flight and answered none of them
  * since it was opened.  A server that accepts connections and hangs up on
@@ -93,16 +109,9 @@ static bool qbd_outage_goes_on(struct qbd_conn *conn)
 	       atomic64_read(&conn->answered) == conn->answered_at_open;
 }
 
-/*
- * Re-establish a lost connection: @ops->open with exponential backoff from
- * the device's reconnect delay, until it works (0) or @ops->aborted says to
- * stop (-ESHUTDOWN; the caller is woken with wake_up_process).  Once the
- * outage has lasted the give-up time, @ops->give_up fails what waits,
- * once; trying goes on, so the device recovers by itself when the server
- * is back.  Only the connection's one reconnecting thread calls this.
- */
-int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
-		  void *ctx)
+/* See qbd_reconnect(). */
+static int qbd_reconnect_noio(struct qbd_conn *conn,
+			      const struct qbd_reconnect_ops *ops, void *ctx)
 {
 	struct qbd_device *dev = conn->dev;
 	unsigned long first = msecs_to_jiffies(dev->reconnect_delay_ms);
@@ -124,7 +133,7 @@ int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
 			return -ESHUTDOWN;
 		if (atomic_read(&conn->state) != QBD_CONN_FAILED &&
 		    time_after(jiffies, giveup_at)) {
-			atomic_set(&conn->state, QBD_CONN_FAILED);
+			qbd_conn_set_state(conn, QBD_CONN_FAILED);
 			dev_err_ratelimited(disk_to_dev(dev->disk),
 					    "%pISpc unreachable for %u ms, failing IO\n",
 					    &conn->addr, dev->giveup_timeout_ms);
@@ -150,6 +159,29 @@ int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
 	dev_info_ratelimited(disk_to_dev(dev->disk), "reconnected to %pISpc\n",
 			     &conn->addr);
 	return 0;
+}
+
+/*
+ * Re-establish a lost connection: @ops->open with exponential backoff from
+ * the device's reconnect delay, until it works (0) or @ops->aborted says to
+ * stop (-ESHUTDOWN; the caller is woken with wake_up_process).  Once the
+ * outage has lasted the give-up time, @ops->give_up fails what waits,
+ * once; trying goes on, so the device recovers by itself when the server
+ * is back.  Only the connection's one reconnecting thread calls this.
+ *
+ * Writeback may be waiting on this very device: every allocation on the
+ * way (a socket, a queue pair, the handshake's buffers) is made without
+ * IO, so reclaim never waits on the connection being rebuilt.  The thread
+ * that runs this exists already; nothing is forked here.
+ */
+int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
+		  void *ctx)
+{
+	unsigned int noio = memalloc_noio_save();
+	int ret = qbd_reconnect_noio(conn, ops, ctx);
+
+	memalloc_noio_restore(noio);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(qbd_reconnect);
 

@@ -42,8 +42,6 @@ int qbd_validate_addr(const struct qbd_ioc_addr *addr)
 
 int qbd_validate_map(const struct qbd_ioc_map *args)
 {
-	u64 shards;
-
 	if (args->argsz != sizeof(*args))
 		return -EINVAL;
 	if (args->flags & ~QBD_MAP_FLAGS_KNOWN)
@@ -61,14 +59,9 @@ int qbd_validate_map(const struct qbd_ioc_map *args)
 	    args->shard_size < QBD_MIN_SHARD_SIZE ||
 	    args->shard_size > QBD_MAX_SHARD_SIZE)
 		return -EINVAL;
-	shards = DIV_ROUND_UP_ULL(args->size, args->shard_size);
-	if (shards > QBD_MAX_SHARDS || args->nr_shards != shards)
+	if (!args->nr_paths || args->nr_paths > QBD_MAX_PATHS)
 		return -EINVAL;
-	if (!args->nr_addrs || args->nr_addrs > QBD_MAX_ADDRS)
-		return -EINVAL;
-	if (!args->nr_replicas || args->nr_replicas > QBD_MAX_REPLICAS)
-		return -EINVAL;
-	if (!args->addrs_ptr || !args->shard_map_ptr)
+	if (!args->paths_ptr)
 		return -EINVAL;
 	if (args->queue_depth > QBD_MAX_QUEUE_DEPTH)
 		return -EINVAL;
@@ -89,35 +82,29 @@ int qbd_validate_map(const struct qbd_ioc_map *args)
 		return -EINVAL;
 	if (args->secret_len > QBD_SECRET_MAX)
 		return -EINVAL;
-	if (args->reserved1 ||
+	if (args->reserved0[0] || args->reserved0[1] || args->reserved1 ||
+	    args->reserved3 ||
 	    memchr_inv(args->reserved2, 0, sizeof(args->reserved2)))
 		return -EINVAL;
 	return 0;
 }
 
 /*
- * Every shard needs a primary; every index must name a known address, and
- * no address twice in one shard (a write would reach that server twice
- * and count as two copies).
+ * Each path valid and named once: a path listed twice would be tried
+ * twice as the next one, and its connections exist once.
  */
-int qbd_validate_shard_map(const struct qbd_ioc_map *args, const u16 *map)
+int qbd_validate_paths(const struct qbd_ioc_addr *paths, u32 nr_paths)
 {
-	u32 shard, r, other;
+	u32 p, other;
+	int ret;
 
-	for (shard = 0; shard < args->nr_shards; shard++) {
-		const u16 *row = &map[shard * args->nr_replicas];
-
-		if (row[0] >= args->nr_addrs)
-			return -EINVAL;
-		for (r = 1; r < args->nr_replicas; r++) {
-			if (row[r] == QBD_NO_ADDR)
-				continue;
-			if (row[r] >= args->nr_addrs)
+	for (p = 0; p < nr_paths; p++) {
+		ret = qbd_validate_addr(&paths[p]);
+		if (ret)
+			return ret;
+		for (other = 0; other < p; other++)
+			if (!memcmp(&paths[other], &paths[p], sizeof(paths[p])))
 				return -EINVAL;
-			for (other = 0; other < r; other++)
-				if (row[other] == row[r])
-					return -EINVAL;
-		}
 	}
 	return 0;
 }

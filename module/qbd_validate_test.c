@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: ioctl argument validation.  A well-formed map request passes;
- * every single corruption of it is refused, as are shard maps naming
- * unknown servers and malformed addresses.
+ * every single corruption of it is refused, as are path lists naming a
+ * server twice and malformed addresses.
  */
 #include <kunit/test.h>
 #include <linux/in.h>
@@ -15,16 +15,13 @@ static void qbd_good_map(struct qbd_ioc_map *m)
 	memset(m, 0, sizeof(*m));
 	m->argsz = sizeof(*m);
 	m->transport = QBD_TRANSPORT_TCP;
-	m->nr_addrs = 2;
-	m->nr_shards = 4;
-	m->nr_replicas = 1;
+	m->nr_paths = 2;
 	m->volume_id = 7;
 	m->size = 4ULL << 20;
 	m->shard_size = 1ULL << 20;
 	strscpy(m->pool, "pool", sizeof(m->pool));
 	strscpy(m->volume, "vol-1", sizeof(m->volume));
-	m->addrs_ptr = 0x1000;
-	m->shard_map_ptr = 0x2000;
+	m->paths_ptr = 0x1000;
 }
 
 struct qbd_map_case {
@@ -91,42 +88,31 @@ static void c_shard_not_pow2(struct qbd_ioc_map *m)
 static void c_shard_small(struct qbd_ioc_map *m)
 {
 	m->shard_size = 2048;
-	m->nr_shards = 2048;
 }
 
-static void c_nr_shards(struct qbd_ioc_map *m)
+static void c_nr_paths_zero(struct qbd_ioc_map *m)
 {
-	m->nr_shards = 5;
+	m->nr_paths = 0;
 }
 
-static void c_nr_addrs_zero(struct qbd_ioc_map *m)
+static void c_nr_paths_many(struct qbd_ioc_map *m)
 {
-	m->nr_addrs = 0;
+	m->nr_paths = QBD_MAX_PATHS + 1;
 }
 
-static void c_nr_addrs_huge(struct qbd_ioc_map *m)
+static void c_paths_null(struct qbd_ioc_map *m)
 {
-	m->nr_addrs = 1 << 30;
+	m->paths_ptr = 0;
 }
 
-static void c_replicas_zero(struct qbd_ioc_map *m)
+static void c_reserved0(struct qbd_ioc_map *m)
 {
-	m->nr_replicas = 0;
+	m->reserved0[1] = 1;
 }
 
-static void c_replicas_many(struct qbd_ioc_map *m)
+static void c_reserved3(struct qbd_ioc_map *m)
 {
-	m->nr_replicas = 5;
-}
-
-static void c_addrs_null(struct qbd_ioc_map *m)
-{
-	m->addrs_ptr = 0;
-}
-
-static void c_map_null(struct qbd_ioc_map *m)
-{
-	m->shard_map_ptr = 0;
+	m->reserved3 = 0x2000;
 }
 
 static void c_depth(struct qbd_ioc_map *m)
@@ -182,13 +168,11 @@ static const struct qbd_map_case qbd_map_cases[] = {
 	{ "huge size", c_size_huge, -EINVAL },
 	{ "shard size not a power of two", c_shard_not_pow2, -EINVAL },
 	{ "shard size too small", c_shard_small, -EINVAL },
-	{ "shard count mismatch", c_nr_shards, -EINVAL },
-	{ "no address", c_nr_addrs_zero, -EINVAL },
-	{ "absurd address count", c_nr_addrs_huge, -EINVAL },
-	{ "no replica", c_replicas_zero, -EINVAL },
-	{ "too many replicas", c_replicas_many, -EINVAL },
-	{ "null address table", c_addrs_null, -EINVAL },
-	{ "null shard map", c_map_null, -EINVAL },
+	{ "no path", c_nr_paths_zero, -EINVAL },
+	{ "too many paths", c_nr_paths_many, -EINVAL },
+	{ "null path table", c_paths_null, -EINVAL },
+	{ "reserved0", c_reserved0, -EINVAL },
+	{ "reserved3 (the old shard map)", c_reserved3, -EINVAL },
 	{ "queue depth", c_depth, -EINVAL },
 	{ "max io too small", c_max_io_small, -EINVAL },
 	{ "max io unaligned", c_max_io_odd, -EINVAL },
@@ -224,42 +208,22 @@ static void qbd_corrupt_map_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, qbd_validate_map(&m), c->expected);
 }
 
-static void qbd_shard_map_indexes_checked(struct kunit *test)
+static void qbd_path_named_twice_refused(struct kunit *test)
 {
-	u16 good[] = { 0, 1, 1, 0 };
-	u16 unknown[] = { 0, 1, 2, 0 };
-	u16 no_primary[] = { 0, 0xffff, 1, 0 };
-	struct qbd_ioc_map m;
+	struct qbd_ioc_addr p[3] = {
+		{ .family = AF_INET, .port = 7800, .addr = { 10, 0, 0, 1 } },
+		{ .family = AF_INET, .port = 7800, .addr = { 10, 0, 0, 2 } },
+		{ .family = AF_INET, .port = 7800, .addr = { 10, 0, 0, 1 } },
+	};
 
-	qbd_good_map(&m);
-	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, good), 0);
-	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, unknown), -EINVAL);
-	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, no_primary), -EINVAL);
-
-	/* Replicas may be absent, primaries may not. */
-	m.nr_shards = 2;
-	m.nr_replicas = 2;
-	m.size = 2ULL << 20;
-	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, no_primary), 0);
-	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, unknown), -EINVAL);
-}
-
-static void qbd_shard_map_address_twice_refused(struct kunit *test)
-{
-	u16 twice[] = { 1, 1 };
-	u16 twice_late[] = { 0, 1, 1 };
-	u16 absent_twice[] = { 0, 0xffff, 0xffff };
-	struct qbd_ioc_map m;
-
-	qbd_good_map(&m);
-	m.nr_shards = 1;
-	m.nr_replicas = 2;
-	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, twice), -EINVAL);
-	m.nr_replicas = 3;
-	m.nr_addrs = 3;
-	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, twice_late), -EINVAL);
-	/* Absent replicas are not addresses. */
-	KUNIT_EXPECT_EQ(test, qbd_validate_shard_map(&m, absent_twice), 0);
+	KUNIT_EXPECT_EQ(test, qbd_validate_paths(p, 2), 0);
+	KUNIT_EXPECT_EQ(test, qbd_validate_paths(p, 3), -EINVAL);
+	/* Another port is another server. */
+	p[2].port = 7801;
+	KUNIT_EXPECT_EQ(test, qbd_validate_paths(p, 3), 0);
+	/* Each path is a valid address. */
+	p[1].port = 0;
+	KUNIT_EXPECT_EQ(test, qbd_validate_paths(p, 3), -EINVAL);
 }
 
 static void qbd_throttle_rates_bounded(struct kunit *test)
@@ -300,8 +264,7 @@ static void qbd_addresses_checked(struct kunit *test)
 static struct kunit_case qbd_validate_cases[] = {
 	KUNIT_CASE(qbd_good_map_passes),
 	KUNIT_CASE_PARAM(qbd_corrupt_map_refused, qbd_map_gen_params),
-	KUNIT_CASE(qbd_shard_map_indexes_checked),
-	KUNIT_CASE(qbd_shard_map_address_twice_refused),
+	KUNIT_CASE(qbd_path_named_twice_refused),
 	KUNIT_CASE(qbd_throttle_rates_bounded),
 	KUNIT_CASE(qbd_addresses_checked),
 	{}
