@@ -95,9 +95,9 @@ std::string map_error_message(int err, const std::string& volume) {
         case ENOENT:
         case ENODEV:
             return "cannot map " + volume + ": a server does not have the volume: it may have " +
-                   "been deleted or moved; retry";
+                   "been deleted meanwhile; retry";
         case ESTALE:
-            return "cannot map " + volume + ": the shard map changed while mapping (stale " +
+            return "cannot map " + volume + ": the volume changed while mapping (stale " +
                    "epoch); retry";
         case ENOSPC:
         case EMFILE:
@@ -181,19 +181,19 @@ class IoctlControl : public Control {
             std::memset(&d.info, 0, sizeof(d.info));
             d.info.argsz = sizeof(d.info);
             d.info.dev_index = dev_index;
-            d.info.addrs_capacity = static_cast<uint32_t>(d.conns.size());
-            d.info.addrs_ptr = d.conns.empty() ? 0 : reinterpret_cast<uintptr_t>(d.conns.data());
+            d.info.paths_capacity = static_cast<uint32_t>(d.paths.size());
+            d.info.paths_ptr = d.paths.empty() ? 0 : reinterpret_cast<uintptr_t>(d.paths.data());
             if (::ioctl(fd_, QBD_IOC_INFO, &d.info) < 0) {
                 int err = errno;
                 if (err == ENODEV || err == ENOENT || err == ENXIO)
                     throw Error(err, "qbd" + std::to_string(dev_index) + " is not mapped");
                 throw Error(err, ioctl_error_message(err, "QBD_IOC_INFO"));
             }
-            if (d.info.nr_addrs <= d.conns.size()) {
-                d.conns.resize(d.info.nr_addrs);
+            if (d.info.nr_paths <= d.paths.size()) {
+                d.paths.resize(d.info.nr_paths);
                 return d;
             }
-            d.conns.resize(d.info.nr_addrs);
+            d.paths.resize(d.info.nr_paths);
         }
     }
 

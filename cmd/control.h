@@ -13,7 +13,8 @@ namespace qbd {
 
 struct DeviceInfo {
     qbd_ioc_info info{};
-    std::vector<qbd_ioc_conn_info> conns;
+    // One per path, in the map's order; info.active_path indexes it.
+    std::vector<qbd_ioc_conn_info> paths;
 
     std::string disk() const;  // "qbdX"
     std::string pool() const;

@@ -1,25 +1,49 @@
-// Asks the qbd-server control service where a volume lives.
+// Asks the qbd-server control services of qbd.conf about a volume.  Every
+// server that serves it is one path to it (qbd.conf order), since each
+// answers with its own address only.
 #pragma once
 
-#include <functional>
+#include <chrono>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "qbd_client.h"
 
 namespace qbd {
 
-// Connects to the first of cfg.servers that answers (cfg.connect_timeout
-// each) and runs fn on it; what fn throws is final.  Throws Error with the
-// last connection error when no server answers.
-void with_control_server(const Config& cfg, const std::string& secret,
-                         const std::function<void(client::Client&, const std::string& server)>& fn);
+// What one server of qbd.conf said of a volume.
+struct ServerAnswer {
+    std::string server;     // as qbd.conf names it
+    int err = 0;            // 0: it serves the volume; -ENOENT: it does not; else no answer
+    std::string why;        // what went wrong, when err is neither
+    client::Volume volume;  // when err is 0: its path in volume.paths[0]
+};
 
-// The volume's id, size, shard size, epoch and per-shard server addresses.
-// While a shard of it is moving (the server answers EBUSY) it asks again
-// for as long as the driver keeps requests waiting for the new map.
-// Throws Error: ENOENT when the volume does not exist.
+// The volume the answers (in qbd.conf order) describe, with one path per
+// server that serves it, in that order; a path that two entries of
+// qbd.conf reach is listed once.  Servers that do not serve it or did not
+// answer are noted with debug() and skipped.  Throws Error: ENOTUNIQ when
+// two servers serve different volumes under the name (id, size or shard
+// size differ), naming both; ENOENT when none serves it and all answered;
+// the errno of a server that did not answer when none serves it.
+client::Volume merge_answers(const std::string& pool, const std::string& volume,
+                             const std::vector<ServerAnswer>& answers);
+
+// Asks every server of cfg.servers at once (cfg.connect_timeout each) and
+// merges the answers.  With @settle, servers that disagree only on the
+// size are asked again until they agree or @settle has passed: gateways of
+// one image learn of its growth one after another.
 client::Volume lookup_volume(const Config& cfg, const std::string& secret, const std::string& pool,
-                             const std::string& volume);
+                             const std::string& volume,
+                             std::chrono::milliseconds settle = std::chrono::milliseconds(0));
+
+// Grows the volume on the first server of cfg.servers that serves it
+// (each gateway of an image learns it from the image; a file volume has
+// one server).  Throws Error: what that server refused, or as
+// merge_answers when no server serves it.
+void resize_volume(const Config& cfg, const std::string& secret, const std::string& pool,
+                   const std::string& volume, uint64_t new_size);
 
 }  // namespace qbd

@@ -1,8 +1,9 @@
-// Resolves pool/volume with the qbd-server control service.
+// The network side of lookup.h: the control calls to qbd-server.
 #include <cerrno>
-#include <chrono>
+#include <future>
 #include <thread>
 
+#include "cli.h"
 #include "error.h"
 #include "lookup.h"
 
@@ -10,48 +11,83 @@ namespace qbd {
 
 namespace {
 
-// The driver requeues IO that met a stale epoch for QBD_MAX_REQUEUES
-// seconds; a map that arrives later than that helps nobody.
-constexpr auto kMoveWait = std::chrono::seconds(60);
-constexpr auto kMovePoll = std::chrono::milliseconds(200);
+// How often servers that disagree on a growing volume's size are asked
+// again while they settle.
+constexpr auto kSettlePoll = std::chrono::milliseconds(200);
+
+int timeout_ms(const Config& cfg) { return static_cast<int>(cfg.connect_timeout) * 1000; }
+
+ServerAnswer ask(const std::string& server, const Config& cfg, const std::string& secret,
+                 const std::string& pool, const std::string& volume) {
+    ServerAnswer a;
+    a.server = server;
+    std::unique_ptr<client::Client> c;
+    a.err = client::Client::connect(server, secret, timeout_ms(cfg), &c, &a.why);
+    if (a.err) return a;
+    a.err = c->info(pool, volume, &a.volume);
+    if (a.err) a.why = server + ": " + c->error();
+    return a;
+}
+
+std::vector<ServerAnswer> ask_all(const Config& cfg, const std::string& secret,
+                                  const std::string& pool, const std::string& volume) {
+    // At once: a server that does not answer costs its timeout once, not
+    // once per server after it.
+    std::vector<std::future<ServerAnswer>> pending;
+    for (const HostPort& hp : cfg.servers)
+        pending.push_back(std::async(std::launch::async, ask, hp.str(), std::cref(cfg),
+                                     std::cref(secret), std::cref(pool), std::cref(volume)));
+    std::vector<ServerAnswer> answers;
+    for (auto& p : pending) answers.push_back(p.get());
+    return answers;
+}
 
 }  // namespace
 
-void with_control_server(
-    const Config& cfg, const std::string& secret,
-    const std::function<void(client::Client&, const std::string& server)>& fn) {
-    int last = -EHOSTUNREACH;
-    std::string why = "no control server configured";
-    for (const HostPort& hp : cfg.servers) {
-        const std::string server = hp.str();
-        std::unique_ptr<client::Client> c;
-        if (int err = client::Client::connect(
-                server, secret, static_cast<int>(cfg.connect_timeout) * 1000, &c, &why)) {
-            last = err;
-            continue;  // the next server may answer
+client::Volume lookup_volume(const Config& cfg, const std::string& secret, const std::string& pool,
+                             const std::string& volume, std::chrono::milliseconds settle) {
+    const auto deadline = std::chrono::steady_clock::now() + settle;
+    for (;;) {
+        std::vector<ServerAnswer> answers = ask_all(cfg, secret, pool, volume);
+        try {
+            return merge_answers(pool, volume, answers);
+        } catch (const Error& e) {
+            if (e.err() != ENOTUNIQ || std::chrono::steady_clock::now() >= deadline) throw;
+            // Only sizes may settle: the same volume on every server.
+            const client::Volume* first = nullptr;
+            bool same = true;
+            for (const ServerAnswer& a : answers) {
+                if (a.err) continue;
+                if (!first) first = &a.volume;
+                same = same && a.volume.id == first->id && a.volume.shard_size == first->shard_size;
+            }
+            if (!same) throw;
+            debug(std::string(e.what()) + "; asking again");
+            std::this_thread::sleep_for(kSettlePoll);
         }
-        fn(*c, server);
-        return;
     }
-    throw Error(-last, "cannot reach a control server: " + why);
 }
 
-client::Volume lookup_volume(const Config& cfg, const std::string& secret, const std::string& pool,
-                             const std::string& volume) {
-    client::Volume v;
-    with_control_server(cfg, secret, [&](client::Client& c, const std::string& server) {
-        const auto deadline = std::chrono::steady_clock::now() + kMoveWait;
-        int err;
-        while ((err = c.info(pool, volume, &v)) == -EBUSY &&
-               std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(kMovePoll);
-        if (err == -ENOENT)
-            throw Error(ENOENT, pool + "/" + volume + " does not exist on " + server);
-        if (err)
-            throw Error(
-                -err, "cannot look up " + pool + "/" + volume + " on " + server + ": " + c.error());
-    });
-    return v;
+void resize_volume(const Config& cfg, const std::string& secret, const std::string& pool,
+                   const std::string& volume, uint64_t new_size) {
+    std::vector<ServerAnswer> answers;
+    for (const HostPort& hp : cfg.servers) {
+        ServerAnswer a;
+        a.server = hp.str();
+        std::unique_ptr<client::Client> c;
+        a.err = client::Client::connect(a.server, secret, timeout_ms(cfg), &c, &a.why);
+        if (!a.err) {
+            a.err = c->resize(pool, volume, new_size);
+            if (!a.err) {
+                debug(a.server + " grew " + pool + "/" + volume + " to " +
+                      std::to_string(new_size) + " bytes");
+                return;
+            }
+            if (a.err != -ENOENT) throw Error(-a.err, a.server + " refused: " + c->error());
+        }
+        answers.push_back(std::move(a));
+    }
+    merge_answers(pool, volume, answers);  // throws: no server serves it
 }
 
 }  // namespace qbd

@@ -1,6 +1,6 @@
-// Turns what the control service says about a volume into the argument of
-// QBD_IOC_MAP: the table of distinct server addresses, the shard map of
-// indexes into it, and struct qbd_ioc_map pointing at both.
+// Turns what the control services say about a volume into the argument of
+// QBD_IOC_MAP: its paths, resolved once each, and struct qbd_ioc_map
+// pointing at them.
 #pragma once
 
 #include <cstdint>
@@ -21,12 +21,11 @@ struct MapSettings {
     std::string secret;  // empty: no authentication
 };
 
-// Owns the arrays the ioctl argument points at; not copyable because
-// map.addrs_ptr / map.shard_map_ptr point into it.
+// Owns the array the ioctl argument points at; not copyable because
+// map.paths_ptr points into it.
 struct MapRequest {
-    std::vector<qbd_ioc_addr> addrs;
-    std::vector<std::string> addr_names;  // addrs[i] as given by the server
-    std::vector<uint16_t> shard_map;      // nr_shards * nr_replicas, QBD_NO_ADDR padded
+    std::vector<qbd_ioc_addr> paths;
+    std::vector<std::string> path_names;  // paths[i] as the server gave it
     qbd_ioc_map map{};
 
     MapRequest() = default;
@@ -35,13 +34,12 @@ struct MapRequest {
     MapRequest& operator=(const MapRequest&) = delete;
 };
 
-inline constexpr uint16_t kNoAddr = QBD_NO_ADDR;
-
 using Resolver = std::function<qbd_ioc_addr(const HostPort&)>;
 
-// Validates @vol (sizes, shard count, replicas, names) and fills @req.
-// Each distinct address is resolved once with @resolve.  Throws Error
-// naming what is wrong.
+// Validates @vol (sizes, 1 to QBD_MAX_PATHS paths, names) and fills @req,
+// the paths in @vol's order.  Each path is resolved once with @resolve;
+// two that resolve to the same address are refused, naming both.  Throws
+// Error naming what is wrong.
 void build_map_request(const client::Volume& vol, const MapSettings& settings,
                        const Resolver& resolve, MapRequest& req);
 

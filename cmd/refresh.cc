@@ -10,9 +10,10 @@
 
 namespace qbd {
 
-void refresh_device(Control& ctl, const DeviceInfo& dev, const Config& cfg) {
+void refresh_device(Control& ctl, const DeviceInfo& dev, const Config& cfg,
+                    std::chrono::milliseconds settle) {
     std::string secret = cfg.secret_file.empty() ? "" : load_secret(cfg.secret_file);
-    client::Volume vol = lookup_volume(cfg, secret, dev.pool(), dev.volume());
+    client::Volume vol = lookup_volume(cfg, secret, dev.pool(), dev.volume(), settle);
     if (vol.id != dev.info.volume_id)
         throw Error(ESTALE, dev.pool() + "/" + dev.volume() +
                                 " was deleted and created again on the server; unmap and map it");

@@ -62,16 +62,22 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows) {
     return out;
 }
 
+std::string active_path_name(const DeviceInfo& d) {
+    if (d.info.active_path >= d.paths.size()) return "-";
+    return format_addr(d.paths[d.info.active_path].addr);
+}
+
 std::string format_list(const std::vector<DeviceInfo>& devs) {
     std::vector<std::vector<std::string>> rows = {
-        {"dev", "pool", "volume", "size", "transport", "state"}};
+        {"dev", "pool", "volume", "size", "transport", "state", "paths", "active"}};
     for (const auto& d : devs)
         rows.push_back({"/dev/" + d.disk(), d.pool(), d.volume(), format_size(d.info.size),
-                        transport_name(d.info.transport), dev_state_name(d.info.state)});
+                        transport_name(d.info.transport), dev_state_name(d.info.state),
+                        std::to_string(d.info.nr_paths), active_path_name(d)});
     return format_table(rows);
 }
 
-void write_device_json(JsonWriter& w, const DeviceInfo& d, bool conns) {
+void write_device_json(JsonWriter& w, const DeviceInfo& d, bool paths) {
     const qbd_ioc_info& i = d.info;
     const qbd_ioc_stats& s = i.stats;
     w.begin_object()
@@ -82,9 +88,10 @@ void write_device_json(JsonWriter& w, const DeviceInfo& d, bool conns) {
         .field("volume_id", i.volume_id)
         .field("size", i.size)
         .field("shard_size", i.shard_size)
-        .field("nr_shards", i.nr_shards)
-        .field("nr_replicas", i.nr_replicas)
         .field("epoch", i.epoch)
+        .field("nr_paths", i.nr_paths)
+        .field("active_path", i.active_path)
+        .field("active_address", active_path_name(d))
         .field("transport", transport_name(i.transport))
         .field("state", dev_state_name(i.state))
         .field("queue_depth", i.queue_depth)
@@ -118,17 +125,19 @@ void write_device_json(JsonWriter& w, const DeviceInfo& d, bool conns) {
         .field("mean_latency_us", mean_latency_us(s))
         .field("in_flight", s.in_flight)
         .end_object();
-    if (conns) {
-        w.field("nr_connections", i.nr_addrs);
-        w.key("connections").begin_array();
-        for (const auto& c : d.conns)
+    if (paths) {
+        w.key("paths").begin_array();
+        for (size_t p = 0; p < d.paths.size(); p++) {
+            const qbd_ioc_conn_info& c = d.paths[p];
             w.begin_object()
                 .field("address", format_addr(c.addr))
+                .field("active", p == i.active_path)
                 .field("state", conn_state_name(c.state))
                 .field("in_flight", c.in_flight)
                 .field("sent", c.sent)
                 .field("reconnects", c.reconnects)
                 .end_object();
+        }
         w.end_array();
     }
     w.end_object();
@@ -161,9 +170,8 @@ std::string format_info(const DeviceInfo& d) {
         {"volume id:", std::to_string(i.volume_id)},
         {"size:", bytes(i.size)},
         {"shard size:", bytes(i.shard_size)},
-        {"shards:", std::to_string(i.nr_shards)},
-        {"replicas:", std::to_string(i.nr_replicas)},
         {"epoch:", std::to_string(i.epoch)},
+        {"active path:", active_path_name(d)},
         {"transport:", transport_name(i.transport)},
         {"state:", dev_state_name(i.state)},
         {"queue depth:", or_default(i.queue_depth, std::to_string(i.queue_depth))},
@@ -192,13 +200,17 @@ std::string format_info(const DeviceInfo& d) {
                               std::to_string(s.completed) + " requests"},
     };
     std::string out = format_table(rows);
-    out += "\nconnections: " + std::to_string(i.nr_addrs) + "\n";
-    std::vector<std::vector<std::string>> conns = {
-        {"address", "state", "in-flight", "sent", "reconnects"}};
-    for (const auto& c : d.conns)
-        conns.push_back({format_addr(c.addr), conn_state_name(c.state), std::to_string(c.in_flight),
+    out += "\npaths: " + std::to_string(i.nr_paths) + "\n";
+    std::vector<std::vector<std::string>> paths = {
+        {"", "address", "state", "in-flight", "sent", "reconnects"}};
+    for (size_t p = 0; p < d.paths.size(); p++) {
+        const qbd_ioc_conn_info& c = d.paths[p];
+        paths.push_back({p == i.active_path ? "*" : "", format_addr(c.addr),
+                         conn_state_name(c.state), std::to_string(c.in_flight),
                          std::to_string(c.sent), std::to_string(c.reconnects)});
-    out += format_table(conns);
+    }
+    out += format_table(paths);
+    out += "(* the active path: all IO goes there)\n";
     return out;
 }
 

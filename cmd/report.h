@@ -13,7 +13,8 @@ namespace qbd {
 // Columns padded to the widest cell, two spaces apart, no trailing blanks.
 std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
-// `qbd -l`: header "dev pool volume size transport state" and a row per device.
+// `qbd -l`: header "dev pool volume size transport state paths active" and
+// a row per device (active: the address of the path IO goes to).
 std::string format_list(const std::vector<DeviceInfo>& devs);
 std::string format_list_json(const std::vector<DeviceInfo>& devs);
 
@@ -21,7 +22,7 @@ std::string format_list_json(const std::vector<DeviceInfo>& devs);
 std::string format_info(const DeviceInfo& d);
 std::string format_info_json(const DeviceInfo& d);
 
-// One device as a JSON object; with its connections when @conns.
-void write_device_json(JsonWriter& w, const DeviceInfo& d, bool conns);
+// One device as a JSON object; with its paths when @paths.
+void write_device_json(JsonWriter& w, const DeviceInfo& d, bool paths);
 
 }  // namespace qbd

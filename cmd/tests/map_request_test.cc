@@ -23,7 +23,7 @@ struct FakeResolver {
     }
 };
 
-client::Volume three_shards() {
+client::Volume three_paths() {
     client::Volume v;
     v.pool = "pool";
     v.volume = "vol";
@@ -31,13 +31,15 @@ client::Volume three_shards() {
     v.size = (2ULL << 20) + 4096;  // 3 shards of 1 MiB, the last one partial
     v.shard_size = 1ULL << 20;
     v.epoch = 7;
-    v.shards = {{"a:1", "b:2"}, {"b:2"}, {"c:3", "a:1"}};
+    v.paths = {"b:2", "a:1", "c:3"};
     return v;
 }
 
 }  // namespace
 
-TEST(MapRequest, BuildsTableAndShardMap) {
+// The paths go to the driver in the order the servers gave them, each
+// resolved once; the volume's description and the tunables as given.
+TEST(MapRequest, BuildsThePathListInOrder) {
     FakeResolver fr;
     MapSettings s;
     s.tunables.queue_depth = 64;
@@ -48,20 +50,20 @@ TEST(MapRequest, BuildsTableAndShardMap) {
     s.tunables.giveup_timeout = 120;
     s.secret = "k3y";
     MapRequest req;
-    build_map_request(three_shards(), s, std::ref(fr), req);
+    build_map_request(three_paths(), s, std::ref(fr), req);
 
-    EXPECT_EQ(fr.calls, 3);  // each distinct address resolved once
-    ASSERT_EQ(req.addrs.size(), 3u);
-    EXPECT_EQ(req.addr_names, (std::vector<std::string>{"a:1", "b:2", "c:3"}));
-    EXPECT_EQ(req.shard_map, (std::vector<uint16_t>{0, 1, 1, 0xffff, 2, 0}));
+    EXPECT_EQ(fr.calls, 3);  // each path resolved once
+    ASSERT_EQ(req.paths.size(), 3u);
+    EXPECT_EQ(req.path_names, (std::vector<std::string>{"b:2", "a:1", "c:3"}));
+    EXPECT_EQ(req.paths[0].port, 2u);
+    EXPECT_EQ(req.paths[1].port, 1u);
+    EXPECT_EQ(req.paths[2].port, 3u);
 
     const qbd_ioc_map& m = req.map;
     EXPECT_EQ(m.argsz, sizeof(qbd_ioc_map));
     EXPECT_EQ(m.flags, QBD_MAP_READ_ONLY);
     EXPECT_EQ(m.transport, static_cast<uint32_t>(QBD_TRANSPORT_TCP));
-    EXPECT_EQ(m.nr_addrs, 3u);
-    EXPECT_EQ(m.nr_shards, 3u);
-    EXPECT_EQ(m.nr_replicas, 2u);
+    EXPECT_EQ(m.nr_paths, 3u);
     EXPECT_EQ(m.volume_id, 42u);
     EXPECT_EQ(m.epoch, 7u);
     EXPECT_EQ(m.size, (2ULL << 20) + 4096);
@@ -69,8 +71,10 @@ TEST(MapRequest, BuildsTableAndShardMap) {
     EXPECT_STREQ(m.pool, "pool");
     EXPECT_STREQ(m.volume, "vol");
     EXPECT_EQ(m.pool[sizeof(m.pool) - 1], 0);
-    EXPECT_EQ(m.addrs_ptr, reinterpret_cast<uintptr_t>(req.addrs.data()));
-    EXPECT_EQ(m.shard_map_ptr, reinterpret_cast<uintptr_t>(req.shard_map.data()));
+    EXPECT_EQ(m.paths_ptr, reinterpret_cast<uintptr_t>(req.paths.data()));
+    EXPECT_EQ(m.reserved0[0], 0u);
+    EXPECT_EQ(m.reserved0[1], 0u);
+    EXPECT_EQ(m.reserved3, 0u);
     EXPECT_EQ(m.queue_depth, 64u);
     EXPECT_EQ(m.nr_hw_queues, 0u);
     EXPECT_EQ(m.max_io_bytes, 512u * 1024);
@@ -85,14 +89,13 @@ TEST(MapRequest, BuildsTableAndShardMap) {
     for (size_t i = 0; i < sizeof(m.reserved2); i++) EXPECT_EQ(m.reserved2[i], 0u);
 }
 
-TEST(MapRequest, SingleReplicaNoPadding) {
+TEST(MapRequest, OnePathNoTunables) {
     FakeResolver fr;
-    client::Volume v = three_shards();
-    v.shards = {{"a:1"}, {"a:1"}, {"a:1"}};
+    client::Volume v = three_paths();
+    v.paths = {"a:1"};
     MapRequest req;
     build_map_request(v, MapSettings{}, std::ref(fr), req);
-    EXPECT_EQ(req.map.nr_replicas, 1u);
-    EXPECT_EQ(req.shard_map, (std::vector<uint16_t>{0, 0, 0}));
+    EXPECT_EQ(req.map.nr_paths, 1u);
     EXPECT_EQ(req.map.flags, 0u);
     EXPECT_EQ(req.map.secret_len, 0u);
 }
@@ -100,7 +103,7 @@ TEST(MapRequest, SingleReplicaNoPadding) {
 TEST(MapRequest, RejectsBadVolumes) {
     FakeResolver fr;
     auto refuse = [&](auto mutate) {
-        client::Volume v = three_shards();
+        client::Volume v = three_paths();
         mutate(v);
         MapRequest req;
         EXPECT_THROW(build_map_request(v, MapSettings{}, std::ref(fr), req), Error);
@@ -109,11 +112,9 @@ TEST(MapRequest, RejectsBadVolumes) {
     refuse([](client::Volume& v) { v.size = 1000; });
     refuse([](client::Volume& v) { v.shard_size = 3 << 20; });
     refuse([](client::Volume& v) { v.shard_size = 2048; });
-    refuse([](client::Volume& v) { v.shards.pop_back(); });          // too few lists
-    refuse([](client::Volume& v) { v.shards.push_back({"a:1"}); });  // too many
-    refuse([](client::Volume& v) { v.shards[1].clear(); });          // no primary
-    refuse([](client::Volume& v) { v.shards[0] = {"a:1", "b:2", "c:3", "d:4", "e:5"}; });
-    refuse([](client::Volume& v) { v.shards[0][0] = "a:0"; });                   // bad port
+    refuse([](client::Volume& v) { v.paths.clear(); });                          // no server
+    refuse([](client::Volume& v) { v.paths[1] = "a:0"; });                       // bad port
+    refuse([](client::Volume& v) { v.paths[1] = ""; });                          // no host
     refuse([](client::Volume& v) { v.pool = std::string(QBD_NAME_MAX, 'p'); });  // too long
     refuse([](client::Volume& v) { v.volume = ""; });
     refuse([](client::Volume& v) { v.volume = "a/b"; });
@@ -121,7 +122,7 @@ TEST(MapRequest, RejectsBadVolumes) {
 
 TEST(MapRequest, LongestNamesFitNulTerminated) {
     FakeResolver fr;
-    client::Volume v = three_shards();
+    client::Volume v = three_paths();
     v.pool = std::string(QBD_NAME_MAX - 1, 'p');
     v.volume = std::string(QBD_NAME_MAX - 1, 'v');
     MapRequest req;
@@ -131,30 +132,54 @@ TEST(MapRequest, LongestNamesFitNulTerminated) {
     EXPECT_EQ(std::string(req.map.pool), v.pool);
 }
 
-TEST(MapRequest, TooManyAddresses) {
+// A path given twice, or two spellings of one server, would be one server
+// taken for two: refused, naming both.
+TEST(MapRequest, DuplicatePathsAreRefused) {
     FakeResolver fr;
-    client::Volume v;
-    v.pool = "p";
-    v.volume = "v";
-    v.shard_size = 4096;
-    v.size = 4096ULL * (QBD_MAX_ADDRS + 1);
-    for (int i = 0; i <= QBD_MAX_ADDRS; i++) v.shards.push_back({"h" + std::to_string(i) + ":1"});
+    client::Volume v = three_paths();
+    v.paths = {"a:1", "b:2", "a:1"};
+    MapRequest req;
+    try {
+        build_map_request(v, MapSettings{}, std::ref(fr), req);
+        ADD_FAILURE() << "a path given twice was taken";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("a:1 and a:1"), std::string::npos) << e.what();
+    }
+    v.paths = {"a:1", "b:2", "c:1"};  // c:1 resolves as a:1 does (the port)
+    try {
+        build_map_request(v, MapSettings{}, std::ref(fr), req);
+        ADD_FAILURE() << "two names of one address were taken";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("a:1 and c:1"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("10.0.0.1:1"), std::string::npos) << e.what();
+    }
+}
+
+TEST(MapRequest, AtMostMaxPaths) {
+    FakeResolver fr;
+    client::Volume v = three_paths();
+    v.paths.clear();
+    for (int i = 1; i <= QBD_MAX_PATHS + 1; i++) v.paths.push_back("h:" + std::to_string(i));
     MapRequest req;
     EXPECT_THROW(build_map_request(v, MapSettings{}, std::ref(fr), req), Error);
-    v.shards.back() = {"h0:1"};
+    v.paths.pop_back();
     EXPECT_NO_THROW(build_map_request(v, MapSettings{}, std::ref(fr), req));
-    EXPECT_EQ(req.map.nr_addrs, static_cast<uint32_t>(QBD_MAX_ADDRS));
+    EXPECT_EQ(req.map.nr_paths, static_cast<uint32_t>(QBD_MAX_PATHS));
 }
 
 TEST(MapRequest, RealResolver) {
-    client::Volume v = three_shards();
-    v.shards = {{"127.0.0.1:7800", "[::1]:7801"}, {"127.0.0.1:7800"}, {"[::1]:7801"}};
+    client::Volume v = three_paths();
+    v.paths = {"127.0.0.1:7800", "[::1]:7801", "127.0.0.1:7801"};
     MapRequest req;
     build_map_request(v, MapSettings{}, resolve_addr, req);
-    ASSERT_EQ(req.addrs.size(), 2u);
-    EXPECT_EQ(req.addrs[0].family, AF_INET);
-    EXPECT_EQ(req.addrs[1].family, AF_INET6);
-    EXPECT_EQ(req.shard_map, (std::vector<uint16_t>{0, 1, 0, 0xffff, 1, 0xffff}));
+    ASSERT_EQ(req.paths.size(), 3u);
+    EXPECT_EQ(req.paths[0].family, AF_INET);
+    EXPECT_EQ(req.paths[1].family, AF_INET6);
+    EXPECT_EQ(req.paths[2].port, 7801u);
+    v.paths = {"127.0.0.1:7800", "localhost:7800"};
+    if (resolve_addr(HostPort{"localhost", 7800}).family == AF_INET) {
+        EXPECT_THROW(build_map_request(v, MapSettings{}, resolve_addr, req), Error);
+    }
 }
 
 }  // namespace qbd

@@ -19,8 +19,6 @@ DeviceInfo sample(uint32_t index, const char* pool, const char* vol) {
     std::strncpy(i.volume, vol, sizeof(i.volume) - 1);
     i.size = 10ULL << 30;
     i.shard_size = 1ULL << 30;
-    i.nr_shards = 10;
-    i.nr_replicas = 1;
     i.epoch = 3;
     i.transport = QBD_TRANSPORT_TCP;
     i.state = QBD_STATE_LIVE;
@@ -28,31 +26,41 @@ DeviceInfo sample(uint32_t index, const char* pool, const char* vol) {
     i.stats.read_ops = 2;
     i.stats.completed = 4;
     i.stats.total_latency_ns = 8000;
-    i.nr_addrs = 1;
-    qbd_ioc_conn_info c{};
-    c.addr.family = AF_INET;
-    c.addr.port = 7800;
-    c.addr.addr[0] = 127;
-    c.addr.addr[3] = 1;
-    c.state = QBD_CONN_LIVE;
-    c.sent = 9;
-    d.conns.push_back(c);
+    // Two paths, IO on the second.
+    i.nr_paths = 2;
+    i.active_path = 1;
+    for (uint8_t last : {1, 2}) {
+        qbd_ioc_conn_info c{};
+        c.addr.family = AF_INET;
+        c.addr.port = 7800;
+        c.addr.addr[0] = 127;
+        c.addr.addr[3] = last;
+        c.state = last == 1 ? QBD_CONN_CONNECTING : QBD_CONN_LIVE;
+        c.sent = 9 * last;
+        d.paths.push_back(c);
+    }
     return d;
 }
 
 }  // namespace
 
 TEST(Report, EmptyList) {
-    EXPECT_EQ(format_list({}), "dev  pool  volume  size  transport  state\n");
+    EXPECT_EQ(format_list({}), "dev  pool  volume  size  transport  state  paths  active\n");
     EXPECT_EQ(format_list_json({}), "[]\n");
 }
 
+// A row per device; the last columns: how many paths, and the one IO goes to.
 TEST(Report, ListTable) {
-    std::string t = format_list({sample(0, "pool", "vol"), sample(12, "p", "a-longer-volume")});
-    EXPECT_EQ(t,
-              "dev         pool  volume           size    transport  state\n"
-              "/dev/qbd0   pool  vol              10 GiB  tcp        live\n"
-              "/dev/qbd12  p     a-longer-volume  10 GiB  tcp        live\n");
+    DeviceInfo lone = sample(12, "p", "a-longer-volume");
+    lone.info.nr_paths = 1;
+    lone.info.active_path = 0;
+    lone.paths.pop_back();
+    std::string t = format_list({sample(0, "pool", "vol"), lone});
+    EXPECT_EQ(
+        t,
+        "dev         pool  volume           size    transport  state  paths  active\n"
+        "/dev/qbd0   pool  vol              10 GiB  tcp        live   2      127.0.0.2:7800\n"
+        "/dev/qbd12  p     a-longer-volume  10 GiB  tcp        live   1      127.0.0.1:7800\n");
 }
 
 TEST(Report, ListJson) {
@@ -61,19 +69,32 @@ TEST(Report, ListJson) {
     EXPECT_NE(j.find("\"size\": 10737418240"), std::string::npos) << j;
     EXPECT_NE(j.find("\"state\": \"live\""), std::string::npos) << j;
     EXPECT_NE(j.find("\"read_only\": true"), std::string::npos) << j;
-    EXPECT_EQ(j.find("connections"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"nr_paths\": 2"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"active_address\": \"127.0.0.2:7800\""), std::string::npos) << j;
+    EXPECT_EQ(j.find("\"paths\""), std::string::npos) << j;  // the list has no path table
+    EXPECT_EQ(j.find("shards"), std::string::npos) << j;
 }
 
 TEST(Report, Info) {
     std::string t = format_info(sample(3, "pool", "vol"));
     for (const char* want :
          {"/dev/qbd3", "pool/vol", "10737418240 (10 GiB)", "read-only", "2 us over 4 requests",
-          "127.0.0.1:7800", "live", "driver default", "reconnects"})
+          "active path:         127.0.0.2:7800", "paths: 2", "driver default", "reconnects"})
         EXPECT_NE(t.find(want), std::string::npos) << want << "\n" << t;
+    // One line per path, in the map's order, the active one starred.
+    size_t first = t.find("   127.0.0.1:7800  connecting");
+    size_t second = t.find("*  127.0.0.2:7800  live");
+    EXPECT_NE(first, std::string::npos) << t;
+    EXPECT_NE(second, std::string::npos) << t;
+    EXPECT_LT(first, second) << t;
+    EXPECT_EQ(t.find("shard"), t.find("shard size:")) << t;  // no shard or replica counts
+    EXPECT_EQ(t.find("replica"), std::string::npos) << t;
     std::string j = format_info_json(sample(3, "pool", "vol"));
     EXPECT_NE(j.find("\"address\": \"127.0.0.1:7800\""), std::string::npos) << j;
+    EXPECT_NE(j.find("\"active_path\": 1"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"active\": true"), std::string::npos) << j;
     EXPECT_NE(j.find("\"mean_latency_us\": 2"), std::string::npos) << j;
-    EXPECT_NE(j.find("\"sent\": 9"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"sent\": 18"), std::string::npos) << j;
 }
 
 TEST(Report, StateNames) {

@@ -1,5 +1,6 @@
-// qbd -m|--map [<tcp|rdma>://]<pool/volume>: resolve the volume with the
-// control service, hand it to qbd.ko, wait for udev's links.
+// qbd -m|--map [<tcp|rdma>://]<pool/volume>: ask every control server of
+// qbd.conf about the volume (each one that serves it is a path), hand it
+// to qbd.ko, wait for udev's links.
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -35,12 +36,13 @@ int run(const Options& o) {
     debug("looking up " + name);
     client::Volume vol = lookup_volume(cfg, settings.secret, o.volume->pool, o.volume->volume);
     debug("volume id " + std::to_string(vol.id) + ", " + std::to_string(vol.size) + " bytes, " +
-          std::to_string(vol.shards.size()) + " shards, epoch " + std::to_string(vol.epoch));
+          std::to_string(vol.paths.size()) + " paths, epoch " + std::to_string(vol.epoch));
 
     MapRequest req;
     build_map_request(vol, settings, resolve_addr, req);
-    for (size_t i = 0; i < req.addrs.size(); i++)
-        debug("server " + req.addr_names[i] + " -> " + format_addr(req.addrs[i]));
+    for (size_t i = 0; i < req.paths.size(); i++)
+        debug("path " + std::to_string(i) + ": " + req.path_names[i] + " -> " +
+              format_addr(req.paths[i]));
 
     try {
         ctl->map(req.map);

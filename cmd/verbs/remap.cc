@@ -1,7 +1,7 @@
-// qbd -r|--remap <vol>: fetch the volume's current shard map and servers
-// and hand them to the mapped device.  The driver asks for this itself
-// (a uevent that udev turns into "qbd -r") when a server says the map is
-// stale, for instance after a shard moved.
+// qbd -r|--remap <vol>: ask the control servers of qbd.conf again which of
+// them serve the volume, as -m does, and hand the paths to the mapped
+// device.  The driver asks for this itself (a uevent that udev turns into
+// "qbd -r") when a server says its epoch is stale.
 #include <iostream>
 
 #include "cli.h"
@@ -22,8 +22,8 @@ int run(const Options& o) {
     DeviceInfo dev = find_device(*ctl, *o.device);
     refresh_device(*ctl, dev, cfg);
     DeviceInfo now = ctl->info(dev.info.dev_index);
-    std::cout << "/dev/" << dev.disk() << ": epoch " << now.info.epoch << ", " << now.info.nr_shards
-              << " shards\n";
+    std::cout << "/dev/" << dev.disk() << ": epoch " << now.info.epoch << ", " << now.info.nr_paths
+              << (now.info.nr_paths == 1 ? " path\n" : " paths\n");
     return 0;
 }
 
@@ -32,7 +32,7 @@ RegisterVerb reg{Verb{
     .short_opt = 'r',
     .long_opt = "remap",
     .arg = "[<tcp|rdma>://]<pool/volume>|/dev/qbdX",
-    .summary = "refresh a mapped volume's shard map and servers",
+    .summary = "refresh a mapped volume's paths and size",
     .options = {"config"},
     .order = 30,
     .check = check,

@@ -1,5 +1,6 @@
 // qbd -z|--resize <vol> -k <size>: grow the volume on the server, then the
 // mapped disk, online.  Shrinking is refused before anything is done.
+#include <chrono>
 #include <iostream>
 
 #include "cli.h"
@@ -14,6 +15,9 @@
 namespace qbd {
 
 namespace {
+
+// How long the servers of a grown volume may disagree on its size.
+constexpr auto kSettle = std::chrono::seconds(10);
 
 void check(Options& o) {
     o.device = parse_device_spec(o.target);
@@ -37,11 +41,9 @@ int run(const Options& o) {
         return 0;
     }
     std::string secret = cfg.secret_file.empty() ? "" : load_secret(cfg.secret_file);
-    with_control_server(cfg, secret, [&](client::Client& c, const std::string&) {
-        if (int err = c.resize(dev.pool(), dev.volume(), size))
-            throw Error(-err, "the server refused: " + c.error());
-    });
-    refresh_device(*ctl, dev, cfg);
+    resize_volume(cfg, secret, dev.pool(), dev.volume(), size);
+    // Every gateway of an image learns the new size from Ceph, not at once.
+    refresh_device(*ctl, dev, cfg, kSettle);
     std::cout << "/dev/" << dev.disk() << " is now " << format_size(size) << "\n";
     return 0;
 }

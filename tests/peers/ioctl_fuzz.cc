@@ -32,11 +32,9 @@ void plausible_map(qbd_ioc_map& m, std::mt19937_64& rng, std::vector<uint8_t>& s
     memset(&m, 0, sizeof(m));
     m.argsz = sizeof(m);
     m.transport = QBD_TRANSPORT_TCP;
-    m.nr_addrs = 1;
-    m.nr_replicas = 1;
+    m.nr_paths = 1;
     m.shard_size = 1 << 20;
     m.size = (rng() % 64 + 1) << 20;
-    m.nr_shards = static_cast<uint32_t>(m.size >> 20);
     strcpy(m.pool, "fuzz");
     strcpy(m.volume, "fuzz");
     side.assign(4096, 0);
@@ -45,20 +43,20 @@ void plausible_map(qbd_ioc_map& m, std::mt19937_64& rng, std::vector<uint8_t>& s
     a->port = 1;
     a->addr[0] = 127;
     a->addr[3] = 1;
-    m.addrs_ptr = reinterpret_cast<uintptr_t>(side.data());
-    m.shard_map_ptr = reinterpret_cast<uintptr_t>(side.data() + 1024);
+    m.paths_ptr = reinterpret_cast<uintptr_t>(side.data());
     // Then break one thing.
-    switch (rng() % 10) {
-        case 0: m.nr_shards = static_cast<uint32_t>(rng()); break;
-        case 1: m.nr_addrs = static_cast<uint32_t>(rng()); break;
+    switch (rng() % 9) {
+        case 0: m.nr_paths = rng() % 2 ? 0 : QBD_MAX_PATHS + 1 + rng() % 1000; break;
+        case 1: m.nr_paths = static_cast<uint32_t>(rng()) | (1U << 31); break;
         case 2: memset(m.pool, 'p', sizeof(m.pool)); break;
-        case 3: m.addrs_ptr = rng(); break;
-        case 4: m.shard_map_ptr = rng(); break;
-        case 5: m.secret_len = static_cast<uint32_t>(rng()); break;
-        case 6: m.size = rng(); break;
+        case 3: m.paths_ptr = rng(); break;
+        case 4: m.shard_size = (rng() % (1 << 20)) | 1; break;  // not a power of two
+        case 5: m.secret_len = static_cast<uint32_t>(rng()) | 128; break;
+        case 6: m.size = rng() | 1; break;
         case 7: m.argsz = static_cast<uint32_t>(rng()); break;
-        case 8: side[1024] = static_cast<uint8_t>(rng() | 1); break;  // unknown address index
-        default: m.nr_replicas = static_cast<uint32_t>(rng() % 8); break;
+        default:
+            a->family = static_cast<uint16_t>(rng() | 1);
+            break;  // neither AF_INET nor AF_INET6
     }
 }
 
