@@ -1,0 +1,271 @@
+// qbd-server as a gateway to Ceph: real qbd-server processes with the rbd
+// backend (serve --config), against the cluster the ceph_gtest fixture
+// started, driven over the wire with the client library.
+#include <arpa/inet.h>
+#include <endian.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "qbd_client.h"
+
+namespace qbd {
+namespace {
+
+using client::Client;
+
+struct Ceph {
+    std::string conf, keyring, pool;
+};
+
+const Ceph& ceph() {
+    static Ceph c = [] {
+        Ceph c;
+        const char* env = getenv("QBD_CEPH_ENV");
+        std::ifstream in(env ? env : "");
+        std::string line;
+        while (std::getline(in, line)) {
+            auto eq = line.find('=');
+            if (eq == std::string::npos) continue;
+            std::string k = line.substr(0, eq), v = line.substr(eq + 1);
+            if (v.size() >= 2 && (v.front() == '"' || v.front() == '\''))
+                v = v.substr(1, v.size() - 2);
+            if (k == "CEPH_CONF") c.conf = v;
+            if (k == "CEPH_KEYRING") c.keyring = v;
+            if (k == "CEPH_POOL") c.pool = v;
+        }
+        return c;
+    }();
+    return c;
+}
+
+uint16_t free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
+    socklen_t sl = sizeof(sin);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &sl);
+    close(fd);
+    return ntohs(sin.sin_port);
+}
+
+// A qbd-server gateway: its configuration file says backend = rbd.
+class Gateway {
+  public:
+    explicit Gateway(const std::string& ceph_conf = ceph().conf, unsigned timeout_s = 10) {
+        port_ = free_port();
+        conf_ = testing::TempDir() + "/qbd-gateway-" + std::to_string(port_) + ".conf";
+        std::ofstream(conf_) << "# written by rbd_server_test\n"
+                             << "backend = rbd\n"
+                             << "listen = " << addr() << "\n"
+                             << "ceph_conf = " << ceph_conf << "\n"
+                             << "ceph_keyring = " << ceph().keyring << "\n"
+                             << "pools = " << ceph().pool << "\n"
+                             << "ceph_timeout = " << timeout_s << "\n";
+        pid_ = fork();
+        if (pid_ == 0) {
+            if (!getenv("QBD_TEST_VERBOSE")) freopen("/dev/null", "w", stderr);
+            execl(QBD_SERVER_BINARY, QBD_SERVER_BINARY, "serve", "--config", conf_.c_str(),
+                  nullptr);
+            _exit(127);
+        }
+        for (int i = 0; i < 250; i++) {
+            std::unique_ptr<Client> c;
+            std::string err;
+            if (Client::connect(addr(), "", 1000, &c, &err) != -ECONNREFUSED) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ADD_FAILURE() << "gateway did not start";
+    }
+    ~Gateway() {
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+        std::remove(conf_.c_str());
+    }
+    std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+    std::unique_ptr<Client> connect() const {
+        std::unique_ptr<Client> c;
+        std::string err;
+        EXPECT_EQ(Client::connect(addr(), "", 5000, &c, &err), 0) << err;
+        return c;
+    }
+    bool alive() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+  private:
+    uint16_t port_;
+    std::string conf_;
+    pid_t pid_ = -1;
+};
+
+std::vector<char> pattern(size_t n, unsigned seed) {
+    std::vector<char> v(n);
+    std::mt19937 rng(seed);
+    for (auto& c : v) c = static_cast<char>(rng());
+    return v;
+}
+
+class RbdServer : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ASSERT_FALSE(ceph().conf.empty())
+            << "no Ceph cluster: QBD_CEPH_ENV must name the env file of tests/ceph/cluster.sh";
+        name_ = std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+                std::to_string(std::random_device{}());
+    }
+    void TearDown() override {
+        Gateway g;
+        auto c = g.connect();
+        if (c) c->remove(ceph().pool, name_);
+    }
+    client::Volume create(Gateway& g, uint64_t size) {
+        auto c = g.connect();
+        client::Volume v;
+        if (!c) return v;
+        EXPECT_EQ(c->create(ceph().pool, name_, size, 1ULL << 20), 0) << c->error();
+        EXPECT_EQ(c->info(ceph().pool, name_, &v), 0) << c->error();
+        return v;
+    }
+    std::string name_;
+};
+
+// A volume is an RBD image: the control service creates, describes (this
+// gateway as its path), lists, grows and deletes it, and IO over the wire
+// reaches it, including past the old end once it grew.
+TEST_F(RbdServer, ServesAVolumeEndToEnd) {
+    Gateway g;
+    client::Volume v = create(g, 16ULL << 20);
+    EXPECT_NE(v.id, 0u);
+    EXPECT_EQ(v.size, 16ULL << 20);
+    EXPECT_EQ(v.shard_size, 1ULL << 20);
+    EXPECT_EQ(v.paths, std::vector<std::string>{g.addr()});
+    auto ctl = g.connect();
+    std::vector<client::Volume> all;
+    ASSERT_EQ(ctl->list(ceph().pool, &all), 0) << ctl->error();
+    EXPECT_TRUE(
+        std::any_of(all.begin(), all.end(), [&](const client::Volume& x) { return x.id == v.id; }));
+
+    auto c = g.connect();
+    qbd_open_reply orep;
+    ASSERT_EQ(c->open(v.id, v.epoch, &orep), 0) << c->error();
+    EXPECT_EQ(le64toh(orep.size), 16ULL << 20);
+    // A pipelined batch of writes, then reads of each.
+    std::vector<std::vector<char>> data;
+    for (unsigned i = 0; i < 16; i++) data.push_back(pattern(65536, i));
+    for (unsigned i = 0; i < 16; i++)
+        ASSERT_EQ(c->submit(QBD_OP_WRITE, i * 65536ULL, data[i].data(), 65536,
+                            i % 4 ? 0 : QBD_REQ_FUA, i + 1),
+                  0);
+    for (unsigned i = 0; i < 16; i++) {
+        uint64_t tag;
+        int status;
+        ASSERT_EQ(c->reap(&tag, &status), 0) << c->error();
+        EXPECT_EQ(status, 0) << "tag " << tag;
+    }
+    EXPECT_EQ(c->flush(), 0) << c->error();
+    std::vector<char> back(65536);
+    for (unsigned i = 0; i < 16; i++) {
+        ASSERT_EQ(c->read(i * 65536ULL, back.data(), 65536), 0) << c->error();
+        EXPECT_EQ(back, data[i]) << "block " << i;
+    }
+    ASSERT_EQ(c->write_zeroes(65536, 65536), 0) << c->error();
+    ASSERT_EQ(c->read(65536, back.data(), 65536), 0) << c->error();
+    EXPECT_EQ(back, std::vector<char>(65536, 0));
+    ASSERT_EQ(c->discard(8ULL << 20, 1ULL << 20), 0) << c->error();
+
+    // Past the end: refused until the volume grows, then served on the
+    // connection opened before.
+    EXPECT_EQ(c->write(20ULL << 20, data[0].data(), 65536), -ERANGE);
+    ASSERT_EQ(ctl->resize(ceph().pool, name_, 32ULL << 20), 0) << ctl->error();
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int res;
+    while ((res = c->write(20ULL << 20, data[0].data(), 65536)) == -ERANGE &&
+           std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(res, 0) << c->error();
+    c.reset();
+    ASSERT_EQ(ctl->remove(ceph().pool, name_), 0) << ctl->error();
+    EXPECT_EQ(ctl->info(ceph().pool, name_, &v), -ENOENT);
+}
+
+// Two gateways of one image, as a client with two paths uses them: IO
+// moving to the second fences the first, whose later write is never
+// answered as done; the data is the second's, and the first serves again
+// once the client comes back to it.
+TEST_F(RbdServer, TheGatewayTakenOverWritesNothingMore) {
+    Gateway a, b;
+    client::Volume v = create(a, 16ULL << 20);
+    client::Volume seen;
+    auto ctl = b.connect();
+    ASSERT_EQ(ctl->info(ceph().pool, name_, &seen), 0) << ctl->error();
+    EXPECT_EQ(seen.id, v.id) << "the gateways disagree on the volume's id";
+    EXPECT_EQ(seen.paths, std::vector<std::string>{b.addr()});
+
+    auto on_a = a.connect();
+    auto on_b = b.connect();  // a standby path: OPEN takes nothing over
+    ASSERT_EQ(on_a->open(v.id, v.epoch), 0) << on_a->error();
+    ASSERT_EQ(on_b->open(v.id, v.epoch), 0) << on_b->error();
+    auto first = pattern(4096, 1), second = pattern(4096, 2), stale = pattern(4096, 3);
+    ASSERT_EQ(on_a->write(0, first.data(), 4096), 0) << on_a->error();
+    ASSERT_EQ(on_b->write(0, second.data(), 4096), 0) << on_b->error();
+    EXPECT_NE(on_a->write(0, stale.data(), 4096), 0) << "a fenced gateway answered a write";
+    std::vector<char> back(4096);
+    ASSERT_EQ(on_b->read(0, back.data(), 4096), 0) << on_b->error();
+    EXPECT_EQ(back, second);
+    EXPECT_TRUE(a.alive());
+
+    // The client returns to A: a new OPEN gets a new Ceph handle.
+    auto again = a.connect();
+    ASSERT_EQ(again->open(v.id, v.epoch), 0) << again->error();
+    ASSERT_EQ(again->read(0, back.data(), 4096), 0) << again->error();
+    EXPECT_EQ(back, second);
+    EXPECT_NE(on_b->write(0, stale.data(), 4096), 0);
+    ASSERT_EQ(again->read(0, back.data(), 4096), 0) << again->error();
+    EXPECT_EQ(back, second);
+}
+
+// OPEN of an id no pool served holds, and a pool not served, are refused.
+TEST_F(RbdServer, UnknownVolumesAndPools) {
+    Gateway g;
+    auto c = g.connect();
+    EXPECT_EQ(c->open(12345, 1), -ENOENT);
+    auto ctl = g.connect();
+    client::Volume v;
+    EXPECT_EQ(ctl->info("not-served", "x", &v), -ENOENT);
+    EXPECT_NE(ctl->error().find("not-served"), std::string::npos) << ctl->error();
+}
+
+// A gateway that cannot reach Ceph starts, and refuses with a message
+// that says so instead of hanging.
+TEST_F(RbdServer, CephUnreachable) {
+    std::string conf = testing::TempDir() + "/nowhere-" + name_ + ".conf";
+    std::ofstream(conf) << "[global]\nmon host = v2:127.0.0.1:1,v1:127.0.0.1:2\n";
+    Gateway g(conf, 2);
+    auto c = g.connect();
+    ASSERT_TRUE(c);
+    client::Volume v;
+    EXPECT_LT(c->info(ceph().pool, "x", &v), 0);
+    EXPECT_NE(c->error().find("cannot reach Ceph"), std::string::npos) << c->error();
+    auto d = g.connect();
+    EXPECT_LT(d->open(12345, 1), 0);
+    EXPECT_TRUE(g.alive());
+    std::remove(conf.c_str());
+}
+
+}  // namespace
+}  // namespace qbd
