@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "addr.h"
 #include "cli.h"
 #include "error.h"
 
@@ -19,6 +20,20 @@ std::string join(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
     return out;
+}
+
+// A server that listens on a wildcard address and advertises nothing else
+// answers with the wildcard, which names no host: the path is then the
+// host qbd.conf reached it at, on the port it gave.
+std::string reachable_path(const std::string& server, const std::string& path) {
+    try {
+        HostPort p = parse_host_port(path, QBD_DEFAULT_PORT);
+        if (p.host != "0.0.0.0" && p.host != "::") return path;
+        p.host = parse_host_port(server, QBD_DEFAULT_CTL_PORT).host;
+        return p.str();
+    } catch (const Error&) {
+        return path;  // build_map_request says what is wrong with it
+    }
 }
 
 }  // namespace
@@ -41,10 +56,11 @@ client::Volume merge_answers(const std::string& pool, const std::string& volume,
             failed.push_back(&a);
             continue;
         }
-        const client::Volume& v = a.volume;
+        client::Volume v = a.volume;
         if (v.paths.size() != 1)
             throw Error(EPROTO, a.server + " answered for " + name + " with " +
                                     std::to_string(v.paths.size()) + " paths instead of its own");
+        v.paths[0] = reachable_path(a.server, v.paths[0]);
         if (!out) {
             out = v;
             first = a.server;

@@ -23,11 +23,11 @@ struct ServerAnswer {
 
 // The volume the answers (in qbd.conf order) describe, with one path per
 // server that serves it, in that order; a path that two entries of
-// qbd.conf reach is listed once.  Servers that do not serve it or did not
-// answer are noted with debug() and skipped.  Throws Error: ENOTUNIQ when
-// two servers serve different volumes under the name (id, size or shard
-// size differ), naming both; ENOENT when none serves it and all answered;
-// the errno of a server that did not answer when none serves it.
+// qbd.conf reach is listed once.  A server that answers with a wildcard
+// address (0.0.0.0, ::) is the host qbd.conf names, on the port it gave.  Servers that do not serve
+// it or did not answer are noted with debug() and skipped.  Throws Error: ENOTUNIQ when two servers
+// serve different volumes under the name (id, size or shard size differ), naming both; ENOENT when
+// none serves it and all answered; the errno of a server that did not answer when none serves it.
 client::Volume merge_answers(const std::string& pool, const std::string& volume,
                              const std::vector<ServerAnswer>& answers);
 

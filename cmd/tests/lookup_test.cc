@@ -84,6 +84,16 @@ TEST(Lookup, OneServerReachedTwiceIsOnePath) {
     EXPECT_EQ(v.paths, std::vector<std::string>{"10.0.0.2:7800"});
 }
 
+// A server listening on a wildcard address answers with it: the path is
+// the host qbd.conf names, on the port the server gave.
+TEST(Lookup, AWildcardAddressIsTheHostOfTheConf) {
+    client::Volume v =
+        merge_answers("pool", "vol",
+                      {serves("srv1:7000", "0.0.0.0:7800"), serves("[fd00::2]", "[::]:7801"),
+                       serves("srv3", "10.0.0.3:7802")});
+    EXPECT_EQ(v.paths, (std::vector<std::string>{"srv1:7800", "[fd00::2]:7801", "10.0.0.3:7802"}));
+}
+
 TEST(Lookup, DifferentVolumesUnderOneNameNameBothServers) {
     for (const auto& other : {serves("b:1", "b:7800", 43), serves("b:1", "b:7800", 42, 1 << 20)}) {
         Error e = merge_error({serves("a:1", "a:7800"), silent("c:1"), other});
