@@ -29,7 +29,7 @@ name=$(basename "$dev")
 grep -q "^$name pool1/vol1 live " /proc/qbdstat || die "no /proc/qbdstat line"
 "$QBD" -l | grep -q "pool1.*vol1" || die "qbd -l does not list the volume"
 "$QBD" -l --json | jq -e '.[0].volume == "vol1"' >/dev/null || die "qbd -l --json"
-"$QBD" -i pool1/vol1 | grep -qi "shard" || die "qbd -i shows no shards"
+"$QBD" -i pool1/vol1 | grep -q "active path:" || die "qbd -i shows no active path"
 
 # 4 MiB straddling the boundary between shards 0 and 1.
 head -c $((4 << 20)) /dev/urandom >/tmp/data

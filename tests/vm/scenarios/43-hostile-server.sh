@@ -15,7 +15,7 @@ require_userspace
 require_hostile
 trap cleanup EXIT
 qbd_load_module
-# The control server tells clients the shards live on the hostile peer.
+# The control server names the hostile peer as the volume's path.
 hostile_volume pool/evil
 dd_done() { ! kill -0 "$1" 2>/dev/null; }
 for mode in bad-magic unknown-tag long-payload bad-flags duplicate close-mid-payload garbage silent unasked \
