@@ -352,7 +352,7 @@ int RbdVolume::wait(unsigned min, IoCompletion* out, unsigned max) {
         }
         for (Aio* a : batch) {
             int res = static_cast<int>(a->res);
-            if (fenced_error(res) || (res < 0 && img_->dead.load())) img_->kill(res);
+            if (fenced_error(res)) img_->kill(res);
             // A FUA write is answered once a flush after it is done.
             if (res >= 0 && a->req.kind == IoKind::write && a->req.fua && !a->flushing) {
                 a->flushing = true;
