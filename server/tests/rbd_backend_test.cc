@@ -263,6 +263,47 @@ TEST_F(RbdBackendTest, TakeOverFencesTheOldGateway) {
     }));
 }
 
+// Writes the old gateway had in flight when the new one took over either
+// landed before the new gateway's writes or not at all: after the new
+// gateway wrote every block, every block reads back its data, whatever
+// the old one's completions said.
+TEST_F(RbdBackendTest, InFlightWritesOfTheOldGatewayNeverLandLater) {
+    VolumeInfo v = create(8ULL << 20);
+    io_a_ = open(*a_, v.id);
+    io_b_ = open(*b_, v.id);
+    ASSERT_TRUE(io_a_ && io_b_);
+    constexpr unsigned kBlocks = 64;
+    constexpr uint32_t kLen = 65536;
+    auto warm = pattern(4096, 5);
+    ASSERT_EQ(io(*io_a_, IoKind::write, 0, 4096, warm.data()), 4096);  // A holds the lock
+    std::vector<std::vector<char>> old_data, new_data;
+    for (unsigned i = 0; i < kBlocks; i++) {
+        old_data.push_back(pattern(kLen, static_cast<char>(i)));
+        new_data.push_back(pattern(kLen, static_cast<char>(100 + i)));
+    }
+    for (unsigned i = 0; i < kBlocks; i++)
+        io_a_->submit(
+            IoRequest{IoKind::write, false, kLen, i * uint64_t{kLen}, old_data[i].data(), i});
+    for (unsigned i = 0; i < kBlocks; i++)
+        ASSERT_EQ(io(*io_b_, IoKind::write, i * uint64_t{kLen}, kLen, new_data[i].data()),
+                  static_cast<int>(kLen));
+    std::vector<IoCompletion> done(kBlocks);
+    for (unsigned got = 0; got < kBlocks;) {
+        int n = io_a_->wait(kBlocks - got, done.data(), kBlocks);
+        ASSERT_GT(n, 0);
+        got += n;
+    }
+    std::vector<char> back(kLen);
+    for (unsigned i = 0; i < kBlocks; i++) {
+        ASSERT_EQ(io(*io_b_, IoKind::read, i * uint64_t{kLen}, kLen, back.data()),
+                  static_cast<int>(kLen));
+        EXPECT_EQ(back, new_data[i]) << "a stale write of the old gateway landed on block " << i;
+    }
+    // Those that completed did so before the take-over; the next one fails.
+    EXPECT_LT(io(*io_a_, IoKind::write, 0, kLen, old_data[0].data()), 0);
+    EXPECT_TRUE(io_a_->dead());
+}
+
 // A resize made through one gateway is seen at once by another that has
 // the image open (rbd_update_watch), here while it holds the lock.
 TEST_F(RbdBackendTest, ResizeSeenByOtherGateway) {
