@@ -44,12 +44,6 @@
 #define QBD_MAX_CTL_BYTES	(1U << 20)	/* largest control payload */
 #define QBD_NAME_MAX		64		/* pool or volume name incl. NUL */
 #define QBD_ADDR_MAX		64		/* "host:port" incl. NUL */
-/*
- * The retired shard maps' limits: the driver of the shard maps still
- * names them; they go with it.
- */
-#define QBD_MAX_REPLICAS	4
-#define QBD_MAX_SHARDS		65536
 #define QBD_NONCE_BYTES		32
 #define QBD_MAC_BYTES		32		/* HMAC-SHA256 */
 #define QBD_SECRET_MAX		64
