@@ -20,7 +20,11 @@ add_dependencies(qbd_rbd_server_tests qbd-server)
 # Both run against a real cluster, started for the run by the ceph_gtest
 # fixture: ctest needs nothing else (CI installs Ceph).
 set(QBD_CEPH_DIR ${CMAKE_BINARY_DIR}/ceph-gtest)
-set(QBD_CEPH_SCRIPT ${CMAKE_SOURCE_DIR}/tests/ceph/cluster.sh)
+# -DQBD_CEPH_SCRIPT=... runs the tests on a cluster started by another script
+# of the same interface (start|stop --dir DIR, writing DIR/env).
+if(NOT DEFINED QBD_CEPH_SCRIPT)
+  set(QBD_CEPH_SCRIPT ${CMAKE_SOURCE_DIR}/tests/ceph/cluster.sh)
+endif()
 if(NOT EXISTS ${QBD_CEPH_SCRIPT})
   message(WARNING "${QBD_CEPH_SCRIPT} is missing: the rbd backend tests are not registered")
   return()
