@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -77,6 +78,8 @@ class FileVolume final : public VolumeIo {
   private:
     int sync_io(const IoRequest& r);
     int finish(const IoRequest& r, int res);
+    int start_queued(unsigned wait_nr);
+    int reap_one(bool block);
 
     Catalog& catalog_;
     uint64_t id_;
@@ -93,6 +96,7 @@ class FileVolume final : public VolumeIo {
     std::vector<IoCompletion> ready_;  // done in submit() (inline IO)
     unsigned queued_ = 0;              // on the ring, not yet submitted
     unsigned in_ring_ = 0;             // submitted, not yet reaped
+    int ring_broken_ = 0;              // the error a wait made room with failed
     uint64_t generation_ = ~0ULL;
     uint64_t size_ = 0;
 };
@@ -150,11 +154,18 @@ int FileVolume::finish(const IoRequest& r, int res) {
 }
 
 void FileVolume::submit(const IoRequest& r) {
-    io_uring_sqe* sqe = inline_io_ || free_.empty() ? nullptr : io_uring_get_sqe(&ring_);
-    if (!sqe) {
-        ready_.push_back({r.cookie, finish(r, sync_io(r))});
+    // Over the queue depth: make room by completing the oldest first, so
+    // that what was submitted before (a FLUSH covers it) starts before.
+    while (!inline_io_ && free_.empty() && !ring_broken_) {
+        int err = start_queued(1);
+        if (!err) err = reap_one(true);
+        if (err < 0) ring_broken_ = err;
+    }
+    if (inline_io_ || ring_broken_) {
+        ready_.push_back({r.cookie, ring_broken_ ? ring_broken_ : finish(r, sync_io(r))});
         return;
     }
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);  // queued_ < queue depth = ring size
     unsigned slot = free_.back();
     free_.pop_back();
     slots_[slot] = r;
@@ -186,42 +197,64 @@ void FileVolume::submit(const IoRequest& r) {
     queued_++;
 }
 
+// Starts what submit() queued, waiting for @wait_nr completions in the
+// same system call.  The ring takes its entries in order: those it did
+// not take stay queued, and what became of them cannot be known.
+int FileVolume::start_queued(unsigned wait_nr) {
+    if (!queued_) return 0;
+    // --fault ring-wait-fails: the IO is submitted, the waits fail.
+    int taken =
+        opts_.ring_wait_fails ? io_uring_submit(&ring_) : io_uring_submit_and_wait(&ring_, wait_nr);
+    if (taken < 0) return taken;
+    if (static_cast<unsigned>(taken) < queued_) return -EIO;
+    in_ring_ += queued_;
+    queued_ = 0;
+    return 0;
+}
+
+// Moves one completion from the ring to ready_: 1, 0 when none is there
+// and !@block, or a negative errno.
+int FileVolume::reap_one(bool block) {
+    io_uring_cqe* cqe;
+    int ret;
+    do {
+        ret = !block                  ? io_uring_peek_cqe(&ring_, &cqe)
+              : opts_.ring_wait_fails ? -EIO
+                                      : io_uring_wait_cqe(&ring_, &cqe);
+    } while (ret == -EINTR);
+    if (ret == -EAGAIN && !block) return 0;
+    if (ret) return ret;
+    auto slot = static_cast<unsigned>(io_uring_cqe_get_data64(cqe));
+    int res = cqe->res;
+    io_uring_cqe_seen(&ring_, cqe);
+    in_ring_--;
+    free_.push_back(slot);
+    ready_.push_back({slots_[slot].cookie, finish(slots_[slot], res)});
+    return 1;
+}
+
 int FileVolume::wait(unsigned min, IoCompletion* out, unsigned max) {
-    unsigned n = 0;
-    while (n < max && !ready_.empty()) {
-        out[n++] = ready_.back();
-        ready_.pop_back();
+    if (ring_broken_) return ring_broken_;
+    min = std::min<size_t>({min, max, ready_.size() + in_ring_ + queued_});
+    const unsigned need = min > ready_.size() ? min - static_cast<unsigned>(ready_.size()) : 0;
+    if (int err = start_queued(need)) return err;
+    while (ready_.size() < min) {
+        if (int r = reap_one(true); r < 0) return r;
     }
-    unsigned want = std::min(min > n ? min - n : 0, in_ring_ + queued_);
-    if (queued_) {
-        // The ring takes its entries in order: those it did not take stay
-        // queued, and the caller cannot know what became of them.
-        int taken = opts_.ring_wait_fails ? -EIO : io_uring_submit_and_wait(&ring_, want);
-        if (taken < 0) return taken;
-        if (static_cast<unsigned>(taken) < queued_) return -EIO;
-        in_ring_ += queued_;
-        queued_ = 0;
+    while (ready_.size() < max && in_ring_) {
+        int r = reap_one(false);
+        if (r < 0) return r;
+        if (r == 0) break;
     }
-    while (n < max && in_ring_) {
-        io_uring_cqe* cqe;
-        int ret = want ? (opts_.ring_wait_fails ? -EIO : io_uring_wait_cqe(&ring_, &cqe))
-                       : io_uring_peek_cqe(&ring_, &cqe);
-        if (ret == -EINTR) continue;
-        if (ret == -EAGAIN && !want) break;
-        if (ret) return ret;
-        auto slot = static_cast<unsigned>(io_uring_cqe_get_data64(cqe));
-        int res = cqe->res;
-        io_uring_cqe_seen(&ring_, cqe);
-        in_ring_--;
-        free_.push_back(slot);
-        out[n++] = {slots_[slot].cookie, finish(slots_[slot], res)};
-        if (want) want--;
-    }
+    const auto n = static_cast<unsigned>(std::min<size_t>(max, ready_.size()));
+    std::copy_n(ready_.begin(), n, out);
+    ready_.erase(ready_.begin(), ready_.begin() + n);
     return static_cast<int>(n);
 }
 
 }  // namespace
 
+FileBackend::FileBackend(FileOptions opts) : opts_(std::move(opts)) {}
 FileBackend::~FileBackend() = default;
 
 int FileBackend::make(const FileOptions& opts, bool init, std::unique_ptr<FileBackend>* out,

@@ -46,7 +46,7 @@ class FileBackend final : public Backend {
     Catalog& catalog() { return *catalog_; }
 
   private:
-    explicit FileBackend(FileOptions opts) : opts_(std::move(opts)) {}
+    explicit FileBackend(FileOptions opts);
     std::string data_path(uint64_t id, const std::string& device) const;
     int ensure_file(const std::string& path, bool device, uint64_t size, std::string* error);
 

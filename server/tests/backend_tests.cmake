@@ -6,6 +6,10 @@ add_executable(qbd_config_tests ${QBD_BACKEND_TESTS}/server_config_test.cc)
 target_link_libraries(qbd_config_tests PRIVATE qbdbackend GTest::gtest_main)
 gtest_discover_tests(qbd_config_tests DISCOVERY_TIMEOUT 30)
 
+add_executable(qbd_file_backend_tests ${QBD_BACKEND_TESTS}/file_backend_test.cc)
+target_link_libraries(qbd_file_backend_tests PRIVATE qbdbackend GTest::gtest_main)
+gtest_discover_tests(qbd_file_backend_tests DISCOVERY_TIMEOUT 30)
+
 # The rbd backend, in-process.
 add_executable(qbd_rbd_tests ${QBD_BACKEND_TESTS}/rbd_backend_test.cc)
 target_link_libraries(qbd_rbd_tests PRIVATE qbdbackend GTest::gtest_main)
