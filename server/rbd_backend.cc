@@ -485,8 +485,9 @@ struct RbdBackend::Impl {
         return -ENOENT;
     }
 
+    // Needs no lock: reads only the options.
     int open_image(const Location& loc, bool read_only, std::shared_ptr<Image>* out,
-                   std::string* error) {
+                   std::string* error) const {
         auto img = std::make_shared<Image>();
         img->read_only = read_only;
         img->what = loc.pool + "/" + loc.name;
@@ -503,7 +504,6 @@ struct RbdBackend::Impl {
                           : rbd_open_by_id(img->io.h, loc.image_id.c_str(), &img->image.h, nullptr);
         if (r < 0) {
             img->image.h = nullptr;
-            if (r == -ENOENT) ids.clear();  // deleted, perhaps renamed: learn again
             *error = "cannot open " + img->what + ": " + errno_text(r);
             return r;
         }
@@ -673,14 +673,24 @@ int RbdBackend::open(uint64_t id, bool read_only, std::unique_ptr<VolumeIo>* io,
     {
         std::lock_guard g(impl_->mu);
         if (int err = impl_->locate(id, &loc, error)) return err;
+        img = impl_->images[{id, read_only}].lock();
+        // A fenced handle is never used again: a new one is not blocklisted.
+        if (img && img->dead.load()) img.reset();
+    }
+    if (!img) {
+        // Connecting may take up to the Ceph timeout: not under the lock,
+        // which every control call and OPEN of this gateway needs.
+        std::shared_ptr<Image> fresh;
+        int err = impl_->open_image(loc, read_only, &fresh, error);
+        std::lock_guard g(impl_->mu);
+        if (err) {
+            if (err == -ENOENT) impl_->ids.clear();  // deleted, perhaps renamed: learn again
+            return err;
+        }
         auto& slot = impl_->images[{id, read_only}];
         img = slot.lock();
-        // A fenced handle is never used again: a new one is not blocklisted.
-        if (!img || img->dead.load()) {
-            img.reset();
-            if (int err = impl_->open_image(loc, read_only, &img, error)) return err;
-            slot = img;
-        }
+        // Another OPEN of the volume opened it meanwhile: both use that one.
+        if (!img || img->dead.load()) slot = img = fresh;
     }
     int efd = eventfd(0, EFD_CLOEXEC);
     if (efd < 0) {
