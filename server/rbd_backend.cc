@@ -156,8 +156,9 @@ struct Image {
 
     void kill(int err) {
         if (!dead.exchange(true))
-            log("rbd: " + what + ": fenced (" + errno_text(err) +
-                "): another gateway took the image over; its connections end unanswered");
+            log("rbd: " + what + ": this gateway may write the image no more (" + errno_text(err) +
+                "; another gateway took it over, or Ceph cut it off): its connections end "
+                "unanswered, and the next OPEN opens the image again");
     }
 
     uint64_t current_size() {
