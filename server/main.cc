@@ -341,7 +341,6 @@ int main(int argc, char** argv) {
     }
     if (a.command == "init" || a.command == "serve") {
         qbd::ServerSettings settings;
-        if (a.command == "init" && a.data_dir.empty()) return fail("init needs --data-dir", 2);
         if (load_settings(a, &settings, &error)) return fail(error, 2);
         if (a.command == "serve" && settings.listen.empty())
             return fail("serve needs --listen (or listen in the configuration file)", 2);
