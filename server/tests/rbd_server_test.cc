@@ -37,6 +37,7 @@ const Ceph& ceph() {
         std::ifstream in(env ? env : "");
         std::string line;
         while (std::getline(in, line)) {
+            if (line.rfind("export ", 0) == 0) line.erase(0, 7);  // a shell's env file
             auto eq = line.find('=');
             if (eq == std::string::npos) continue;
             std::string k = line.substr(0, eq), v = line.substr(eq + 1);
