@@ -74,9 +74,10 @@ class Gateway {
                              << "backend = rbd\n"
                              << "listen = " << addr() << "\n"
                              << "ceph_conf = " << ceph_conf << "\n"
-                             << "ceph_keyring = " << ceph().keyring << "\n"
                              << "pools = " << ceph().pool << "\n"
                              << "ceph_timeout = " << timeout_s << "\n";
+        if (!ceph().keyring.empty())
+            std::ofstream(conf_, std::ios::app) << "ceph_keyring = " << ceph().keyring << "\n";
         pid_ = fork();
         if (pid_ == 0) {
             if (!getenv("QBD_TEST_VERBOSE")) freopen("/dev/null", "w", stderr);
