@@ -1,5 +1,6 @@
 // qbd-server: the reference storage server for qbd volumes.  See
 // qbd-server(8).
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -329,6 +330,19 @@ int volume_command(const Args& a) {
     return 0;
 }
 
+// qbd-server is in the IO path of its clients' disks, and a client may be
+// on this very host (swap or writeback over a qbd disk served from here):
+// memory the server allocates must never be reclaimed by writing to those
+// disks, or it waits on itself.  PR_SET_IO_FLUSHER makes every allocation
+// of the process (and of the threads it starts, io_uring's workers
+// included) NOIO, as FUSE daemons and NBD servers are told to.  It needs
+// CAP_SYS_RESOURCE; without it the server runs, and says what it risks.
+std::string become_io_flusher() {
+    if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) == 0) return "";
+    return std::string("not an IO flusher (PR_SET_IO_FLUSHER: ") + strerror(errno) +
+           "): a client on this host may hang under memory pressure";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -350,6 +364,7 @@ int main(int argc, char** argv) {
         std::unique_ptr<qbd::Server> srv;
         if (qbd::Server::open(cfg, a.command == "init", &srv, &error)) return fail(error);
         if (a.command == "init") return 0;
+        if (std::string why = become_io_flusher(); !why.empty()) srv->log(why);
         return srv->serve();
     }
     return volume_command(a);

@@ -138,6 +138,11 @@ boot() {
 	shift
 	local planfile=$vmdir/plan.$$
 	printf '%s\n' "$@" >"$planfile"
+	# A scratch disk (/dev/vda in the guest) for data that must not live
+	# in the guest's memory, such as a server's volumes under swap tests.
+	local scratch=$vmdir/scratch.$$.img
+	rm -f "$scratch"
+	truncate -s 4G "$scratch"
 	local append="console=ttyS0 panic=-1 oops=panic loglevel=5 qbd.root=$top qbd.plan=$planfile qbd.ko=$qbd_ko qbd.modules=$guest_modules"
 	# ACPI interprets _PRT for every PCI interrupt: under TCG with lockdep
 	# and KASAN that outlasts its 30 s loop limit and virtio loses its IRQ.
@@ -149,6 +154,7 @@ boot() {
 	local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -m 2G -nographic -no-reboot
 		-kernel "$kernel" -initrd "$initrd" -append "$append"
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
+		-drive "file=$scratch,if=virtio,format=raw,cache=unsafe"
 		-nic none)
 	if [ $verbose -eq 1 ] || [ $demo -eq 1 ]; then
 		timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$log" | tr -d '\r' |
@@ -168,7 +174,7 @@ boot() {
 		done
 		wait "$pid" 2>/dev/null || true
 	fi
-	rm -f "$planfile"
+	rm -f "$planfile" "$scratch"
 }
 
 # Judge the scenarios of one boot's log; those it never started are left
