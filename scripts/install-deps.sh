@@ -15,6 +15,8 @@ packages=(
 	linux-image-amd64 qemu-system-x86 busybox-static kmod udev
 	iproute2 util-linux fdisk e2fsprogs fio procps psmisc jq dmsetup
 	rdma-core ibverbs-providers ibverbs-utils rdmacm-utils
+	# Ceph: the test cluster (tests/ceph/cluster.sh), the rbd backend, peers
+	ceph-mon ceph-osd ceph-common librbd-dev librados-dev rbd-nbd
 	# peers for benchmarks
 	nbd-client nbd-server nvme-cli
 )
