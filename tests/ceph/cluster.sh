@@ -8,6 +8,7 @@
 #   cluster.sh kill-osd I [--dir DIR]
 #   cluster.sh start-osd I [--dir DIR]
 #   cluster.sh status [--dir DIR]
+#   cluster.sh wait-clean [--dir DIR] [--timeout SECS]
 #
 # DIR defaults to $repo/build/ceph.  start writes DIR/ceph.conf,
 # DIR/ceph.client.admin.keyring and DIR/env (CEPH_CONF, CEPH_KEYRING,
@@ -16,6 +17,8 @@
 # pool "qbd" is replicated, size 2, min_size 1, and ready for RBD images.
 # stop kills -9 the daemons of DIR (a throwaway cluster: a clean stop of a
 # memstore OSD writes its data out, seconds for nothing) and removes DIR.
+# kill-osd kills -9 one OSD, start-osd starts it again and waits until it is
+# up; wait-clean waits until every PG is active+clean (recovery finished).
 #
 # Without a mgr, mgr commands (ceph pg stat, ceph df) hang for ever: every
 # ceph call here is under timeout, and readiness is a real RBD write.
@@ -45,11 +48,13 @@ dir=$top/build/ceph
 osds=3
 osd_mb=512
 osd_id=
+wait_secs=120
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dir) dir=${2:?--dir needs a directory}; shift ;;
 	--osds) osds=${2:?--osds needs a number}; shift ;;
 	--osd-mb) osd_mb=${2:?--osd-mb needs a size in MiB}; shift ;;
+	--timeout) wait_secs=${2:?--timeout needs seconds}; shift ;;
 	[0-9]*) osd_id=$1 ;;
 	*) usage ;;
 	esac
@@ -309,6 +314,36 @@ EOF
 		printf "1 mon (127.0.0.1:%d) and %d OSDs up in %.1f s", p, n, b - a }')"
 }
 
+# "N of M PGs active+clean"; true when all are.  PG states are the mgr's
+# to report, and there is none: ask each PG's primary OSD, in one process
+# (a ceph CLI per PG is seconds under TCG).
+pgs_clean() {
+	timeout 60 /usr/bin/python3 - "$conf" "$admin" <<'EOF'
+import json, sys
+import rados
+
+c = rados.Rados(conffile=sys.argv[1], conf={"keyring": sys.argv[2]})
+c.connect(timeout=10)
+r, out, err = c.mon_command(json.dumps({"prefix": "osd dump", "format": "json"}), b"")
+if r != 0:
+    sys.exit("osd dump: " + err)
+pgs = ["%d.%x" % (p["pool"], i) for p in json.loads(out)["pools"] for i in range(p["pg_num"])]
+states = {}
+for pg in pgs:
+    q = {"prefix": "query", "pgid": pg, "format": "json"}
+    try:
+        r, out, err = c.pg_command(pg, json.dumps(q), b"", timeout=5)
+        state = json.loads(out)["state"] if r == 0 else "error %d" % r
+    except rados.Error as e:
+        state = "unanswered (%s)" % type(e).__name__
+    states[state] = states.get(state, 0) + 1
+clean = states.get("active+clean", 0)
+others = ", ".join("%d %s" % (n, s) for s, n in sorted(states.items()) if s != "active+clean")
+print("%d of %d PGs active+clean%s" % (clean, len(pgs), "; " + others if others else ""))
+sys.exit(0 if clean == len(pgs) else 1)
+EOF
+}
+
 need_osd_id() {
 	[[ $osd_id =~ ^[0-9]+$ ]] || die "$cmd needs an OSD number"
 	[ -d "$dir/osd$osd_id" ] || die "$dir has no osd.$osd_id"
@@ -337,6 +372,15 @@ status)
 	[ -n "$(daemon_pid mon.a)" ] || { echo "no cluster running in $dir"; exit 1; }
 	stat=$(ceph_ osd stat -f json) || { echo "the monitor of $dir does not answer"; exit 1; }
 	echo "$stat" | jq -r '"up: \(.num_up_osds) of \(.num_osds) OSDs up, \(.num_in_osds) in (epoch \(.epoch))"'
+	;;
+wait-clean)
+	[ -n "$(daemon_pid mon.a)" ] || die "no cluster running in $dir"
+	deadline=$((SECONDS + wait_secs))
+	until last=$(pgs_clean 2>&1); do
+		[ $SECONDS -lt $deadline ] || die "not clean after $wait_secs s: $last"
+		sleep 0.5
+	done
+	echo "$last"
 	;;
 *) usage ;;
 esac
