@@ -265,10 +265,15 @@ struct qbd_device {
 	struct gendisk		*disk;
 	struct qbd_stats __percpu *stats;
 	atomic_t		in_flight;
-	atomic_t		state;		/* DELETING, else 0 */
+	/*
+	 * LIVE, SUSPENDED or DELETING (enum qbd_dev_state), changed only by
+	 * qbd_dev_set_life() under qbd_devices_mutex (DELETING under
+	 * open_mutex too, which qbd_open() reads it under); read anywhere.
+	 * What qbd_dev_state() reports folds the paths' states in.
+	 */
+	atomic_t		life;
 
-	/* Suspend, resume and throttle: under qbd_devices_mutex. */
-	bool			suspended;
+	/* Resume mode and throttle: under qbd_devices_mutex. */
 	u32			resume_mode;	/* read by queue_rq */
 	u64			throttle_rates[QBD_TB_COUNT];
 	struct qbd_throttle	throttle;
@@ -282,7 +287,6 @@ struct qbd_device {
 	 */
 	struct mutex		open_mutex;
 	unsigned int		open_count;
-	bool			deleting;	/* under open_mutex too */
 	bool			torn_down;	/* unmap is done with it */
 	bool			updating;	/* see above */
 
@@ -332,6 +336,7 @@ int qbd_dev_list(u32 *indexes, u32 capacity, u32 *count);
 void qbd_dev_get_stats(struct qbd_device *dev, struct qbd_ioc_stats *out);
 void qbd_piece_complete(struct qbd_piece *piece, blk_status_t status);
 int qbd_dev_state(struct qbd_device *dev);
+int qbd_dev_set_life(struct qbd_device *dev, int life);
 void qbd_piece_stale(struct qbd_piece *piece);
 struct qbd_piece *qbd_piece_in_flight(struct qbd_conn *conn, u64 wire_tag);
 bool qbd_piece_can_reroute(struct qbd_piece *piece);

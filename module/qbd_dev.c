@@ -138,7 +138,7 @@ static void qbd_finish_cmd(struct qbd_cmd *cmd)
 		 * the volume is being unmapped.
 		 */
 		if (!qbd_piece_expired(&cmd->pieces[0]) &&
-		    atomic_read(&dev->state) != QBD_STATE_DELETING) {
+		    atomic_read(&dev->life) != QBD_STATE_DELETING) {
 			atomic_dec(&dev->in_flight);
 			blk_mq_requeue_request(rq, false);
 			blk_mq_delay_kick_requeue_list(rq->q,
@@ -471,7 +471,7 @@ static int qbd_open(QBD_BDOPS_OPEN_ARGS)
 	int ret = 0;
 
 	mutex_lock(&dev->open_mutex);
-	if (dev->deleting)
+	if (atomic_read(&dev->life) == QBD_STATE_DELETING)
 		ret = -ENXIO;
 	else
 		dev->open_count++;
@@ -643,6 +643,7 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 
 	dev->max_pieces = QBD_MAX_PIECES;
 	dev->resume_mode = QBD_RESUME_NORMAL;
+	atomic_set(&dev->life, QBD_STATE_LIVE);
 	qbd_throttle_init(&dev->throttle);
 	INIT_WORK(&dev->remap_work, qbd_remap_workfn);
 
@@ -684,6 +685,19 @@ static void qbd_abort_conns(struct qbd_device *dev)
 		dev->conns[i].ops->abort(&dev->conns[i]);
 }
 
+/*
+ * The one way a device's life state changes; returns the state it left.
+ * A move qbd_dev_move_ok() does not allow is a bug in the driver.
+ */
+int qbd_dev_set_life(struct qbd_device *dev, int life)
+{
+	int old = atomic_xchg(&dev->life, life);
+
+	WARN_ONCE(!qbd_dev_move_ok(old, life),
+		  "qbd: %s moved from state %d to %d\n", dev->disk_name, old, life);
+	return old;
+}
+
 /* A path is as well as the worst of its connections (one per queue). */
 static int qbd_path_state(struct qbd_device *dev, unsigned int addr)
 {
@@ -702,13 +716,12 @@ static int qbd_path_state(struct qbd_device *dev, unsigned int addr)
  */
 int qbd_dev_state(struct qbd_device *dev)
 {
+	int life = atomic_read(&dev->life);
 	int state = QBD_STATE_FAILED, s;
 	unsigned int p;
 
-	if (atomic_read(&dev->state) == QBD_STATE_DELETING)
-		return QBD_STATE_DELETING;
-	if (dev->suspended)
-		return QBD_STATE_SUSPENDED;
+	if (life != QBD_STATE_LIVE)
+		return life;
 	for (p = 0; p < dev->nr_paths; p++) {
 		s = qbd_path_state(dev, dev->paths[p]);
 		if (s == QBD_STATE_LIVE)
@@ -932,6 +945,7 @@ int qbd_dev_unmap(u32 index, u32 flags)
 {
 	struct qbd_device *dev;
 	bool last;
+	int was;
 
 	mutex_lock(&qbd_devices_mutex);
 	dev = qbd_find_locked(index);
@@ -945,21 +959,19 @@ int qbd_dev_unmap(u32 index, u32 flags)
 		mutex_unlock(&qbd_devices_mutex);
 		return -EBUSY;
 	}
-	dev->deleting = true;
+	was = qbd_dev_set_life(dev, QBD_STATE_DELETING);
 	mutex_unlock(&dev->open_mutex);
 	list_del_init(&dev->list);
 	mutex_unlock(&qbd_devices_mutex);
 
-	atomic_set(&dev->state, QBD_STATE_DELETING);
 	/* Forced: fail what is in flight rather than wait for the servers. */
 	if (flags & QBD_UNMAP_FORCE)
 		qbd_abort_conns(dev);
-	/* An update connecting to new servers sees @deleting and gives up. */
+	/* An update connecting to new servers sees DELETING and gives up. */
 	wait_var_event(&dev->updating, !smp_load_acquire(&dev->updating));
 	/* IO held by a suspend would keep del_gendisk waiting forever. */
-	if (dev->suspended) {
+	if (was == QBD_STATE_SUSPENDED) {
 		WRITE_ONCE(dev->resume_mode, QBD_RESUME_ERROR);
-		dev->suspended = false;
 		blk_mq_unquiesce_queue(dev->disk->queue);
 	}
 	del_gendisk(dev->disk);
@@ -1090,7 +1102,8 @@ int qbd_dev_info(struct qbd_ioc_info *info,
 	strscpy(info->pool, dev->pool, sizeof(info->pool));
 	strscpy(info->volume, dev->volume, sizeof(info->volume));
 	strscpy(info->disk_name, dev->disk_name, sizeof(info->disk_name));
-	info->resume_mode = dev->suspended ? 0 : dev->resume_mode;
+	info->resume_mode = atomic_read(&dev->life) == QBD_STATE_SUSPENDED ?
+			    0 : dev->resume_mode;
 	info->read_bps = dev->throttle_rates[QBD_TB_READ_BYTES];
 	info->write_bps = dev->throttle_rates[QBD_TB_WRITE_BYTES];
 	info->read_iops = dev->throttle_rates[QBD_TB_READ_OPS];

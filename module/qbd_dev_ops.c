@@ -53,12 +53,12 @@ int qbd_dev_suspend(u32 index)
 	dev = qbd_find_locked(index);
 	if (!dev) {
 		ret = -ENODEV;
-	} else if (dev->suspended) {
+	} else if (atomic_read(&dev->life) == QBD_STATE_SUSPENDED) {
 		ret = -EALREADY;
 	} else {
 		/* New requests wait in blk-mq; those in flight finish. */
 		blk_mq_quiesce_queue(dev->disk->queue);
-		dev->suspended = true;
+		qbd_dev_set_life(dev, QBD_STATE_SUSPENDED);
 		dev_info(disk_to_dev(dev->disk), "suspended\n");
 	}
 	mutex_unlock(&qbd_devices_mutex);
@@ -85,10 +85,8 @@ int qbd_dev_resume(u32 index, u32 mode)
 		goto out;
 	}
 	WRITE_ONCE(dev->resume_mode, mode);
-	if (dev->suspended) {
-		dev->suspended = false;
+	if (qbd_dev_set_life(dev, QBD_STATE_LIVE) == QBD_STATE_SUSPENDED)
 		blk_mq_unquiesce_queue(dev->disk->queue);
-	}
 	dev_info(disk_to_dev(dev->disk), "resumed, mode %s\n", names[mode]);
 out:
 	mutex_unlock(&qbd_devices_mutex);
@@ -256,7 +254,7 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *paths)
 	if (!ret)
 		ret = qbd_revive_addrs(dev, used, old_nr_addrs, args->epoch);
 	mutex_lock(&qbd_devices_mutex);
-	if (!ret && dev->deleting)
+	if (!ret && atomic_read(&dev->life) == QBD_STATE_DELETING)
 		ret = -ENODEV;	/* unmapped meanwhile: it waits for us */
 	if (ret) {
 		qbd_release_conns(dev, old_nr_addrs * dev->nr_hw_queues,

@@ -38,6 +38,26 @@ bool qbd_conn_move_ok(int from, int to)
 	}
 }
 
+/*
+ * The life of a device, apart from its connections: live, suspended
+ * (IO held) and back, and deleting from either, for good.
+ */
+bool qbd_dev_move_ok(int from, int to)
+{
+	if (from == to)
+		return true;
+	switch (to) {
+	case QBD_STATE_LIVE:
+		return from == QBD_STATE_SUSPENDED;
+	case QBD_STATE_SUSPENDED:
+		return from == QBD_STATE_LIVE;
+	case QBD_STATE_DELETING:
+		return from == QBD_STATE_LIVE || from == QBD_STATE_SUSPENDED;
+	default:
+		return false;
+	}
+}
+
 int qbd_fold_conn_state(int dev_state, int conn_state)
 {
 	switch (conn_state) {

@@ -11,6 +11,9 @@
 /* Whether a connection may go from state @from to @to. */
 bool qbd_conn_move_ok(int from, int to);
 
+/* Whether a device may go from life state @from to @to. */
+bool qbd_dev_move_ok(int from, int to);
+
 /* Folds one connection's state into the device state so far. */
 int qbd_fold_conn_state(int dev_state, int conn_state);
 

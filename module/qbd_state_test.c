@@ -119,7 +119,20 @@ static void qbd_conn_moves_checked(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, 42));
 }
 
+static void qbd_dev_moves_checked(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, qbd_dev_move_ok(QBD_STATE_LIVE, QBD_STATE_SUSPENDED));
+	KUNIT_EXPECT_TRUE(test, qbd_dev_move_ok(QBD_STATE_SUSPENDED, QBD_STATE_LIVE));
+	KUNIT_EXPECT_TRUE(test, qbd_dev_move_ok(QBD_STATE_SUSPENDED, QBD_STATE_DELETING));
+	KUNIT_EXPECT_TRUE(test, qbd_dev_move_ok(QBD_STATE_LIVE, QBD_STATE_DELETING));
+	/* Deleting is for good; the connections' states are not the device's. */
+	KUNIT_EXPECT_FALSE(test, qbd_dev_move_ok(QBD_STATE_DELETING, QBD_STATE_LIVE));
+	KUNIT_EXPECT_FALSE(test, qbd_dev_move_ok(QBD_STATE_DELETING, QBD_STATE_SUSPENDED));
+	KUNIT_EXPECT_FALSE(test, qbd_dev_move_ok(QBD_STATE_LIVE, QBD_STATE_RECONNECTING));
+}
+
 static struct kunit_case qbd_state_test_cases[] = {
+	KUNIT_CASE(qbd_dev_moves_checked),
 	KUNIT_CASE(qbd_conn_moves_checked),
 	KUNIT_CASE_PARAM(qbd_device_state_from_connections, qbd_state_gen_params),
 	KUNIT_CASE(qbd_recovery_returns_to_live),

@@ -1,7 +1,8 @@
 #!/bin/bash
 # qbd -S holds IO without failing it and fio verify passes across a
 # suspend and a normal resume; -R -t error fails IO with EIO; -R -t
-# discard completes IO without the server (reads return zeros).
+# discard completes IO without the server (reads return zeros); a
+# suspended device unmaps.
 # timeout: 400
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
@@ -40,3 +41,7 @@ dd if="$dev" bs=4k count=1 iflag=direct status=none | cmp -s - <(head -c 4096 /d
 	die "discard mode read is not zeros"
 "$QBD" -R pool/sus -t normal
 dd if="$dev" of=/dev/null bs=4k count=1 iflag=direct status=none || die "normal resume failed IO"
+# An unmap of a suspended device finishes (what it held fails).
+"$QBD" -S pool/sus
+timeout 60 "$QBD" -u pool/sus || die "unmapping a suspended device failed or hung"
+[ ! -e "/sys/block/$name" ] || die "$name is still there after the unmap"
