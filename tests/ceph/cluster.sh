@@ -166,6 +166,9 @@ osd pool default size = 2
 osd pool default min size = 1
 osd pool default pg autoscale mode = off
 mon allow pool delete = true
+# Replicated pools only: the erasure-code plugins that the daemons preload
+# by default crash in jerasure's SIMD set-up on qemu's default CPU (TCG).
+osd erasure code plugins =
 # Map changes (new OSDs, the pool, PG creation) are proposed at once, not
 # batched for a second each: start is seconds faster.
 paxos propose interval = 0.05

@@ -181,3 +181,30 @@ cleanup() {
 	done
 	qbd_unload_module || true
 }
+
+# Ceph scenarios: the test cluster of tests/ceph/cluster.sh (one monitor,
+# three memstore OSDs on 127.0.0.1) on the guest's /tmp tmpfs.  start_ceph
+# [cluster.sh start options...] exports CEPH_CONF, CEPH_KEYRING, CEPH_POOL
+# and CEPH_ARGS, so rbd and librbd programs find it; trap stop_ceph (with
+# cleanup) on EXIT.  A memstore OSD holds its data in RAM: 256 MiB each by
+# default here, within the guest's 2 GB.
+CEPH_CLUSTER=$QBD_ROOT/tests/ceph/cluster.sh
+CEPH_DIR=/tmp/qbd-ceph
+require_ceph() {
+	if ! command -v ceph-mon >/dev/null || ! command -v ceph-osd >/dev/null; then
+		skip "ceph-mon and ceph-osd are not installed (scripts/install-deps.sh)"
+	fi
+}
+start_ceph() {
+	require_ceph
+	# A scenario killed by its timeout leaves the daemons (they run in
+	# their own session) and the directory: not the next one's problem.
+	"$CEPH_CLUSTER" stop --dir "$CEPH_DIR"
+	"$CEPH_CLUSTER" start --dir "$CEPH_DIR" --osd-mb 256 "$@" >/dev/null ||
+		die "the Ceph cluster did not start"
+	set -a
+	# shellcheck disable=SC1091
+	. "$CEPH_DIR/env"
+	set +a
+}
+stop_ceph() { "$CEPH_CLUSTER" stop --dir "$CEPH_DIR"; }
