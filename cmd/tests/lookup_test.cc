@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "error.h"
+#include "test_support.h"
 
 namespace qbd {
 
@@ -124,17 +125,7 @@ TEST(Lookup, NoServerServesIt) {
 
 namespace {
 
-uint16_t free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
-    socklen_t sl = sizeof(sin);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &sl);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
+using test::free_port;
 
 // A port nobody listens on.
 std::string down_addr() { return "127.0.0.1:" + std::to_string(free_port()); }

@@ -14,36 +14,12 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.h"
+
 namespace qbd {
 namespace {
 
-// The cluster the fixture started: QBD_CEPH_ENV names its env file
-// (CEPH_CONF=..., CEPH_KEYRING=..., CEPH_POOL=...).
-struct Ceph {
-    std::string conf, keyring, pool;
-};
-
-const Ceph& ceph() {
-    static Ceph c = [] {
-        Ceph c;
-        const char* env = getenv("QBD_CEPH_ENV");
-        std::ifstream in(env ? env : "");
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.rfind("export ", 0) == 0) line.erase(0, 7);  // a shell's env file
-            auto eq = line.find('=');
-            if (eq == std::string::npos) continue;
-            std::string k = line.substr(0, eq), v = line.substr(eq + 1);
-            if (v.size() >= 2 && (v.front() == '"' || v.front() == '\''))
-                v = v.substr(1, v.size() - 2);
-            if (k == "CEPH_CONF") c.conf = v;
-            if (k == "CEPH_KEYRING") c.keyring = v;
-            if (k == "CEPH_POOL") c.pool = v;
-        }
-        return c;
-    }();
-    return c;
-}
+using test::ceph;
 
 class RbdBackendTest : public ::testing::Test {
   protected:

@@ -20,49 +20,16 @@
 #include <vector>
 
 #include "qbd_client.h"
+#include "test_support.h"
 
 namespace qbd {
 namespace {
 
+using test::ceph;
+
 using client::Client;
 
-struct Ceph {
-    std::string conf, keyring, pool;
-};
-
-const Ceph& ceph() {
-    static Ceph c = [] {
-        Ceph c;
-        const char* env = getenv("QBD_CEPH_ENV");
-        std::ifstream in(env ? env : "");
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.rfind("export ", 0) == 0) line.erase(0, 7);  // a shell's env file
-            auto eq = line.find('=');
-            if (eq == std::string::npos) continue;
-            std::string k = line.substr(0, eq), v = line.substr(eq + 1);
-            if (v.size() >= 2 && (v.front() == '"' || v.front() == '\''))
-                v = v.substr(1, v.size() - 2);
-            if (k == "CEPH_CONF") c.conf = v;
-            if (k == "CEPH_KEYRING") c.keyring = v;
-            if (k == "CEPH_POOL") c.pool = v;
-        }
-        return c;
-    }();
-    return c;
-}
-
-uint16_t free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
-    socklen_t sl = sizeof(sin);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &sl);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
+using test::free_port;
 
 // A qbd-server gateway: its configuration file says backend = rbd.
 class Gateway {

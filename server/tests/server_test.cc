@@ -22,23 +22,14 @@
 
 #include "old_catalog.h"
 #include "qbd_client.h"
+#include "test_support.h"
 
 namespace qbd {
 namespace {
 
 using client::Client;
 
-uint16_t free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
-    socklen_t sl = sizeof(sin);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &sl);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
+using test::free_port;
 
 // A qbd-server child process.
 class ServerProcess {
