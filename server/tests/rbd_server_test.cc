@@ -82,12 +82,7 @@ class Gateway {
     pid_t pid_ = -1;
 };
 
-std::vector<char> pattern(size_t n, unsigned seed) {
-    std::vector<char> v(n);
-    std::mt19937 rng(seed);
-    for (auto& c : v) c = static_cast<char>(rng());
-    return v;
-}
+using test::pattern;
 
 class RbdServer : public ::testing::Test {
   protected:

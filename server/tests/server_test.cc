@@ -110,12 +110,7 @@ class ServerProcess {
     pid_t pid_ = -1;
 };
 
-std::vector<char> pattern(size_t n, unsigned seed) {
-    std::vector<char> v(n);
-    std::mt19937 rng(seed);
-    for (auto& c : v) c = static_cast<char>(rng());
-    return v;
-}
+using test::pattern;
 
 // A volume created on @s, as CTL_INFO describes it.
 client::Volume create_volume(ServerProcess& s, const std::string& name, uint64_t size,

@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace qbd::test {
 
@@ -24,6 +26,14 @@ inline uint16_t free_port() {
     getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &sl);
     close(fd);
     return ntohs(sin.sin_port);
+}
+
+// @n bytes of data that differ with @seed, to write and read back.
+inline std::vector<char> pattern(size_t n, unsigned seed) {
+    std::vector<char> v(n);
+    std::mt19937 rng(seed);
+    for (auto& c : v) c = static_cast<char>(rng());
+    return v;
 }
 
 // The cluster the CTest fixture started with tests/ceph/cluster.sh:
