@@ -119,7 +119,7 @@ struct qbd_cmd {
 	atomic_t		finishing;
 	bool			stale;
 	bool			reroute;
-	struct qbd_piece	pieces[];
+	struct qbd_piece	pieces[QBD_MAX_PIECES];
 };
 
 /**
@@ -251,7 +251,6 @@ struct qbd_device {
 	u8			secret[QBD_SECRET_MAX];
 	struct crypto_shash	*hmac;		/* keyed with @secret, or NULL */
 
-	u32			max_pieces;	/* per qbd_cmd */
 	const struct qbd_transport_ops *ops;	/* holds its module */
 	struct qbd_ioc_addr	*addrs;		/* QBD_MAX_ADDRS, nr_addrs used */
 	/* The volume's paths in order of preference: indexes into addrs. */
@@ -304,12 +303,6 @@ static inline struct qbd_conn *qbd_conn_of(struct qbd_device *dev,
 static inline unsigned int qbd_nr_conns(const struct qbd_device *dev)
 {
 	return dev->nr_addrs * dev->nr_hw_queues;
-}
-
-static inline size_t qbd_cmd_size(const struct qbd_device *dev)
-{
-	return sizeof(struct qbd_cmd) +
-	       dev->max_pieces * sizeof(struct qbd_piece);
 }
 
 static inline struct qbd_cmd *qbd_piece_cmd(struct qbd_piece *piece)

@@ -223,7 +223,7 @@ struct qbd_piece *qbd_piece_in_flight(struct qbd_conn *conn, u64 wire_tag)
 
 	qbd_split_tag(wire_tag, &hwq, &tag, &index, &gen);
 	if (hwq != conn->hwq || tag >= dev->queue_depth ||
-	    index >= dev->max_pieces)
+	    index >= QBD_MAX_PIECES)
 		return NULL;
 	rq = blk_mq_tag_to_rq(dev->tag_set.tags[hwq], tag);
 	if (!rq)
@@ -446,11 +446,10 @@ static int qbd_init_request(struct blk_mq_tag_set *set, struct request *rq,
 			    unsigned int hctx_idx, qbd_numa_node_t numa_node)
 {
 	struct qbd_cmd *cmd = blk_mq_rq_to_pdu(rq);
-	struct qbd_device *dev = set->driver_data;
 	unsigned int i;
 
 	cmd->first_ns = 0;
-	for (i = 0; i < dev->max_pieces; i++) {
+	for (i = 0; i < QBD_MAX_PIECES; i++) {
 		INIT_LIST_HEAD(&cmd->pieces[i].send_node);
 		INIT_LIST_HEAD(&cmd->pieces[i].inflight_node);
 		cmd->pieces[i].index = i;
@@ -641,7 +640,6 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 	dev->secret_len = args->secret_len;
 	memcpy(dev->secret, args->secret, args->secret_len);
 
-	dev->max_pieces = QBD_MAX_PIECES;
 	dev->resume_mode = QBD_RESUME_NORMAL;
 	atomic_set(&dev->life, QBD_STATE_LIVE);
 	qbd_throttle_init(&dev->throttle);
@@ -869,7 +867,7 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *paths)
 	dev->tag_set.nr_hw_queues = dev->nr_hw_queues;
 	dev->tag_set.queue_depth = dev->queue_depth;
 	dev->tag_set.numa_node = NUMA_NO_NODE;
-	dev->tag_set.cmd_size = qbd_cmd_size(dev);
+	dev->tag_set.cmd_size = sizeof(struct qbd_cmd);
 	/* queue_rq may write to a socket. */
 	dev->tag_set.flags = BLK_MQ_F_BLOCKING;
 	dev->tag_set.timeout = msecs_to_jiffies(dev->io_timeout_ms);

@@ -131,7 +131,7 @@ enum qbd_rdma_post_result {
 
 struct qbd_rdma_conn {
 	struct qbd_conn		*conn;
-	unsigned int		nr_tx;		/* queue_depth * max_pieces */
+	unsigned int		nr_tx;		/* queue_depth * QBD_MAX_PIECES */
 	unsigned int		nr_rx;
 	unsigned int		max_pages;	/* per region */
 	unsigned int		inline_sges;	/* data entries of an inline SEND */
@@ -189,7 +189,7 @@ static void qbd_rdma_error(struct qbd_rdma_conn *rc)
 static struct qbd_rdma_tx *qbd_rdma_tx_of(struct qbd_rdma_conn *rc,
 					  unsigned int tag, unsigned int index)
 {
-	return &rc->tx[tag * rc->conn->dev->max_pieces + index];
+	return &rc->tx[tag * QBD_MAX_PIECES + index];
 }
 
 static unsigned int qbd_rdma_tx_index(struct qbd_rdma_conn *rc,
@@ -1150,7 +1150,7 @@ static struct qbd_rdma_conn *qbd_rdma_alloc(struct qbd_conn *conn)
 	if (!rc)
 		return NULL;
 	rc->conn = conn;
-	rc->nr_tx = dev->queue_depth * dev->max_pieces;
+	rc->nr_tx = dev->queue_depth * QBD_MAX_PIECES;
 	rc->nr_rx = rc->nr_tx + 1;
 	rc->max_pages = (dev->max_io_bytes >> PAGE_SHIFT) + 1;
 	spin_lock_init(&rc->lock);
