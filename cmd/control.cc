@@ -35,6 +35,7 @@ const char* conn_state_name(uint32_t state) {
         case QBD_CONN_LIVE: return "live";
         case QBD_CONN_FAILED: return "failed";
         case QBD_CONN_RELEASED: return "released";
+        case QBD_CONN_CLOSING: return "closing";
         default: return "unknown";
     }
 }

@@ -219,6 +219,7 @@ enum qbd_conn_state {
 	QBD_CONN_LIVE		= 2,
 	QBD_CONN_FAILED		= 3,	/* gave up: IO fails until reconnected */
 	QBD_CONN_RELEASED	= 4,	/* a remap dropped its server */
+	QBD_CONN_CLOSING	= 5,	/* being torn down: IO fails, no retry */
 };
 
 /**

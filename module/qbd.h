@@ -157,7 +157,11 @@ struct qbd_transport_ops {
  * @hwq:	hardware queue it serves
  * @addr:	server address
  * @ops:	transport
- * @state:	enum qbd_conn_state; changed only by qbd_conn_set_state()
+ * @lock:	protects @state, and the transport's lists of pieces, so that
+ *		a piece is queued, sent, held or failed by the state it sees
+ * @state:	enum qbd_conn_state, protected by @lock; changed only by
+ *		qbd_conn_change_state(); read without the lock only to show
+ *		or to route (qbd_conn_state())
  * @in_flight:	pieces handed to the transport and not completed
  * @sent:	pieces sent
  * @reconnects:	times the connection was re-established
@@ -177,7 +181,8 @@ struct qbd_conn {
 	u16				hwq;
 	struct sockaddr_storage		addr;
 	const struct qbd_transport_ops	*ops;
-	atomic_t			state;
+	spinlock_t			lock;		/* see @lock above */
+	int				state;
 	atomic_t			in_flight;
 	atomic64_t			sent;
 	atomic64_t			reconnects;
@@ -192,6 +197,12 @@ struct qbd_conn {
 	u64				open_epoch;
 	void				*priv;
 };
+
+/* A glance at @conn's state, which may change at once; see @lock. */
+static inline int qbd_conn_state(const struct qbd_conn *conn)
+{
+	return READ_ONCE(conn->state);
+}
 
 /* A reply that matched its request came in on @conn: the server serves. */
 static inline void qbd_conn_answered(struct qbd_conn *conn)
@@ -401,11 +412,12 @@ void qbd_put_transport(const struct qbd_transport_ops *ops);
 /* How a transport reconnects; see qbd_reconnect(). */
 struct qbd_reconnect_ops {
 	int	(*open)(void *ctx);
-	bool	(*aborted)(void *ctx);
 	void	(*give_up)(void *ctx);
 };
 
-void qbd_conn_set_state(struct qbd_conn *conn, int state);
+bool __qbd_conn_change_state(struct qbd_conn *conn, int state);
+bool qbd_conn_change_state(struct qbd_conn *conn, int state);
+bool qbd_conn_closing(struct qbd_conn *conn);
 int qbd_reconnect(struct qbd_conn *conn, const struct qbd_reconnect_ops *ops,
 		  void *ctx);
 void qbd_wait_for_stop(void);

@@ -45,8 +45,7 @@ static struct qbd_conn *qbd_route(struct qbd_device *dev, unsigned int hwq)
 	for (p = 0; p < n; p++) {
 		if (dev->paths[p] == addr)
 			active = p;
-		states[p] = atomic_read(&qbd_conn_of(dev, dev->paths[p],
-						     hwq)->state);
+		states[p] = qbd_conn_state(qbd_conn_of(dev, dev->paths[p], hwq));
 	}
 	pick = qbd_pick_path(states, n, active);
 	if (pick < 0)
@@ -662,17 +661,23 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 			return NULL;
 		}
 	}
-	for (i = 0; i < qbd_nr_conns(dev); i++)
+	for (i = 0; i < qbd_nr_conns(dev); i++) {
+		spin_lock_init(&dev->conns[i].lock);
 		qbd_init_conn(dev, i);
+	}
 	dev->net = get_net(current->nsproxy->net_ns);
 	return dev;
 }
 
+/* Tear down conns[from, to): their threads are gone, and they are DOWN. */
 void qbd_release_conns(struct qbd_device *dev, unsigned int from,
 		       unsigned int to)
 {
-	while (to-- > from)
+	while (to-- > from) {
 		dev->conns[to].ops->release(&dev->conns[to]);
+		/* One whose threads never started is still CLOSING. */
+		qbd_conn_change_state(&dev->conns[to], QBD_CONN_DOWN);
+	}
 }
 
 static void qbd_abort_conns(struct qbd_device *dev)
@@ -704,7 +709,7 @@ static int qbd_path_state(struct qbd_device *dev, unsigned int addr)
 
 	for (q = 0; q < dev->nr_hw_queues; q++)
 		state = qbd_fold_conn_state(state,
-					    atomic_read(&qbd_conn_of(dev, addr, q)->state));
+					    qbd_conn_state(qbd_conn_of(dev, addr, q)));
 	return state;
 }
 
@@ -1048,7 +1053,7 @@ static int qbd_copy_path_info(struct qbd_device *dev,
 		ci.state = QBD_CONN_LIVE;
 		for (q = 0; q < dev->nr_hw_queues; q++) {
 			conn = qbd_conn_of(dev, dev->paths[p], q);
-			state = atomic_read(&conn->state);
+			state = qbd_conn_state(conn);
 			if (ci.state == QBD_CONN_LIVE)
 				ci.state = state;
 			ci.in_flight += atomic_read(&conn->in_flight);

@@ -122,7 +122,7 @@ static int qbd_check_update(struct qbd_device *dev,
 
 static bool qbd_addr_released(struct qbd_device *dev, unsigned int a)
 {
-	return atomic_read(&qbd_conn_of(dev, a, 0)->state) == QBD_CONN_RELEASED;
+	return qbd_conn_state(qbd_conn_of(dev, a, 0)) == QBD_CONN_RELEASED;
 }
 
 /*
@@ -148,8 +148,8 @@ static int qbd_revive_addrs(struct qbd_device *dev, const unsigned long *used,
 		if (ret) {
 			qbd_release_conns(dev, a * q, (a + 1) * q);
 			for (b = a * q; b < (a + 1) * q; b++)
-				qbd_conn_set_state(&dev->conns[b],
-						   QBD_CONN_RELEASED);
+				qbd_conn_change_state(&dev->conns[b],
+						      QBD_CONN_RELEASED);
 			return ret;
 		}
 	}
@@ -177,7 +177,7 @@ static void qbd_release_dropped_addrs(struct qbd_device *dev,
 			continue;
 		qbd_release_conns(dev, a * q, (a + 1) * q);
 		for (b = a * q; b < (a + 1) * q; b++)
-			qbd_conn_set_state(&dev->conns[b], QBD_CONN_RELEASED);
+			qbd_conn_change_state(&dev->conns[b], QBD_CONN_RELEASED);
 		dev_info(disk_to_dev(dev->disk),
 			 "released the connections to %pISpc, which the volume map no longer names\n",
 			 &dev->conns[a * q].addr);

@@ -36,7 +36,7 @@
  * volume and the server, never the disk: the map connects, and the
  * completion queue runs, before the disk exists.
  *
- * Locking: rc->lock (taken with _bh outside softirq) protects the in-flight
+ * Locking: rc->conn->lock (taken with _bh outside softirq) protects the in-flight
  * list, the flags next to it, and posting: nothing is posted on a queue
  * pair that is being torn down.  A tx (one per tag and piece index) is
  * owned by whoever holds a reference: one for its SEND, one for the reply,
@@ -95,7 +95,7 @@ struct qbd_rdma_tx {
 	atomic_t		refs;
 	blk_status_t		status;
 	bool			stale;
-	bool			posted;		/* under rc->lock */
+	bool			posted;		/* under rc->conn->lock */
 	bool			claimed;	/* its reply is in */
 	bool			mapped;		/* its pages are DMA-mapped */
 	bool			registered;	/* ...and registered: invalidate */
@@ -163,11 +163,11 @@ struct qbd_rdma_conn {
 	struct ib_cqe		setup_cqe;
 	int			setup_status;
 
-	spinlock_t		lock;		/* the four fields below */
-	struct list_head	inflight;	/* protected by lock */
-	bool			connected;	/* protected by lock */
-	bool			failing;	/* protected by lock */
-	bool			aborted;	/* protected by lock */
+	/*
+	 * Protected by conn->lock, with conn->state: pieces are posted while
+	 * LIVE, held while CONNECTING, refused while FAILED or CLOSING.
+	 */
+	struct list_head	inflight;
 
 	unsigned long		flags;		/* QBD_RDMA_* bits */
 	wait_queue_head_t	wait;		/* the worker waits here */
@@ -228,12 +228,12 @@ static void qbd_rdma_tx_put(struct qbd_rdma_tx *tx)
 
 	if (!atomic_dec_and_test(&tx->refs))
 		return;
-	spin_lock(&rc->lock);
+	spin_lock(&rc->conn->lock);
 	qbd_rdma_unmap_pages(rc, tx);
 	tx->posted = false;
 	claimed = tx->claimed;
 	tx->claimed = false;
-	spin_unlock(&rc->lock);
+	spin_unlock(&rc->conn->lock);
 	if (!claimed)
 		return;		/* the connection broke: resent later */
 	if (tx->stale)
@@ -245,11 +245,11 @@ static void qbd_rdma_tx_put(struct qbd_rdma_tx *tx)
 /*
  * Put a claimed piece back in flight, unclaimed, when its region could not
  * be invalidated: it is sent again once the queue pair, and the region
- * with it, has been rebuilt.  Under rc->lock.
+ * with it, has been rebuilt.  Under rc->conn->lock.
  */
 static void qbd_rdma_unclaim(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx)
 {
-	lockdep_assert_held(&rc->lock);
+	lockdep_assert_held(&rc->conn->lock);
 	list_add_tail(&tx->piece->inflight_node, &rc->inflight);
 	tx->claimed = false;
 }
@@ -282,9 +282,9 @@ static void qbd_rdma_inv_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	if (wc->status != IB_WC_SUCCESS) {
 		/* The region may still be registered: keep the piece. */
-		spin_lock(&tx->rc->lock);
+		spin_lock(&tx->rc->conn->lock);
 		qbd_rdma_unclaim(tx->rc, tx);
-		spin_unlock(&tx->rc->lock);
+		spin_unlock(&tx->rc->conn->lock);
 		qbd_rdma_wc_failed(tx->rc, wc, "invalidation");
 	}
 	qbd_rdma_tx_put(tx);
@@ -300,7 +300,7 @@ static struct ib_cqe qbd_rdma_reg_cqe = { .done = qbd_rdma_reg_done };
 
 /*
  * Put the DMA-mapped pages of a small write after the message in the
- * SEND's gather list (@count entries).  Under rc->lock.
+ * SEND's gather list (@count entries).  Under rc->conn->lock.
  */
 static void qbd_rdma_map_inline(struct qbd_rdma_conn *rc,
 				struct qbd_rdma_tx *tx, struct qbd_rdma_req *msg,
@@ -325,7 +325,7 @@ static void qbd_rdma_map_inline(struct qbd_rdma_conn *rc,
  * Returns how many data entries follow the message in the SEND (0 when
  * registered), -EAGAIN when the DMA mapping failed (it may work later:
  * IOMMU space comes back), or another error when the pages do not fit a
- * region.  Under rc->lock, connected.
+ * region.  Under conn->lock, LIVE.
  */
 static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
 			      struct qbd_rdma_req *msg)
@@ -376,7 +376,7 @@ static int qbd_rdma_map_pages(struct qbd_rdma_conn *rc, struct qbd_rdma_tx *tx,
 /*
  * Send @piece.  A failure to map its pages is its own (the caller fails the
  * piece, or keeps it for another try); only a failed post is the queue
- * pair's.  Under rc->lock, connected.
+ * pair's.  Under conn->lock, LIVE.
  */
 static enum qbd_rdma_post_result qbd_rdma_post(struct qbd_rdma_conn *rc,
 					       struct qbd_piece *piece)
@@ -459,7 +459,7 @@ static struct qbd_rdma_tx *qbd_rdma_claim(struct qbd_rdma_conn *rc,
 	struct qbd_rdma_tx *tx = NULL;
 	struct qbd_piece *piece = NULL;
 
-	spin_lock(&rc->lock);
+	spin_lock(&rc->conn->lock);
 	if (!list_empty(&rc->inflight))
 		piece = qbd_piece_in_flight(rc->conn, wire_tag);
 	if (piece) {
@@ -471,7 +471,7 @@ static struct qbd_rdma_tx *qbd_rdma_claim(struct qbd_rdma_conn *rc,
 			tx = NULL;
 		}
 	}
-	spin_unlock(&rc->lock);
+	spin_unlock(&rc->conn->lock);
 	return tx;
 }
 
@@ -495,12 +495,12 @@ static void qbd_rdma_invalidate(struct qbd_rdma_conn *rc,
 		.ex.invalidate_rkey = r->mr->rkey,
 	};
 	atomic_inc(&tx->refs);
-	spin_lock(&rc->lock);
-	if (rc->connected)
+	spin_lock(&rc->conn->lock);
+	if (rc->conn->state == QBD_CONN_LIVE)
 		ret = ib_post_send(rc->qp, &tx->inv_wr, NULL);
 	if (ret)
 		qbd_rdma_unclaim(rc, tx);
-	spin_unlock(&rc->lock);
+	spin_unlock(&rc->conn->lock);
 	if (ret) {
 		atomic_dec(&tx->refs);	/* the caller holds the reply's */
 		if (ret != -ENOTCONN)
@@ -935,7 +935,7 @@ static void qbd_rdma_fail_list(struct list_head *list)
  * reconnect all of them, else those that waited for a DMA mapping (which
  * are kept for another try if they still do).  Pieces whose pages cannot
  * be registered move to @failed, for the caller to fail once it let go of
- * the lock.  False when the queue pair took no post.  Under rc->lock,
+ * the lock.  False when the queue pair took no post.  Under rc->conn->lock,
  * connected.
  */
 static bool qbd_rdma_post_waiting(struct qbd_rdma_conn *rc,
@@ -944,7 +944,7 @@ static bool qbd_rdma_post_waiting(struct qbd_rdma_conn *rc,
 	struct qbd_piece *piece, *next;
 	struct qbd_rdma_tx *tx;
 
-	lockdep_assert_held(&rc->lock);
+	lockdep_assert_held(&rc->conn->lock);
 	clear_bit(QBD_RDMA_REMAP, &rc->flags);
 	list_for_each_entry_safe(piece, next, &rc->inflight, inflight_node) {
 		tx = qbd_rdma_tx_of(rc, qbd_piece_rq(piece)->tag, piece->index);
@@ -978,15 +978,13 @@ static void qbd_rdma_close(struct qbd_rdma_conn *rc)
 	LIST_HEAD(reroute);
 	LIST_HEAD(expired);
 
-	spin_lock_bh(&rc->lock);
-	rc->connected = false;
-	spin_unlock_bh(&rc->lock);
+	/* Not LIVE (the caller moved it): nothing is posted any more. */
 	if (!rc->cm_id)
 		return;
 	rdma_disconnect(rc->cm_id);
 	ib_drain_qp(rc->qp);
 
-	spin_lock_bh(&rc->lock);
+	spin_lock_bh(&rc->conn->lock);
 	list_for_each_entry_safe(piece, next, &rc->inflight, inflight_node) {
 		struct request *rq = qbd_piece_rq(piece);
 		struct qbd_rdma_tx *tx = qbd_rdma_tx_of(rc, rq->tag,
@@ -1002,7 +1000,7 @@ static void qbd_rdma_close(struct qbd_rdma_conn *rc)
 		else if (qbd_piece_can_reroute(piece))
 			list_move_tail(&piece->inflight_node, &reroute);
 	}
-	spin_unlock_bh(&rc->lock);
+	spin_unlock_bh(&rc->conn->lock);
 	qbd_rdma_free_queue(rc);
 
 	list_for_each_entry_safe(piece, next, &reroute, inflight_node) {
@@ -1020,31 +1018,16 @@ static void qbd_rdma_fail_inflight(struct qbd_rdma_conn *rc)
 {
 	LIST_HEAD(failed);
 
-	spin_lock_bh(&rc->lock);
+	spin_lock_bh(&rc->conn->lock);
 	list_splice_init(&rc->inflight, &failed);
-	spin_unlock_bh(&rc->lock);
+	spin_unlock_bh(&rc->conn->lock);
 	qbd_rdma_fail_list(&failed);
 }
 
-static bool qbd_rdma_aborted(void *ctx)
-{
-	struct qbd_rdma_conn *rc = ctx;
-	bool aborted;
-
-	spin_lock_bh(&rc->lock);
-	aborted = rc->aborted;
-	spin_unlock_bh(&rc->lock);
-	return aborted || kthread_should_stop();
-}
-
+/* FAILED: fail what waits; what comes fails in qbd_rdma_queue(). */
 static void qbd_rdma_give_up(void *ctx)
 {
-	struct qbd_rdma_conn *rc = ctx;
-
-	spin_lock_bh(&rc->lock);
-	rc->failing = true;
-	spin_unlock_bh(&rc->lock);
-	qbd_rdma_fail_inflight(rc);
+	qbd_rdma_fail_inflight(ctx);
 }
 
 static int qbd_rdma_reopen(void *ctx)
@@ -1054,7 +1037,6 @@ static int qbd_rdma_reopen(void *ctx)
 
 static const struct qbd_reconnect_ops qbd_rdma_reconnect_ops = {
 	.open		= qbd_rdma_reopen,
-	.aborted	= qbd_rdma_aborted,
 	.give_up	= qbd_rdma_give_up,
 };
 
@@ -1064,12 +1046,14 @@ static void qbd_rdma_resume(struct qbd_rdma_conn *rc)
 	LIST_HEAD(failed);
 	bool ok;
 
-	spin_lock_bh(&rc->lock);
-	rc->connected = true;
-	rc->failing = false;
+	spin_lock_bh(&rc->conn->lock);
+	if (!__qbd_conn_change_state(rc->conn, QBD_CONN_LIVE)) {
+		/* Closed meanwhile: the worker is told, and stops. */
+		spin_unlock_bh(&rc->conn->lock);
+		return;
+	}
 	ok = qbd_rdma_post_waiting(rc, &failed);
-	spin_unlock_bh(&rc->lock);
-	qbd_conn_set_state(rc->conn, QBD_CONN_LIVE);
+	spin_unlock_bh(&rc->conn->lock);
 	qbd_rdma_fail_list(&failed);
 	if (!ok)
 		qbd_rdma_error(rc);
@@ -1081,11 +1065,11 @@ static void qbd_rdma_remap(struct qbd_rdma_conn *rc)
 	LIST_HEAD(failed);
 	bool ok = true;
 
-	spin_lock_bh(&rc->lock);
-	if (rc->connected && !rc->aborted &&
+	spin_lock_bh(&rc->conn->lock);
+	if (rc->conn->state == QBD_CONN_LIVE &&
 	    !test_bit(QBD_RDMA_ERROR, &rc->flags))
 		ok = qbd_rdma_post_waiting(rc, &failed);
-	spin_unlock_bh(&rc->lock);
+	spin_unlock_bh(&rc->conn->lock);
 	qbd_rdma_fail_list(&failed);
 	if (!ok)
 		qbd_rdma_error(rc);
@@ -1094,7 +1078,8 @@ static void qbd_rdma_remap(struct qbd_rdma_conn *rc)
 /* The queue pair must be rebuilt, or the connection ends. */
 static bool qbd_rdma_broken(struct qbd_rdma_conn *rc)
 {
-	return test_bit(QBD_RDMA_ERROR, &rc->flags) || qbd_rdma_aborted(rc);
+	return test_bit(QBD_RDMA_ERROR, &rc->flags) ||
+	       qbd_conn_closing(rc->conn);
 }
 
 static int qbd_rdma_worker(void *data)
@@ -1105,7 +1090,7 @@ static int qbd_rdma_worker(void *data)
 	for (;;) {
 		wait_event_interruptible(rc->wait, qbd_rdma_broken(rc) ||
 					 test_bit(QBD_RDMA_REMAP, &rc->flags));
-		if (qbd_rdma_aborted(rc))
+		if (qbd_conn_closing(conn))
 			break;
 		if (!test_bit(QBD_RDMA_ERROR, &rc->flags)) {
 			/* Give the mapping time; a broken queue pair goes first. */
@@ -1114,7 +1099,7 @@ static int qbd_rdma_worker(void *data)
 			qbd_rdma_remap(rc);
 			continue;
 		}
-		qbd_conn_set_state(conn, QBD_CONN_CONNECTING);
+		qbd_conn_change_state(conn, QBD_CONN_CONNECTING);
 		qbd_rdma_close(rc);
 		qbd_rdma_err(rc, "RDMA connection to %pISpc lost, reconnecting\n",
 			     &conn->addr);
@@ -1123,7 +1108,7 @@ static int qbd_rdma_worker(void *data)
 		qbd_rdma_resume(rc);
 	}
 	qbd_rdma_close(rc);
-	qbd_conn_set_state(conn, QBD_CONN_DOWN);
+	qbd_conn_change_state(conn, QBD_CONN_DOWN);
 	qbd_rdma_fail_inflight(rc);
 
 	qbd_wait_for_stop();
@@ -1153,7 +1138,6 @@ static struct qbd_rdma_conn *qbd_rdma_alloc(struct qbd_conn *conn)
 	rc->nr_tx = dev->queue_depth * QBD_MAX_PIECES;
 	rc->nr_rx = rc->nr_tx + 1;
 	rc->max_pages = (dev->max_io_bytes >> PAGE_SHIFT) + 1;
-	spin_lock_init(&rc->lock);
 	INIT_LIST_HEAD(&rc->inflight);
 	init_waitqueue_head(&rc->wait);
 	init_completion(&rc->cm_done);
@@ -1188,16 +1172,15 @@ static int qbd_rdma_connect(struct qbd_conn *conn)
 	rc = qbd_rdma_alloc(conn);
 	if (!rc)
 		return -ENOMEM;
-	qbd_conn_set_state(conn, QBD_CONN_CONNECTING);
+	qbd_conn_change_state(conn, QBD_CONN_CONNECTING);
 	ret = qbd_rdma_open(rc);
 	if (ret) {
 		qbd_rdma_free(rc);
-		qbd_conn_set_state(conn, QBD_CONN_DOWN);
+		qbd_conn_change_state(conn, QBD_CONN_DOWN);
 		return ret;
 	}
-	rc->connected = true;
 	conn->priv = rc;
-	qbd_conn_set_state(conn, QBD_CONN_LIVE);
+	qbd_conn_change_state(conn, QBD_CONN_LIVE);
 	return 0;
 }
 
@@ -1222,24 +1205,27 @@ static bool qbd_rdma_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 {
 	struct qbd_rdma_conn *rc = qbd_rdma(conn);
 	enum qbd_rdma_post_result res = QBD_RDMA_POSTED;
+	int state;
 
-	spin_lock_bh(&rc->lock);
-	if (rc->failing || rc->aborted) {
-		spin_unlock_bh(&rc->lock);
+	spin_lock_bh(&conn->lock);
+	state = conn->state;
+	if (state == QBD_CONN_FAILED || state == QBD_CONN_CLOSING ||
+	    state == QBD_CONN_DOWN) {
+		spin_unlock_bh(&conn->lock);
 		return false;
 	}
 	/* Lost since routing looked: another path may be live. */
-	if (!rc->connected && qbd_piece_can_reroute(piece)) {
-		spin_unlock_bh(&rc->lock);
+	if (state != QBD_CONN_LIVE && qbd_piece_can_reroute(piece)) {
+		spin_unlock_bh(&rc->conn->lock);
 		qbd_piece_reroute(piece);
 		return true;
 	}
 	list_add_tail(&piece->inflight_node, &rc->inflight);
-	if (rc->connected)
+	if (state == QBD_CONN_LIVE)
 		res = qbd_rdma_post(rc, piece);
 	if (res == QBD_RDMA_MAP_FAILED)
 		list_del_init(&piece->inflight_node);
-	spin_unlock_bh(&rc->lock);
+	spin_unlock_bh(&rc->conn->lock);
 
 	switch (res) {
 	case QBD_RDMA_POSTED:
@@ -1273,9 +1259,7 @@ static void qbd_rdma_abort(struct qbd_conn *conn)
 
 	if (!rc)
 		return;
-	spin_lock_bh(&rc->lock);
-	rc->aborted = true;
-	spin_unlock_bh(&rc->lock);
+	qbd_conn_change_state(conn, QBD_CONN_CLOSING);
 	wake_up(&rc->wait);
 	/* A worker asleep between reconnect attempts. */
 	if (rc->worker)

@@ -13,24 +13,27 @@
 /*
  * The life of a connection: DOWN until it connects; CONNECTING while it
  * (re)connects; LIVE; FAILED once it gave up (it keeps trying, and goes
- * LIVE when the server is back); DOWN again when its threads are done;
- * RELEASED once a remap dropped its server, until a later map names it.
- * Staying in a state is no move.
+ * LIVE when the server is back); CLOSING once it is torn down (IO fails,
+ * nothing reconnects), from any of those; DOWN again when its threads are
+ * done; RELEASED once a remap dropped its server, until a later map names
+ * it.  The transports read from the state alone whether to send, hold or
+ * fail IO and whether to reconnect.  Staying in a state is no move.
  */
 bool qbd_conn_move_ok(int from, int to)
 {
-	if (from == to)
-		return true;
 	switch (to) {
 	case QBD_CONN_CONNECTING:
 		return from == QBD_CONN_DOWN || from == QBD_CONN_LIVE ||
-		       from == QBD_CONN_FAILED || from == QBD_CONN_RELEASED;
+		       from == QBD_CONN_RELEASED;
 	case QBD_CONN_LIVE:
 		return from == QBD_CONN_CONNECTING || from == QBD_CONN_FAILED;
 	case QBD_CONN_FAILED:
 		return from == QBD_CONN_CONNECTING;
+	case QBD_CONN_CLOSING:
+		return from == QBD_CONN_CONNECTING || from == QBD_CONN_LIVE ||
+		       from == QBD_CONN_FAILED;
 	case QBD_CONN_DOWN:
-		return from != QBD_CONN_RELEASED;
+		return from == QBD_CONN_CONNECTING || from == QBD_CONN_CLOSING;
 	case QBD_CONN_RELEASED:
 		return from == QBD_CONN_DOWN;
 	default:
@@ -65,6 +68,7 @@ int qbd_fold_conn_state(int dev_state, int conn_state)
 		return QBD_STATE_FAILED;
 	case QBD_CONN_LIVE:
 	case QBD_CONN_RELEASED:		/* no longer one of the device's */
+	case QBD_CONN_CLOSING:		/* going, by unmap or remap */
 		return dev_state;
 	default:
 		return dev_state == QBD_STATE_FAILED ? QBD_STATE_FAILED :

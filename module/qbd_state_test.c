@@ -101,9 +101,10 @@ static void qbd_conn_moves_checked(struct kunit *test)
 	static const int life[] = {
 		QBD_CONN_DOWN, QBD_CONN_CONNECTING, QBD_CONN_LIVE,
 		QBD_CONN_CONNECTING, QBD_CONN_FAILED, QBD_CONN_LIVE,
-		QBD_CONN_CONNECTING, QBD_CONN_LIVE, QBD_CONN_DOWN,
-		QBD_CONN_RELEASED, QBD_CONN_CONNECTING, QBD_CONN_DOWN,
-		QBD_CONN_RELEASED,
+		QBD_CONN_CONNECTING, QBD_CONN_LIVE, QBD_CONN_CLOSING,
+		QBD_CONN_DOWN, QBD_CONN_RELEASED, QBD_CONN_CONNECTING,
+		QBD_CONN_DOWN, QBD_CONN_RELEASED, QBD_CONN_CONNECTING,
+		QBD_CONN_FAILED, QBD_CONN_CLOSING, QBD_CONN_DOWN,
 	};
 	unsigned int i;
 
@@ -117,6 +118,19 @@ static void qbd_conn_moves_checked(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_RELEASED, QBD_CONN_DOWN));
 	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, QBD_CONN_RELEASED));
 	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, 42));
+	/*
+	 * A connection torn down while its thread reconnects: the thread's
+	 * moves are refused, which is how it learns to stop, and a live
+	 * one goes down only through CLOSING (its threads stop first).
+	 */
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_CLOSING, QBD_CONN_CONNECTING));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_CLOSING, QBD_CONN_LIVE));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_CLOSING, QBD_CONN_FAILED));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, QBD_CONN_DOWN));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_DOWN, QBD_CONN_CLOSING));
+	/* Giving up happens once per outage; staying is no move. */
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_FAILED, QBD_CONN_FAILED));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_FAILED, QBD_CONN_CONNECTING));
 }
 
 static void qbd_dev_moves_checked(struct kunit *test)

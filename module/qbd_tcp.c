@@ -50,12 +50,12 @@ struct qbd_tcp_conn {
 	/* Bumped with every new @sock, before its callbacks are hooked. */
 	u32			sock_gen;
 
-	spinlock_t		lock;		/* the five fields below */
-	struct list_head	send_list;	/* protected by lock */
-	struct list_head	inflight;	/* protected by lock */
-	bool			connected;	/* protected by lock */
-	bool			failing;	/* protected by lock */
-	bool			aborted;	/* protected by lock */
+	/*
+	 * Protected by conn->lock, with conn->state: pieces are sent while
+	 * LIVE, held while CONNECTING, refused while FAILED or CLOSING.
+	 */
+	struct list_head	send_list;
+	struct list_head	inflight;
 
 	/*
 	 * Held while writing to the socket, by the send thread or by
@@ -161,7 +161,7 @@ static int qbd_tcp_call(void *ctx, u16 opcode, const void *payload, u32 len,
 
 /*
  * Note where in the socket's byte stream the request of @piece begins, just
- * before it is written: called under tc->lock by the one writer of the
+ * before it is written: called under conn->lock by the one writer of the
  * socket (send_mutex held), so nothing else moves write_seq meanwhile.
  */
 static void qbd_tcp_mark_sending(struct qbd_tcp_conn *tc,
@@ -169,7 +169,7 @@ static void qbd_tcp_mark_sending(struct qbd_tcp_conn *tc,
 {
 	struct request *rq = qbd_piece_rq(piece);
 
-	lockdep_assert_held(&tc->lock);
+	lockdep_assert_held(&tc->conn->lock);
 	lockdep_assert_held(&tc->send_mutex);
 	piece->tx_sock_gen = tc->sock_gen;
 	piece->tx_seq = READ_ONCE(tcp_sk(tc->sock->sk)->write_seq);
@@ -206,7 +206,7 @@ static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc,
 {
 	struct qbd_piece *piece;
 
-	spin_lock_bh(&tc->lock);
+	spin_lock_bh(&tc->conn->lock);
 	piece = qbd_piece_in_flight(tc->conn, wire_tag);
 	/* One still waiting to be sent again cannot have been answered. */
 	if (!piece || !list_empty(&piece->send_node))
@@ -215,7 +215,7 @@ static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc,
 		piece = ERR_PTR(-EINPROGRESS);
 	else
 		list_del_init(&piece->inflight_node);
-	spin_unlock_bh(&tc->lock);
+	spin_unlock_bh(&tc->conn->lock);
 	return piece;
 }
 
@@ -486,9 +486,9 @@ static int qbd_tcp_stop_receiving(struct qbd_tcp_conn *tc)
 	}
 	ret = tc->rx_err ?: -(READ_ONCE(sk->sk_err) ?: ECONNRESET);
 	if (tc->rx_piece) {
-		spin_lock_bh(&tc->lock);
+		spin_lock_bh(&tc->conn->lock);
 		list_add_tail(&tc->rx_piece->inflight_node, &tc->inflight);
-		spin_unlock_bh(&tc->lock);
+		spin_unlock_bh(&tc->conn->lock);
 		tc->rx_piece = NULL;
 	}
 	tc->rx_hdr_len = 0;
@@ -535,9 +535,9 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 	mutex_lock(&tc->sock_mutex);
 	old = tc->sock;
 	tc->sock = sock;
-	spin_lock_bh(&tc->lock);
+	spin_lock_bh(&tc->conn->lock);
 	tc->sock_gen++;
-	spin_unlock_bh(&tc->lock);
+	spin_unlock_bh(&tc->conn->lock);
 	mutex_unlock(&tc->sock_mutex);
 	if (old)
 		sock_release(old);
@@ -582,24 +582,22 @@ static int qbd_tcp_connect(struct qbd_conn *conn)
 	tc->conn = conn;
 	mutex_init(&tc->sock_mutex);
 	mutex_init(&tc->send_mutex);
-	spin_lock_init(&tc->lock);
 	INIT_LIST_HEAD(&tc->send_list);
 	INIT_LIST_HEAD(&tc->inflight);
 	init_waitqueue_head(&tc->send_wait);
 	init_waitqueue_head(&tc->rx_wait);
-	qbd_conn_set_state(conn, QBD_CONN_CONNECTING);
+	qbd_conn_change_state(conn, QBD_CONN_CONNECTING);
 
 	ret = qbd_tcp_open_socket(tc);
 	if (ret) {
 		pr_err_ratelimited("%s/%s: connection to %pISpc failed: %d\n",
 				   dev->pool, dev->volume, &conn->addr, ret);
 		qbd_tcp_free(tc);
-		qbd_conn_set_state(conn, QBD_CONN_DOWN);
+		qbd_conn_change_state(conn, QBD_CONN_DOWN);
 		return ret;
 	}
-	tc->connected = true;
 	conn->priv = tc;
-	qbd_conn_set_state(conn, QBD_CONN_LIVE);
+	qbd_conn_change_state(conn, QBD_CONN_LIVE);
 	return 0;
 }
 
@@ -675,9 +673,9 @@ static bool qbd_tcp_has_work(struct qbd_tcp_conn *tc)
 {
 	bool work;
 
-	spin_lock_bh(&tc->lock);
-	work = tc->connected && !list_empty(&tc->send_list);
-	spin_unlock_bh(&tc->lock);
+	spin_lock_bh(&tc->conn->lock);
+	work = tc->conn->state == QBD_CONN_LIVE && !list_empty(&tc->send_list);
+	spin_unlock_bh(&tc->conn->lock);
 	return work;
 }
 
@@ -691,13 +689,13 @@ static void qbd_tcp_heartbeat(struct qbd_tcp_conn *tc)
 {
 	struct qbd_device *dev = tc->conn->dev;
 	struct qbd_req_hdr hdr;
-	bool connected;
 
+	/*
+	 * The socket is replaced only while the connection is not LIVE,
+	 * after the thread that saw it break took send_mutex once.
+	 */
 	mutex_lock(&tc->send_mutex);
-	spin_lock_bh(&tc->lock);
-	connected = tc->connected;
-	spin_unlock_bh(&tc->lock);
-	if (!connected)
+	if (qbd_conn_state(tc->conn) != QBD_CONN_LIVE)
 		goto out;
 	if (atomic_read(&tc->hb_outstanding)) {
 		if (time_after(jiffies, tc->hb_sent +
@@ -754,7 +752,7 @@ static int qbd_tcp_send_thread(void *data)
 			continue;
 		}
 		mutex_lock(&tc->send_mutex);
-		spin_lock_bh(&tc->lock);
+		spin_lock_bh(&tc->conn->lock);
 		piece = list_first_entry_or_null(&tc->send_list,
 						 struct qbd_piece, send_node);
 		if (piece) {
@@ -762,7 +760,7 @@ static int qbd_tcp_send_thread(void *data)
 			qbd_tcp_mark_sending(tc, piece);
 		}
 		more = !list_empty(&tc->send_list);
-		spin_unlock_bh(&tc->lock);
+		spin_unlock_bh(&tc->conn->lock);
 		if (piece)
 			qbd_tcp_send_locked(tc, piece, more);
 		mutex_unlock(&tc->send_mutex);
@@ -791,11 +789,11 @@ static void qbd_tcp_fail_inflight(struct qbd_tcp_conn *tc)
 	struct qbd_piece *piece, *next;
 	LIST_HEAD(failed);
 
-	spin_lock_bh(&tc->lock);
+	spin_lock_bh(&tc->conn->lock);
 	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
 		list_del_init(&piece->send_node);
 	list_splice_init(&tc->inflight, &failed);
-	spin_unlock_bh(&tc->lock);
+	spin_unlock_bh(&tc->conn->lock);
 
 	list_for_each_entry_safe(piece, next, &failed, inflight_node) {
 		list_del_init(&piece->inflight_node);
@@ -814,7 +812,8 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 	LIST_HEAD(reroute);
 	LIST_HEAD(expired);
 
-	qbd_conn_set_state(tc->conn, QBD_CONN_CONNECTING);
+	/* Not while it is closing: then nothing comes back. */
+	qbd_conn_change_state(tc->conn, QBD_CONN_CONNECTING);
 	kernel_sock_shutdown(tc->sock, SHUT_RDWR);
 	/*
 	 * Once the send thread or an inline sender is out (the shut-down
@@ -822,8 +821,7 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 	 * send thread stays, idle until the connection is back.
 	 */
 	mutex_lock(&tc->send_mutex);
-	spin_lock_bh(&tc->lock);
-	tc->connected = false;
+	spin_lock_bh(&tc->conn->lock);
 	list_for_each_entry_safe(piece, next, &tc->send_list, send_node)
 		list_del_init(&piece->send_node);
 	/* With another path, IO goes there instead of waiting. */
@@ -833,7 +831,7 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 		else if (qbd_piece_can_reroute(piece))
 			list_move_tail(&piece->inflight_node, &reroute);
 	}
-	spin_unlock_bh(&tc->lock);
+	spin_unlock_bh(&tc->conn->lock);
 	mutex_unlock(&tc->send_mutex);
 
 	list_for_each_entry_safe(piece, next, &reroute, inflight_node) {
@@ -846,26 +844,10 @@ static void qbd_tcp_conn_lost(struct qbd_tcp_conn *tc)
 	}
 }
 
-static bool qbd_tcp_aborted(void *ctx)
-{
-	struct qbd_tcp_conn *tc = ctx;
-	bool aborted;
-
-	spin_lock_bh(&tc->lock);
-	aborted = tc->aborted;
-	spin_unlock_bh(&tc->lock);
-	return aborted || kthread_should_stop();
-}
-
-/* Fail what waits, and what comes, until the server is back. */
+/* FAILED: fail what waits; what comes fails in qbd_tcp_queue(). */
 static void qbd_tcp_give_up(void *ctx)
 {
-	struct qbd_tcp_conn *tc = ctx;
-
-	spin_lock_bh(&tc->lock);
-	tc->failing = true;
-	spin_unlock_bh(&tc->lock);
-	qbd_tcp_fail_inflight(tc);
+	qbd_tcp_fail_inflight(ctx);
 }
 
 static int qbd_tcp_reopen(void *ctx)
@@ -879,13 +861,12 @@ static int qbd_tcp_reopen(void *ctx)
 
 static const struct qbd_reconnect_ops qbd_tcp_reconnect_ops = {
 	.open		= qbd_tcp_reopen,
-	.aborted	= qbd_tcp_aborted,
 	.give_up	= qbd_tcp_give_up,
 };
 
 /*
- * Reconnect (0) or stop trying because the connection is aborted or
- * released (-ESHUTDOWN); then resend what was in flight.
+ * Reconnect (0) or stop trying because the connection is closing
+ * (-ESHUTDOWN); then resend what was in flight.
  */
 static int qbd_tcp_reconnect(struct qbd_tcp_conn *tc)
 {
@@ -897,14 +878,15 @@ static int qbd_tcp_reconnect(struct qbd_tcp_conn *tc)
 	if (ret)
 		return ret;
 
-	spin_lock_bh(&tc->lock);
-	tc->connected = true;
-	tc->failing = false;
+	spin_lock_bh(&conn->lock);
+	if (!__qbd_conn_change_state(conn, QBD_CONN_LIVE)) {
+		spin_unlock_bh(&conn->lock);
+		return -ESHUTDOWN;	/* closed meanwhile */
+	}
 	list_for_each_entry(piece, &tc->inflight, inflight_node)
 		list_add_tail(&piece->send_node, &tc->send_list);
-	spin_unlock_bh(&tc->lock);
+	spin_unlock_bh(&conn->lock);
 
-	qbd_conn_set_state(conn, QBD_CONN_LIVE);
 	wake_up(&tc->send_wait);
 	return 0;
 }
@@ -924,7 +906,7 @@ static int qbd_tcp_recv_thread(void *data)
 		memalloc_noreclaim_restore(noreclaim);
 
 		qbd_tcp_conn_lost(tc);
-		if (qbd_tcp_aborted(tc))
+		if (qbd_conn_closing(tc->conn))
 			break;
 		dev_err_ratelimited(qbd_conn_dev(tc->conn),
 				    "connection to %pISpc lost: %d, reconnecting\n",
@@ -932,7 +914,7 @@ static int qbd_tcp_recv_thread(void *data)
 		if (qbd_tcp_reconnect(tc))
 			break;
 	}
-	qbd_conn_set_state(tc->conn, QBD_CONN_DOWN);
+	qbd_conn_change_state(tc->conn, QBD_CONN_DOWN);
 	qbd_tcp_fail_inflight(tc);
 
 	qbd_wait_for_stop();
@@ -969,23 +951,27 @@ static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 	bool can_send = mutex_trylock(&tc->send_mutex);
 	bool inline_send = false, queued = false;
 
-	spin_lock_bh(&tc->lock);
-	if (tc->failing || tc->aborted) {
-		spin_unlock_bh(&tc->lock);
+	int state;
+
+	spin_lock_bh(&conn->lock);
+	state = conn->state;
+	if (state == QBD_CONN_FAILED || state == QBD_CONN_CLOSING ||
+	    state == QBD_CONN_DOWN) {
+		spin_unlock_bh(&conn->lock);
 		if (can_send)
 			mutex_unlock(&tc->send_mutex);
 		return false;
 	}
 	/* Lost since routing looked: another path may be live. */
-	if (!tc->connected && qbd_piece_can_reroute(piece)) {
-		spin_unlock_bh(&tc->lock);
+	if (state != QBD_CONN_LIVE && qbd_piece_can_reroute(piece)) {
+		spin_unlock_bh(&tc->conn->lock);
 		if (can_send)
 			mutex_unlock(&tc->send_mutex);
 		qbd_piece_reroute(piece);
 		return true;
 	}
 	list_add_tail(&piece->inflight_node, &tc->inflight);
-	if (tc->connected) {
+	if (state == QBD_CONN_LIVE) {
 		if (can_send && list_empty(&tc->send_list)) {
 			inline_send = true;
 			qbd_tcp_mark_sending(tc, piece);
@@ -994,7 +980,7 @@ static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 			queued = true;
 		}
 	}
-	spin_unlock_bh(&tc->lock);
+	spin_unlock_bh(&tc->conn->lock);
 	if (can_send && !inline_send)
 		mutex_unlock(&tc->send_mutex);
 
@@ -1027,9 +1013,7 @@ static void qbd_tcp_abort(struct qbd_conn *conn)
 
 	if (!tc)
 		return;
-	spin_lock_bh(&tc->lock);
-	tc->aborted = true;
-	spin_unlock_bh(&tc->lock);
+	qbd_conn_change_state(conn, QBD_CONN_CLOSING);
 	qbd_tcp_reset(conn);
 	/* A receive thread asleep between reconnect attempts. */
 	if (tc->recv_thread)

@@ -82,19 +82,40 @@ void qbd_put_transport(const struct qbd_transport_ops *ops)
 }
 
 /*
- * The one way a connection's state changes: a move qbd_conn_move_ok()
- * does not allow is a bug in the driver, reported once, and made anyway
- * (the state then says what the connection does).
+ * The one way a connection's state changes, as nvme_change_ctrl_state():
+ * true when @conn moved to @state, false when qbd_conn_move_ok() refuses
+ * the move (the state stays).  A refusal is how a thread learns that the
+ * connection moved under it: a reconnect that finds it CLOSING stops.
+ * Under conn->lock.
  */
-void qbd_conn_set_state(struct qbd_conn *conn, int state)
+bool __qbd_conn_change_state(struct qbd_conn *conn, int state)
 {
-	int old = atomic_xchg(&conn->state, state);
-
-	WARN_ONCE(!qbd_conn_move_ok(old, state),
-		  "qbd: connection to %pISpc moved from state %d to %d\n",
-		  &conn->addr, old, state);
+	lockdep_assert_held(&conn->lock);
+	if (!qbd_conn_move_ok(conn->state, state))
+		return false;
+	WRITE_ONCE(conn->state, state);
+	return true;
 }
-EXPORT_SYMBOL_GPL(qbd_conn_set_state);
+EXPORT_SYMBOL_GPL(__qbd_conn_change_state);
+
+bool qbd_conn_change_state(struct qbd_conn *conn, int state)
+{
+	bool moved;
+
+	spin_lock_bh(&conn->lock);
+	moved = __qbd_conn_change_state(conn, state);
+	spin_unlock_bh(&conn->lock);
+	return moved;
+}
+EXPORT_SYMBOL_GPL(qbd_conn_change_state);
+
+/* Torn down, or its thread told to stop: nothing reconnects it. */
+bool qbd_conn_closing(struct qbd_conn *conn)
+{
+	return qbd_conn_state(conn) == QBD_CONN_CLOSING ||
+	       kthread_should_stop();
+}
+EXPORT_SYMBOL_GPL(qbd_conn_closing);
 
 /*
  * Whether the outage @conn is in began before its last reconnect: the
@@ -129,18 +150,18 @@ static int qbd_reconnect_noio(struct qbd_conn *conn,
 	}
 	giveup_at = conn->outage_start + msecs_to_jiffies(dev->giveup_timeout_ms);
 	for (;;) {
-		if (ops->aborted(ctx))
+		if (qbd_conn_closing(conn))
 			return -ESHUTDOWN;
-		if (atomic_read(&conn->state) != QBD_CONN_FAILED &&
-		    time_after(jiffies, giveup_at)) {
-			qbd_conn_set_state(conn, QBD_CONN_FAILED);
+		/* Moves once; from then on new IO fails at once. */
+		if (time_after(jiffies, giveup_at) &&
+		    qbd_conn_change_state(conn, QBD_CONN_FAILED)) {
 			dev_err_ratelimited(disk_to_dev(dev->disk),
 					    "%pISpc unreachable for %u ms, failing IO\n",
 					    &conn->addr, dev->giveup_timeout_ms);
 			ops->give_up(ctx);
 		}
 		schedule_timeout_interruptible(conn->outage_delay);
-		if (ops->aborted(ctx))
+		if (qbd_conn_closing(conn))
 			return -ESHUTDOWN;
 
 		ret = ops->open(ctx);
@@ -163,11 +184,12 @@ static int qbd_reconnect_noio(struct qbd_conn *conn,
 
 /*
  * Re-establish a lost connection: @ops->open with exponential backoff from
- * the device's reconnect delay, until it works (0) or @ops->aborted says to
- * stop (-ESHUTDOWN; the caller is woken with wake_up_process).  Once the
- * outage has lasted the give-up time, @ops->give_up fails what waits,
- * once; trying goes on, so the device recovers by itself when the server
- * is back.  Only the connection's one reconnecting thread calls this.
+ * the device's reconnect delay, until it works (0) or the connection is
+ * closing (-ESHUTDOWN; the caller is woken with wake_up_process).  Once the
+ * outage has lasted the give-up time, the connection is FAILED (new IO
+ * fails) and @ops->give_up fails what waits, once; trying goes on, so
+ * the device recovers by itself when the server is back.  Only the
+ * connection's one reconnecting thread calls this.
  *
  * Writeback may be waiting on this very device: every allocation on the
  * way (a socket, a queue pair, the handshake's buffers) is made without
