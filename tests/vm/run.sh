@@ -215,7 +215,10 @@ judge() {
 			if [ $xfail -eq 1 ]; then
 				report XFAIL "$name" "failed as expected with status $rc"
 			else
-				report FAIL "$name" "exit status $rc: see $log"
+				# The scenario's own last word (die's FAILED: line)
+				# goes into the report, so a CI log says why.
+				said=$(sed -n 's/^FAILED: //p' <<<"$section" | tail -n 1)
+				report FAIL "$name" "exit status $rc${said:+ ($said)}: see $log"
 			fi
 		elif [ $xfail -eq 1 ]; then
 			report FAIL "$name" "unexpected pass"
