@@ -13,7 +13,7 @@ packages=(
 	librbd-dev librados-dev
 	# guest: kernel, emulator, userland used inside
 	linux-image-amd64 qemu-system-x86 busybox-static kmod udev
-	iproute2 util-linux fdisk e2fsprogs fio procps psmisc jq dmsetup
+	iproute2 util-linux fdisk e2fsprogs fio procps psmisc jq dmsetup mdadm
 	rdma-core ibverbs-providers ibverbs-utils rdmacm-utils
 	# Ceph: the test cluster (tests/ceph/cluster.sh), the rbd backend, peers
 	ceph-mon ceph-osd ceph-common librbd-dev librados-dev rbd-nbd

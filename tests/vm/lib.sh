@@ -208,3 +208,16 @@ start_ceph() {
 	set +a
 }
 stop_ceph() { "$CEPH_CLUSTER" stop --dir "$CEPH_DIR"; }
+
+# start_gateway NAME HOST:PORT: a qbd-server with the rbd backend serving
+# the test cluster's pool, advertising HOST:PORT (after start_ceph).
+start_gateway() {
+	local conf=/tmp/qbd-gateway.conf
+	cat >"$conf" <<-EOF
+		backend = rbd
+		ceph_conf = $CEPH_CONF
+		ceph_keyring = $CEPH_KEYRING
+		pools = $CEPH_POOL
+	EOF
+	start_server "$1" "$2" --config "$conf" --advertise "$2"
+}
