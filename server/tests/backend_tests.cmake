@@ -16,7 +16,7 @@ target_link_libraries(qbd_rbd_tests PRIVATE qbdbackend GTest::gtest_main)
 
 # qbd-server processes with the rbd backend, over the wire.
 add_executable(qbd_rbd_server_tests ${QBD_BACKEND_TESTS}/rbd_server_test.cc)
-target_link_libraries(qbd_rbd_server_tests PRIVATE qbdclient GTest::gtest_main)
+target_link_libraries(qbd_rbd_server_tests PRIVATE qbdclient rbd rados GTest::gtest_main)
 target_compile_definitions(qbd_rbd_server_tests PRIVATE
                            QBD_SERVER_BINARY="$<TARGET_FILE:qbd-server>")
 add_dependencies(qbd_rbd_server_tests qbd-server)

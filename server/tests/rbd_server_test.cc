@@ -19,6 +19,9 @@
 #include <thread>
 #include <vector>
 
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
 #include "qbd_client.h"
 #include "test_support.h"
 
@@ -165,6 +168,43 @@ TEST_F(RbdServer, ServesAVolumeEndToEnd) {
     c.reset();
     ASSERT_EQ(ctl->remove(ceph().pool, name_), 0) << ctl->error();
     EXPECT_EQ(ctl->info(ceph().pool, name_, &v), -ENOENT);
+}
+
+// @len bytes at @off of the image, read by a Ceph client of its own (as
+// `rbd export` reads it), or empty when the read failed.
+std::vector<char> read_image(const std::string& image, uint64_t off, size_t len) {
+    std::vector<char> out;
+    rados_t cluster = nullptr;
+    if (rados_create(&cluster, nullptr) < 0) return out;
+    rados_ioctx_t io = nullptr;
+    rbd_image_t img = nullptr;
+    if (rados_conf_read_file(cluster, ceph().conf.c_str()) == 0 &&
+        (ceph().keyring.empty() || rados_conf_set(cluster, "keyring", ceph().keyring.c_str()) == 0) &&
+        rados_connect(cluster) == 0 && rados_ioctx_create(cluster, ceph().pool.c_str(), &io) == 0 &&
+        rbd_open_read_only(io, image.c_str(), &img, nullptr) == 0) {
+        std::vector<char> buf(len);
+        if (rbd_read(img, off, len, buf.data()) == static_cast<ssize_t>(len)) out = std::move(buf);
+        rbd_close(img);
+    }
+    if (io) rados_ioctx_destroy(io);
+    rados_shutdown(cluster);
+    return out;
+}
+
+// What the gateway acknowledged is in the image for every Ceph client, not
+// only for reads through the same gateway: writes at the start of the
+// image and in later objects, FUA or followed by FLUSH.
+TEST_F(RbdServer, AcknowledgedWritesAreInTheImage) {
+    Gateway g;
+    client::Volume v = create(g, 16ULL << 20);
+    auto c = g.connect();
+    ASSERT_EQ(c->open(v.id, v.epoch), 0) << c->error();
+    auto head = pattern(65536, 7), later = pattern(65536, 8);
+    ASSERT_EQ(c->write(0, head.data(), 65536), 0) << c->error();
+    ASSERT_EQ(c->write(5ULL << 20, later.data(), 65536, true), 0) << c->error();
+    ASSERT_EQ(c->flush(), 0) << c->error();
+    EXPECT_EQ(read_image(name_, 0, 65536), head);
+    EXPECT_EQ(read_image(name_, 5ULL << 20, 65536), later);
 }
 
 // Two gateways of one image, as a client with two paths uses them: IO
