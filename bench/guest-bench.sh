@@ -6,6 +6,9 @@
 #
 #   guest-bench.sh [target...]
 #   targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma
+#            qbd-rbd krbd rbd-nbd (the last three: an RBD image of the same
+#            size on a Ceph cluster in this guest, through a qbd-server
+#            gateway, the kernel's rbd.ko, and rbd-nbd)
 # With no argument, the targets come from $QBD_BENCH_TARGETS (comma
 # separated), else all of them; $QBD_BENCH_JOBS (comma separated job names)
 # picks jobs the same way.  Each job runs $QBD_BENCH_REPEAT times (3) and
@@ -158,6 +161,82 @@ teardown_qbd() {
 	sleep 1
 	rm -rf "$store/qbd"
 }
+# The test cluster of tests/ceph/cluster.sh (one monitor, three memstore
+# OSDs, a pool of size 2), started before the targets when one of them is
+# an RBD one (in this shell: setup runs in a subshell, and its environment
+# would be lost) and stopped when the benchmark ends; each target gets an
+# image of its own, removed after it.
+ceph_dir=/tmp/qbd-bench-ceph
+start_bench_ceph() {
+	[ -e "$ceph_dir/env" ] && return 0
+	"$top/tests/ceph/cluster.sh" start --dir "$ceph_dir" --osd-mb $((size_mb * 3 / 4)) >/dev/null ||
+		return 1
+	set -a
+	# shellcheck disable=SC1091
+	. "$ceph_dir/env"
+	set +a
+}
+stop_bench_ceph() { [ ! -e "$ceph_dir" ] || "$top/tests/ceph/cluster.sh" stop --dir "$ceph_dir"; }
+setup_rbd_image() {
+	[ -n "${CEPH_POOL:-}" ] || return 1
+	rbd create "$CEPH_POOL/$1" --size "${size_mb}M"
+}
+
+# qbd over TCP to a qbd-server gateway (the rbd backend, librbd's cache off,
+# as it always runs) serving the image.
+setup_qbd_rbd() {
+	local server=$top/build/server/qbd-server qbd=$top/build/cmd/qbd i
+	setup_rbd_image qbd-rbd || return 1
+	lsmod | grep -q '^qbd ' || insmod "$QBD_KO"
+	cat >"$store/gateway.conf" <<CONF
+backend = rbd
+ceph_conf = $CEPH_CONF
+ceph_keyring = $CEPH_KEYRING
+pools = $CEPH_POOL
+CONF
+	"$server" serve --config "$store/gateway.conf" --listen 127.0.0.1:7800 "${qbd_server_args[@]}" \
+		>"$store/qbd-server.log" 2>&1 &
+	for i in $(seq 100); do
+		grep -q "listening" "$store/qbd-server.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	mkdir -p /etc/qbd
+	echo "servers = 127.0.0.1:7800" >/etc/qbd/qbd.conf
+	"$qbd" -m "tcp://$CEPH_POOL/qbd-rbd" --no-wait
+}
+teardown_qbd_rbd() {
+	"$top/build/cmd/qbd" -u "$CEPH_POOL/qbd-rbd" >/dev/null || true
+	pkill -f "qbd-server serve" || true
+	sleep 1
+	rbd rm --no-progress "$CEPH_POOL/qbd-rbd" >/dev/null 2>&1 || true
+}
+
+# The same kernel's rbd.ko (krbd), over msgr2 in crc mode as qbd's TCP is
+# not encrypted either.
+setup_krbd() {
+	setup_rbd_image krbd || return 1
+	modprobe rbd || return 1
+	rbd device map -o ms_mode=crc "$CEPH_POOL/krbd"
+}
+teardown_krbd() {
+	rbd device unmap "$CEPH_POOL/krbd" >/dev/null 2>&1 || true
+	rbd rm --no-progress "$CEPH_POOL/krbd" >/dev/null 2>&1 || true
+}
+
+# rbd-nbd with librbd's cache off, as the gateway runs (with it on, an
+# acknowledged write would be in the client's memory, not in RADOS).
+setup_rbd_nbd() {
+	setup_rbd_image rbd-nbd || return 1
+	modprobe nbd nbds_max=2 || return 1
+	rbd-nbd map --rbd-cache=false "$CEPH_POOL/rbd-nbd"
+}
+teardown_rbd_nbd() {
+	rbd-nbd unmap "$CEPH_POOL/rbd-nbd" >/dev/null 2>&1 || true
+	sleep 1
+	rmmod nbd 2>/dev/null || true
+	rbd rm --no-progress "$CEPH_POOL/rbd-nbd" >/dev/null 2>&1 || true
+}
+
 setup_qbd_tcp() { setup_qbd tcp 127.0.0.1; }
 teardown_qbd_tcp() { teardown_qbd; }
 setup_qbd_rdma() { setup_rxe && setup_qbd rdma "$rdma_addr"; }
@@ -230,9 +309,13 @@ run_job() {
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || IFS=, read -r -a targets <<<"${QBD_BENCH_TARGETS:-}"
-[ ${#targets[@]} -gt 0 ] || targets=(null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma)
+[ ${#targets[@]} -gt 0 ] || targets=(null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma qbd-rbd krbd rbd-nbd)
 picked=()
 IFS=, read -r -a picked <<<"${QBD_BENCH_JOBS:-}"
+if [[ " ${targets[*]} " =~ \ (qbd-rbd|krbd|rbd-nbd)\  ]]; then
+	trap stop_bench_ceph EXIT
+	start_bench_ceph || log "the Ceph cluster did not start: the RBD targets fail"
+fi
 for t in "${targets[@]}"; do
 	fn=${t//-/_}
 	log "setting up $t"

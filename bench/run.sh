@@ -2,12 +2,17 @@
 # One command: boots one guest and runs the same fio jobs against qbd over
 # TCP, nbd, nvme-tcp, qbd over RDMA, nvme-rdma (both on soft-RoCE) and
 # null_blk (the local ceiling), each backed by a file of the same size on
-# tmpfs; writes bench/results/results.json and bench/results/results.md with
-# the ratios qbd/nbd, qbd/nvme-tcp and qbd-rdma/nvme-rdma.
+# tmpfs, and qbd through a qbd-server gateway, krbd and rbd-nbd, each on an
+# RBD image of that size on a Ceph cluster in the same guest; writes
+# bench/results/results.json and bench/results/results.md with the ratios
+# qbd/nbd, qbd/nvme-tcp, qbd-rdma/nvme-rdma, qbd-rbd/krbd and
+# qbd-rbd/rbd-nbd.  QBD_BENCH_RESULTS=NAME writes NAME.{json,md} instead
+# (a run of some targets, beside the full run's).
 #
 #   bench/run.sh [seconds per job] [target...]
 #   QBD_BENCH_JOBS=rand-read-4k-qd1,... bench/run.sh 8 qbd-tcp nvme-tcp
-# runs a subset (targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma).
+# runs a subset (targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma
+# qbd-rbd krbd rbd-nbd).
 # KVER=6.12 bench/run.sh boots that kernel of scripts/kernel.sh's matrix and
 # writes bench/results/results-6.12.{json,md} beside 6.1's results.{json,md}.
 # Each job runs QBD_BENCH_REPEAT times (3); the figures are the medians.
@@ -33,7 +38,8 @@ fi
 series=$("$top/scripts/kernel.sh" list | awk -v r="$("$top/scripts/kernel.sh" release "${KVER:-}")" '$2 == r {print $1}')
 suffix=
 [ "$series" = 6.1 ] || suffix=-$series
-json=$top/bench/results/results$suffix.json
+name=${QBD_BENCH_RESULTS:-results}
+json=$top/bench/results/$name$suffix.json
 echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg kernel "$("$top/scripts/kernel.sh" release "${KVER:-}")" --arg runtime "$QBD_BENCH_RUNTIME" --arg repeat "$QBD_BENCH_REPEAT" '
 	def get($r; $t; $j; $f): ($r | map(select(.target == $t and .job == $j)) | .[0][$f]) // null;
 	def ratio(a; b): if a != null and b != null and b != 0 then (a / b * 100 | round / 100) else null end;
@@ -44,8 +50,10 @@ echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg kernel "$("$top/script
 		 metric: (if ($j | test("qd1")) then "p99_us" elif ($j | test("seq")) then "mbps" else "iops" end)} |
 		. + {qbd_over_nbd: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "nbd"; .job; .metric)),
 		     qbd_over_nvme_tcp: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "nvme-tcp"; .job; .metric)),
-		     qbd_rdma_over_nvme_rdma: ratio(get($r; "qbd-rdma"; .job; .metric); get($r; "nvme-rdma"; .job; .metric))} ]}' >"$json"
-md=$top/bench/results/results$suffix.md
+		     qbd_rdma_over_nvme_rdma: ratio(get($r; "qbd-rdma"; .job; .metric); get($r; "nvme-rdma"; .job; .metric)),
+		     qbd_rbd_over_krbd: ratio(get($r; "qbd-rbd"; .job; .metric); get($r; "krbd"; .job; .metric)),
+		     qbd_rbd_over_rbd_nbd: ratio(get($r; "qbd-rbd"; .job; .metric); get($r; "rbd-nbd"; .job; .metric))} ]}' >"$json"
+md=$top/bench/results/$name$suffix.md
 {
 	echo "# qbd benchmark ($(jq -r .date "$json"), Linux $(jq -r .kernel "$json"), median of $QBD_BENCH_REPEAT runs of $QBD_BENCH_RUNTIME s per job, TCG guest)"
 	echo
@@ -61,8 +69,8 @@ md=$top/bench/results/results$suffix.md
 	echo
 	echo "Ratios (QD1 jobs compare p99 latency, lower is better; others throughput, higher is better):"
 	echo
-	echo "| job | metric | qbd/nbd | qbd/nvme-tcp | qbd-rdma/nvme-rdma |"
-	echo "|---|---|---:|---:|---:|"
-	jq -r '.ratios[] | "| \(.job) | \(.metric) | \(.qbd_over_nbd) | \(.qbd_over_nvme_tcp) | \(.qbd_rdma_over_nvme_rdma) |"' "$json"
+	echo "| job | metric | qbd/nbd | qbd/nvme-tcp | qbd-rdma/nvme-rdma | qbd-rbd/krbd | qbd-rbd/rbd-nbd |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	jq -r '.ratios[] | "| \(.job) | \(.metric) | \(.qbd_over_nbd) | \(.qbd_over_nvme_tcp) | \(.qbd_rdma_over_nvme_rdma) | \(.qbd_rbd_over_krbd) | \(.qbd_rbd_over_rbd_nbd) |"' "$json"
 } >"$md"
 cat "$md"

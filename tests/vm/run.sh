@@ -151,7 +151,10 @@ boot() {
 	[ -n "${QBD_BENCH_TARGETS:-}" ] && append="$append qbd.benchtargets=$QBD_BENCH_TARGETS"
 	[ -n "${QBD_BENCH_JOBS:-}" ] && append="$append qbd.benchjobs=$QBD_BENCH_JOBS"
 	[ -n "${QBD_BENCH_REPEAT:-}" ] && append="$append qbd.benchrepeat=$QBD_BENCH_REPEAT"
-	local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -m 2G -nographic -no-reboot
+	# The benchmark's Ceph cluster holds its objects in memory.
+	local mem=2G
+	[ $bench -eq 1 ] && mem=4G
+	local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -m $mem -nographic -no-reboot
 		-kernel "$kernel" -initrd "$initrd" -append "$append"
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
 		-drive "file=$scratch,if=virtio,format=raw,cache=unsafe"
