@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "error.h"
+#include "secret_file.h"
 #include "strutil.h"
 
 namespace qbd {
@@ -162,20 +163,10 @@ void apply_map_options(MapTunables& t, std::string_view list) {
     }
 }
 
-std::string parse_secret(std::string_view bytes, const std::string& file) {
-    if (bytes.ends_with('\n')) bytes.remove_suffix(1);
-    if (bytes.empty()) throw Error(EINVAL, "secret file " + file + " is empty");
-    if (bytes.size() > QBD_SECRET_MAX)
-        throw Error(EINVAL, "secret in " + file + " is longer than " +
-                                std::to_string(QBD_SECRET_MAX) + " bytes");
-    return std::string(bytes);
-}
-
 std::string load_secret(const std::string& path) {
-    int err = 0;
-    std::string bytes = read_file(path, err);
-    if (err) sys_error(err, "cannot read secret file " + path);
-    return parse_secret(bytes, path);
+    std::string secret, error;
+    if (int r = read_secret_file(path, &secret, &error)) throw Error(-r, error);
+    return secret;
 }
 
 }  // namespace qbd

@@ -49,9 +49,8 @@ void apply_map_option(MapTunables& t, std::string_view key_value);
 // Applies a comma-separated -o list.
 void apply_map_options(MapTunables& t, std::string_view list);
 
-// The shared secret: the file's bytes less one trailing newline, at most
-// QBD_SECRET_MAX bytes, not empty.
-std::string parse_secret(std::string_view bytes, const std::string& file);
+// The shared secret of secret_file, read as qbd-server reads its own
+// (server/secret_file.h: a root-only file); throws with the reason.
 std::string load_secret(const std::string& path);
 
 }  // namespace qbd

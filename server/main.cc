@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "client/qbd_client.h"
+#include "secret_file.h"
 #include "server.h"
 #include "server_config.h"
 
@@ -159,22 +160,7 @@ qbd::ServerConfig server_config(const qbd::ServerSettings& s) {
 }
 
 int read_secret(const std::string& path, std::string* out, std::string* error) {
-    if (path.empty()) return 0;
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        *error = "cannot read secret file " + path;
-        return -ENOENT;
-    }
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string s = ss.str();
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    if (s.empty() || s.size() > QBD_SECRET_MAX) {
-        *error = "secret in " + path + " must be 1 to " + std::to_string(QBD_SECRET_MAX) + " bytes";
-        return -EINVAL;
-    }
-    *out = s;
-    return 0;
+    return path.empty() ? 0 : qbd::read_secret_file(path, out, error);
 }
 
 bool split_name(const std::string& s, std::string* pool, std::string* volume) {

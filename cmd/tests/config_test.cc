@@ -1,6 +1,10 @@
 #include "config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
 
 #include "error.h"
 
@@ -119,13 +123,22 @@ TEST(Config, MapOptions) {
     }
 }
 
-TEST(Config, Secret) {
-    EXPECT_EQ(parse_secret("s3cret\n", "f"), "s3cret");
-    EXPECT_EQ(parse_secret("s3cret", "f"), "s3cret");
-    EXPECT_EQ(parse_secret("two\n\n", "f"), "two\n");
-    EXPECT_EQ(parse_secret(std::string(64, 'k') + "\n", "f"), std::string(64, 'k'));
-    EXPECT_THROW(parse_secret(std::string(65, 'k'), "f"), Error);
-    EXPECT_THROW(parse_secret("\n", "f"), Error);
+// The tool reads secret_file as qbd-server reads --secret-file
+// (server/tests/secret_file_test.cc): a CRLF line end is no part of the
+// secret, and a file others may read is refused, naming it.
+TEST(Config, SecretFileIsReadAsTheServerReadsIt) {
+    std::string path = testing::TempDir() + "/qbd-config-secret";
+    std::ofstream(path) << "s3cret\r\n";
+    ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+    EXPECT_EQ(load_secret(path), "s3cret");
+    ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+    try {
+        load_secret(path);
+        ADD_FAILURE() << "a world-readable secret file was accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+    std::remove(path.c_str());
 }
 
 }  // namespace qbd

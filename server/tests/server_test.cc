@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,7 +40,10 @@ class ServerProcess {
         std::string tmpl = base + "/qbd-server-test-XXXXXX";
         dir_ = mkdtemp(tmpl.data());
         port_ = free_port();
-        if (!secret_.empty()) std::ofstream(dir_ + ".secret") << secret_ << "\n";
+        if (!secret_.empty()) {
+            std::ofstream(dir_ + ".secret") << secret_ << "\n";
+            chmod((dir_ + ".secret").c_str(), 0600);
+        }
         run({"init", "--data-dir", dir_});
     }
     ~ServerProcess() {
