@@ -5,6 +5,8 @@
 #include <endian.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -18,9 +20,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <rados/librados.h>
-#include <rbd/librbd.h>
 
 #include "qbd_client.h"
 #include "test_support.h"
@@ -179,7 +178,8 @@ std::vector<char> read_image(const std::string& image, uint64_t off, size_t len)
     rados_ioctx_t io = nullptr;
     rbd_image_t img = nullptr;
     if (rados_conf_read_file(cluster, ceph().conf.c_str()) == 0 &&
-        (ceph().keyring.empty() || rados_conf_set(cluster, "keyring", ceph().keyring.c_str()) == 0) &&
+        (ceph().keyring.empty() ||
+         rados_conf_set(cluster, "keyring", ceph().keyring.c_str()) == 0) &&
         rados_connect(cluster) == 0 && rados_ioctx_create(cluster, ceph().pool.c_str(), &io) == 0 &&
         rbd_open_read_only(io, image.c_str(), &img, nullptr) == 0) {
         std::vector<char> buf(len);
