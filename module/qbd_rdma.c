@@ -1209,14 +1209,13 @@ static bool qbd_rdma_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 
 	spin_lock_bh(&conn->lock);
 	state = conn->state;
-	if (state == QBD_CONN_FAILED || state == QBD_CONN_CLOSING ||
-	    state == QBD_CONN_DOWN) {
+	if (!qbd_conn_takes_io(state)) {
 		spin_unlock_bh(&conn->lock);
 		return false;
 	}
 	/* Lost since routing looked: another path may be live. */
 	if (state != QBD_CONN_LIVE && qbd_piece_can_reroute(piece)) {
-		spin_unlock_bh(&rc->conn->lock);
+		spin_unlock_bh(&conn->lock);
 		qbd_piece_reroute(piece);
 		return true;
 	}

@@ -8,8 +8,19 @@
 
 #include <linux/types.h>
 
+#include "qbd_ioctl.h"
+
 /* Whether a connection may go from state @from to @to. */
 bool qbd_conn_move_ok(int from, int to);
+
+/*
+ * Whether a connection in @state takes a new piece: sent while LIVE, held
+ * while CONNECTING; refused (failed at once) otherwise.
+ */
+static inline bool qbd_conn_takes_io(int state)
+{
+	return state == QBD_CONN_LIVE || state == QBD_CONN_CONNECTING;
+}
 
 /* Whether a device may go from life state @from to @to. */
 bool qbd_dev_move_ok(int from, int to);

@@ -131,6 +131,13 @@ static void qbd_conn_moves_checked(struct kunit *test)
 	/* Giving up happens once per outage; staying is no move. */
 	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_FAILED, QBD_CONN_FAILED));
 	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_FAILED, QBD_CONN_CONNECTING));
+	/* New IO is sent or held while the connection can still answer it. */
+	KUNIT_EXPECT_TRUE(test, qbd_conn_takes_io(QBD_CONN_LIVE));
+	KUNIT_EXPECT_TRUE(test, qbd_conn_takes_io(QBD_CONN_CONNECTING));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_takes_io(QBD_CONN_FAILED));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_takes_io(QBD_CONN_CLOSING));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_takes_io(QBD_CONN_DOWN));
+	KUNIT_EXPECT_FALSE(test, qbd_conn_takes_io(QBD_CONN_RELEASED));
 }
 
 static void qbd_dev_moves_checked(struct kunit *test)

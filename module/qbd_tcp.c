@@ -950,13 +950,11 @@ static bool qbd_tcp_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 	struct qbd_tcp_conn *tc = qbd_tcp(conn);
 	bool can_send = mutex_trylock(&tc->send_mutex);
 	bool inline_send = false, queued = false;
-
 	int state;
 
 	spin_lock_bh(&conn->lock);
 	state = conn->state;
-	if (state == QBD_CONN_FAILED || state == QBD_CONN_CLOSING ||
-	    state == QBD_CONN_DOWN) {
+	if (!qbd_conn_takes_io(state)) {
 		spin_unlock_bh(&conn->lock);
 		if (can_send)
 			mutex_unlock(&tc->send_mutex);
