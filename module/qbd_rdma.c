@@ -36,8 +36,8 @@
  * volume and the server, never the disk: the map connects, and the
  * completion queue runs, before the disk exists.
  *
- * Locking: rc->conn->lock (taken with _bh outside softirq) protects the in-flight
- * list, the flags next to it, and posting: nothing is posted on a queue
+ * Locking: conn->lock (taken with _bh outside softirq) protects the in-flight
+ * list, with the connection's state, and posting: nothing is posted on a queue
  * pair that is being torn down.  A tx (one per tag and piece index) is
  * owned by whoever holds a reference: one for its SEND, one for the reply,
  * one for the local invalidation (registered pages the reply did not
@@ -935,8 +935,8 @@ static void qbd_rdma_fail_list(struct list_head *list)
  * reconnect all of them, else those that waited for a DMA mapping (which
  * are kept for another try if they still do).  Pieces whose pages cannot
  * be registered move to @failed, for the caller to fail once it let go of
- * the lock.  False when the queue pair took no post.  Under rc->conn->lock,
- * connected.
+ * the lock.  False when the queue pair took no post.  Under conn->lock,
+ * LIVE.
  */
 static bool qbd_rdma_post_waiting(struct qbd_rdma_conn *rc,
 				  struct list_head *failed)
@@ -1224,7 +1224,7 @@ static bool qbd_rdma_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 		res = qbd_rdma_post(rc, piece);
 	if (res == QBD_RDMA_MAP_FAILED)
 		list_del_init(&piece->inflight_node);
-	spin_unlock_bh(&rc->conn->lock);
+	spin_unlock_bh(&conn->lock);
 
 	switch (res) {
 	case QBD_RDMA_POSTED:

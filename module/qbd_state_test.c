@@ -106,31 +106,38 @@ static void qbd_conn_moves_checked(struct kunit *test)
 		QBD_CONN_DOWN, QBD_CONN_RELEASED, QBD_CONN_CONNECTING,
 		QBD_CONN_FAILED, QBD_CONN_CLOSING, QBD_CONN_DOWN,
 	};
+	/* Moves that are refused, each {from, to}. */
+	static const int refused[][2] = {
+		/* Live only after a handshake; gave up only while reconnecting. */
+		{ QBD_CONN_DOWN, QBD_CONN_LIVE },
+		{ QBD_CONN_LIVE, QBD_CONN_FAILED },
+		/* A released connection has no threads left to go down with. */
+		{ QBD_CONN_RELEASED, QBD_CONN_DOWN },
+		{ QBD_CONN_LIVE, QBD_CONN_RELEASED },
+		{ QBD_CONN_LIVE, 42 },
+		/*
+		 * A connection torn down while its thread reconnects: the
+		 * thread's moves are refused, which is how it learns to stop,
+		 * and a live one goes down only through CLOSING (its threads
+		 * stop first).
+		 */
+		{ QBD_CONN_CLOSING, QBD_CONN_CONNECTING },
+		{ QBD_CONN_CLOSING, QBD_CONN_LIVE },
+		{ QBD_CONN_CLOSING, QBD_CONN_FAILED },
+		{ QBD_CONN_LIVE, QBD_CONN_DOWN },
+		{ QBD_CONN_DOWN, QBD_CONN_CLOSING },
+		/* Giving up happens once per outage; staying is no move. */
+		{ QBD_CONN_FAILED, QBD_CONN_FAILED },
+		{ QBD_CONN_FAILED, QBD_CONN_CONNECTING },
+	};
 	unsigned int i;
 
 	for (i = 1; i < ARRAY_SIZE(life); i++)
 		KUNIT_EXPECT_TRUE_MSG(test, qbd_conn_move_ok(life[i - 1], life[i]),
 				      "move %d -> %d", life[i - 1], life[i]);
-	/* Live only after a handshake; gave up only while reconnecting. */
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_DOWN, QBD_CONN_LIVE));
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, QBD_CONN_FAILED));
-	/* A released connection has no threads left to go down with. */
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_RELEASED, QBD_CONN_DOWN));
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, QBD_CONN_RELEASED));
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, 42));
-	/*
-	 * A connection torn down while its thread reconnects: the thread's
-	 * moves are refused, which is how it learns to stop, and a live
-	 * one goes down only through CLOSING (its threads stop first).
-	 */
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_CLOSING, QBD_CONN_CONNECTING));
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_CLOSING, QBD_CONN_LIVE));
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_CLOSING, QBD_CONN_FAILED));
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_LIVE, QBD_CONN_DOWN));
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_DOWN, QBD_CONN_CLOSING));
-	/* Giving up happens once per outage; staying is no move. */
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_FAILED, QBD_CONN_FAILED));
-	KUNIT_EXPECT_FALSE(test, qbd_conn_move_ok(QBD_CONN_FAILED, QBD_CONN_CONNECTING));
+	for (i = 0; i < ARRAY_SIZE(refused); i++)
+		KUNIT_EXPECT_FALSE_MSG(test, qbd_conn_move_ok(refused[i][0], refused[i][1]),
+				       "move %d -> %d", refused[i][0], refused[i][1]);
 	/* New IO is sent or held while the connection can still answer it. */
 	KUNIT_EXPECT_TRUE(test, qbd_conn_takes_io(QBD_CONN_LIVE));
 	KUNIT_EXPECT_TRUE(test, qbd_conn_takes_io(QBD_CONN_CONNECTING));
