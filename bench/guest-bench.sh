@@ -132,6 +132,22 @@ setup_rxe() {
 setup_nvme_rdma() { setup_rxe && setup_nvmet 2 rdma "$rdma_addr"; }
 teardown_nvme_rdma() { teardown_nvmet 2 rdma; }
 
+# qbd authenticates as it does by default (the cost is in the handshake
+# only): the server knows this host "bench" by a key, and qbd.conf (written
+# by qbd_conf SERVER) names it.
+bench_keys=$store/keys
+ensure_bench_keys() {
+	[ -s "$bench_keys/host.key" ] && return 0
+	mkdir -p -m 700 "$bench_keys"
+	(umask 077 && "$top/build/server/qbd-server" add-host bench --keys-file "$bench_keys/server.keys" \
+		>"$bench_keys/host.key")
+}
+qbd_conf() {
+	mkdir -p /etc/qbd
+	printf 'servers = %s\nhost_id = bench\nkey_file = %s\n' "$1" "$bench_keys/host.key" \
+		>/etc/qbd/qbd.conf
+}
+
 # qbd-server on tmpfs, one volume, mapped over $1 (tcp or rdma) at $2.
 setup_qbd() {
 	local transport=$1 addr=$2 server=$top/build/server/qbd-server qbd=$top/build/cmd/qbd
@@ -142,17 +158,18 @@ setup_qbd() {
 		extra=(--rdma)
 	fi
 	rm -rf "$store/qbd"
+	ensure_bench_keys
 	"$server" init --data-dir "$store/qbd" >/dev/null
-	"$server" serve --data-dir "$store/qbd" --listen "$addr:7800" "${extra[@]}" "${qbd_server_args[@]}" \
-		>"$store/qbd-server.log" 2>&1 &
+	"$server" serve --data-dir "$store/qbd" --listen "$addr:7800" --keys-file "$bench_keys/server.keys" \
+		"${extra[@]}" "${qbd_server_args[@]}" >"$store/qbd-server.log" 2>&1 &
 	local i
 	for i in $(seq 100); do
 		grep -q "listening${extra:+ with rdma}" "$store/qbd-server.log" 2>/dev/null && break
 		sleep 0.1
 	done
-	"$server" create bench/vol "${size_mb}M" --server "$addr:7800" >/dev/null
-	mkdir -p /etc/qbd
-	echo "servers = $addr:7800" >/etc/qbd/qbd.conf
+	"$server" create bench/vol "${size_mb}M" --server "$addr:7800" --host-id bench \
+		--key-file "$bench_keys/host.key" >/dev/null
+	qbd_conf "$addr:7800"
 	"$qbd" -m "$transport://bench/vol" --no-wait
 }
 teardown_qbd() {
@@ -194,14 +211,14 @@ ceph_conf = $CEPH_CONF
 ceph_keyring = $CEPH_KEYRING
 pools = $CEPH_POOL
 CONF
-	"$server" serve --config "$store/gateway.conf" --listen 127.0.0.1:7800 "${qbd_server_args[@]}" \
-		>"$store/qbd-server.log" 2>&1 &
+	ensure_bench_keys
+	"$server" serve --config "$store/gateway.conf" --listen 127.0.0.1:7800 \
+		--keys-file "$bench_keys/server.keys" "${qbd_server_args[@]}" >"$store/qbd-server.log" 2>&1 &
 	for i in $(seq 100); do
 		grep -q "listening" "$store/qbd-server.log" 2>/dev/null && break
 		sleep 0.1
 	done
-	mkdir -p /etc/qbd
-	echo "servers = 127.0.0.1:7800" >/etc/qbd/qbd.conf
+	qbd_conf 127.0.0.1:7800
 	"$qbd" -m "tcp://$CEPH_POOL/qbd-rbd" --no-wait
 }
 teardown_qbd_rbd() {

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     auto slash = name.find('/');
     std::unique_ptr<Client> c;
     std::string err;
-    if (Client::connect(addr, "", 5000, &c, &err)) {
+    if (Client::connect(addr, {}, 5000, &c, &err)) {
         fprintf(stderr, "qbd-server-bench: %s\n", err.c_str());
         return 1;
     }

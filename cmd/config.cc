@@ -1,12 +1,15 @@
 #include "config.h"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "error.h"
-#include "secret_file.h"
+#include "key_file.h"
 #include "strutil.h"
 
 namespace qbd {
@@ -97,8 +100,11 @@ Config parse_config(std::string_view text, const std::string& file) {
                     usage_error(where + ": " + e.what());
                 }
             }
-        } else if (key == "secret_file") {
-            cfg.secret_file = value;
+        } else if (key == "host_id") {
+            if (!valid_host_id(value)) bad("a host id: letters, digits, ._:@-");
+            cfg.host_id = value;
+        } else if (key == "key_file") {
+            cfg.key_file = value;
         } else if (key == "transport") {
             auto t = parse_transport(value);
             if (!t) bad("tcp or rdma");
@@ -163,10 +169,21 @@ void apply_map_options(MapTunables& t, std::string_view list) {
     }
 }
 
-std::string load_secret(const std::string& path) {
-    std::string secret, error;
-    if (int r = read_secret_file(path, &secret, &error)) throw Error(-r, error);
-    return secret;
+HostKey load_host_key(const Config& cfg) {
+    HostKey me;
+    me.host_id = cfg.host_id;
+    if (me.host_id.empty()) {
+        char name[HOST_NAME_MAX + 1] = {};
+        if (gethostname(name, sizeof(name) - 1) == 0 && valid_host_id(name)) me.host_id = name;
+    }
+    if (cfg.key_file.empty()) return me;
+    if (me.host_id.empty())
+        throw Error(EINVAL,
+                    "key_file needs host_id: the hostname is no host id (letters, "
+                    "digits, ._:@-)");
+    std::string error;
+    if (int r = read_key_file(cfg.key_file, &me.key, &error)) throw Error(-r, error);
+    return me;
 }
 
 }  // namespace qbd

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "addr.h"
+#include "key_file.h"
 #include "volume_spec.h"
 
 namespace qbd {
@@ -28,7 +29,8 @@ struct MapTunables {
 
 struct Config {
     std::vector<HostPort> servers = {{"127.0.0.1", QBD_DEFAULT_CTL_PORT}};
-    std::string secret_file;  // empty: no authentication
+    std::string host_id;   // this host's name in the servers' keys files; empty: the hostname
+    std::string key_file;  // this host's key; empty: no key
     Transport transport = Transport::tcp;
     MapTunables tunables;
     uint32_t connect_timeout = 5;  // seconds, per control server
@@ -49,8 +51,9 @@ void apply_map_option(MapTunables& t, std::string_view key_value);
 // Applies a comma-separated -o list.
 void apply_map_options(MapTunables& t, std::string_view list);
 
-// The shared secret of secret_file, read as qbd-server reads its own
-// (server/secret_file.h: a root-only file); throws with the reason.
-std::string load_secret(const std::string& path);
+// Who this host is to the servers: host_id (the hostname by default) and
+// the key of key_file, read as qbd-server reads its keys (server/key_file.h:
+// a root-only file).  Throws with the reason.
+HostKey load_host_key(const Config& cfg);
 
 }  // namespace qbd

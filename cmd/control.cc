@@ -77,8 +77,9 @@ std::string map_error_message(int err, const std::string& volume) {
                    "check the server log";
         case EACCES:
         case EKEYREJECTED:
-            return "cannot map " + volume + ": authentication failed: the secret in secret_file " +
-                   "does not match the server's";
+            return "cannot map " + volume + ": authentication failed: a server does not know " +
+                   "this host's host_id and key_file (qbd-server add-host), or this host's key " +
+                   "is not the one it has";
         case EPERM:
             return "cannot map " + volume +
                    ": permission denied: run as root (needs CAP_SYS_ADMIN)";

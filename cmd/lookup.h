@@ -35,7 +35,7 @@ client::Volume merge_answers(const std::string& pool, const std::string& volume,
 // merges the answers.  With @settle, servers that disagree only on the
 // size are asked again until they agree or @settle has passed: gateways of
 // one image learn of its growth one after another.
-client::Volume lookup_volume(const Config& cfg, const std::string& secret, const std::string& pool,
+client::Volume lookup_volume(const Config& cfg, const HostKey& me, const std::string& pool,
                              const std::string& volume,
                              std::chrono::milliseconds settle = std::chrono::milliseconds(0));
 
@@ -43,7 +43,7 @@ client::Volume lookup_volume(const Config& cfg, const std::string& secret, const
 // (each gateway of an image learns it from the image; a file volume has
 // one server).  Throws Error: what that server refused, or as
 // merge_answers when no server serves it.
-void resize_volume(const Config& cfg, const std::string& secret, const std::string& pool,
+void resize_volume(const Config& cfg, const HostKey& me, const std::string& pool,
                    const std::string& volume, uint64_t new_size);
 
 }  // namespace qbd

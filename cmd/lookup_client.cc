@@ -17,26 +17,26 @@ constexpr auto kSettlePoll = std::chrono::milliseconds(200);
 
 int timeout_ms(const Config& cfg) { return static_cast<int>(cfg.connect_timeout) * 1000; }
 
-ServerAnswer ask(const std::string& server, const Config& cfg, const std::string& secret,
+ServerAnswer ask(const std::string& server, const Config& cfg, const HostKey& me,
                  const std::string& pool, const std::string& volume) {
     ServerAnswer a;
     a.server = server;
     std::unique_ptr<client::Client> c;
-    a.err = client::Client::connect(server, secret, timeout_ms(cfg), &c, &a.why);
+    a.err = client::Client::connect(server, me, timeout_ms(cfg), &c, &a.why);
     if (a.err) return a;
     a.err = c->info(pool, volume, &a.volume);
     if (a.err) a.why = server + ": " + c->error();
     return a;
 }
 
-std::vector<ServerAnswer> ask_all(const Config& cfg, const std::string& secret,
-                                  const std::string& pool, const std::string& volume) {
+std::vector<ServerAnswer> ask_all(const Config& cfg, const HostKey& me, const std::string& pool,
+                                  const std::string& volume) {
     // At once: a server that does not answer costs its timeout once, not
     // once per server after it.
     std::vector<std::future<ServerAnswer>> pending;
     for (const HostPort& hp : cfg.servers)
         pending.push_back(std::async(std::launch::async, ask, hp.str(), std::cref(cfg),
-                                     std::cref(secret), std::cref(pool), std::cref(volume)));
+                                     std::cref(me), std::cref(pool), std::cref(volume)));
     std::vector<ServerAnswer> answers;
     for (auto& p : pending) answers.push_back(p.get());
     return answers;
@@ -44,11 +44,11 @@ std::vector<ServerAnswer> ask_all(const Config& cfg, const std::string& secret,
 
 }  // namespace
 
-client::Volume lookup_volume(const Config& cfg, const std::string& secret, const std::string& pool,
+client::Volume lookup_volume(const Config& cfg, const HostKey& me, const std::string& pool,
                              const std::string& volume, std::chrono::milliseconds settle) {
     const auto deadline = std::chrono::steady_clock::now() + settle;
     for (;;) {
-        std::vector<ServerAnswer> answers = ask_all(cfg, secret, pool, volume);
+        std::vector<ServerAnswer> answers = ask_all(cfg, me, pool, volume);
         try {
             return merge_answers(pool, volume, answers);
         } catch (const Error& e) {
@@ -68,14 +68,14 @@ client::Volume lookup_volume(const Config& cfg, const std::string& secret, const
     }
 }
 
-void resize_volume(const Config& cfg, const std::string& secret, const std::string& pool,
+void resize_volume(const Config& cfg, const HostKey& me, const std::string& pool,
                    const std::string& volume, uint64_t new_size) {
     std::vector<ServerAnswer> answers;
     for (const HostPort& hp : cfg.servers) {
         ServerAnswer a;
         a.server = hp.str();
         std::unique_ptr<client::Client> c;
-        a.err = client::Client::connect(a.server, secret, timeout_ms(cfg), &c, &a.why);
+        a.err = client::Client::connect(a.server, me, timeout_ms(cfg), &c, &a.why);
         if (!a.err) {
             a.err = c->resize(pool, volume, new_size);
             if (!a.err) {

@@ -25,7 +25,7 @@ bool same_addr(const qbd_ioc_addr& a, const qbd_ioc_addr& b) {
 
 }  // namespace
 
-MapRequest::~MapRequest() { explicit_bzero(map.secret, sizeof(map.secret)); }
+MapRequest::~MapRequest() { explicit_bzero(map.key, sizeof(map.key)); }
 
 void build_map_request(const client::Volume& vol, const MapSettings& settings,
                        const Resolver& resolve, MapRequest& req) {
@@ -74,10 +74,14 @@ void build_map_request(const client::Volume& vol, const MapSettings& settings,
     m.reconnect_delay_ms = settings.tunables.reconnect_delay_ms;
     m.giveup_timeout_ms = settings.tunables.giveup_timeout * 1000;
     m.heartbeat_ms = settings.tunables.heartbeat_interval * 1000;
-    if (settings.secret.size() > QBD_SECRET_MAX)
-        throw Error(EINVAL, "secret is longer than " + std::to_string(QBD_SECRET_MAX) + " bytes");
-    m.secret_len = static_cast<uint32_t>(settings.secret.size());
-    std::memcpy(m.secret, settings.secret.data(), settings.secret.size());
+    const HostKey& me = settings.me;
+    if ((!me.host_id.empty() && !valid_host_id(me.host_id)) ||
+        (!me.key.empty() && (!valid_key(me.key) || me.host_id.empty())))
+        throw Error(EINVAL, "bad host id '" + me.host_id + "' or key");
+    static_assert(sizeof(m.host_id) == QBD_HOST_ID_MAX);
+    std::memcpy(m.host_id, me.host_id.data(), me.host_id.size());  // valid_host_id bounds it
+    m.key_len = static_cast<uint32_t>(me.key.size());
+    std::memcpy(m.key, me.key.data(), me.key.size());
 }
 
 }  // namespace qbd

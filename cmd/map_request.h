@@ -18,7 +18,7 @@ namespace qbd {
 struct MapSettings {
     Transport transport = Transport::tcp;
     MapTunables tunables;
-    std::string secret;  // empty: no authentication
+    HostKey me;  // who maps: its key is proven on every connection
 };
 
 // Owns the array the ioctl argument points at; not copyable because
@@ -29,7 +29,7 @@ struct MapRequest {
     qbd_ioc_map map{};
 
     MapRequest() = default;
-    ~MapRequest();  // wipes the secret
+    ~MapRequest();  // wipes the key
     MapRequest(const MapRequest&) = delete;
     MapRequest& operator=(const MapRequest&) = delete;
 };

@@ -12,8 +12,8 @@ namespace qbd {
 
 void refresh_device(Control& ctl, const DeviceInfo& dev, const Config& cfg,
                     std::chrono::milliseconds settle) {
-    std::string secret = cfg.secret_file.empty() ? "" : load_secret(cfg.secret_file);
-    client::Volume vol = lookup_volume(cfg, secret, dev.pool(), dev.volume(), settle);
+    const HostKey me = load_host_key(cfg);
+    client::Volume vol = lookup_volume(cfg, me, dev.pool(), dev.volume(), settle);
     if (vol.id != dev.info.volume_id)
         throw Error(ESTALE, dev.pool() + "/" + dev.volume() +
                                 " was deleted and created again on the server; unmap and map it");
@@ -21,7 +21,7 @@ void refresh_device(Control& ctl, const DeviceInfo& dev, const Config& cfg,
     settings.transport =
         dev.info.transport == QBD_TRANSPORT_RDMA ? Transport::rdma : Transport::tcp;
     settings.tunables = cfg.tunables;
-    settings.secret = secret;
+    settings.me = me;
     MapRequest req;
     build_map_request(vol, settings, resolve_addr, req);
     // What the device was mapped with stays as it was.
@@ -35,7 +35,7 @@ void refresh_device(Control& ctl, const DeviceInfo& dev, const Config& cfg,
     req.map.heartbeat_ms = dev.info.heartbeat_ms;
     req.map.dev_index = dev.info.dev_index;
     ctl.call(QBD_IOC_UPDATE, &req.map, "QBD_IOC_UPDATE");
-    explicit_bzero(req.map.secret, sizeof(req.map.secret));
+    explicit_bzero(req.map.key, sizeof(req.map.key));
 }
 
 std::optional<uint64_t> parse_size_suffix(std::string_view s) {

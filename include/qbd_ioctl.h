@@ -82,10 +82,13 @@ struct qbd_ioc_addr {
  *		(0 = default 60 s)
  * @heartbeat_ms: an idle connection is probed this often; a probe not
  *		answered within @io_timeout_ms resets it (0 = default 10 s)
- * @secret_len:	bytes of @secret used, 0 for no authentication
- * @secret:	shared secret for HMAC-SHA256 authentication
+ * @key_len:	bytes of @key used, 0 for a host without a key
+ * @key:	this host's key, proven to the server and proven by it
+ *		(HMAC-SHA256, include/qbd_proto.h)
  * @dev_index:	out: X of /dev/qbdX
  * @disk_name:	out: "qbdX"
+ * @host_id:	this host's name in the servers' keys files, NUL-terminated
+ *		(empty with no key)
  */
 struct qbd_ioc_map {
 	__u32	argsz;
@@ -109,11 +112,11 @@ struct qbd_ioc_map {
 	__u32	giveup_timeout_ms;
 	__u32	heartbeat_ms;
 	__u32	reserved1;
-	__u32	secret_len;
-	__u8	secret[QBD_SECRET_MAX];
+	__u32	key_len;
+	__u8	key[QBD_KEY_MAX];
 	__u32	dev_index;
 	char	disk_name[QBD_DISK_NAME_MAX];
-	__u8	reserved2[64];
+	char	host_id[QBD_HOST_ID_MAX];
 };
 
 /* qbd_ioc_unmap.flags */
@@ -274,8 +277,9 @@ struct qbd_ioc_suspend {
  * QBD_IOC_UPDATE: new metadata for a mapped volume (remap after its
  * servers changed, or online growth).  A struct qbd_ioc_map whose
  * @dev_index names the device; pool, volume, volume_id, transport,
- * options and secret must match the mapping.  The epoch must not go back;
- * the size must not shrink; shard_size must not change.  IO is held while
+ * options must match the mapping (the host id and key stay those of
+ * the map).  The epoch must not go back; the size must not shrink;
+ * shard_size must not change.  IO is held while
  * the paths are swapped; the active path stays active when the new list
  * still names it.
  */

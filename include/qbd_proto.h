@@ -10,7 +10,7 @@
  * A data connection goes through:
  *   client: HELLO (payload struct qbd_hello)
  *   server: reply (payload struct qbd_hello_reply)
- *   client: AUTH  (payload struct qbd_auth)    only when either side has a secret
+ *   client: AUTH  (payload struct qbd_auth)    when the server has keys
  *   server: reply (status 0 or -EACCES)
  *   client: OPEN  (payload struct qbd_open)
  *   server: reply (payload struct qbd_open_reply)
@@ -46,7 +46,9 @@
 #define QBD_ADDR_MAX		64		/* "host:port" incl. NUL */
 #define QBD_NONCE_BYTES		32
 #define QBD_MAC_BYTES		32		/* HMAC-SHA256 */
-#define QBD_SECRET_MAX		64
+#define QBD_KEY_MAX		64		/* a host's key, bytes */
+#define QBD_KEY_MIN		16
+#define QBD_HOST_ID_MAX		64		/* host id incl. NUL */
 
 enum qbd_opcode {
 	QBD_OP_HELLO		= 1,
@@ -158,16 +160,19 @@ struct qbd_reply_hdr {
  * @features:	QBD_FEAT_* the client wants; the server refuses unknown bits
  * @client_id:	random per connection, for the server's log
  * @nonce:	client challenge for mutual authentication
+ * @host_id:	the client host's name in the server's keys file,
+ *		NUL-terminated; empty for a host without a key
  */
 struct qbd_hello {
 	__le64	features;
 	__le64	client_id;
 	__u8	nonce[QBD_NONCE_BYTES];
+	char	host_id[QBD_HOST_ID_MAX];
 	__u8	reserved[16];
 };
 
 /* qbd_hello_reply.auth values */
-#define QBD_AUTH_NONE		0	/* server has no secret */
+#define QBD_AUTH_NONE		0	/* server has no keys: anyone may OPEN */
 #define QBD_AUTH_HMAC_SHA256	1	/* server requires QBD_OP_AUTH */
 
 /**
@@ -176,9 +181,13 @@ struct qbd_hello {
  * @auth:	QBD_AUTH_*
  * @max_io_bytes: largest READ/WRITE the server takes
  * @nonce:	server challenge
- * @server_mac:	HMAC-SHA256(secret, "qbd-server" | client nonce | server
- *		nonce) when @auth is QBD_AUTH_HMAC_SHA256, proving the
- *		server knows the secret
+ * @server_mac:	HMAC-SHA256(key, "qbd-server" | client nonce | server
+ *		nonce) when @auth is QBD_AUTH_HMAC_SHA256, with the key the
+ *		server's keys file gives @host_id: proves the server knows
+ *		this host's key
+ *
+ * A server with keys refuses a HELLO whose @host_id it has no key for
+ * (-EACCES): a host it does not know, or one whose key was revoked.
  */
 struct qbd_hello_reply {
 	__le64	features;
@@ -191,7 +200,7 @@ struct qbd_hello_reply {
 
 /**
  * struct qbd_auth - payload of QBD_OP_AUTH
- * @client_mac:	HMAC-SHA256(secret, "qbd-client" | server nonce | client nonce)
+ * @client_mac:	HMAC-SHA256(key, "qbd-client" | server nonce | client nonce)
  */
 struct qbd_auth {
 	__u8	client_mac[QBD_MAC_BYTES];
@@ -366,7 +375,7 @@ struct qbd_rdma_reply {
 
 QBD_PROTO_ASSERT_SIZE(struct qbd_req_hdr, 64);
 QBD_PROTO_ASSERT_SIZE(struct qbd_reply_hdr, 64);
-QBD_PROTO_ASSERT_SIZE(struct qbd_hello, 64);
+QBD_PROTO_ASSERT_SIZE(struct qbd_hello, 128);
 QBD_PROTO_ASSERT_SIZE(struct qbd_hello_reply, 96);
 QBD_PROTO_ASSERT_SIZE(struct qbd_auth, 32);
 QBD_PROTO_ASSERT_SIZE(struct qbd_open, 32);

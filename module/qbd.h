@@ -258,9 +258,10 @@ struct qbd_device {
 	u32			reconnect_delay_ms;
 	u32			giveup_timeout_ms;
 	u32			heartbeat_ms;
-	u32			secret_len;
-	u8			secret[QBD_SECRET_MAX];
-	struct crypto_shash	*hmac;		/* keyed with @secret, or NULL */
+	u32			key_len;
+	u8			key[QBD_KEY_MAX];	/* this host's */
+	struct crypto_shash	*hmac;		/* keyed with @key, or NULL */
+	char			host_id[QBD_HOST_ID_MAX];
 
 	const struct qbd_transport_ops *ops;	/* holds its module */
 	struct qbd_ioc_addr	*addrs;		/* QBD_MAX_ADDRS, nr_addrs used */
@@ -393,7 +394,7 @@ void qbd_split_tag(u64 wire_tag, u16 *hwq, u16 *tag, u8 *piece, u32 *gen);
 
 /* qbd_auth.c */
 struct crypto_shash;
-struct crypto_shash *qbd_auth_alloc(const u8 *secret, u32 secret_len);
+struct crypto_shash *qbd_auth_alloc(const u8 *key, u32 key_len);
 void qbd_auth_free(struct crypto_shash *tfm);
 int qbd_auth_mac(struct crypto_shash *tfm, const char *label,
 		 const u8 *nonce_a, const u8 *nonce_b, u8 *mac);

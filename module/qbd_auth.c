@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * qbd: HMAC-SHA256 proofs of the shared secret for the HELLO exchange.
+ * qbd: HMAC-SHA256 proofs of the host's key for the HELLO exchange.
  *
  * The transform is allocated and keyed once, when the volume is mapped:
  * a handshake runs when a connection is re-established, possibly while
@@ -13,7 +13,7 @@
 
 #include "qbd.h"
 
-struct crypto_shash *qbd_auth_alloc(const u8 *secret, u32 secret_len)
+struct crypto_shash *qbd_auth_alloc(const u8 *key, u32 key_len)
 {
 	struct crypto_shash *tfm;
 	int ret;
@@ -21,7 +21,7 @@ struct crypto_shash *qbd_auth_alloc(const u8 *secret, u32 secret_len)
 	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
 	if (IS_ERR(tfm))
 		return tfm;
-	ret = crypto_shash_setkey(tfm, secret, secret_len);
+	ret = crypto_shash_setkey(tfm, key, key_len);
 	if (ret) {
 		crypto_free_shash(tfm);
 		return ERR_PTR(ret);
@@ -35,7 +35,7 @@ void qbd_auth_free(struct crypto_shash *tfm)
 		crypto_free_shash(tfm);
 }
 
-/* mac = HMAC-SHA256(secret, label | nonce_a | nonce_b) */
+/* mac = HMAC-SHA256(key, label | nonce_a | nonce_b) */
 int qbd_auth_mac(struct crypto_shash *tfm, const char *label,
 		 const u8 *nonce_a, const u8 *nonce_b, u8 *mac)
 {

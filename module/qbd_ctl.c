@@ -63,7 +63,7 @@ static long qbd_ioctl_map(void __user *argp, bool update)
 out_free_paths:
 	kfree(paths);
 out_free_args:
-	memzero_explicit(args->secret, sizeof(args->secret));
+	memzero_explicit(args->key, sizeof(args->key));
 	kfree(args);
 	return ret;
 }

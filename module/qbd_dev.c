@@ -507,7 +507,7 @@ static void qbd_free_dev(struct qbd_device *dev)
 	free_percpu(dev->stats);
 	kfree(dev->conns);
 	kfree(dev->addrs);
-	memzero_explicit(dev->secret, sizeof(dev->secret));
+	memzero_explicit(dev->key, sizeof(dev->key));
 	kfree(dev);
 }
 
@@ -636,8 +636,9 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 	dev->giveup_timeout_ms = args->giveup_timeout_ms ?:
 				 QBD_DEFAULT_GIVEUP_TIMEOUT_MS;
 	dev->heartbeat_ms = args->heartbeat_ms ?: QBD_DEFAULT_HEARTBEAT_MS;
-	dev->secret_len = args->secret_len;
-	memcpy(dev->secret, args->secret, args->secret_len);
+	dev->key_len = args->key_len;
+	memcpy(dev->key, args->key, args->key_len);
+	strscpy(dev->host_id, args->host_id, sizeof(dev->host_id));
 
 	dev->resume_mode = QBD_RESUME_NORMAL;
 	atomic_set(&dev->life, QBD_STATE_LIVE);
@@ -653,8 +654,8 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 		return NULL;
 	}
 	memcpy(dev->addrs, paths, array_size(dev->nr_paths, sizeof(*paths)));
-	if (dev->secret_len) {
-		dev->hmac = qbd_auth_alloc(dev->secret, dev->secret_len);
+	if (dev->key_len) {
+		dev->hmac = qbd_auth_alloc(dev->key, dev->key_len);
 		if (IS_ERR(dev->hmac)) {
 			dev->hmac = NULL;
 			qbd_free_dev(dev);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * qbd: what every transport says before IO (HELLO, AUTH when either side
- * has a secret, OPEN), and the request/reply helpers transports share.
+ * has keys, OPEN), and the request/reply helpers transports share.
  * The transport supplies one call: send a request with its payload and
  * wait for the reply's payload.
  */
@@ -34,7 +34,7 @@ int qbd_reply_status(const struct qbd_reply_hdr *reply, u16 opcode,
 }
 EXPORT_SYMBOL_GPL(qbd_reply_status);
 
-/* Mutual proof of the shared secret; see include/qbd_proto.h. */
+/* Mutual proof of this host's key; see include/qbd_proto.h. */
 static int qbd_authenticate(struct qbd_device *dev, qbd_call_fn call,
 			    void *ctx, const struct qbd_hello *hello,
 			    const struct qbd_hello_reply *hr)
@@ -43,14 +43,14 @@ static int qbd_authenticate(struct qbd_device *dev, qbd_call_fn call,
 	struct qbd_auth auth;
 	int ret;
 
-	if (!dev->secret_len)
-		return -EACCES;		/* server wants a secret we lack */
+	if (!dev->key_len)
+		return -EACCES;		/* server wants a key we lack */
 	ret = qbd_auth_mac(dev->hmac, QBD_AUTH_SERVER_LABEL,
 			   hello->nonce, hr->nonce, expected);
 	if (ret)
 		return ret;
 	if (crypto_memneq(expected, hr->server_mac, QBD_MAC_BYTES))
-		return -EACCES;		/* server does not know the secret */
+		return -EACCES;		/* server does not know our key */
 	ret = qbd_auth_mac(dev->hmac, QBD_AUTH_CLIENT_LABEL,
 			   hr->nonce, hello->nonce, auth.client_mac);
 	if (ret)
@@ -93,6 +93,7 @@ int qbd_handshake(struct qbd_conn *conn, u64 features, qbd_call_fn call,
 	hello.features = cpu_to_le64(features);
 	get_random_bytes(&hello.client_id, sizeof(hello.client_id));
 	get_random_bytes(hello.nonce, sizeof(hello.nonce));
+	strscpy(hello.host_id, dev->host_id, sizeof(hello.host_id));
 	ret = call(ctx, QBD_OP_HELLO, &hello, sizeof(hello), &hr, sizeof(hr));
 	if (ret)
 		return ret;
@@ -104,8 +105,8 @@ int qbd_handshake(struct qbd_conn *conn, u64 features, qbd_call_fn call,
 
 	switch (le32_to_cpu(hr.auth)) {
 	case QBD_AUTH_NONE:
-		/* A secret we hold must be proven by the server. */
-		if (dev->secret_len)
+		/* A server must prove it knows the key we hold. */
+		if (dev->key_len)
 			return -EACCES;
 		break;
 	case QBD_AUTH_HMAC_SHA256:

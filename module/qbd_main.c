@@ -20,28 +20,9 @@ DEFINE_MUTEX(qbd_devices_mutex);
 LIST_HEAD(qbd_devices);		/* of qbd_device.list: published devices */
 LIST_HEAD(qbd_mapping);		/* of qbd_device.list: maps being set up */
 
-static void __init qbd_check_abi(void)
-{
-	/* The layouts userspace and the server agree on. */
-	BUILD_BUG_ON(sizeof(struct qbd_req_hdr) != 64);
-	BUILD_BUG_ON(sizeof(struct qbd_reply_hdr) != 64);
-	BUILD_BUG_ON(sizeof(struct qbd_hello) != 64);
-	BUILD_BUG_ON(sizeof(struct qbd_hello_reply) != 96);
-	BUILD_BUG_ON(sizeof(struct qbd_open) != 32);
-	BUILD_BUG_ON(sizeof(struct qbd_open_reply) != 32);
-	BUILD_BUG_ON(sizeof(struct qbd_ioc_map) != 400);
-	BUILD_BUG_ON(sizeof(struct qbd_ioc_info) != 416);
-	BUILD_BUG_ON(sizeof(struct qbd_ioc_unmap) != 32);
-	BUILD_BUG_ON(sizeof(struct qbd_ioc_list) != 24);
-	BUILD_BUG_ON(sizeof(struct qbd_ioc_version) != 64);
-	BUILD_BUG_ON(sizeof(struct qbd_ioc_conn_info) != 48);
-}
-
 static int __init qbd_init(void)
 {
 	int ret;
-
-	qbd_check_abi();
 
 	ret = qbd_dev_register();
 	if (ret)

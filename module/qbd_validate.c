@@ -80,11 +80,18 @@ int qbd_validate_map(const struct qbd_ioc_map *args)
 	    args->giveup_timeout_ms > QBD_MAX_TIMER_MS ||
 	    args->heartbeat_ms > QBD_MAX_TIMER_MS)
 		return -EINVAL;
-	if (args->secret_len > QBD_SECRET_MAX)
+	/* A key is proven under a host id: the server looks it up by it. */
+	if (args->key_len &&
+	    (args->key_len < QBD_KEY_MIN || args->key_len > QBD_KEY_MAX ||
+	     !qbd_name_ok(args->host_id, sizeof(args->host_id))))
+		return -EINVAL;
+	if (!args->key_len && args->host_id[0] &&
+	    !qbd_name_ok(args->host_id, sizeof(args->host_id)))
+		return -EINVAL;
+	if (!qbd_str_terminated(args->host_id, sizeof(args->host_id)))
 		return -EINVAL;
 	if (args->reserved0[0] || args->reserved0[1] || args->reserved1 ||
-	    args->reserved3 ||
-	    memchr_inv(args->reserved2, 0, sizeof(args->reserved2)))
+	    args->reserved3)
 		return -EINVAL;
 	return 0;
 }

@@ -140,19 +140,36 @@ static void c_giveup(struct qbd_ioc_map *m)
 	m->giveup_timeout_ms = ~0U;
 }
 
-static void c_secret(struct qbd_ioc_map *m)
+static void c_key_long(struct qbd_ioc_map *m)
 {
-	m->secret_len = 65;
+	strscpy(m->host_id, "host1", sizeof(m->host_id));
+	m->key_len = QBD_KEY_MAX + 1;
+}
+
+static void c_key_short(struct qbd_ioc_map *m)
+{
+	strscpy(m->host_id, "host1", sizeof(m->host_id));
+	m->key_len = QBD_KEY_MIN - 1;
+}
+
+static void c_key_no_host_id(struct qbd_ioc_map *m)
+{
+	m->key_len = QBD_KEY_MIN;
+}
+
+static void c_host_id_unterminated(struct qbd_ioc_map *m)
+{
+	memset(m->host_id, 'h', sizeof(m->host_id));
+}
+
+static void c_host_id_space(struct qbd_ioc_map *m)
+{
+	strscpy(m->host_id, "host 1", sizeof(m->host_id));
 }
 
 static void c_reserved1(struct qbd_ioc_map *m)
 {
 	m->reserved1 = 1;
-}
-
-static void c_reserved2(struct qbd_ioc_map *m)
-{
-	m->reserved2[63] = 1;
 }
 
 static const struct qbd_map_case qbd_map_cases[] = {
@@ -178,9 +195,12 @@ static const struct qbd_map_case qbd_map_cases[] = {
 	{ "max io unaligned", c_max_io_odd, -EINVAL },
 	{ "io timeout too short", c_timeout, -EINVAL },
 	{ "give-up time absurd", c_giveup, -EINVAL },
-	{ "secret too long", c_secret, -EINVAL },
+	{ "key too long", c_key_long, -EINVAL },
+	{ "key too short", c_key_short, -EINVAL },
+	{ "key without a host id", c_key_no_host_id, -EINVAL },
+	{ "unterminated host id", c_host_id_unterminated, -EINVAL },
+	{ "space in host id", c_host_id_space, -EINVAL },
 	{ "reserved1", c_reserved1, -EINVAL },
-	{ "reserved2", c_reserved2, -EINVAL },
 };
 
 static void qbd_map_case_desc(const struct qbd_map_case *c, char *desc)
@@ -195,6 +215,20 @@ static void qbd_good_map_passes(struct kunit *test)
 	struct qbd_ioc_map m;
 
 	qbd_good_map(&m);
+	KUNIT_EXPECT_EQ(test, qbd_validate_map(&m), 0);
+}
+
+/* A host with a key names itself; one without may name itself for logs. */
+static void qbd_host_id_and_key_pass(struct kunit *test)
+{
+	struct qbd_ioc_map m;
+
+	qbd_good_map(&m);
+	strscpy(m.host_id, "web1.example.com", sizeof(m.host_id));
+	KUNIT_EXPECT_EQ(test, qbd_validate_map(&m), 0);
+	m.key_len = QBD_KEY_MIN;
+	KUNIT_EXPECT_EQ(test, qbd_validate_map(&m), 0);
+	m.key_len = QBD_KEY_MAX;
 	KUNIT_EXPECT_EQ(test, qbd_validate_map(&m), 0);
 }
 
@@ -263,6 +297,7 @@ static void qbd_addresses_checked(struct kunit *test)
 
 static struct kunit_case qbd_validate_cases[] = {
 	KUNIT_CASE(qbd_good_map_passes),
+	KUNIT_CASE(qbd_host_id_and_key_pass),
 	KUNIT_CASE_PARAM(qbd_corrupt_map_refused, qbd_map_gen_params),
 	KUNIT_CASE(qbd_path_named_twice_refused),
 	KUNIT_CASE(qbd_throttle_rates_bounded),

@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "client/qbd_client.h"
-#include "secret_file.h"
+#include "key_file.h"
+#include "listen_policy.h"
 #include "server.h"
 #include "server_config.h"
 
@@ -27,27 +28,32 @@ constexpr unsigned long kMaxBusyPollUs = 10000;
 const char* kUsage = R"(usage:
   qbd-server init    --data-dir DIR
   qbd-server serve   [--config FILE] --data-dir DIR --listen HOST:PORT [--listen ...]
-                     [--advertise HOST:PORT] [--secret-file FILE] [--default-shard-size SIZE]
-                     [--rdma] [--busy-poll USEC] [--fault SPEC ...]
+                     [--advertise HOST:PORT] [--keys-file FILE] [--allow-unauthenticated]
+                     [--default-shard-size SIZE] [--rdma] [--busy-poll USEC] [--fault SPEC ...]
+  qbd-server add-host    HOST-ID    (prints the host's new key)
+  qbd-server remove-host HOST-ID
   qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--device PATH]
   qbd-server delete  POOL/VOLUME
   qbd-server resize  POOL/VOLUME SIZE
   qbd-server info    POOL/VOLUME [--json]
   qbd-server list    [POOL] [--json]
-The volume commands act on --data-dir DIR (server stopped), on the backend
---config FILE names, or on a running server with --server HOST:PORT
-[--secret-file FILE].  SIZE takes K, M, G, T.  The command line overrides
-the configuration file (qbd-server(8), CONFIGURATION).
+add-host and remove-host change the keys file (--keys-file FILE, or the
+configuration file's keys_file); a running server reads it at every new
+connection.  The volume commands act on --data-dir DIR (server stopped), on
+the backend --config FILE names, or on a running server with --server
+HOST:PORT [--host-id ID --key-file FILE].  SIZE takes K, M, G, T.  The
+command line overrides the configuration file (qbd-server(8), CONFIGURATION).
 )";
 
 struct Args {
     std::string command;
     std::vector<std::string> positional;
-    std::string config, data_dir, server, secret_file, advertise, device;
+    std::string config, data_dir, server, keys_file, host_id, key_file, advertise, device;
     std::vector<std::string> listen;
     uint64_t shard_size = 0, default_shard_size = 0;  // 0: not given
     bool json = false;
     bool rdma = false;
+    bool allow_unauthenticated = false;
     bool busy_poll_given = false;
     unsigned busy_poll_us = 0;
     qbd::FaultConfig faults;
@@ -80,8 +86,12 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
             if (!value(&a->data_dir)) return false;
         } else if (k == "--server") {
             if (!value(&a->server)) return false;
-        } else if (k == "--secret-file") {
-            if (!value(&a->secret_file)) return false;
+        } else if (k == "--keys-file") {
+            if (!value(&a->keys_file)) return false;
+        } else if (k == "--host-id") {
+            if (!value(&a->host_id)) return false;
+        } else if (k == "--key-file") {
+            if (!value(&a->key_file)) return false;
         } else if (k == "--advertise") {
             if (!value(&a->advertise)) return false;
         } else if (k == "--device") {
@@ -93,6 +103,8 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
             a->json = true;
         else if (k == "--rdma")
             a->rdma = true;
+        else if (k == "--allow-unauthenticated")
+            a->allow_unauthenticated = true;
         else if (k == "--busy-poll") {
             if (!value(&v)) return false;
             char* end = nullptr;
@@ -133,7 +145,8 @@ int load_settings(const Args& a, qbd::ServerSettings* s, std::string* error) {
     if (!a.data_dir.empty()) s->data_dir = a.data_dir;
     if (!a.listen.empty()) s->listen = a.listen;
     if (!a.advertise.empty()) s->advertise = a.advertise;
-    if (!a.secret_file.empty()) s->secret_file = a.secret_file;
+    if (!a.keys_file.empty()) s->keys_file = a.keys_file;
+    if (a.allow_unauthenticated) s->allow_unauthenticated = true;
     if (a.rdma) s->rdma = true;
     if (a.busy_poll_given) s->busy_poll_us = a.busy_poll_us;
     if (a.default_shard_size) s->default_shard_size = a.default_shard_size;
@@ -145,9 +158,8 @@ qbd::ServerConfig server_config(const qbd::ServerSettings& s) {
     cfg.backend = s.backend;
     cfg.data_dir = s.data_dir;
     cfg.listen = s.listen;
-    cfg.advertise = !s.advertise.empty() ? s.advertise
-                    : s.listen.empty()   ? "127.0.0.1:7800"
-                                         : s.listen[0];
+    cfg.advertise = qbd::advertised_address(s);
+    cfg.keys_file = s.keys_file;
     cfg.rdma = s.rdma;
     cfg.busy_poll_us = s.busy_poll_us;
     cfg.default_shard_size = s.default_shard_size;
@@ -159,8 +171,35 @@ qbd::ServerConfig server_config(const qbd::ServerSettings& s) {
     return cfg;
 }
 
-int read_secret(const std::string& path, std::string* out, std::string* error) {
-    return path.empty() ? 0 : qbd::read_secret_file(path, out, error);
+// Who this tool is to a remote server: --host-id and the key of --key-file.
+int load_host_key(const Args& a, qbd::HostKey* me, std::string* error) {
+    me->host_id = a.host_id;
+    if (a.key_file.empty()) return 0;
+    if (!qbd::valid_host_id(a.host_id)) {
+        *error = "--key-file needs the --host-id the server knows the key by";
+        return -EINVAL;
+    }
+    return qbd::read_key_file(a.key_file, &me->key, error);
+}
+
+// add-host and remove-host: edits of the keys file.
+int keys_command(const Args& a) {
+    qbd::ServerSettings settings;
+    std::string error;
+    if (!a.config.empty() && qbd::load_server_config(a.config, &settings, &error))
+        return fail(error, 2);
+    if (!a.keys_file.empty()) settings.keys_file = a.keys_file;
+    if (settings.keys_file.empty()) return fail(a.command + " needs --keys-file FILE", 2);
+    if (a.positional.size() != 1) return fail(a.command + " needs HOST-ID", 2);
+    const std::string& host = a.positional[0];
+    if (a.command == "add-host") {
+        std::string key;
+        if (qbd::add_host_key(settings.keys_file, host, &key, &error)) return fail(error);
+        std::cout << key << "\n";
+        return 0;
+    }
+    if (qbd::remove_host_key(settings.keys_file, host, &error)) return fail(error);
+    return 0;
 }
 
 bool split_name(const std::string& s, std::string* pool, std::string* volume) {
@@ -215,13 +254,13 @@ int volume_command(const Args& a) {
     if (a.command != "create" && a.command != "delete" && a.command != "resize" &&
         a.command != "info" && a.command != "list")
         return fail("unknown command '" + a.command + "'\n" + kUsage, 2);
-    std::string error, secret;
-    if (read_secret(a.secret_file, &secret, &error)) return fail(error);
+    std::string error;
+    qbd::HostKey me;
+    if (load_host_key(a, &me, &error)) return fail(error);
     std::unique_ptr<qbd::Server> local;
     std::unique_ptr<qbd::client::Client> remote;
     if (!a.server.empty()) {
-        if (qbd::client::Client::connect(a.server, secret, 5000, &remote, &error))
-            return fail(error);
+        if (qbd::client::Client::connect(a.server, me, 5000, &remote, &error)) return fail(error);
     } else if (!a.data_dir.empty() || !a.config.empty()) {
         qbd::ServerSettings settings;
         if (load_settings(a, &settings, &error)) return fail(error);
@@ -344,14 +383,25 @@ int main(int argc, char** argv) {
         if (load_settings(a, &settings, &error)) return fail(error, 2);
         if (a.command == "serve" && settings.listen.empty())
             return fail("serve needs --listen (or listen in the configuration file)", 2);
+        std::string warning;
+        if (a.command == "serve") {
+            if (qbd::check_listen_policy(settings, &warning, &error)) return fail(error, 2);
+            // A keys file that cannot be used fails now, not at the
+            // first client.
+            qbd::HostKeys keys;
+            if (!settings.keys_file.empty() &&
+                qbd::read_host_keys(settings.keys_file, &keys, &error))
+                return fail(error, 2);
+        }
         qbd::ServerConfig cfg = server_config(settings);
         cfg.faults = a.faults;
-        if (read_secret(settings.secret_file, &cfg.secret, &error)) return fail(error);
         std::unique_ptr<qbd::Server> srv;
         if (qbd::Server::open(cfg, a.command == "init", &srv, &error)) return fail(error);
         if (a.command == "init") return 0;
+        if (!warning.empty()) srv->log(warning);
         if (std::string why = become_io_flusher(); !why.empty()) srv->log(why);
         return srv->serve();
     }
+    if (a.command == "add-host" || a.command == "remove-host") return keys_command(a);
     return volume_command(a);
 }

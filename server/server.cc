@@ -16,6 +16,7 @@
 #include "catalog.h"
 #include "client/qbd_client.h"
 #include "file_backend.h"
+#include "key_file.h"
 #include "rbd_backend.h"
 #include "request.h"
 
@@ -53,6 +54,22 @@ std::vector<char> Server::info_reply(const VolumeInfo& v) const {
     put_fixed(r.path.addr, QBD_ADDR_MAX, cfg_.advertise);
     const char* p = reinterpret_cast<const char*>(&r);
     return std::vector<char>(p, p + sizeof(r));
+}
+
+int Server::host_key(const std::string& host_id, std::string* key, std::string* why) const {
+    HostKeys keys;
+    if (int err = read_host_keys(cfg_.keys_file, &keys, why)) {
+        *why = "cannot check host keys: " + *why;
+        return err == -EACCES ? err : -EACCES;
+    }
+    auto it = keys.find(host_id);
+    if (it == keys.end()) {
+        *why = host_id.empty() ? std::string("a client without a host id is not let in")
+                               : "host " + host_id + " has no key in " + cfg_.keys_file;
+        return -EACCES;
+    }
+    *key = it->second;
+    return 0;
 }
 
 void Server::log(const std::string& line) const {

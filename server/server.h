@@ -20,9 +20,12 @@ struct ServerConfig {
     std::string data_dir;             // file
     std::vector<std::string> listen;  // "host:port"
     std::string advertise;            // this server's path to its volumes, in CTL_INFO
-    std::string secret;               // empty: no authentication
-    bool rdma = false;                // also listen with rdma_cm on each address
-    unsigned busy_poll_us = 0;        // see serving_mode.h; 0: latency-bound connections sleep
+    // The hosts' keys (key_file.h), read again at every HELLO so that a
+    // host removed from it is refused at its next connection; empty: no
+    // authentication.
+    std::string keys_file;
+    bool rdma = false;          // also listen with rdma_cm on each address
+    unsigned busy_poll_us = 0;  // see serving_mode.h; 0: latency-bound connections sleep
     uint64_t default_shard_size = 64ULL << 20;
     FaultConfig faults;  // tests only: see faults.h
     // rbd: see rbd_backend.h
@@ -63,6 +66,9 @@ class Server {
         return cfg_.faults.stall_write_ms;
     }
     const ServerConfig& config() const { return cfg_; }
+    // The key of @host_id in the keys file as it is now: 0, or -EACCES
+    // with the reason (unknown host, unreadable file) in @why.
+    int host_key(const std::string& host_id, std::string* key, std::string* why) const;
     // Creates a volume whose data lives on an existing block device (or
     // file) of this server, which must be at least as large.
     CtlResult create_on_device(const qbd_ctl_create& c, const std::string& device);

@@ -31,6 +31,16 @@ bool parse_uint(std::string_view s, uint64_t max, uint64_t* out) {
     return true;
 }
 
+bool parse_bool(std::string_view s, bool* out) {
+    if (s == "yes" || s == "true" || s == "on" || s == "1")
+        *out = true;
+    else if (s == "no" || s == "false" || s == "off" || s == "0")
+        *out = false;
+    else
+        return false;
+    return true;
+}
+
 // "a, b ,c" -> {"a", "b", "c"}; false when an item is empty.
 bool parse_list(std::string_view s, std::vector<std::string>* out) {
     out->clear();
@@ -116,15 +126,12 @@ int parse_server_config(std::string_view text, const std::string& file, ServerSe
             if (!parse_list(value, &out->listen)) return bad("HOST:PORT[, HOST:PORT ...]");
         } else if (key == "advertise") {
             out->advertise = value;
-        } else if (key == "secret_file") {
-            out->secret_file = value;
+        } else if (key == "keys_file") {
+            out->keys_file = value;
+        } else if (key == "allow_unauthenticated") {
+            if (!parse_bool(value, &out->allow_unauthenticated)) return bad("yes or no");
         } else if (key == "rdma") {
-            if (value == "yes" || value == "true" || value == "on" || value == "1")
-                out->rdma = true;
-            else if (value == "no" || value == "false" || value == "off" || value == "0")
-                out->rdma = false;
-            else
-                return bad("yes or no");
+            if (!parse_bool(value, &out->rdma)) return bad("yes or no");
         } else if (key == "busy_poll_us") {
             if (!parse_uint(value, kMaxBusyPollUs, &n))
                 return bad("microseconds, 0 to " + std::to_string(kMaxBusyPollUs));

@@ -17,7 +17,9 @@ struct ServerSettings {
     std::string data_dir;             // file
     std::vector<std::string> listen;  // "host:port"
     std::string advertise;            // the path clients are told; default: first listen
-    std::string secret_file;
+    std::string keys_file;            // the hosts' keys (key_file.h); empty: no authentication
+    // Serve a non-loopback address without keys (the operator said so).
+    bool allow_unauthenticated = false;
     bool rdma = false;
     unsigned busy_poll_us = 0;
     uint64_t default_shard_size = 64ULL << 20;

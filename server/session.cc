@@ -44,6 +44,16 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
                 return out;
             }
             memcpy(client_nonce_, hello.nonce, sizeof(client_nonce_));
+            host_id_.assign(hello.host_id, strnlen(hello.host_id, sizeof(hello.host_id)));
+            if (!srv_.config().keys_file.empty()) {
+                std::string why;
+                if (srv_.host_key(host_id_, &key_, &why)) {
+                    log("refused HELLO: " + why);
+                    out.status = -EACCES;
+                    out.close_why = "unknown host";
+                    return out;
+                }
+            }
             qbd_hello_reply hr{};
             features_ = want & (QBD_FEAT_FUA | QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES |
                                 transport_features_);
@@ -51,10 +61,9 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             hr.max_io_bytes = htole32(QBD_MAX_IO_BYTES);
             random_bytes(nonce_, sizeof(nonce_));
             memcpy(hr.nonce, nonce_, sizeof(nonce_));
-            const std::string& secret = srv_.config().secret;
-            if (!secret.empty()) {
+            if (!key_.empty()) {
                 hr.auth = htole32(QBD_AUTH_HMAC_SHA256);
-                auth_mac(secret, QBD_AUTH_SERVER_LABEL, client_nonce_, nonce_, hr.server_mac);
+                auth_mac(key_, QBD_AUTH_SERVER_LABEL, client_nonce_, nonce_, hr.server_mac);
                 st_.auth_required = true;
             }
             st_.hello_done = true;
@@ -65,8 +74,9 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             qbd_auth a;
             memcpy(&a, payload, sizeof(a));
             uint8_t expect[QBD_MAC_BYTES];
-            auth_mac(srv_.config().secret, QBD_AUTH_CLIENT_LABEL, nonce_, client_nonce_, expect);
+            auth_mac(key_, QBD_AUTH_CLIENT_LABEL, nonce_, client_nonce_, expect);
             if (!equal_macs(expect, a.client_mac)) {
+                log("refused AUTH: host " + host_id_ + " did not prove its key");
                 out.status = -EACCES;
                 out.close_why = "authentication failed";
                 return out;
@@ -109,7 +119,8 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             orep.size = htole64(v.size);
             orep.shard_size = htole64(v.shard_size);
             orep.epoch = htole64(v.epoch);
-            log("opened " + v.pool + "/" + v.name + (read_only ? " read-only" : ""));
+            log("opened " + v.pool + "/" + v.name + (read_only ? " read-only" : "") +
+                (host_id_.empty() ? "" : " for host " + host_id_));
             out.payload = bytes_of(orep);
             return out;
         }

@@ -79,6 +79,8 @@ class Session {
     ConnState st_;
     std::unique_ptr<VolumeIo> io_;
     std::shared_ptr<Incarnation> incarnation_;
+    std::string host_id_;  // as HELLO said
+    std::string key_;      // host_id_'s, when the server has keys
     uint8_t nonce_[QBD_NONCE_BYTES] = {};
     uint8_t client_nonce_[QBD_NONCE_BYTES] = {};
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -30,7 +31,8 @@ TEST(Config, Defaults) {
     EXPECT_EQ(c.transport, Transport::tcp);
     EXPECT_EQ(c.udev_timeout, 10u);
     EXPECT_EQ(c.tunables.queue_depth, 0u);
-    EXPECT_TRUE(c.secret_file.empty());
+    EXPECT_TRUE(c.key_file.empty());
+    EXPECT_TRUE(c.host_id.empty());
 }
 
 TEST(Config, Good) {
@@ -38,7 +40,8 @@ TEST(Config, Good) {
         "# qbd.conf\n"
         "\n"
         "servers = 10.0.0.1:7800, [fd00::2]:7900 ,ctl.example  # three\n"
-        "  secret_file=/etc/qbd/secret\n"
+        "  key_file=/etc/qbd/host.key\n"
+        "host_id = web1.example.com\n"
         "transport = rdma\n"
         "queue_depth = 256\n"
         "nr_hw_queues = 4\n"
@@ -55,7 +58,8 @@ TEST(Config, Good) {
     EXPECT_EQ(c.servers[0].str(), "10.0.0.1:7800");
     EXPECT_EQ(c.servers[1].str(), "[fd00::2]:7900");
     EXPECT_EQ(c.servers[2].str(), "ctl.example:7800");
-    EXPECT_EQ(c.secret_file, "/etc/qbd/secret");
+    EXPECT_EQ(c.key_file, "/etc/qbd/host.key");
+    EXPECT_EQ(c.host_id, "web1.example.com");
     EXPECT_EQ(c.transport, Transport::rdma);
     EXPECT_EQ(c.tunables.queue_depth, 256u);
     EXPECT_EQ(c.tunables.nr_hw_queues, 4u);
@@ -123,22 +127,41 @@ TEST(Config, MapOptions) {
     }
 }
 
-// The tool reads secret_file as qbd-server reads --secret-file
-// (server/tests/secret_file_test.cc): a CRLF line end is no part of the
-// secret, and a file others may read is refused, naming it.
-TEST(Config, SecretFileIsReadAsTheServerReadsIt) {
-    std::string path = testing::TempDir() + "/qbd-config-secret";
-    std::ofstream(path) << "s3cret\r\n";
+// The tool reads key_file as qbd-server reads keys (server/tests/
+// key_file_test.cc): a CRLF line end is no part of the key, and a file
+// others may read is refused, naming it.  The key goes with host_id.
+TEST(Config, KeyFileIsReadAsTheServerReadsIt) {
+    std::string path = testing::TempDir() + "/qbd-config-key";
+    std::ofstream(path) << "0123456789abcdef\r\n";
     ASSERT_EQ(chmod(path.c_str(), 0600), 0);
-    EXPECT_EQ(load_secret(path), "s3cret");
+    Config c;
+    c.host_id = "web1";
+    c.key_file = path;
+    HostKey me = load_host_key(c);
+    EXPECT_EQ(me.host_id, "web1");
+    EXPECT_EQ(me.key, "0123456789abcdef");
     ASSERT_EQ(chmod(path.c_str(), 0644), 0);
     try {
-        load_secret(path);
-        ADD_FAILURE() << "a world-readable secret file was accepted";
+        load_host_key(c);
+        ADD_FAILURE() << "a world-readable key file was accepted";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
     }
     std::remove(path.c_str());
+}
+
+// Without host_id a host is its hostname; with no key file it has no key.
+TEST(Config, HostIdDefaultsToTheHostname) {
+    char name[256] = {};
+    ASSERT_EQ(gethostname(name, sizeof(name) - 1), 0);
+    HostKey me = load_host_key(Config{});
+    EXPECT_EQ(me.host_id, valid_host_id(name) ? name : "");
+    EXPECT_TRUE(me.key.empty());
+}
+
+TEST(Config, BadHostIdIsRefused) {
+    EXPECT_THROW(parse_config("host_id = a b\n", "x"), Error);
+    EXPECT_THROW(parse_config("host_id = a/b\n", "x"), Error);
 }
 
 }  // namespace qbd

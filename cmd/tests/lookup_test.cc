@@ -157,7 +157,7 @@ class Server {
         for (int i = 0; i < 200; i++) {
             std::unique_ptr<client::Client> c;
             std::string why;
-            if (client::Client::connect(addr_, "", 1000, &c, &why) == 0) return;
+            if (client::Client::connect(addr_, {}, 1000, &c, &why) == 0) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         ADD_FAILURE() << "qbd-server on " << addr_ << " did not start";
@@ -207,17 +207,17 @@ TEST_F(LookupServers, AsksEveryServerOfTheConf) {
     Server a(one_), b(one_), elsewhere(other_);
     const std::string down = down_addr();
     Config cfg = conf({elsewhere.addr(), b.addr(), down, a.addr()});
-    client::Volume v = lookup_volume(cfg, "", "pool", "vol");
+    client::Volume v = lookup_volume(cfg, {}, "pool", "vol");
     EXPECT_EQ(v.size, 4u << 20);
     EXPECT_EQ(v.paths, (std::vector<std::string>{b.addr(), a.addr()}));
 
-    resize_volume(cfg, "", "pool", "vol", 8 << 20);
-    v = lookup_volume(cfg, "", "pool", "vol");
+    resize_volume(cfg, {}, "pool", "vol", 8 << 20);
+    v = lookup_volume(cfg, {}, "pool", "vol");
     EXPECT_EQ(v.size, 8u << 20);
     EXPECT_EQ(v.paths.size(), 2u);
 
     try {
-        lookup_volume(conf({elsewhere.addr()}), "", "pool", "vol");
+        lookup_volume(conf({elsewhere.addr()}), {}, "pool", "vol");
         ADD_FAILURE() << "found on a server that does not have it";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("does not exist on " + elsewhere.addr()),
@@ -230,14 +230,14 @@ TEST_F(LookupServers, TwoVolumesOfOneNameAreAnError) {
     ASSERT_EQ(run({"create", "pool/vol", "4M", "--data-dir", other_}), 0);  // another id
     Server a(one_), b(other_);
     try {
-        lookup_volume(conf({a.addr(), b.addr()}), "", "pool", "vol");
+        lookup_volume(conf({a.addr(), b.addr()}), {}, "pool", "vol");
         ADD_FAILURE() << "two volumes were taken for one";
     } catch (const Error& e) {
         EXPECT_EQ(e.err(), ENOTUNIQ);
         EXPECT_NE(std::string(e.what()).find(a.addr() + " and " + b.addr()), std::string::npos)
             << e.what();
     }
-    EXPECT_THROW(resize_volume(conf({down_addr()}), "", "pool", "vol", 8 << 20), Error);
+    EXPECT_THROW(resize_volume(conf({down_addr()}), {}, "pool", "vol", 8 << 20), Error);
 }
 
 }  // namespace qbd

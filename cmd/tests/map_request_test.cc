@@ -48,7 +48,7 @@ TEST(MapRequest, BuildsThePathListInOrder) {
     s.tunables.read_only = true;
     s.tunables.reconnect_delay_ms = 250;
     s.tunables.giveup_timeout = 120;
-    s.secret = "k3y";
+    s.me = {"web1", "0123456789abcdef"};
     MapRequest req;
     build_map_request(three_paths(), s, std::ref(fr), req);
 
@@ -79,14 +79,15 @@ TEST(MapRequest, BuildsThePathListInOrder) {
     EXPECT_EQ(m.nr_hw_queues, 0u);
     EXPECT_EQ(m.max_io_bytes, 512u * 1024);
     EXPECT_EQ(m.io_timeout_ms, 30000u);
-    EXPECT_EQ(m.secret_len, 3u);
-    EXPECT_EQ(0, memcmp(m.secret, "k3y", 3));
+    EXPECT_EQ(m.key_len, 16u);
+    EXPECT_EQ(0, memcmp(m.key, "0123456789abcdef", 16));
+    EXPECT_STREQ(m.host_id, "web1");
     EXPECT_EQ(m.dev_index, 0u);
     EXPECT_EQ(m.reserved1, 0u);
     EXPECT_EQ(m.reconnect_delay_ms, 250u);
     EXPECT_EQ(m.giveup_timeout_ms, 120000u);
     EXPECT_EQ(m.heartbeat_ms, 0u);
-    for (size_t i = 0; i < sizeof(m.reserved2); i++) EXPECT_EQ(m.reserved2[i], 0u);
+    for (size_t i = 5; i < sizeof(m.host_id); i++) EXPECT_EQ(m.host_id[i], 0);
 }
 
 TEST(MapRequest, OnePathNoTunables) {
@@ -97,7 +98,7 @@ TEST(MapRequest, OnePathNoTunables) {
     build_map_request(v, MapSettings{}, std::ref(fr), req);
     EXPECT_EQ(req.map.nr_paths, 1u);
     EXPECT_EQ(req.map.flags, 0u);
-    EXPECT_EQ(req.map.secret_len, 0u);
+    EXPECT_EQ(req.map.key_len, 0u);
 }
 
 TEST(MapRequest, RejectsBadVolumes) {

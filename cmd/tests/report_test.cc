@@ -112,7 +112,7 @@ TEST(Report, ErrorMessages) {
                   .find("device is open by another process; close it or use --force"),
               std::string::npos);
     EXPECT_NE(map_error_message(EEXIST, "p/v").find("already mapped"), std::string::npos);
-    EXPECT_NE(map_error_message(EACCES, "p/v").find("secret"), std::string::npos);
+    EXPECT_NE(map_error_message(EACCES, "p/v").find("key_file"), std::string::npos);
     EXPECT_NE(map_error_message(ETIMEDOUT, "p/v").find("timed out"), std::string::npos);
     // rdma:// never falls back to TCP, and says why it cannot map.
     EXPECT_NE(map_error_message(EPROTONOSUPPORT, "p/v").find("qbd_rdma.ko"), std::string::npos);

@@ -27,14 +27,14 @@ int run(const Options& o) {
     settings.transport = o.volume->transport.value_or(cfg.transport);
     settings.tunables = cfg.tunables;
     for (const auto& list : o.map_options) apply_map_options(settings.tunables, list);
-    if (!cfg.secret_file.empty()) settings.secret = load_secret(cfg.secret_file);
+    settings.me = load_host_key(cfg);
 
     // Fail fast on a missing module, before any network round trip.
     auto ctl = open_control();
 
     const std::string name = o.volume->name();
     debug("looking up " + name);
-    client::Volume vol = lookup_volume(cfg, settings.secret, o.volume->pool, o.volume->volume);
+    client::Volume vol = lookup_volume(cfg, settings.me, o.volume->pool, o.volume->volume);
     debug("volume id " + std::to_string(vol.id) + ", " + std::to_string(vol.size) + " bytes, " +
           std::to_string(vol.paths.size()) + " paths, epoch " + std::to_string(vol.epoch));
 
@@ -56,7 +56,7 @@ int run(const Options& o) {
         }
         throw Error(EEXIST, msg);
     }
-    explicit_bzero(req.map.secret, sizeof(req.map.secret));
+    explicit_bzero(req.map.key, sizeof(req.map.key));
     const std::string disk = from_fixed(req.map.disk_name, sizeof(req.map.disk_name));
     const std::string dev = "/dev/" + disk;
     debug("mapped " + name + " as " + dev);

@@ -40,8 +40,7 @@ int run(const Options& o) {
         std::cout << "/dev/" << dev.disk() << " is already " << format_size(size) << "\n";
         return 0;
     }
-    std::string secret = cfg.secret_file.empty() ? "" : load_secret(cfg.secret_file);
-    resize_volume(cfg, secret, dev.pool(), dev.volume(), size);
+    resize_volume(cfg, load_host_key(cfg), dev.pool(), dev.volume(), size);
     // Every gateway of an image learns the new size from Ceph, not at once.
     refresh_device(*ctl, dev, cfg, kSettle);
     std::cout << "/dev/" << dev.disk() << " is now " << format_size(size) << "\n";

@@ -127,7 +127,7 @@ std::vector<std::string> parse_addr_list(const std::string& list) {
     return out;
 }
 
-int Client::connect(const std::string& addr, const std::string& secret, int timeout_ms,
+int Client::connect(const std::string& addr, const HostKey& me, int timeout_ms,
                     std::unique_ptr<Client>* out, std::string* error) {
     std::string host;
     uint16_t port;
@@ -141,7 +141,7 @@ int Client::connect(const std::string& addr, const std::string& secret, int time
         return err;
     }
     std::unique_ptr<Client> c(new Client(fd));
-    if (int err = c->handshake(secret)) {
+    if (int err = c->handshake(me)) {
         *error = addr + ": " + c->error();
         return err;
     }
@@ -215,30 +215,38 @@ int Client::call(uint16_t opcode, uint32_t flags, const void* payload, uint32_t 
     return 0;
 }
 
-int Client::handshake(const std::string& secret) {
+int Client::handshake(const HostKey& me) {
     qbd_hello hello{};
     hello.features = htole64(QBD_FEAT_FUA | QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES);
     random_bytes(&hello.client_id, sizeof(hello.client_id));
     random_bytes(hello.nonce, sizeof(hello.nonce));
+    put_fixed(hello.host_id, sizeof(hello.host_id), me.host_id);
+    const std::string& key = me.key;
     std::vector<char> buf;
-    if (int err = call(QBD_OP_HELLO, 0, &hello, sizeof(hello), &buf)) return err;
+    if (int err = call(QBD_OP_HELLO, 0, &hello, sizeof(hello), &buf)) {
+        if (err == -EACCES)
+            return fail(err, me.host_id.empty()
+                                 ? "server requires a host id and key (host_id, key_file)"
+                                 : "server has no key for host " + me.host_id +
+                                       " (qbd-server add-host " + me.host_id + ")");
+        return err;
+    }
     if (buf.size() != sizeof(qbd_hello_reply)) return fail(-EPROTO, "hello reply");
     qbd_hello_reply hr;
     memcpy(&hr, buf.data(), sizeof(hr));
     uint32_t auth = le32toh(hr.auth);
     if (auth == QBD_AUTH_NONE) {
-        if (!secret.empty())
-            return fail(-EACCES, "server has no secret and cannot prove it shares ours");
+        if (!key.empty()) return fail(-EACCES, "server has no keys and cannot prove it knows ours");
         return 0;
     }
     if (auth != QBD_AUTH_HMAC_SHA256) return fail(-EPROTO, "unknown authentication");
-    if (secret.empty()) return fail(-EACCES, "server requires a shared secret");
+    if (key.empty()) return fail(-EACCES, "server requires a host key (key_file)");
     uint8_t expect[QBD_MAC_BYTES];
-    auth_mac(secret, QBD_AUTH_SERVER_LABEL, hello.nonce, hr.nonce, expect);
+    auth_mac(key, QBD_AUTH_SERVER_LABEL, hello.nonce, hr.nonce, expect);
     if (!equal_macs(expect, hr.server_mac))
-        return fail(-EACCES, "server failed to prove the secret");
+        return fail(-EACCES, "server failed to prove it knows the key of host " + me.host_id);
     qbd_auth a{};
-    auth_mac(secret, QBD_AUTH_CLIENT_LABEL, hr.nonce, hello.nonce, a.client_mac);
+    auth_mac(key, QBD_AUTH_CLIENT_LABEL, hr.nonce, hello.nonce, a.client_mac);
     return call(QBD_OP_AUTH, 0, &a, sizeof(a), nullptr);
 }
 

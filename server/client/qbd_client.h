@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "key_file.h"
 #include "qbd_proto.h"
 
 namespace qbd::client {
@@ -51,8 +52,10 @@ struct SessionSlot {
 
 class Client {
   public:
-    // Connects, says HELLO and proves the secret when either side has one.
-    static int connect(const std::string& addr, const std::string& secret, int timeout_ms,
+    // Connects and says HELLO as @me.  When the server has keys, it must
+    // prove it knows @me's key and is then shown that @me does; a client
+    // with a key refuses a server that cannot prove it.
+    static int connect(const std::string& addr, const HostKey& me, int timeout_ms,
                        std::unique_ptr<Client>* out, std::string* error);
     ~Client();
     Client(const Client&) = delete;
@@ -95,7 +98,7 @@ class Client {
     int send_req(uint16_t opcode, uint32_t flags, uint32_t len, uint64_t tag, uint64_t offset,
                  const void* payload, uint32_t payload_len);
     int recv_reply(qbd_reply_hdr* hdr);
-    int handshake(const std::string& secret);
+    int handshake(const HostKey& me);
 
     int fd_ = -1;
     uint64_t volume_id_ = 0;

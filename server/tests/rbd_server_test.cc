@@ -57,7 +57,7 @@ class Gateway {
         for (int i = 0; i < 250; i++) {
             std::unique_ptr<Client> c;
             std::string err;
-            if (Client::connect(addr(), "", 1000, &c, &err) != -ECONNREFUSED) return;
+            if (Client::connect(addr(), {}, 1000, &c, &err) != -ECONNREFUSED) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         ADD_FAILURE() << "gateway did not start";
@@ -73,7 +73,7 @@ class Gateway {
     std::unique_ptr<Client> connect() const {
         std::unique_ptr<Client> c;
         std::string err;
-        EXPECT_EQ(Client::connect(addr(), "", 5000, &c, &err), 0) << err;
+        EXPECT_EQ(Client::connect(addr(), {}, 5000, &c, &err), 0) << err;
         return c;
     }
     bool alive() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }

@@ -20,7 +20,8 @@ backend = rbd
 data_dir = /var/lib/qbd
 listen = 127.0.0.1:7800 , [::1]:7800
 advertise = 10.0.0.5:7800   # what clients are told
-secret_file = /etc/qbd/secret
+keys_file = /etc/qbd/qbd-server.keys
+allow_unauthenticated = yes
 rdma = yes
 busy_poll_us = 50
 default_shard_size = 4M
@@ -38,7 +39,8 @@ ceph_timeout = 30
     EXPECT_EQ(s.data_dir, "/var/lib/qbd");
     EXPECT_EQ(s.listen, (std::vector<std::string>{"127.0.0.1:7800", "[::1]:7800"}));
     EXPECT_EQ(s.advertise, "10.0.0.5:7800");
-    EXPECT_EQ(s.secret_file, "/etc/qbd/secret");
+    EXPECT_EQ(s.keys_file, "/etc/qbd/qbd-server.keys");
+    EXPECT_TRUE(s.allow_unauthenticated);
     EXPECT_TRUE(s.rdma);
     EXPECT_EQ(s.busy_poll_us, 50u);
     EXPECT_EQ(s.default_shard_size, 4ULL << 20);

@@ -35,34 +35,41 @@ using test::free_port;
 // A qbd-server child process.
 class ServerProcess {
   public:
-    explicit ServerProcess(std::string secret = "", const std::string& base = "/tmp")
-        : secret_(std::move(secret)) {
+    // With a key for @me, the server has a keys file naming @me alone, and
+    // connect() is @me.
+    explicit ServerProcess(HostKey me = {}, const std::string& base = "/tmp") : me_(std::move(me)) {
         std::string tmpl = base + "/qbd-server-test-XXXXXX";
         dir_ = mkdtemp(tmpl.data());
         port_ = free_port();
-        if (!secret_.empty()) {
-            std::ofstream(dir_ + ".secret") << secret_ << "\n";
-            chmod((dir_ + ".secret").c_str(), 0600);
+        if (!me_.key.empty()) {
+            std::ofstream(keys_file()) << "# the test's host\n"
+                                       << me_.host_id << " " << me_.key << "\n";
+            chmod(keys_file().c_str(), 0600);
         }
         run({"init", "--data-dir", dir_});
     }
     ~ServerProcess() {
         stop(SIGKILL);
-        std::string cmd = "rm -rf " + dir_ + " " + dir_ + ".secret";
+        std::string cmd = "rm -rf " + dir_ + " " + keys_file();
         if (system(cmd.c_str())) {
         }
     }
     std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
     const std::string& data_dir() const { return dir_; }
+    std::string keys_file() const { return dir_ + ".keys"; }
     void start(std::vector<std::string> extra = {}) {
         std::vector<std::string> args = {"serve", "--data-dir", dir_, "--listen", addr()};
-        if (!secret_.empty()) args.insert(args.end(), {"--secret-file", dir_ + ".secret"});
+        if (!me_.key.empty()) args.insert(args.end(), {"--keys-file", keys_file()});
         args.insert(args.end(), extra.begin(), extra.end());
+        launch(args);
+    }
+    // Runs `qbd-server ARGS...`, which must come to serve addr().
+    void launch(const std::vector<std::string>& args) {
         pid_ = spawn(args);
         for (int i = 0; i < 100; i++) {
             std::unique_ptr<Client> c;
             std::string err;
-            if (Client::connect(addr(), secret_, 1000, &c, &err) != -ECONNREFUSED) return;
+            if (Client::connect(addr(), me_, 1000, &c, &err) != -ECONNREFUSED) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         ADD_FAILURE() << "server did not start";
@@ -73,13 +80,18 @@ class ServerProcess {
         waitpid(pid_, nullptr, 0);
         pid_ = -1;
     }
-    std::unique_ptr<Client> connect(const std::string& secret) const {
+    std::unique_ptr<Client> connect(const HostKey& me) const {
         std::unique_ptr<Client> c;
         std::string err;
-        EXPECT_EQ(Client::connect(addr(), secret, 5000, &c, &err), 0) << err;
+        EXPECT_EQ(Client::connect(addr(), me, 5000, &c, &err), 0) << err;
         return c;
     }
-    std::unique_ptr<Client> connect() const { return connect(secret_); }
+    std::unique_ptr<Client> connect() const { return connect(me_); }
+    // How connecting as @me ends: 0 or the error, its message in @err.
+    int try_connect(const HostKey& me, std::string* err) const {
+        std::unique_ptr<Client> c;
+        return Client::connect(addr(), me, 2000, &c, err);
+    }
     pid_t pid() const { return pid_; }
     // How `qbd-server ARGS...` exits.
     static int exit_code(const std::vector<std::string>& args) {
@@ -109,7 +121,8 @@ class ServerProcess {
         ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
 
-    std::string dir_, secret_;
+    std::string dir_;
+    HostKey me_;
     uint16_t port_;
     pid_t pid_ = -1;
 };
@@ -142,7 +155,7 @@ class ServerData : public testing::TestWithParam<const char*> {};
 INSTANTIATE_TEST_SUITE_P(Backing, ServerData, testing::Values("/tmp", "/dev/shm"));
 
 TEST_P(ServerData, DataRoundTripAcrossShardBoundaries) {
-    ServerProcess s("", GetParam());
+    ServerProcess s({}, GetParam());
     s.start();
     auto c = open_volume(s, "rt", 8 << 20, 1 << 20);
     auto data = pattern(3 << 20, 1);
@@ -163,7 +176,7 @@ TEST_P(ServerData, DataRoundTripAcrossShardBoundaries) {
 }
 
 TEST_P(ServerData, PipelinedRequestsComplete) {
-    ServerProcess s("", GetParam());
+    ServerProcess s({}, GetParam());
     s.start();
     auto c = open_volume(s, "qd", 16 << 20, 4 << 20);
     std::vector<std::vector<char>> bufs;
@@ -252,7 +265,7 @@ TEST(Server, AcknowledgedWritesAreReadBackAfterTheServerIsKilled) {
 // land after B, and the old connection is closed without an answer.
 TEST_P(ServerData, AResentWriteIsNeverOvertakenByItsStaleCopy) {
     constexpr uint64_t kBlock = 1 << 20;
-    ServerProcess s("", GetParam());
+    ServerProcess s({}, GetParam());
     s.start({"--fault", "stall-write=" + std::to_string(kBlock) + ":1500"});
     client::Volume v = create_volume(s, "ghost", 4 << 20);
     auto old_conn = s.connect();
@@ -330,7 +343,7 @@ TEST(Server, AFailedRingWaitAnswersAnErrorNotSuccess) {
 // skip-flush and skip-fua lie only to a power cut (52-power-cut.sh shows
 // it): FLUSH and FUA writes are answered as done, on the ring and inline.
 TEST_P(ServerData, TheDurabilityFaultsAnswerFlushAndFuaAsDone) {
-    ServerProcess s("", GetParam());
+    ServerProcess s({}, GetParam());
     s.start({"--fault", "skip-flush", "--fault", "skip-fua"});
     auto c = open_volume(s, "lie", 1 << 20, 0);
     auto d = pattern(4096, 9);
@@ -351,24 +364,90 @@ TEST(Server, UnknownFaultsAreRefused) {
               2);
 }
 
-TEST(Server, AuthenticationRequiredWhenServerHasSecret) {
-    ServerProcess s("s3cret");
+const HostKey kWeb1{"web1", "web1-key-0123456789abcdef"};
+
+// A server with keys lets in the hosts it has a key for, each proving its
+// own key, and no one else.
+TEST(ServerAuth, OnlyKnownHostsWithTheirKeysGetIn) {
+    ServerProcess s(kWeb1);
     s.start();
-    std::unique_ptr<Client> c;
     std::string err;
-    EXPECT_EQ(Client::connect(s.addr(), "", 2000, &c, &err), -EACCES) << err;
-    EXPECT_EQ(Client::connect(s.addr(), "wrong", 2000, &c, &err), -EACCES) << err;
-    ASSERT_EQ(Client::connect(s.addr(), "s3cret", 2000, &c, &err), 0) << err;
-    EXPECT_EQ(c->create("pool", "auth", 1 << 20, 0), 0);
+    EXPECT_EQ(s.try_connect({}, &err), -EACCES) << err;
+    EXPECT_EQ(s.try_connect({"web2", kWeb1.key}, &err), -EACCES) << err;
+    EXPECT_NE(err.find("no key for host web2"), std::string::npos) << err;
+    EXPECT_EQ(s.try_connect({"web1", "web1-key-0123456789abcdeX"}, &err), -EACCES) << err;
+    EXPECT_NE(err.find("failed to prove"), std::string::npos) << err;
+    auto c = s.connect();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->create("pool", "auth", 1 << 20, 0), 0) << c->error();
 }
 
-TEST(Server, ClientRefusesServerThatCannotProveTheSecret) {
-    ServerProcess s;  // no secret
-    s.start();
-    std::unique_ptr<Client> c;
+// A client with a key refuses a server that cannot prove it knows it: a
+// server without keys (anyone could run one at that address), or one that
+// has another key for the host.
+TEST(ServerAuth, ClientRefusesServerThatCannotProveItsKey) {
     std::string err;
-    EXPECT_EQ(Client::connect(s.addr(), "ours", 2000, &c, &err), -EACCES);
-    EXPECT_NE(err.find("cannot prove"), std::string::npos) << err;
+    {
+        ServerProcess s;
+        s.start();
+        EXPECT_EQ(s.try_connect(kWeb1, &err), -EACCES);
+        EXPECT_NE(err.find("cannot prove"), std::string::npos) << err;
+    }
+    ServerProcess s({"web1", "another-key-0123456789abcdef"});
+    s.start();
+    EXPECT_EQ(s.try_connect(kWeb1, &err), -EACCES);
+    EXPECT_NE(err.find("failed to prove"), std::string::npos) << err;
+}
+
+// remove-host revokes a host at once: its next connection is refused,
+// without a restart; add-host lets a new one in the same way.
+TEST(ServerAuth, KeysFileChangesApplyAtTheNextConnection) {
+    ServerProcess s(kWeb1);
+    s.start();
+    std::string err;
+    ASSERT_EQ(s.try_connect(kWeb1, &err), 0) << err;
+    EXPECT_EQ(ServerProcess::exit_code({"remove-host", "web1", "--keys-file", s.keys_file()}), 0);
+    EXPECT_EQ(s.try_connect(kWeb1, &err), -EACCES) << err;
+    EXPECT_EQ(ServerProcess::exit_code({"remove-host", "web1", "--keys-file", s.keys_file()}), 1);
+
+    std::string key;
+    ASSERT_EQ(add_host_key(s.keys_file(), "web2", &key, &err), 0) << err;
+    EXPECT_EQ(s.try_connect({"web2", key}, &err), 0) << err;
+    EXPECT_EQ(ServerProcess::exit_code({"add-host", "web2", "--keys-file", s.keys_file()}), 1);
+}
+
+// Authentication is on unless the operator turns it off: a server that
+// would listen on a network address without keys does not start, nor one
+// that would tell clients a wildcard address.
+TEST(ServerAuth, NoUnauthenticatedNetworkListener) {
+    ServerProcess s;
+    const std::string port = s.addr().substr(s.addr().find(':'));
+    const std::string any = "0.0.0.0" + port;
+    EXPECT_EQ(ServerProcess::exit_code(
+                  {"serve", "--data-dir", s.data_dir(), "--listen", any, "--advertise", s.addr()}),
+              2);
+    // A wildcard is no address to connect to.
+    EXPECT_EQ(ServerProcess::exit_code({"serve", "--data-dir", s.data_dir(), "--listen", any,
+                                        "--allow-unauthenticated"}),
+              2);
+    // A keys file others may read is refused before anything listens.
+    std::ofstream(s.keys_file()) << "web1 " << kWeb1.key << "\n";
+    chmod(s.keys_file().c_str(), 0644);
+    EXPECT_EQ(ServerProcess::exit_code({"serve", "--data-dir", s.data_dir(), "--listen", s.addr(),
+                                        "--keys-file", s.keys_file()}),
+              2);
+}
+
+// The explicit opt-out serves, as loopback without keys does.
+TEST(ServerAuth, AllowUnauthenticatedServesTheNetwork) {
+    ServerProcess s;
+    const std::string any = "0.0.0.0" + s.addr().substr(s.addr().find(':'));
+    s.launch({"serve", "--data-dir", s.data_dir(), "--listen", any, "--advertise", s.addr(),
+              "--allow-unauthenticated"});
+    auto c = s.connect();
+    ASSERT_TRUE(c);
+    client::Volume v = create_volume(s, "open", 1 << 20);
+    EXPECT_EQ(v.paths, std::vector<std::string>{s.addr()});
 }
 
 TEST(Server, ControlOperations) {
@@ -751,6 +830,32 @@ TEST(ServerBadInput, IoBeforeOpenAndTruncatedPayload) {
         (void)!send(d->fd(), buf.data(), 100, MSG_NOSIGNAL);
     }
     expect_server_alive(s);
+}
+
+// The other direction on the wire: a client that skips checking the
+// server's proof and sends a MAC it could not compute is dropped.
+TEST(ServerAuth, ServerRefusesAWrongClientProof) {
+    ServerProcess s(kWeb1);
+    s.start();
+    RawSocket r(s);
+    qbd_req_hdr h = raw_hdr(QBD_OP_HELLO, sizeof(qbd_hello));
+    qbd_hello hello{};
+    memcpy(hello.host_id, "web1", 4);
+    r.send_bytes(&h, sizeof(h));
+    r.send_bytes(&hello, sizeof(hello));
+    qbd_reply_hdr rep{};
+    ASSERT_EQ(recv(r.fd_, &rep, sizeof(rep), MSG_WAITALL), static_cast<ssize_t>(sizeof(rep)));
+    ASSERT_EQ(le32toh(rep.status), 0u);
+    qbd_hello_reply hr{};
+    ASSERT_EQ(recv(r.fd_, &hr, sizeof(hr), MSG_WAITALL), static_cast<ssize_t>(sizeof(hr)));
+    EXPECT_EQ(le32toh(hr.auth), static_cast<uint32_t>(QBD_AUTH_HMAC_SHA256));
+    h = raw_hdr(QBD_OP_AUTH, sizeof(qbd_auth));
+    qbd_auth a{};
+    r.send_bytes(&h, sizeof(h));
+    r.send_bytes(&a, sizeof(a));
+    ASSERT_EQ(recv(r.fd_, &rep, sizeof(rep), MSG_WAITALL), static_cast<ssize_t>(sizeof(rep)));
+    EXPECT_EQ(static_cast<int32_t>(le32toh(rep.status)), -EACCES);
+    EXPECT_TRUE(r.closed());
 }
 
 }  // namespace

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     const size_t slash = name.find('/');
     std::unique_ptr<Client> c;
     std::string error;
-    if (Client::connect(argv[3], "", 5000, &c, &error)) return fail(verb, error);
+    if (Client::connect(argv[3], {}, 5000, &c, &error)) return fail(verb, error);
     qbd::client::Volume v;
     if (c->info(name.substr(0, slash), name.substr(slash + 1), &v) || c->open(v.id, v.epoch))
         return fail(verb, c->error());

@@ -51,7 +51,7 @@ void plausible_map(qbd_ioc_map& m, std::mt19937_64& rng, std::vector<uint8_t>& s
         case 2: memset(m.pool, 'p', sizeof(m.pool)); break;
         case 3: m.paths_ptr = rng(); break;
         case 4: m.shard_size = (rng() % (1 << 20)) | 1; break;  // not a power of two
-        case 5: m.secret_len = static_cast<uint32_t>(rng()) | 128; break;
+        case 5: m.key_len = static_cast<uint32_t>(rng()) | 128; break;
         case 6: m.size = rng() | 1; break;
         case 7: m.argsz = static_cast<uint32_t>(rng()); break;
         default:

@@ -1,6 +1,7 @@
 #!/bin/bash
-# The main job, run by "make demo" inside the guest: a qbd-server, a
-# volume, mapped as a block device, ext4 on it, files written and read back.
+# The main job, run by "make demo" inside the guest: a host key, a
+# qbd-server that requires it, a volume, mapped as a block device, ext4 on
+# it, files written and read back.
 . "$QBD_ROOT/tests/vm/lib.sh"
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -9,11 +10,16 @@ step "load qbd.ko"
 qbd_load_module
 "$QBD" -v
 
-step "start qbd-server on 127.0.0.1:7800 and create demo/disk1 (1 GiB, 64 MiB shards)"
+step "a key for this host: qbd-server add-host $QBD_HOST_ID (the server keeps it in $QBD_KEYS)"
+ensure_keys
+ls -l "$QBD_KEYS" "$QBD_HOST_KEY"
+
+step "start qbd-server on 127.0.0.1:7800 with keys and create demo/disk1 (1 GiB, 64 MiB shards)"
 start_server demo 127.0.0.1:7800
 write_conf 127.0.0.1:7800
+cat /etc/qbd/qbd.conf
 create_volume demo/disk1 1G --shard-size 64M
-"$QBD_SERVER" list --server 127.0.0.1:7800
+"$QBD_SERVER" list --server 127.0.0.1:7800 "${QBD_ADMIN_AUTH[@]}"
 
 step "qbd -m demo/disk1"
 dev=$("$QBD" -m demo/disk1)

@@ -63,17 +63,46 @@ qbd_unload_module() {
 	wait_for 30 rmmod qbd || rmmod qbd
 }
 
+# Authentication is on in the guest as on a real host: the servers
+# start_server starts know this host (QBD_HOST_ID) by the key QBD_KEYS
+# (server side) and QBD_HOST_KEY (this host's) hold, made by ensure_keys
+# with qbd-server add-host, and write_conf names them in qbd.conf.
+# QBD_ADMIN_AUTH is what a qbd-server volume command needs for --server.
+# A scenario whose peer cannot authenticate (a hostile server, a probe)
+# sets NO_KEYS=1 before start_server and write_conf.
+QBD_HOST_ID=guest
+QBD_KEYS=/tmp/qbd-keys/server.keys
+QBD_HOST_KEY=/tmp/qbd-keys/host.key
+QBD_ADMIN_AUTH=(--host-id "$QBD_HOST_ID" --key-file "$QBD_HOST_KEY")
+# Made once per boot, and again if a scenario left them changed.
+ensure_keys() {
+	[ -s "$QBD_HOST_KEY" ] && grep -qxF "$QBD_HOST_ID $(cat "$QBD_HOST_KEY")" "$QBD_KEYS" 2>/dev/null &&
+		return 0
+	rm -f "$QBD_KEYS" "$QBD_HOST_KEY"
+	mkdir -p -m 700 "$(dirname "$QBD_KEYS")"
+	(umask 077 && "$QBD_SERVER" add-host "$QBD_HOST_ID" --keys-file "$QBD_KEYS" >"$QBD_HOST_KEY")
+}
+_auth_args() {
+	if [ "${NO_KEYS:-0}" = 1 ]; then
+		echo --allow-unauthenticated
+	else
+		ensure_keys
+		echo --keys-file "$QBD_KEYS"
+	fi
+}
+
 # start_server NAME HOST:PORT [serve options...]: a qbd-server with its own
 # data directory, running in the background (in the current network
 # namespace, or in $NETNS when set).
 start_server() {
 	local name=$1 addr=$2
 	shift 2
-	local dir=/tmp/qbd-server-$name ns=()
+	local dir=/tmp/qbd-server-$name ns=() auth
 	[ -n "${NETNS:-}" ] && ns=(ip netns exec "$NETNS")
+	read -ra auth <<<"$(_auth_args)"
 	mkdir -p "$dir"
 	"$QBD_SERVER" init --data-dir "$dir" >/dev/null
-	"${ns[@]}" "$QBD_SERVER" serve --data-dir "$dir" --listen "$addr" "$@" \
+	"${ns[@]}" "$QBD_SERVER" serve --data-dir "$dir" --listen "$addr" "${auth[@]}" "$@" \
 		>>"$dir.log" 2>&1 &
 	SERVER_PIDS[$name]=$!
 	wait_for 30 "${ns[@]}" bash -c "exec 3<>/dev/tcp/${addr%:*}/${addr##*:}" ||
@@ -97,6 +126,8 @@ HOSTILE=$QBD_ROOT/build/tests/peers/qbd-hostile-server
 HOSTILE_PID=
 require_hostile() { [ -x "$HOSTILE" ] || skip "qbd-hostile-server is not built"; }
 hostile_volume() {
+	# The hostile server proves no key: the host has none for this test.
+	NO_KEYS=1
 	start_server ctl 127.0.0.1:7800 --advertise 127.0.0.1:7801
 	write_conf 127.0.0.1:7800
 	create_volume "$1" 16M --shard-size 16M
@@ -143,14 +174,20 @@ rxe_veth_pair() {
 }
 
 create_volume() {
-	"$QBD_SERVER" create "$@" --server "${QBD_CTL:-127.0.0.1:7800}" >/dev/null
+	local auth=("${QBD_ADMIN_AUTH[@]}")
+	[ "${NO_KEYS:-0}" = 1 ] && auth=()
+	"$QBD_SERVER" create "$@" --server "${QBD_CTL:-127.0.0.1:7800}" "${auth[@]}" >/dev/null
 }
 
-# write_conf HOST:PORT...: /etc/qbd/qbd.conf naming the control servers.
+# write_conf HOST:PORT...: /etc/qbd/qbd.conf naming the control servers,
+# and this host's id and key (unless NO_KEYS=1).
 write_conf() {
 	mkdir -p /etc/qbd
 	local IFS=,
 	echo "servers = $*" >/etc/qbd/qbd.conf
+	[ "${NO_KEYS:-0}" = 1 ] && return 0
+	ensure_keys
+	printf 'host_id = %s\nkey_file = %s\n' "$QBD_HOST_ID" "$QBD_HOST_KEY" >>/etc/qbd/qbd.conf
 }
 
 # The device a mapped volume got, from its udev link.

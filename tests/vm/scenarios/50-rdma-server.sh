@@ -29,6 +29,8 @@ ip link set rs up
 rdma link add rxe_s type rxe netdev rs || die "cannot add soft-RoCE on rs"
 rdma link show
 
+# qbd-rdma-probe proves no key: this server lets anyone in.
+NO_KEYS=1
 start_server rdma 10.98.0.2:7800 --rdma
 # TCP listens first: the RDMA listener may still be setting up.
 wait_for 30 grep -q "listening with rdma on 10.98.0.2:7800" /tmp/qbd-server-rdma.log ||
