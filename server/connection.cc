@@ -5,10 +5,17 @@
 // from stalling others and needs no locking on the data path; the backend
 // batches the disk IO.  Nothing is allocated per
 // request.
+//
+// Until it opens a volume a connection costs its thread and a few KiB: the
+// arena and the large input buffer come with a successful OPEN, and a
+// control call's payload is held only while the call runs.  Anyone who can
+// reach the port can open a connection; only a client that opened a
+// volume gets the memory to serve IO.
 #include "connection.h"
 
 #include <endian.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -36,7 +43,43 @@ namespace {
 
 constexpr unsigned kMaxBatch = 64;
 constexpr size_t kArenaBytes = 2 * QBD_MAX_IO_BYTES;
+// Input buffers: before OPEN it holds headers and the small setup payloads
+// (HELLO, AUTH, OPEN), after it many IO headers from one recv.
+constexpr size_t kSetupInBytes = 4 * 1024;
 constexpr size_t kInBytes = 64 * 1024;
+static_assert(kSetupInBytes >= 2 * (sizeof(qbd_req_hdr) + sizeof(qbd_hello)));
+
+// The arena READ and WRITE data pass through, mapped on its own: the pages
+// are fresh zeros (never another connection's data, as a recycled malloc
+// chunk could be), cost memory only once IO touches them, and go back to
+// the system when the connection ends.
+class Arena {
+  public:
+    Arena() = default;
+    Arena(const Arena&) = delete;
+    Arena& operator=(const Arena&) = delete;
+    ~Arena() { reset(); }
+    // 0 or -ENOMEM.
+    int map(size_t bytes) {
+        void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return -ENOMEM;
+        reset();
+        base_ = static_cast<char*>(p);
+        size_ = bytes;
+        return 0;
+    }
+    void reset() {
+        if (base_) munmap(base_, size_);
+        base_ = nullptr;
+        size_ = 0;
+    }
+    char* data() const { return base_; }
+    size_t size() const { return size_; }
+
+  private:
+    char* base_ = nullptr;
+    size_t size_ = 0;
+};
 
 struct Slot {
     Request req;
@@ -54,8 +97,7 @@ class Connection {
           fd_(fd),
           session_(srv, std::move(peer)),
           mode_(fd, srv.config().busy_poll_us),
-          arena_(kArenaBytes),
-          in_(kInBytes) {}
+          in_(kSetupInBytes) {}
     ~Connection() { close(fd_); }
     void run();
     // Data connections are worth a line when they end; control calls are not.
@@ -69,7 +111,7 @@ class Connection {
     bool discard(size_t len);
     bool buffered() const { return in_end_ > in_pos_; }
 
-    bool handle_setup(const Request& r, const std::vector<char>& payload);
+    bool handle_setup(const Request& r, uint32_t payload_len);
     bool reply_now(const Request& r, int status, const void* payload, uint32_t len);
     bool run_batch();
     int reap(unsigned submitted);
@@ -81,7 +123,7 @@ class Connection {
     int fd_;
     Session session_;
     ServingMode mode_;
-    std::vector<char> arena_;
+    Arena arena_;  // mapped by a successful OPEN
     size_t arena_used_ = 0;
     std::vector<char> in_;
     size_t in_pos_ = 0, in_end_ = 0;
@@ -125,7 +167,7 @@ bool Connection::read_exact(void* dst, size_t len) {
     while (len) {
         if (!buffered()) {
             // Large payloads go straight to their destination.
-            if (len >= kInBytes / 2) {
+            if (len >= in_.size() / 2) {
                 ssize_t n = recv(fd_, p, len, MSG_WAITALL);
                 if (n <= 0) return false;
                 p += n;
@@ -203,9 +245,27 @@ bool Connection::reply_now(const Request& r, int status, const void* payload, ui
     return send_all(fd_, iov, len ? 2 : 1);
 }
 
-// HELLO, AUTH, OPEN and control calls: answered one at a time.
-bool Connection::handle_setup(const Request& r, const std::vector<char>& payload) {
-    SetupReply rep = session_.handle_setup(r, payload.data());
+// HELLO, AUTH, OPEN and control calls, whose @payload_len bytes follow
+// the header: answered one at a time.  The payload is held only for the
+// call (a control call's may be QBD_MAX_CTL_BYTES).  The memory IO needs
+// is mapped before the OPEN is carried out, so an OPEN the server cannot
+// serve is refused with nothing opened, and unmapped again when the OPEN
+// fails.
+bool Connection::handle_setup(const Request& r, uint32_t payload_len) {
+    SetupReply rep;
+    {
+        std::vector<char> payload(payload_len);
+        if (!read_exact(payload.data(), payload.size())) return false;
+        const bool open = r.opcode == QBD_OP_OPEN;
+        if (open && arena_.map(kArenaBytes)) {
+            session_.log("refused OPEN: no memory for its IO buffers");
+            rep.status = -ENOMEM;
+        } else {
+            rep = session_.handle_setup(r, payload.data());
+        }
+        if (open && !opened()) arena_.reset();
+        if (open && opened()) in_.resize(kInBytes);
+    }
     bool sent =
         reply_now(r, rep.status, rep.payload.data(), static_cast<uint32_t>(rep.payload.size()));
     if (rep.close_why) {
@@ -329,7 +389,6 @@ void Connection::stall_for_test() {
 }
 
 void Connection::run() {
-    std::vector<char> payload;
     for (;;) {
         qbd_req_hdr h;
         // Block only when nothing waits to be answered.
@@ -365,9 +424,7 @@ void Connection::run() {
             continue;
         }
         if (!is_io(r.opcode)) {
-            payload.resize(v.payload_in);
-            if (!read_exact(payload.data(), payload.size())) return;
-            if (!handle_setup(r, payload)) return;
+            if (!handle_setup(r, v.payload_in)) return;
             continue;
         }
         Slot& s = slots_[nr_slots_++];
