@@ -11,10 +11,18 @@
 // control call's payload is held only while the call runs.  Anyone who can
 // reach the port can open a connection; only a client that opened a
 // volume gets the memory to serve IO.
+//
+// Nor can it hold its thread for long: until a successful OPEN, the peer
+// has handshake_timeout to send each call it makes (HELLO, AUTH, OPEN, a
+// control call: the time runs from the accept, and again from each
+// answered OPEN or control call) and to take its answers, or the
+// connection is closed.  An opened data connection may be idle for ever:
+// the client's heartbeats are what watch it.
 #include "connection.h"
 
 #include <endian.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -97,7 +105,9 @@ class Connection {
           fd_(fd),
           session_(srv, std::move(peer)),
           mode_(fd, srv.config().busy_poll_us),
-          in_(kSetupInBytes) {}
+          in_(kSetupInBytes) {
+        start_setup_window();
+    }
     ~Connection() { close(fd_); }
     void run();
     // Data connections are worth a line when they end; control calls are not.
@@ -110,6 +120,10 @@ class Connection {
     bool read_exact(void* dst, size_t len);
     bool discard(size_t len);
     bool buffered() const { return in_end_ > in_pos_; }
+    // The handshake deadline (see the top of the file).
+    void start_setup_window();
+    void end_setup_window();
+    bool wait_for_bytes();
 
     bool handle_setup(const Request& r, uint32_t payload_len);
     bool reply_now(const Request& r, int status, const void* payload, uint32_t len);
@@ -127,12 +141,47 @@ class Connection {
     size_t arena_used_ = 0;
     std::vector<char> in_;
     size_t in_pos_ = 0, in_end_ = 0;
+    // Until a successful OPEN: when the peer's time to set up runs out.
+    std::optional<std::chrono::steady_clock::time_point> deadline_;
     std::array<Slot, kMaxBatch> slots_{};
     unsigned nr_slots_ = 0;
     unsigned nr_disk_io_ = 0;  // slots with wants_disk
 };
 
 void Connection::drop(const char* why) { session_.log(std::string("closing connection: ") + why); }
+
+void Connection::start_setup_window() {
+    const unsigned secs = srv_.config().handshake_timeout_s;
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(secs);
+    // Replies the peer does not take time out too (send_all fails).
+    timeval tv{static_cast<time_t>(secs), 0};
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+void Connection::end_setup_window() {
+    deadline_.reset();
+    timeval none{};
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+}
+
+// Before a blocking read: true when bytes (or an error, which the read
+// then reports) came in time, false when the handshake deadline passed
+// (said once: the connection ends).
+bool Connection::wait_for_bytes() {
+    if (!deadline_) return true;
+    for (;;) {
+        const auto left = *deadline_ - std::chrono::steady_clock::now();
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+        if (ms <= 0) break;
+        pollfd p{fd_, POLLIN, 0};
+        int n = poll(&p, 1, static_cast<int>(std::min<long long>(ms, INT_MAX)));
+        if (n > 0 || (n < 0 && errno != EINTR)) return true;
+    }
+    drop(("setup not done within " + std::to_string(srv_.config().handshake_timeout_s) +
+          " s (handshake_timeout)")
+             .c_str());
+    return false;
+}
 
 bool Connection::fill(bool block) {
     if (in_pos_ == in_end_) in_pos_ = in_end_ = 0;
@@ -141,6 +190,7 @@ bool Connection::fill(bool block) {
         in_end_ -= in_pos_;
         in_pos_ = 0;
     }
+    if (block && !wait_for_bytes()) return false;
     ssize_t n = recv(fd_, in_.data() + in_end_, in_.size() - in_end_, block ? 0 : MSG_DONTWAIT);
     if (n <= 0) return false;
     in_end_ += static_cast<size_t>(n);
@@ -168,7 +218,9 @@ bool Connection::read_exact(void* dst, size_t len) {
         if (!buffered()) {
             // Large payloads go straight to their destination.
             if (len >= in_.size() / 2) {
-                ssize_t n = recv(fd_, p, len, MSG_WAITALL);
+                // Within the handshake deadline, a piece at a time.
+                if (!wait_for_bytes()) return false;
+                ssize_t n = recv(fd_, p, len, deadline_ ? 0 : MSG_WAITALL);
                 if (n <= 0) return false;
                 p += n;
                 len -= static_cast<size_t>(n);
@@ -272,7 +324,17 @@ bool Connection::handle_setup(const Request& r, uint32_t payload_len) {
         drop(rep.close_why);
         return false;
     }
-    return sent;
+    if (!sent) {
+        if (deadline_ && (errno == EAGAIN || errno == EWOULDBLOCK))
+            drop("the peer did not take its reply within handshake_timeout");
+        return false;
+    }
+    if (opened()) {
+        if (deadline_) end_setup_window();
+    } else if (r.opcode != QBD_OP_HELLO && r.opcode != QBD_OP_AUTH) {
+        start_setup_window();
+    }
+    return true;
 }
 
 // Queues a slot's disk IO on the volume (one io_uring entry for the file

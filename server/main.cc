@@ -29,7 +29,8 @@ const char* kUsage = R"(usage:
   qbd-server init    --data-dir DIR
   qbd-server serve   [--config FILE] --data-dir DIR --listen HOST:PORT [--listen ...]
                      [--advertise HOST:PORT] [--keys-file FILE] [--allow-unauthenticated]
-                     [--default-shard-size SIZE] [--rdma] [--busy-poll USEC] [--fault SPEC ...]
+                     [--default-shard-size SIZE] [--rdma] [--busy-poll USEC]
+                     [--handshake-timeout SEC] [--fault SPEC ...]
   qbd-server add-host    HOST-ID    (prints the host's new key)
   qbd-server remove-host HOST-ID
   qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--device PATH]
@@ -56,6 +57,7 @@ struct Args {
     bool allow_unauthenticated = false;
     bool busy_poll_given = false;
     unsigned busy_poll_us = 0;
+    unsigned handshake_timeout_s = 0;  // 0: not given
     qbd::FaultConfig faults;
 };
 
@@ -65,6 +67,21 @@ int fail(const std::string& msg, int code = 1) {
 }
 
 bool parse_size(const std::string& s, uint64_t* out) { return qbd::parse_size(s, out); }
+
+// @v as a number from @min to @max for option @k, or false with @error.
+bool parse_count(const std::string& k, const std::string& v, unsigned long min, unsigned long max,
+                 const char* unit, unsigned* out, std::string* error) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long n = strtoul(v.c_str(), &end, 10);
+    if (errno || end == v.c_str() || *end || v[0] == '-' || n < min || n > max) {
+        *error = k + " takes " + std::to_string(min) + " to " + std::to_string(max) + " (" + unit +
+                 "), not '" + v + "'";
+        return false;
+    }
+    *out = static_cast<unsigned>(n);
+    return true;
+}
 
 bool parse_args(int argc, char** argv, Args* a, std::string* error) {
     if (argc < 2) return false;
@@ -117,6 +134,10 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
             }
             a->busy_poll_us = static_cast<unsigned>(us);
             a->busy_poll_given = true;
+        } else if (k == "--handshake-timeout") {
+            if (!value(&v) ||
+                !parse_count(k, v, 1, 3600, "seconds", &a->handshake_timeout_s, error))
+                return false;
         } else if (k == "--fault") {
             if (!value(&v) || !qbd::parse_fault(v, &a->faults, error)) return false;
         } else if (k == "--shard-size" || k == "--default-shard-size") {
@@ -149,6 +170,7 @@ int load_settings(const Args& a, qbd::ServerSettings* s, std::string* error) {
     if (a.allow_unauthenticated) s->allow_unauthenticated = true;
     if (a.rdma) s->rdma = true;
     if (a.busy_poll_given) s->busy_poll_us = a.busy_poll_us;
+    if (a.handshake_timeout_s) s->handshake_timeout_s = a.handshake_timeout_s;
     if (a.default_shard_size) s->default_shard_size = a.default_shard_size;
     return qbd::check_server_settings(*s, error);
 }
@@ -162,6 +184,7 @@ qbd::ServerConfig server_config(const qbd::ServerSettings& s) {
     cfg.keys_file = s.keys_file;
     cfg.rdma = s.rdma;
     cfg.busy_poll_us = s.busy_poll_us;
+    cfg.handshake_timeout_s = s.handshake_timeout_s;
     cfg.default_shard_size = s.default_shard_size;
     cfg.ceph_conf = s.ceph_conf;
     cfg.ceph_client = s.ceph_client;

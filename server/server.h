@@ -26,6 +26,8 @@ struct ServerConfig {
     std::string keys_file;
     bool rdma = false;          // also listen with rdma_cm on each address
     unsigned busy_poll_us = 0;  // see serving_mode.h; 0: latency-bound connections sleep
+    // To set up a TCP connection, until OPEN (connection.cc).
+    unsigned handshake_timeout_s = 10;
     uint64_t default_shard_size = 64ULL << 20;
     FaultConfig faults;  // tests only: see faults.h
     // rbd: see rbd_backend.h

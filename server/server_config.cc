@@ -10,6 +10,7 @@ namespace qbd {
 namespace {
 
 constexpr unsigned long kMaxBusyPollUs = 10000;
+constexpr unsigned kMaxHandshakeTimeoutS = 3600;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
@@ -136,6 +137,10 @@ int parse_server_config(std::string_view text, const std::string& file, ServerSe
             if (!parse_uint(value, kMaxBusyPollUs, &n))
                 return bad("microseconds, 0 to " + std::to_string(kMaxBusyPollUs));
             out->busy_poll_us = static_cast<unsigned>(n);
+        } else if (key == "handshake_timeout") {
+            if (!parse_uint(value, kMaxHandshakeTimeoutS, &n) || n == 0)
+                return bad("seconds, 1 to " + std::to_string(kMaxHandshakeTimeoutS));
+            out->handshake_timeout_s = static_cast<unsigned>(n);
         } else if (key == "default_shard_size") {
             if (!parse_size(value, &n) || n < 4096 || (n & (n - 1)) || n > (1ULL << 40))
                 return bad("a power of two from 4K to 1T");

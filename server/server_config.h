@@ -22,6 +22,7 @@ struct ServerSettings {
     bool allow_unauthenticated = false;
     bool rdma = false;
     unsigned busy_poll_us = 0;
+    unsigned handshake_timeout_s = 10;
     uint64_t default_shard_size = 64ULL << 20;
     // rbd
     std::string ceph_conf;

@@ -80,6 +80,13 @@ class ServerProcess {
         pid_ = -1;
     }
 
+    // How `qbd-server ARGS...` exits.
+    int exit_code(const std::vector<std::string>& args) const {
+        int status = 0;
+        waitpid(spawn(args), &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
     std::unique_ptr<client::Client> connect() const {
         std::unique_ptr<client::Client> c;
         std::string err;
