@@ -39,6 +39,8 @@ struct ConnectionJob {
     Server* srv;
     int fd;
     std::string peer;
+    // Given back when the job ends, after the connection is closed.
+    ConnectionLimits::Place place;
 };
 
 void* connection_thread(void* arg) {
@@ -93,6 +95,22 @@ int listen_on(const std::string& addr, std::string* error) {
     return fd;
 }
 
+// The peer's address as the connection limits count it: an IPv4 client
+// of a dual-stack listener is the same host as over an IPv4 listener.
+std::string peer_address(const sockaddr_storage& ss) {
+    char buf[INET6_ADDRSTRLEN] = "?";
+    if (ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, buf, sizeof(buf));
+    } else if (ss.ss_family == AF_INET6) {
+        const in6_addr& a = reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a))
+            inet_ntop(AF_INET, &a.s6_addr[12], buf, sizeof(buf));
+        else
+            inet_ntop(AF_INET6, &a, buf, sizeof(buf));
+    }
+    return buf;
+}
+
 void accept_loop(Server* srv, int lfd) {
     for (;;) {
         sockaddr_storage ss;
@@ -102,14 +120,22 @@ void accept_loop(Server* srv, int lfd) {
             if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE) continue;
             return;
         }
+        // Over a limit: closed at once, before it costs a thread.
+        std::string say;
+        ConnectionLimits::Place place = srv->connection_limits().admit(peer_address(ss), &say);
+        if (!place) {
+            close(fd);
+            if (!say.empty()) srv->log(say);
+            continue;
+        }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
         getnameinfo(reinterpret_cast<sockaddr*>(&ss), sl, host, sizeof(host), serv, sizeof(serv),
                     NI_NUMERICHOST | NI_NUMERICSERV);
         std::string peer = std::string(host) + ":" + serv;
-        if (int err =
-                start_connection(std::make_unique<ConnectionJob>(ConnectionJob{srv, fd, peer})))
+        if (int err = start_connection(
+                std::make_unique<ConnectionJob>(ConnectionJob{srv, fd, peer, std::move(place)})))
             srv->log(peer + ": refused: cannot start its thread: " + strerror(err));
     }
 }

@@ -30,7 +30,8 @@ const char* kUsage = R"(usage:
   qbd-server serve   [--config FILE] --data-dir DIR --listen HOST:PORT [--listen ...]
                      [--advertise HOST:PORT] [--keys-file FILE] [--allow-unauthenticated]
                      [--default-shard-size SIZE] [--rdma] [--busy-poll USEC]
-                     [--handshake-timeout SEC] [--fault SPEC ...]
+                     [--handshake-timeout SEC] [--max-connections N]
+                     [--max-connections-per-host N] [--fault SPEC ...]
   qbd-server add-host    HOST-ID    (prints the host's new key)
   qbd-server remove-host HOST-ID
   qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--device PATH]
@@ -57,7 +58,8 @@ struct Args {
     bool allow_unauthenticated = false;
     bool busy_poll_given = false;
     unsigned busy_poll_us = 0;
-    unsigned handshake_timeout_s = 0;  // 0: not given
+    unsigned handshake_timeout_s = 0;                            // 0: not given
+    unsigned max_connections = 0, max_connections_per_host = 0;  // 0: not given
     qbd::FaultConfig faults;
 };
 
@@ -138,6 +140,11 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
             if (!value(&v) ||
                 !parse_count(k, v, 1, 3600, "seconds", &a->handshake_timeout_s, error))
                 return false;
+        } else if (k == "--max-connections" || k == "--max-connections-per-host") {
+            unsigned* dst =
+                k == "--max-connections" ? &a->max_connections : &a->max_connections_per_host;
+            if (!value(&v) || !parse_count(k, v, 1, 1U << 20, "connections", dst, error))
+                return false;
         } else if (k == "--fault") {
             if (!value(&v) || !qbd::parse_fault(v, &a->faults, error)) return false;
         } else if (k == "--shard-size" || k == "--default-shard-size") {
@@ -171,6 +178,8 @@ int load_settings(const Args& a, qbd::ServerSettings* s, std::string* error) {
     if (a.rdma) s->rdma = true;
     if (a.busy_poll_given) s->busy_poll_us = a.busy_poll_us;
     if (a.handshake_timeout_s) s->handshake_timeout_s = a.handshake_timeout_s;
+    if (a.max_connections) s->max_connections = a.max_connections;
+    if (a.max_connections_per_host) s->max_connections_per_host = a.max_connections_per_host;
     if (a.default_shard_size) s->default_shard_size = a.default_shard_size;
     return qbd::check_server_settings(*s, error);
 }
@@ -185,6 +194,8 @@ qbd::ServerConfig server_config(const qbd::ServerSettings& s) {
     cfg.rdma = s.rdma;
     cfg.busy_poll_us = s.busy_poll_us;
     cfg.handshake_timeout_s = s.handshake_timeout_s;
+    cfg.max_connections = s.max_connections;
+    cfg.max_connections_per_host = s.max_connections_per_host;
     cfg.default_shard_size = s.default_shard_size;
     cfg.ceph_conf = s.ceph_conf;
     cfg.ceph_client = s.ceph_client;

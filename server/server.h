@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "connection_limits.h"
 #include "faults.h"
 #include "fence.h"
 #include "qbd_proto.h"
@@ -28,6 +29,9 @@ struct ServerConfig {
     unsigned busy_poll_us = 0;  // see serving_mode.h; 0: latency-bound connections sleep
     // To set up a TCP connection, until OPEN (connection.cc).
     unsigned handshake_timeout_s = 10;
+    // TCP connections held at once, and from one peer address (connection_limits.h).
+    unsigned max_connections = 1024;
+    unsigned max_connections_per_host = 128;
     uint64_t default_shard_size = 64ULL << 20;
     FaultConfig faults;  // tests only: see faults.h
     // rbd: see rbd_backend.h
@@ -71,13 +75,15 @@ class Server {
     // The key of @host_id in the keys file as it is now: 0, or -EACCES
     // with the reason (unknown host, unreadable file) in @why.
     int host_key(const std::string& host_id, std::string* key, std::string* why) const;
+    ConnectionLimits& connection_limits() { return limits_; }
     // Creates a volume whose data lives on an existing block device (or
     // file) of this server, which must be at least as large.
     CtlResult create_on_device(const qbd_ctl_create& c, const std::string& device);
     void log(const std::string& line) const;
 
   private:
-    explicit Server(ServerConfig cfg) : cfg_(std::move(cfg)) {}
+    explicit Server(ServerConfig cfg)
+        : cfg_(std::move(cfg)), limits_(cfg_.max_connections, cfg_.max_connections_per_host) {}
     CtlResult create(const qbd_ctl_create& c, const std::string& device = "");
     CtlResult remove(const qbd_ctl_name& n);
     CtlResult resize(const qbd_ctl_resize& r);
@@ -89,6 +95,7 @@ class Server {
     ServerConfig cfg_;
     std::unique_ptr<Backend> backend_;
     FenceRegistry fences_;
+    ConnectionLimits limits_;
     std::atomic<bool> write_stall_taken_{false};
 };
 

@@ -11,6 +11,7 @@ namespace {
 
 constexpr unsigned long kMaxBusyPollUs = 10000;
 constexpr unsigned kMaxHandshakeTimeoutS = 3600;
+constexpr unsigned kMaxConnections = 1U << 20;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
@@ -141,6 +142,11 @@ int parse_server_config(std::string_view text, const std::string& file, ServerSe
             if (!parse_uint(value, kMaxHandshakeTimeoutS, &n) || n == 0)
                 return bad("seconds, 1 to " + std::to_string(kMaxHandshakeTimeoutS));
             out->handshake_timeout_s = static_cast<unsigned>(n);
+        } else if (key == "max_connections" || key == "max_connections_per_host") {
+            if (!parse_uint(value, kMaxConnections, &n) || n == 0)
+                return bad("a count, 1 to " + std::to_string(kMaxConnections));
+            (key == "max_connections" ? out->max_connections : out->max_connections_per_host) =
+                static_cast<unsigned>(n);
         } else if (key == "default_shard_size") {
             if (!parse_size(value, &n) || n < 4096 || (n & (n - 1)) || n > (1ULL << 40))
                 return bad("a power of two from 4K to 1T");

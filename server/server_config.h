@@ -23,6 +23,8 @@ struct ServerSettings {
     bool rdma = false;
     unsigned busy_poll_us = 0;
     unsigned handshake_timeout_s = 10;
+    unsigned max_connections = 1024;
+    unsigned max_connections_per_host = 128;
     uint64_t default_shard_size = 64ULL << 20;
     // rbd
     std::string ceph_conf;

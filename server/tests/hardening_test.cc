@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -251,6 +252,109 @@ TEST(ServerHardening, TheHandshakeTimeoutIsValidated) {
     EXPECT_EQ(parse_server_config("handshake_timeout = 0\n", "f", &set, &error), -EINVAL);
     EXPECT_EQ(error, "f:1: bad value '0' for handshake_timeout: expected seconds, 1 to 3600");
     EXPECT_EQ(ServerSettings{}.handshake_timeout_s, 10u);
+}
+
+// A connection from @source that got as far as an answered HELLO (so the
+// server took it); null when it was refused.
+std::unique_ptr<RawClient> admitted(const char* source, uint16_t port) {
+    auto c = std::make_unique<RawClient>(dial_from(source, port));
+    if (c->fd() < 0 || c->hello() != 0) return nullptr;
+    return c;
+}
+
+// Whether a connection from @source is closed at once, without an answer.
+bool refused(const char* source, uint16_t port) {
+    RawClient c(dial_from(source, port));
+    return c.fd() >= 0 && closed_within(c.fd(), 5s);
+}
+
+// One address may hold max_connections_per_host; the next is closed at
+// once while other addresses are served, and one is taken again as soon
+// as one of the address's connections ends.
+TEST(ServerHardening, APeerAddressHoldsAtMostItsShareOfConnections) {
+    ServerProcess s;
+    s.start({"--max-connections-per-host", "3"});
+    std::vector<std::unique_ptr<RawClient>> held;
+    for (int i = 0; i < 3; i++) {
+        held.push_back(admitted("127.0.0.3", s.port()));
+        ASSERT_TRUE(held.back()) << "connection " << i << " refused";
+    }
+    EXPECT_TRUE(refused("127.0.0.3", s.port()));
+    EXPECT_TRUE(admitted("127.0.0.2", s.port())) << "another address was refused";
+    held.pop_back();
+    std::unique_ptr<RawClient> again;
+    EXPECT_TRUE(eventually([&] { return (again = admitted("127.0.0.3", s.port())) != nullptr; }))
+        << "the place of the connection that ended was not given back";
+    EXPECT_TRUE(refused("127.0.0.3", s.port()));
+    EXPECT_NE(s.log().find("refused a connection from 127.0.0.3: 3 connections from that "
+                           "address (max_connections_per_host)"),
+              std::string::npos)
+        << s.log();
+}
+
+TEST(ServerHardening, TheServerHoldsAtMostMaxConnections) {
+    ServerProcess s;
+    s.start({"--max-connections", "4"});
+    std::vector<std::unique_ptr<RawClient>> held;
+    for (int i = 0; i < 4; i++) {
+        const std::string source = "127.0.2." + std::to_string(1 + i);
+        // The start-up probe's place may not be given back yet.
+        ASSERT_TRUE(eventually([&] {
+            held.push_back(admitted(source.c_str(), s.port()));
+            if (held.back()) return true;
+            held.pop_back();
+            return false;
+        })) << "connection "
+            << i << " refused";
+    }
+    EXPECT_TRUE(refused("127.0.2.9", s.port()));
+    held.erase(held.begin());
+    std::unique_ptr<RawClient> again;
+    EXPECT_TRUE(eventually([&] { return (again = admitted("127.0.2.9", s.port())) != nullptr; }));
+    EXPECT_TRUE(refused("127.0.2.10", s.port()));
+    EXPECT_NE(s.log().find("connections in all (max_connections)"), std::string::npos) << s.log();
+}
+
+// A flood of refused connections is a line a second in the log, each
+// counting what the ones before it held back.
+TEST(ServerHardening, RefusalsAreLoggedAtMostOnceASecond) {
+    ServerProcess s;
+    s.start({"--max-connections-per-host", "1"});
+    auto held = admitted("127.0.0.5", s.port());
+    ASSERT_TRUE(held);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; i++) ASSERT_TRUE(refused("127.0.0.5", s.port())) << i;
+    const auto took = std::chrono::steady_clock::now() - t0;
+    std::this_thread::sleep_until(t0 + 1100ms);  // past the second: the next refusal is said
+    ASSERT_TRUE(refused("127.0.0.5", s.port()));
+    const std::string log = s.log();
+    const size_t lines = count(log, "refused a connection from 127.0.0.5");
+    EXPECT_GE(lines, 2u) << log;
+    EXPECT_LE(lines, 2 + static_cast<size_t>(took / 1s)) << log;
+    EXPECT_NE(log.find("more refused since the last such line"), std::string::npos) << log;
+}
+
+TEST(ServerHardening, TheConnectionLimitsAreValidated) {
+    ServerProcess s;
+    for (const char* opt : {"--max-connections", "--max-connections-per-host"})
+        for (const char* bad : {"0", "x", "-1", "1048577", ""})
+            EXPECT_EQ(s.exit_code({"serve", "--data-dir", "/nonexistent", "--listen", "127.0.0.1:1",
+                                   opt, bad}),
+                      2)
+                << opt << " " << bad;
+    ServerSettings set;
+    std::string error;
+    EXPECT_EQ(set.max_connections, 1024u);
+    EXPECT_EQ(set.max_connections_per_host, 128u);
+    ASSERT_EQ(parse_server_config("max_connections = 64\nmax_connections_per_host = 8\n", "f", &set,
+                                  &error),
+              0)
+        << error;
+    EXPECT_EQ(set.max_connections, 64u);
+    EXPECT_EQ(set.max_connections_per_host, 8u);
+    EXPECT_EQ(parse_server_config("max_connections_per_host = 0\n", "f", &set, &error), -EINVAL);
+    EXPECT_EQ(error,
+              "f:1: bad value '0' for max_connections_per_host: expected a count, 1 to 1048576");
 }
 
 }  // namespace
