@@ -8,10 +8,12 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -34,6 +36,9 @@ namespace {
 // a third of this.  Nothing on the path keeps large arrays on the stack
 // (run_batch's iovecs are 2 KiB).
 constexpr size_t kConnectionStack = 256 << 10;
+
+// How long the accept loop waits when it is out of files or memory.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 struct ConnectionJob {
     Server* srv;
@@ -112,13 +117,29 @@ std::string peer_address(const sockaddr_storage& ss) {
 }
 
 void accept_loop(Server* srv, int lfd) {
+    auto said_at = std::chrono::steady_clock::now() - std::chrono::hours(1);
     for (;;) {
         sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &sl, SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE) continue;
-            return;
+            const int err = errno;
+            // Shut down by serve's return.
+            if (err == EINVAL || err == EBADF) return;
+            // Out of files or memory: the connection waits in the backlog
+            // while the loop waits for some to be freed, instead of spinning.
+            if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                const auto now = std::chrono::steady_clock::now();
+                if (now - said_at >= std::chrono::seconds(1)) {
+                    srv->log(std::string("cannot accept connections: ") + strerror(err) +
+                             " (raise LimitNOFILE or lower max_connections)");
+                    said_at = now;
+                }
+                std::this_thread::sleep_for(kAcceptBackoff);
+            }
+            // Otherwise EINTR, ECONNABORTED, or a network error of the
+            // connection that accept(2) passes on: the next one may be fine.
+            continue;
         }
         // Over a limit: closed at once, before it costs a thread.
         std::string say;
@@ -142,6 +163,26 @@ void accept_loop(Server* srv, int lfd) {
 
 }  // namespace
 
+// Every connection takes a file, and the soft limit is often 1024 (what
+// select() can take, which the server does not use): raised to the hard
+// limit, and said when max_connections cannot be reached under it.
+void Server::raise_file_limit() const {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl)) return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    // Listeners, backends, the log: a margin for what is not a connection.
+    const rlim_t need = static_cast<rlim_t>(cfg_.max_connections) + 64;
+    if (rl.rlim_cur < need)
+        log("the limit on open files (" + std::to_string(rl.rlim_cur) + ") is below the " +
+            std::to_string(need) + " that max_connections " + std::to_string(cfg_.max_connections) +
+            " needs: past it connections wait unaccepted (raise LimitNOFILE or lower "
+            "max_connections)");
+}
+
 int Server::serve() {
     // Signals are taken by sigwait below, not by whichever thread runs.
     sigset_t set;
@@ -154,6 +195,7 @@ int Server::serve() {
     // Said once, so a log shows why acknowledged data was lost.
     if (cfg_.faults.skip_flush) log("--fault skip-flush: FLUSH is answered without fdatasync");
     if (cfg_.faults.skip_fua) log("--fault skip-fua: FUA writes are written without RWF_DSYNC");
+    raise_file_limit();
     std::vector<int> fds;
     for (const std::string& addr : cfg_.listen) {
         std::string error;

@@ -84,6 +84,7 @@ class Server {
   private:
     explicit Server(ServerConfig cfg)
         : cfg_(std::move(cfg)), limits_(cfg_.max_connections, cfg_.max_connections_per_host) {}
+    void raise_file_limit() const;  // listener.cc
     CtlResult create(const qbd_ctl_create& c, const std::string& device = "");
     CtlResult remove(const qbd_ctl_name& n);
     CtlResult resize(const qbd_ctl_resize& r);

@@ -334,6 +334,42 @@ TEST(ServerHardening, RefusalsAreLoggedAtMostOnceASecond) {
     EXPECT_NE(log.find("more refused since the last such line"), std::string::npos) << log;
 }
 
+// Out of files, the server neither spins on accept nor stops accepting:
+// it waits, says so once a second, and takes connections again once
+// files are free.  It says at start that max_connections cannot be
+// reached under its limit.
+TEST(ServerHardening, OutOfFilesTheAcceptLoopWaitsAndRecovers) {
+    ServerProcess s;
+    s.limit_files(64);
+    s.start();
+    EXPECT_NE(s.log().find("the limit on open files (64) is below the 1088 that max_connections "
+                           "1024 needs"),
+              std::string::npos)
+        << s.log();
+    std::vector<int> fds;
+    struct Closer {
+        std::vector<int>& fds;
+        ~Closer() {
+            for (int fd : fds) close(fd);
+        }
+    } closer{fds};
+    for (int i = 0; i < 100; i++) {
+        int fd = dial_from("127.0.3.1", s.port());
+        ASSERT_GE(fd, 0) << i;
+        fds.push_back(fd);
+    }
+    ASSERT_TRUE(eventually([&] {
+        return s.log().find("cannot accept connections: Too many open files") != std::string::npos;
+    })) << s.log();
+    const double cpu = s.cpu_seconds();
+    std::this_thread::sleep_for(1s);  // what the server burns meanwhile is the measure
+    EXPECT_LT(s.cpu_seconds() - cpu, 0.3) << "the accept loop spins while out of files";
+    for (int fd : fds) close(fd);
+    fds.clear();
+    EXPECT_TRUE(eventually([&] { return admitted("127.0.0.2", s.port()) != nullptr; }))
+        << "no connection is taken once files are free";
+}
+
 TEST(ServerHardening, TheConnectionLimitsAreValidated) {
     ServerProcess s;
     for (const char* opt : {"--max-connections", "--max-connections-per-host"})

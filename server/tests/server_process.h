@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -57,6 +59,23 @@ class ServerProcess {
         std::stringstream ss;
         ss << in.rdbuf();
         return ss.str();
+    }
+
+    // The server's limit on open files, soft and hard, from the next start.
+    void limit_files(rlim_t n) { nofile_ = n; }
+
+    // Seconds of CPU the server has used, user and system.
+    double cpu_seconds() const {
+        std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        // utime and stime are the 12th and 13th fields after the ')' of
+        // the command name.
+        std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+        std::string field;
+        double ticks = 0;
+        for (int i = 1; i <= 13 && rest >> field; i++)
+            if (i >= 12) ticks += std::stod(field);
+        return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
     }
 
     // Serves with @extra options; returns once the server answers HELLO.
@@ -113,6 +132,10 @@ class ServerProcess {
             std::vector<char*> argv{const_cast<char*>(QBD_SERVER_BINARY)};
             for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
             argv.push_back(nullptr);
+            if (nofile_) {
+                rlimit rl{nofile_, nofile_};
+                setrlimit(RLIMIT_NOFILE, &rl);
+            }
             int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
             if (fd >= 0) dup2(fd, STDERR_FILENO);
             execv(QBD_SERVER_BINARY, argv.data());
@@ -124,6 +147,7 @@ class ServerProcess {
     std::string dir_;
     uint16_t port_;
     pid_t pid_ = -1;
+    rlim_t nofile_ = 0;
 };
 
 // Polls @cond until it holds or @limit passes; whether it held.
