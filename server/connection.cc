@@ -106,9 +106,13 @@ class Connection {
           session_(srv, std::move(peer)),
           mode_(fd, srv.config().busy_poll_us),
           in_(kSetupInBytes) {
+        srv.connection_sockets().add(fd);
         start_setup_window();
     }
-    ~Connection() { close(fd_); }
+    ~Connection() {
+        srv_.connection_sockets().remove(fd_);
+        close(fd_);
+    }
     void run();
     // Data connections are worth a line when they end; control calls are not.
     bool opened() const { return session_.state().opened; }
@@ -505,6 +509,25 @@ void Connection::run() {
 }
 
 }  // namespace
+
+void ConnectionSockets::add(int fd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_)
+        shutdown(fd, SHUT_RDWR);
+    else
+        fds_.insert(fd);
+}
+
+void ConnectionSockets::remove(int fd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fds_.erase(fd);
+}
+
+void ConnectionSockets::shutdown_all() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    for (int fd : fds_) shutdown(fd, SHUT_RDWR);
+}
 
 void serve_connection(Server& server, int fd, const char* peer) {
     auto c = std::make_unique<Connection>(server, fd, peer);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "connection.h"
 #include "connection_limits.h"
 #include "faults.h"
 #include "fence.h"
@@ -76,6 +77,7 @@ class Server {
     // with the reason (unknown host, unreadable file) in @why.
     int host_key(const std::string& host_id, std::string* key, std::string* why) const;
     ConnectionLimits& connection_limits() { return limits_; }
+    ConnectionSockets& connection_sockets() { return sockets_; }
     // Creates a volume whose data lives on an existing block device (or
     // file) of this server, which must be at least as large.
     CtlResult create_on_device(const qbd_ctl_create& c, const std::string& device);
@@ -97,6 +99,7 @@ class Server {
     std::unique_ptr<Backend> backend_;
     FenceRegistry fences_;
     ConnectionLimits limits_;
+    ConnectionSockets sockets_;
     std::atomic<bool> write_stall_taken_{false};
 };
 

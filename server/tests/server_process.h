@@ -78,11 +78,13 @@ class ServerProcess {
         return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
     }
 
-    // Serves with @extra options; returns once the server answers HELLO.
-    void start(const std::vector<std::string>& extra = {}) {
+    // Serves with @extra options; returns once the server answers HELLO,
+    // or at once without @wait.
+    void start(const std::vector<std::string>& extra = {}, bool wait = true) {
         std::vector<std::string> args = {"serve", "--data-dir", dir_, "--listen", addr()};
         args.insert(args.end(), extra.begin(), extra.end());
         pid_ = spawn(args);
+        if (!wait) return;
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < until) {
             std::unique_ptr<client::Client> c;
@@ -91,6 +93,15 @@ class ServerProcess {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         ADD_FAILURE() << "qbd-server did not start: " << log();
+    }
+    // Stops the server as systemd does (SIGTERM); its exit status, -1
+    // when a signal ended it.
+    int terminate() {
+        int status = 0;
+        kill(pid_, SIGTERM);
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     void stop() {
         if (pid_ <= 0) return;
