@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -222,8 +223,12 @@ int Server::serve() {
     }
     std::vector<std::thread> acceptors;
     for (int fd : fds) acceptors.emplace_back(accept_loop, this, fd);
+    // Type=notify (qbd-server.service): units ordered after this one start
+    // once every listener takes connections.  Nothing without systemd.
+    sd_notify(0, "READY=1");
     int sig = 0;
     sigwait(&set, &sig);
+    sd_notify(0, "STOPPING=1");
     log(std::string("stopping on ") + strsignal(sig));
     // No new connection, then an end to every one; the Server (their
     // limits, backend, fences) goes away only once no thread uses it.
