@@ -89,7 +89,7 @@ class ServerProcess {
         while (std::chrono::steady_clock::now() < until) {
             std::unique_ptr<client::Client> c;
             std::string err;
-            if (client::Client::connect(addr(), "", 1000, &c, &err) == 0) return;
+            if (client::Client::connect(addr(), {}, 1000, &c, &err) == 0) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         ADD_FAILURE() << "qbd-server did not start: " << log();
@@ -120,7 +120,7 @@ class ServerProcess {
     std::unique_ptr<client::Client> connect() const {
         std::unique_ptr<client::Client> c;
         std::string err;
-        EXPECT_EQ(client::Client::connect(addr(), "", 5000, &c, &err), 0) << err;
+        EXPECT_EQ(client::Client::connect(addr(), {}, 5000, &c, &err), 0) << err;
         return c;
     }
 

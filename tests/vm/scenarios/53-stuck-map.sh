@@ -11,7 +11,7 @@ qbd_load_module
 # A good volume on its own server.
 start_server good 127.0.0.1:7802
 QBD_CTL=127.0.0.1:7802 create_volume pool/good 16M
-echo "servers = 127.0.0.1:7802" >/tmp/good.conf
+printf 'servers = 127.0.0.1:7802\nhost_id = %s\nkey_file = %s\n' "$QBD_HOST_ID" "$QBD_HOST_KEY" >/tmp/good.conf
 good=$("$QBD" -m pool/good -c /tmp/good.conf)
 # The control server sends clients of pool/stuck to 127.0.0.1:7801, where
 # the listener never reads.
