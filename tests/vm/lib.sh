@@ -246,15 +246,17 @@ start_ceph() {
 }
 stop_ceph() { "$CEPH_CLUSTER" stop --dir "$CEPH_DIR"; }
 
-# start_gateway NAME HOST:PORT: a qbd-server with the rbd backend serving
-# the test cluster's pool, advertising HOST:PORT (after start_ceph).
+# start_gateway NAME HOST:PORT [serve options...]: a qbd-server with the
+# rbd backend serving the test cluster's pool, advertising HOST:PORT
+# (after start_ceph).
 start_gateway() {
-	local conf=/tmp/qbd-gateway.conf
+	local name=$1 addr=$2 conf=/tmp/qbd-gateway.conf
+	shift 2
 	cat >"$conf" <<-EOF
 		backend = rbd
 		ceph_conf = $CEPH_CONF
 		ceph_keyring = $CEPH_KEYRING
 		pools = $CEPH_POOL
 	EOF
-	start_server "$1" "$2" --config "$conf" --advertise "$2"
+	start_server "$name" "$addr" --config "$conf" --advertise "$addr" "$@"
 }

@@ -10,19 +10,29 @@
 #                  and the pool is clean again once the OSD is back
 #   gateway-kill   kill -9 of the active gateway during fio verify: IO moves
 #                  to the other gateway and verify passes
-#   stale-writes   the active gateway stopped (SIGSTOP) with writes in
-#                  flight; IO fails over, new data is written over the same
-#                  blocks, and once the stopped gateway runs again none of
-#                  its stale writes lands (Ceph's exclusive lock fenced it)
+#   stale-writes   Ceph's fence: gateway a, the active path and holder of
+#                  the image's exclusive lock, stalls a write (--fault
+#                  stall-write) and is cut off from the host (its address
+#                  made unreachable) but not from Ceph; the write times out
+#                  and is resent through b, which breaks a's lock
+#                  (blocklisting a), and new data goes over it.  When the
+#                  stall ends a hands the stale write to librbd: Ceph
+#                  refuses it, the new data stays (read through the device
+#                  and with rbd) and a ends the connection unanswered
 #   unmap-dead     unmap with every gateway dead finishes at once
 # timeout: 1500
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
 require_ceph
-trap 'cleanup; stop_ceph' EXIT
+# Gateway a on a loopback address of its own (any of 127/8 is on lo),
+# which stale-writes cuts the host off from while a still reaches Ceph on
+# 127.0.0.1: connects and packets to it fail (EHOSTUNREACH).
+declare -A GW_ADDR=([a]=127.0.0.2:7800 [b]=127.0.0.1:7801)
+cut_off_a() { ip route add unreachable "${GW_ADDR[a]%:*}/32" table local; }
+reconnect_a() { ip route del unreachable "${GW_ADDR[a]%:*}/32" table local 2>/dev/null || true; }
+trap 'reconnect_a; cleanup; stop_ceph' EXIT
 qbd_load_module
 start_ceph
-declare -A GW_ADDR=([a]=127.0.0.1:7800 [b]=127.0.0.1:7801)
 write_conf "${GW_ADDR[a]}" "${GW_ADDR[b]}"
 QBD_CTL=${GW_ADDR[a]}
 P=$CEPH_POOL
@@ -155,32 +165,75 @@ case_gateway_kill() {
 	"$QBD" -u "$P/gw"
 }
 
+# Gateway a's stalled write must be fenced by Ceph, not by a itself: the
+# host is cut off from a during the stall, so no newer OPEN reaches a and
+# its session fence (server/fence.h) cannot refuse the write first.
 case_stale_writes() {
 	create_volume "$P/stale" 64M
-	local dev first pid
+	local dev old_pid from_a from_b peer started stall_s=25
+	# 64 KiB at 1 MiB, in the RBD object a's first write made.
+	local blk=16 off=$((16 << 16))
+	local log_a=/tmp/qbd-server-a.log log_b=/tmp/qbd-server-b.log
+	# Gateway a again, holding the first WRITE at OFF for the stall.
+	old_pid=${SERVER_PIDS[a]}
+	stop_server a KILL
+	gone() { ! gw_alive "$old_pid"; }
+	wait_for 30 gone || die "gateway a did not die"
+	# This shell's gateway a is not run_case's: it goes with the case.
+	trap 'reconnect_a; stop_server a KILL' EXIT
+	from_a=$(wc -l <"$log_a")
+	from_b=$(wc -l <"$log_b")
+	new_a() { tail -n +"$((from_a + 1))" "$log_a"; }
+	new_b() { tail -n +"$((from_b + 1))" "$log_b"; }
+	start_gateway a "${GW_ADDR[a]}" --fault "stall-write=$off:$((stall_s * 1000))"
 	dev=$("$QBD" -m "$P/stale" -o "$MAP_OPTS")
-	# Old data (0xaa) written over and over into the first 8 MiB.
-	fio --name=old --filename="$dev" --direct=1 --ioengine=libaio --rw=write --bs=64k \
-		--iodepth=8 --size=8M --time_based --runtime=40 --buffer_pattern=0xaa \
-		>/tmp/fio.log 2>&1 &
-	fio_pid=$!
-	sleep 4
-	first=$(active_gateway "$dev")
-	pid=${SERVER_PIDS[$first]}
-	kill -STOP "$pid"
-	moved() { [ "$(active_gateway "$dev")" != "$first" ]; }
-	wait_for 60 moved || { kill -CONT "$pid"; die "IO did not move off the stopped gateway"; }
-	check_fio
-	# New data (0x55) over the same blocks, through the other gateway.
-	head -c 8M /dev/zero | tr '\0' '\125' >/tmp/new
-	dd if=/tmp/new of="$dev" bs=1M oflag=direct conv=fsync status=none
-	kill -CONT "$pid"
-	# Whatever it still held goes out now, or is refused: give it time.
-	sleep 15
-	dd if="$dev" bs=1M count=8 iflag=direct status=none | cmp - /tmp/new ||
-		die "a stale write of the stopped gateway landed (read through the device)"
-	image_head "$P/stale" 8M | cmp - /tmp/new ||
-		die "a stale write of the stopped gateway landed (read with rbd)"
+	# a's first write makes it the image's writer (the lock is taken then).
+	head -c 64k /dev/urandom >/tmp/first
+	dd if=/tmp/first of="$dev" bs=64k oflag=direct status=none
+	[ "$(active_gateway "$dev")" = a ] || die "IO goes to gateway $(active_gateway "$dev"), not a"
+	new_a | grep -q "rbd: $P/stale: took the exclusive lock" ||
+		{ new_a; die "gateway a did not take the exclusive lock at its first write"; }
+	head -c 64k /dev/zero | tr '\0' '\252' >/tmp/old
+	head -c 64k /dev/zero | tr '\0' '\125' >/tmp/new
+	# Old data (0xaa), held by a, answered once b has it.
+	dd if=/tmp/old of="$dev" bs=64k seek=$blk oflag=direct status=none &
+	local dd_pid=$!
+	stalled() { new_a | grep -q "stalling a write"; }
+	wait_for 30 stalled || { new_a; die "gateway a did not stall the write"; }
+	cut_off_a
+	started=$(date -d "$(new_a | grep -m 1 "stalling a write" | cut -c 1-19)" +%s)
+	peer=$(new_a | grep -m 1 "stalling a write" | sed -E 's/.*qbd-server: ([^ ]+): stalling.*/\1/')
+	wait "$dd_pid" || die "the stalled write failed instead of moving to gateway b"
+	[ "$(active_gateway "$dev")" = b ] || die "IO did not move to gateway b"
+	new_b | grep -q "rbd: $P/stale: broke the lock of" ||
+		{ new_b; die "gateway b did not break gateway a's lock"; }
+	# New data (0x55) over it, through b, while a still holds the old.
+	dd if=/tmp/new of="$dev" bs=64k seek=$blk oflag=direct status=none
+	[ "$(date +%s)" -lt $((started + stall_s)) ] ||
+		die "the new data was written after a's stall was over: the case tested nothing"
+	# Once the stall is over a's thread hands the stale write to librbd;
+	# the refusal ends the connection (server/connection.cc, run_batch).
+	refused() { new_a | grep -q "$peer: closing connection: another gateway took the volume over"; }
+	local left=$((started + stall_s + 1 - $(date +%s)))
+	[ "$left" -le 0 ] || sleep "$left"
+	wait_for 30 refused || true
+	# check_block HOW: /tmp/back, the block read HOW, is the new data.
+	check_block() {
+		cmp -s /tmp/back /tmp/new && return
+		new_a
+		cmp -s /tmp/back /tmp/old &&
+			die "gateway a's stale write landed over the new data (read $1)"
+		die "the block holds neither the new nor the old data (read $1)"
+	}
+	dd if="$dev" of=/tmp/back bs=64k skip=$blk count=1 iflag=direct status=none
+	check_block "through the device"
+	image_head "$P/stale" $((off + (64 << 10))) | tail -c 64k >/tmp/back
+	check_block "with rbd"
+	if new_a | grep -q "$peer: closing connection: a newer connection of its client took over"; then
+		die "gateway a's own session fence refused the stale write, not Ceph: the host reached a"
+	fi
+	refused || { new_a; die "gateway a's log does not show its stale write refused"; }
+	reconnect_a
 	"$QBD" -u "$P/stale"
 }
 
