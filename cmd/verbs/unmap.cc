@@ -1,14 +1,17 @@
 // qbd -u|--unmap <pool/volume>|/dev/qbdX: refuse while mounted or held,
-// detach, wait for udev to remove the links.
+// wait out short-lived openers (udev's probes), detach, wait for udev to
+// remove the links.
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "cli.h"
 #include "control.h"
 #include "devices.h"
 #include "error.h"
 #include "mountinfo.h"
+#include "openers.h"
 #include "sysfs.h"
 #include "udev_wait.h"
 
@@ -39,25 +42,53 @@ std::string in_use(const std::string& disk) {
     return "";
 }
 
+// Detaches the disk once no process has it open.  udev's probes (blkid)
+// open a disk for a moment after it appears or changes, so a refusal is
+// retried for up to @wait; a process that keeps it open is named.
+void unmap_when_closed(Control& ctl, const DeviceInfo& dev, std::chrono::seconds wait) {
+    const std::string disk = dev.disk();
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+        try {
+            ctl.unmap(dev.info.dev_index, 0);
+            return;
+        } catch (const Error& e) {
+            if (e.err() != EBUSY) throw;
+            if (std::chrono::steady_clock::now() >= deadline) {
+                std::string who = describe_openers(openers_of(disk_devnums(disk)));
+                if (who.empty()) throw;
+                throw Error(EBUSY,
+                            "/dev/" + disk + " is open by " + who + "; close it or use --force");
+            }
+        }
+        // The opener may have been a mount meanwhile: that is not waited out.
+        if (std::string why = in_use(disk); !why.empty()) throw Error(EBUSY, why);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
 int run(const Options& o) {
     Config cfg = load_config(o.config_path, o.config_given);
     auto ctl = open_control();
     DeviceInfo dev = find_device(*ctl, *o.device);
     const std::string disk = dev.disk();
+    const uint32_t timeout = o.timeout.value_or(cfg.udev_timeout);
 
-    if (std::string why = in_use(disk); !why.empty()) {
-        if (!o.force) throw Error(EBUSY, why);
-        warn("unmap", why + "; detaching anyway (--force): its IO will fail");
+    if (o.force) {
+        if (std::string why = in_use(disk); !why.empty())
+            warn("unmap", why + "; detaching anyway (--force): its IO will fail");
+        ctl->unmap(dev.info.dev_index, QBD_UNMAP_FORCE);
+    } else {
+        if (std::string why = in_use(disk); !why.empty()) throw Error(EBUSY, why);
+        unmap_when_closed(*ctl, dev, std::chrono::seconds(timeout));
     }
-    ctl->unmap(dev.info.dev_index, o.force ? QBD_UNMAP_FORCE : 0);
     debug("unmapped /dev/" + disk);
 
     std::vector<std::string> paths = {"/dev/" + disk,
                                       "/dev/qbd/" + dev.pool() + "/" + dev.volume()};
-    if (cfg.udev_timeout &&
-        !wait_until([&] { return none_exist(paths); }, std::chrono::seconds(cfg.udev_timeout)))
+    if (timeout && !wait_until([&] { return none_exist(paths); }, std::chrono::seconds(timeout)))
         warn("unmap", "/dev/" + disk + " is unmapped but its device links are still there after " +
-                          std::to_string(cfg.udev_timeout) + " s");
+                          std::to_string(timeout) + " s");
     return 0;
 }
 
@@ -67,7 +98,7 @@ RegisterVerb reg{Verb{
     .long_opt = "unmap",
     .arg = "[<tcp|rdma>://]<pool/volume>|/dev/qbdX",
     .summary = "unmap a volume",
-    .options = {"config", "force"},
+    .options = {"config", "force", "timeout"},
     .order = 20,
     .check = check,
     .run = run,

@@ -3,8 +3,9 @@
 # sysfs attributes, a /proc/qbdstat line and qbd -l/-i entries; data written
 # across a shard boundary reads back; the connection threads run on their
 # hardware queue's CPUs; mapping twice, a missing volume or an
-# unreachable server fails clearly and leaves nothing behind; unmap removes
-# the device and its link.
+# unreachable server fails clearly and leaves nothing behind; unmap waits
+# for a brief opener, names one that stays, and removes the device and its
+# link.
 # timeout: 300
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
@@ -57,7 +58,23 @@ expect_fail "$QBD" -m pool1/missing 2>/tmp/err
 cat /tmp/err
 [ "$(ls /sys/block | grep -c qbd)" = 1 ] || die "a failed map left a device"
 
-"$QBD" -u pool1/vol1
+# A process that keeps the disk open is named when the unmap gives up; one
+# that has it open for a moment, as udev's probes do, is waited for.
+sleep 60 <"$dev" &
+holder=$!
+expect_fail "$QBD" -u pool1/vol1 --timeout 1 2>/tmp/err
+grep -q "is open by pid $holder (sleep)" /tmp/err ||
+	die "a refused unmap does not name the holder: $(cat /tmp/err)"
+kill "$holder"
+wait "$holder" 2>/dev/null || true
+(
+	exec 3<"$dev"
+	sleep 2
+) &
+holder=$!
+sleep 0.5
+"$QBD" -u pool1/vol1 || die "unmap did not wait for a brief opener to close"
+wait "$holder"
 [ ! -e "$dev" ] || die "$dev still there after unmap"
 wait_for 30 test ! -e /dev/qbd/pool1/vol1 || die "link still there after unmap"
 grep -q pool1 /proc/qbdstat && die "/proc/qbdstat still lists the volume"
