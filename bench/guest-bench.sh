@@ -9,6 +9,7 @@
 #            qbd-rbd krbd rbd-nbd (the last three: an RBD image of the same
 #            size on a Ceph cluster in this guest, through a qbd-server
 #            gateway, the kernel's rbd.ko, and rbd-nbd)
+#            qbd-tcp-nocrc (qbd-tcp mapped with crc32c=no)
 # With no argument, the targets come from $QBD_BENCH_TARGETS (comma
 # separated), else all of them; $QBD_BENCH_JOBS (comma separated job names)
 # picks jobs the same way.  Each job runs $QBD_BENCH_REPEAT times (3) and
@@ -148,9 +149,10 @@ qbd_conf() {
 		>/etc/qbd/qbd.conf
 }
 
-# qbd-server on tmpfs, one volume, mapped over $1 (tcp or rdma) at $2.
+# qbd-server on tmpfs, one volume, mapped over $1 (tcp or rdma) at $2,
+# with the map options $3 if given.
 setup_qbd() {
-	local transport=$1 addr=$2 server=$top/build/server/qbd-server qbd=$top/build/cmd/qbd
+	local transport=$1 addr=$2 opts=${3:-} server=$top/build/server/qbd-server qbd=$top/build/cmd/qbd
 	local extra=()
 	lsmod | grep -q '^qbd ' || insmod "$QBD_KO"
 	if [ "$transport" = rdma ]; then
@@ -170,7 +172,7 @@ setup_qbd() {
 	"$server" create bench/vol "${size_mb}M" --server "$addr:7800" --host-id bench \
 		--key-file "$bench_keys/host.key" >/dev/null
 	qbd_conf "$addr:7800"
-	"$qbd" -m "$transport://bench/vol" --no-wait
+	"$qbd" -m "$transport://bench/vol" --no-wait ${opts:+-o "$opts"}
 }
 teardown_qbd() {
 	"$top/build/cmd/qbd" -u bench/vol >/dev/null || true
@@ -256,6 +258,9 @@ teardown_rbd_nbd() {
 
 setup_qbd_tcp() { setup_qbd tcp 127.0.0.1; }
 teardown_qbd_tcp() { teardown_qbd; }
+# qbd-tcp without its end-to-end crc32c: what the checksums cost.
+setup_qbd_tcp_nocrc() { setup_qbd tcp 127.0.0.1 crc32c=no; }
+teardown_qbd_tcp_nocrc() { teardown_qbd; }
 setup_qbd_rdma() { setup_rxe && setup_qbd rdma "$rdma_addr"; }
 teardown_qbd_rdma() { teardown_qbd; }
 

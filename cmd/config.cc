@@ -35,6 +35,13 @@ constexpr Tunable kTunables[] = {
     {"heartbeat_interval", &MapTunables::heartbeat_interval, 1, 24 * 3600},
 };
 
+// The yes/no settings.
+bool MapTunables::*find_switch(std::string_view key) {
+    if (key == "read_only") return &MapTunables::read_only;
+    if (key == "crc32c") return &MapTunables::crc32c;
+    return nullptr;
+}
+
 const Tunable* find_tunable(std::string_view key) {
     for (const auto& t : kTunables)
         if (key == t.key) return &t;
@@ -115,10 +122,10 @@ Config parse_config(std::string_view text, const std::string& file) {
             if (!v) bad("seconds, an integer from " + std::to_string(min) + " to 3600");
             (key == "connect_timeout" ? cfg.connect_timeout : cfg.udev_timeout) =
                 static_cast<uint32_t>(*v);
-        } else if (key == "read_only") {
+        } else if (auto sw = find_switch(key)) {
             auto v = parse_bool(value);
             if (!v) bad("yes or no");
-            cfg.tunables.read_only = *v;
+            cfg.tunables.*sw = *v;
         } else if (const Tunable* t = find_tunable(key)) {
             auto v = parse_uint(value, t->min, t->max);
             if (!v) bad(range_text(*t));
@@ -144,17 +151,17 @@ void apply_map_option(MapTunables& t, std::string_view kv) {
     size_t eq = kv.find('=');
     std::string key(trim(kv.substr(0, eq)));
     std::string_view value = eq == std::string_view::npos ? "" : trim(kv.substr(eq + 1));
-    if (key == "read_only") {
+    if (auto sw = find_switch(key)) {
         std::optional<bool> v = eq == std::string_view::npos ? true : parse_bool(value);
-        if (!v) usage_error("-o read_only='" + std::string(value) + "': expected yes or no");
-        t.read_only = *v;
+        if (!v) usage_error("-o " + key + "='" + std::string(value) + "': expected yes or no");
+        t.*sw = *v;
         return;
     }
     const Tunable* tun = find_tunable(key);
     if (!tun)
         usage_error("-o: unknown option '" + key +
                     "' (known: queue_depth, nr_hw_queues, max_io_kb, io_timeout, " +
-                    "reconnect_delay_ms, giveup_timeout, heartbeat_interval, read_only)");
+                    "reconnect_delay_ms, giveup_timeout, heartbeat_interval, read_only, crc32c)");
     if (eq == std::string_view::npos) usage_error("-o " + key + ": missing '=value'");
     auto v = parse_uint(value, tun->min, tun->max);
     if (!v)

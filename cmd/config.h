@@ -25,6 +25,7 @@ struct MapTunables {
     uint32_t giveup_timeout = 0;      // seconds IO waits for a lost server, 1..86400
     uint32_t heartbeat_interval = 0;  // seconds between probes of an idle connection, 1..86400
     bool read_only = false;
+    bool crc32c = true;  // payloads checksummed end to end (TCP)
 };
 
 struct Config {
@@ -45,7 +46,7 @@ Config parse_config(std::string_view text, const std::string& file);
 Config load_config(const std::string& path, bool must_exist);
 
 // Applies one "key=value" map override (-o); throws a usage error naming it.
-// "read_only" alone means read_only=1.
+// A yes/no option alone ("read_only") means yes.
 void apply_map_option(MapTunables& t, std::string_view key_value);
 
 // Applies a comma-separated -o list.

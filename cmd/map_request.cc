@@ -57,7 +57,8 @@ void build_map_request(const client::Volume& vol, const MapSettings& settings,
     qbd_ioc_map& m = req.map;
     std::memset(&m, 0, sizeof(m));
     m.argsz = sizeof(m);
-    m.flags = settings.tunables.read_only ? QBD_MAP_READ_ONLY : 0;
+    m.flags = (settings.tunables.read_only ? QBD_MAP_READ_ONLY : 0) |
+              (settings.tunables.crc32c ? 0 : QBD_MAP_NO_CRC32C);
     m.transport = static_cast<uint32_t>(settings.transport);
     m.nr_paths = static_cast<uint32_t>(req.paths.size());
     m.volume_id = vol.id;

@@ -50,7 +50,9 @@ struct qbd_ioc_addr {
 
 /* qbd_ioc_map.flags */
 #define QBD_MAP_READ_ONLY	(1U << 0)
-#define QBD_MAP_FLAGS_KNOWN	(QBD_MAP_READ_ONLY)
+/* No crc32c over payloads (QBD_FEAT_CRC32C): for measuring what it costs. */
+#define QBD_MAP_NO_CRC32C	(1U << 1)
+#define QBD_MAP_FLAGS_KNOWN	(QBD_MAP_READ_ONLY | QBD_MAP_NO_CRC32C)
 
 /**
  * struct qbd_ioc_map - QBD_IOC_MAP: create /dev/qbdX for a volume

@@ -88,7 +88,17 @@ enum qbd_opcode {
 #define QBD_REQ_READ_ONLY	(1U << 3)
 #define QBD_REQ_FLAGS_KNOWN	(QBD_REQ_FUA | QBD_REQ_CRC | QBD_REQ_READ_ONLY)
 
-/* Feature bits negotiated in HELLO; unknown bits are refused. */
+/*
+ * Feature bits negotiated in HELLO; unknown bits are refused.
+ *
+ * QBD_FEAT_CRC32C: once agreed, every WRITE carries QBD_REQ_CRC and the
+ * crc32c of its payload, and the server stores none whose payload does not
+ * match (QBD_STATUS_BAD_CRC); every READ reply with data carries
+ * QBD_REQ_CRC and the crc32c of its data, which the client checks before
+ * it completes the read.  The crc32c is CRC-32C (Castagnoli) as iSCSI and
+ * NVMe/TCP use it: seeded with ~0 and inverted at the end
+ * (crc32c("123456789") = 0xe3069283).
+ */
 #define QBD_FEAT_CRC32C		(1ULL << 0)	/* payload checksums */
 #define QBD_FEAT_FUA		(1ULL << 1)
 #define QBD_FEAT_DISCARD	(1ULL << 2)
@@ -101,6 +111,8 @@ enum qbd_opcode {
 
 /* Status values beyond the negative errnos: a stale epoch asks for remap. */
 #define QBD_STATUS_STALE_EPOCH	(-116)	/* -ESTALE */
+/* A WRITE's payload did not match its crc32c: nothing of it was stored. */
+#define QBD_STATUS_BAD_CRC	(-74)	/* -EBADMSG */
 
 /**
  * struct qbd_req_hdr - every client-to-server message starts with this

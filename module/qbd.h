@@ -84,6 +84,7 @@ struct qbd_piece {
 	u64			offset;
 	u32			length;
 	u8			index;
+	u8			crc_retries;	/* resends for bad crc32c */
 	bool			answered;
 	u32			tx_sock_gen;
 	u32			tx_seq;
@@ -262,6 +263,9 @@ struct qbd_device {
 	u8			key[QBD_KEY_MAX];	/* this host's */
 	struct crypto_shash	*hmac;		/* keyed with @key, or NULL */
 	char			host_id[QBD_HOST_ID_MAX];
+	/* crc32c of payloads, or NULL with QBD_MAP_NO_CRC32C or over RDMA */
+	struct crypto_shash	*crc;
+	atomic64_t		crc_errors;	/* payloads that mismatched */
 
 	const struct qbd_transport_ops *ops;	/* holds its module */
 	struct qbd_ioc_addr	*addrs;		/* QBD_MAX_ADDRS, nr_addrs used */
@@ -385,7 +389,7 @@ const char *qbd_dev_state_name(int state);
 /* qbd_proto.c: wire encoding, pure functions */
 void qbd_encode_req(struct qbd_req_hdr *hdr, u16 opcode, u32 flags,
 		    u32 length, u64 tag, u64 volume_id, u64 epoch, u64 offset);
-int qbd_check_reply(const struct qbd_reply_hdr *hdr);
+int qbd_check_reply(const struct qbd_reply_hdr *hdr, u32 flags);
 u64 qbd_make_tag(u16 hwq, u16 tag, u8 piece, u32 gen);
 void qbd_split_tag(u64 wire_tag, u16 *hwq, u16 *tag, u8 *piece, u32 *gen);
 
@@ -398,6 +402,18 @@ struct crypto_shash *qbd_auth_alloc(const u8 *key, u32 key_len);
 void qbd_auth_free(struct crypto_shash *tfm);
 int qbd_auth_mac(struct crypto_shash *tfm, const char *label,
 		 const u8 *nonce_a, const u8 *nonce_b, u8 *mac);
+
+/*
+ * qbd_crc.c: crc32c of payloads as the wire carries it.  A payload that
+ * fails it is sent again on a new connection this many times before its
+ * request fails.
+ */
+#define QBD_CRC_RETRIES		3
+struct bio;
+struct crypto_shash *qbd_crc_alloc(void);
+void qbd_crc_free(struct crypto_shash *tfm);
+u32 qbd_crc_bios(struct crypto_shash *tfm, struct bio *bio);
+u32 qbd_crc_buf(struct crypto_shash *tfm, const void *buf, unsigned int len);
 
 /* qbd_tcp.c */
 extern const struct qbd_transport_ops qbd_tcp_ops;

@@ -66,6 +66,7 @@ static void qbd_set_piece(struct qbd_cmd *cmd, unsigned int i,
 	piece->conn = conn;
 	piece->offset = offset;
 	piece->length = length;
+	piece->crc_retries = 0;
 	piece->answered = false;
 }
 
@@ -504,6 +505,7 @@ static void qbd_free_dev(struct qbd_device *dev)
 	if (dev->net)
 		put_net(dev->net);
 	qbd_auth_free(dev->hmac);
+	qbd_crc_free(dev->crc);
 	free_percpu(dev->stats);
 	kfree(dev->conns);
 	kfree(dev->addrs);
@@ -658,6 +660,16 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 		dev->hmac = qbd_auth_alloc(dev->key, dev->key_len);
 		if (IS_ERR(dev->hmac)) {
 			dev->hmac = NULL;
+			qbd_free_dev(dev);
+			return NULL;
+		}
+	}
+	/* The RDMA transport does not checksum payloads (yet). */
+	if (!(dev->flags & QBD_MAP_NO_CRC32C) &&
+	    dev->transport == QBD_TRANSPORT_TCP) {
+		dev->crc = qbd_crc_alloc();
+		if (IS_ERR(dev->crc)) {
+			dev->crc = NULL;
 			qbd_free_dev(dev);
 			return NULL;
 		}

@@ -23,7 +23,7 @@ int qbd_reply_status(const struct qbd_reply_hdr *reply, u16 opcode,
 {
 	s32 status;
 
-	if (qbd_check_reply(reply) || le16_to_cpu(reply->opcode) != opcode)
+	if (qbd_check_reply(reply, 0) || le16_to_cpu(reply->opcode) != opcode)
 		return -EPROTO;
 	status = (s32)le32_to_cpu(reply->status);
 	if (status)

@@ -25,8 +25,12 @@ void qbd_encode_req(struct qbd_req_hdr *hdr, u16 opcode, u32 flags,
 }
 EXPORT_SYMBOL_GPL(qbd_encode_req);
 
-/* Returns 0 when the header is one this driver can act on. */
-int qbd_check_reply(const struct qbd_reply_hdr *hdr)
+/*
+ * Returns 0 when the header is one this driver can act on: @flags are the
+ * QBD_REQ_* flags a reply may carry, QBD_REQ_CRC where checksums were
+ * agreed in HELLO.
+ */
+int qbd_check_reply(const struct qbd_reply_hdr *hdr, u32 flags)
 {
 	s32 status = (s32)le32_to_cpu(hdr->status);
 
@@ -34,8 +38,7 @@ int qbd_check_reply(const struct qbd_reply_hdr *hdr)
 		return -EPROTO;
 	if (le16_to_cpu(hdr->version) != QBD_PROTO_VERSION)
 		return -EPROTO;
-	/* The driver negotiates no checksums, so a reply carries no flags. */
-	if (hdr->flags)
+	if (le32_to_cpu(hdr->flags) & ~flags)
 		return -EPROTO;
 	if (le32_to_cpu(hdr->length) > QBD_MAX_IO_BYTES)
 		return -EPROTO;

@@ -44,40 +44,44 @@ static void qbd_reply_checks(struct kunit *test)
 	struct qbd_reply_hdr r;
 
 	qbd_good_reply(&r);
-	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), 0);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, 0), 0);
 
 	r.status = cpu_to_le32((u32)-EIO);
 	r.length = 0;
-	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), 0);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, 0), 0);
 
 	qbd_good_reply(&r);
 	r.magic = cpu_to_le32(0x12345678);
-	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, 0), -EPROTO);
 
 	qbd_good_reply(&r);
 	r.version = cpu_to_le16(2);
-	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, 0), -EPROTO);
 
 	qbd_good_reply(&r);
 	r.flags = cpu_to_le32(QBD_REQ_FUA);
-	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, 0), -EPROTO);
 
 	/* No checksum was negotiated: a reply claiming one is refused. */
 	qbd_good_reply(&r);
 	r.flags = cpu_to_le32(QBD_REQ_CRC);
-	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, 0), -EPROTO);
+	/* Where one was, it may carry one, and still no other flag. */
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, QBD_REQ_CRC), 0);
+	r.flags = cpu_to_le32(QBD_REQ_CRC | QBD_REQ_FUA);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, QBD_REQ_CRC), -EPROTO);
 
 	qbd_good_reply(&r);
 	r.length = cpu_to_le32(QBD_MAX_IO_BYTES + 1);
-	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, 0), -EPROTO);
 
 	qbd_good_reply(&r);
 	r.status = cpu_to_le32(5);		/* positive status */
-	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, 0), -EPROTO);
 
 	qbd_good_reply(&r);
 	r.status = cpu_to_le32((u32)-100000);	/* not an errno */
-	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r), -EPROTO);
+	KUNIT_EXPECT_EQ(test, qbd_check_reply(&r, 0), -EPROTO);
 }
 
 static void qbd_tag_round_trip(struct kunit *test)

@@ -543,7 +543,7 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 	int ret = 0;
 	u32 flags;
 
-	if (wc->byte_len < sizeof(*reply) || qbd_check_reply(reply)) {
+	if (wc->byte_len < sizeof(*reply) || qbd_check_reply(reply, 0)) {
 		qbd_rdma_err(rc, "malformed reply from %pISpc\n",
 			     &rc->conn->addr);
 		return -EPROTO;

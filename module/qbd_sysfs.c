@@ -94,6 +94,23 @@ static ssize_t active_path_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(active_path);
 
+/* Whether payloads carry a crc32c (QBD_FEAT_CRC32C). */
+static ssize_t crc32c_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%s\n", qbd_dev_of(d)->crc ? "on" : "off");
+}
+static DEVICE_ATTR_RO(crc32c);
+
+/* Payloads whose crc32c did not match, in either direction. */
+static ssize_t crc_errors_show(struct device *d, struct device_attribute *attr,
+			       char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&qbd_dev_of(d)->crc_errors));
+}
+static DEVICE_ATTR_RO(crc_errors);
+
 static struct attribute *qbd_disk_attrs[] = {
 	&dev_attr_pool.attr,
 	&dev_attr_volume.attr,
@@ -103,6 +120,8 @@ static struct attribute *qbd_disk_attrs[] = {
 	&dev_attr_epoch.attr,
 	&dev_attr_shard_size.attr,
 	&dev_attr_active_path.attr,
+	&dev_attr_crc32c.attr,
+	&dev_attr_crc_errors.attr,
 	NULL,
 };
 

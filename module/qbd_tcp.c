@@ -42,6 +42,12 @@
 #define QBD_TCP_FEATURES (QBD_FEAT_FUA | QBD_FEAT_DISCARD | \
 			  QBD_FEAT_WRITE_ZEROES)
 
+/* What a connection of @dev asks for in HELLO. */
+static u64 qbd_tcp_features(const struct qbd_device *dev)
+{
+	return QBD_TCP_FEATURES | (dev->crc ? QBD_FEAT_CRC32C : 0);
+}
+
 struct qbd_tcp_conn {
 	struct qbd_conn		*conn;
 
@@ -219,23 +225,60 @@ static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc,
 	return piece;
 }
 
-/* Complete a piece whose reply, with any data, is in. */
-static void qbd_tcp_finish(struct qbd_tcp_conn *tc, struct qbd_piece *piece,
-			   s32 status)
+/*
+ * A payload failed its crc32c, on its way here or to the server: the
+ * connection is suspect, so it is reset, and the piece is sent again on
+ * the new one until its retries run out.  Returns the error that resets.
+ */
+static int qbd_tcp_crc_mismatch(struct qbd_tcp_conn *tc,
+				struct qbd_piece *piece)
+{
+	struct qbd_device *dev = tc->conn->dev;
+	struct request *rq = qbd_piece_rq(piece);
+
+	atomic64_inc(&dev->crc_errors);
+	if (++piece->crc_retries > QBD_CRC_RETRIES) {
+		dev_err_ratelimited(disk_to_dev(dev->disk),
+				    "%s at %llu: crc32c mismatch with %pISpc, out of retries\n",
+				    blk_op_str(req_op(rq)), piece->offset,
+				    &tc->conn->addr);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
+		return -EBADMSG;
+	}
+	dev_warn_ratelimited(disk_to_dev(dev->disk),
+			     "%s at %llu: crc32c mismatch with %pISpc, resending on a new connection\n",
+			     blk_op_str(req_op(rq)), piece->offset,
+			     &tc->conn->addr);
+	spin_lock_bh(&tc->conn->lock);
+	list_add_tail(&piece->inflight_node, &tc->inflight);
+	spin_unlock_bh(&tc->conn->lock);
+	return -EBADMSG;
+}
+
+/*
+ * Complete a piece whose reply, with any data, is in.  Non-zero when the
+ * connection must be reset.
+ */
+static int qbd_tcp_finish(struct qbd_tcp_conn *tc, struct qbd_piece *piece,
+			  s32 status)
 {
 	struct request *rq = qbd_piece_rq(piece);
 
 	qbd_conn_answered(tc->conn);
 	if (status == QBD_STATUS_STALE_EPOCH) {
 		qbd_piece_stale(piece);
-		return;
+		return 0;
 	}
+	if (status == QBD_STATUS_BAD_CRC && tc->conn->dev->crc &&
+	    req_op(rq) == REQ_OP_WRITE)
+		return qbd_tcp_crc_mismatch(tc, piece);
 	if (status)
 		dev_err_ratelimited(qbd_conn_dev(tc->conn),
 				    "%s at %llu failed on %pISpc: %d\n",
 				    blk_op_str(req_op(rq)), piece->offset,
 				    &tc->conn->addr, status);
 	qbd_piece_complete(piece, qbd_status_to_blk(status));
+	return 0;
 }
 
 /* Aim the data iterator at @bio's pages. */
@@ -268,7 +311,7 @@ static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc, struct sock *sk,
 	struct request *rq;
 	u32 flags;
 
-	if (qbd_check_reply(reply)) {
+	if (qbd_check_reply(reply, tc->conn->dev->crc ? QBD_REQ_CRC : 0)) {
 		dev_err_ratelimited(ddev, "malformed reply from %pISpc\n",
 				    &tc->conn->addr);
 		return -EPROTO;
@@ -303,10 +346,16 @@ static int qbd_tcp_handle_reply(struct qbd_tcp_conn *tc, struct sock *sk,
 		qbd_piece_complete(piece, BLK_STS_IOERR);
 		return -EPROTO;
 	}
-	if (!length) {
-		qbd_tcp_finish(tc, piece, status);
-		return 0;
+	/* Where checksums were agreed, read data comes with one, and only it. */
+	if (!!length != !!(le32_to_cpu(reply->flags) & QBD_REQ_CRC) &&
+	    tc->conn->dev->crc) {
+		dev_err_ratelimited(ddev, "reply from %pISpc with a crc32c where it has no data, or data without one\n",
+				    &tc->conn->addr);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
+		return -EPROTO;
 	}
+	if (!length)
+		return qbd_tcp_finish(tc, piece, status);
 	tc->rx_piece = piece;
 	qbd_tcp_rx_bio(tc, rq->bio);
 	return 0;
@@ -349,8 +398,13 @@ static int qbd_tcp_rx_data(struct qbd_tcp_conn *tc, struct sk_buff *skb,
 		return n;
 	}
 	tc->rx_piece = NULL;
-	qbd_tcp_finish(tc, piece, (s32)le32_to_cpu(tc->rx_hdr.status));
-	return n;
+	/* The data is checked in place: the read completes only if it is. */
+	if (tc->conn->dev->crc &&
+	    qbd_crc_bios(tc->conn->dev->crc, qbd_piece_rq(piece)->bio) !=
+	    le32_to_cpu(tc->rx_hdr.crc32c))
+		return qbd_tcp_crc_mismatch(tc, piece);
+	ret = qbd_tcp_finish(tc, piece, (s32)le32_to_cpu(tc->rx_hdr.status));
+	return ret ?: n;
 }
 
 /* A tcp_read_sock actor: consume replies, as much of them as is in @skb. */
@@ -548,7 +602,8 @@ static int qbd_tcp_open_socket(struct qbd_tcp_conn *tc)
 	if (ret == -EINPROGRESS)
 		ret = -ETIMEDOUT;
 	if (!ret)
-		ret = qbd_handshake(conn, QBD_TCP_FEATURES, qbd_tcp_call, tc);
+		ret = qbd_handshake(conn, qbd_tcp_features(conn->dev),
+				    qbd_tcp_call, tc);
 	if (ret == -EAGAIN)
 		ret = -ETIMEDOUT;
 	if (ret)
@@ -658,9 +713,18 @@ static int qbd_tcp_send_piece(struct qbd_tcp_conn *tc,
 	u32 length = piece->length;
 	int ret;
 
+	if (payload && dev->crc)
+		flags |= QBD_REQ_CRC;
 	qbd_encode_req(&hdr, opcode, flags, length,
 		       qbd_make_tag(conn->hwq, rq->tag, piece->index, cmd->gen),
 		       dev->volume_id, dev->epoch, piece->offset);
+	/*
+	 * Over the pages that go out: stable writes keep the page cache's
+	 * still until the request completes, and O_DIRECT data changed in
+	 * flight fails the server's check and is sent again.
+	 */
+	if (flags & QBD_REQ_CRC)
+		hdr.crc32c = cpu_to_le32(qbd_crc_bios(dev->crc, rq->bio));
 	atomic64_inc(&conn->sent);
 	ret = qbd_tcp_send_buf(tc->sock, &hdr, sizeof(hdr),
 			       (payload || more) ? MSG_MORE : 0);

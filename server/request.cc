@@ -9,7 +9,7 @@ namespace qbd {
 
 Request decode(const qbd_req_hdr& h) {
     return Request{le16toh(h.opcode),    le32toh(h.flags), le32toh(h.length), le64toh(h.tag),
-                   le64toh(h.volume_id), le64toh(h.epoch), le64toh(h.offset)};
+                   le64toh(h.volume_id), le64toh(h.epoch), le64toh(h.offset), le32toh(h.crc32c)};
 }
 
 bool is_io(uint16_t op) { return op >= QBD_OP_READ && op <= QBD_OP_HEARTBEAT; }

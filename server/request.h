@@ -48,6 +48,7 @@ struct Request {
     uint64_t volume_id;
     uint64_t epoch;
     uint64_t offset;
+    uint32_t crc32c;
 };
 Request decode(const qbd_req_hdr& h);
 

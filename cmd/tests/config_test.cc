@@ -119,9 +119,15 @@ TEST(Config, MapOptions) {
     EXPECT_TRUE(t.read_only);
     apply_map_options(t, "read_only=no");
     EXPECT_FALSE(t.read_only);
+    // Checksums are on unless turned off.
+    EXPECT_TRUE(t.crc32c);
+    apply_map_options(t, "crc32c=no");
+    EXPECT_FALSE(t.crc32c);
+    apply_map_options(t, "crc32c");
+    EXPECT_TRUE(t.crc32c);
     for (const char* bad :
          {"queue_depth=0", "queue_depth=", "queue_depth", "foo=1", "io_timeout=3601",
-          "max_io_kb=8192", "read_only=2", "", "a=1,,b=2", "queue_depth=1e3"}) {
+          "max_io_kb=8192", "read_only=2", "crc32c=sometimes", "", "a=1,,b=2", "queue_depth=1e3"}) {
         MapTunables s;
         EXPECT_THROW(apply_map_options(s, bad), Error) << bad;
     }

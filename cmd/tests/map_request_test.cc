@@ -61,7 +61,7 @@ TEST(MapRequest, BuildsThePathListInOrder) {
 
     const qbd_ioc_map& m = req.map;
     EXPECT_EQ(m.argsz, sizeof(qbd_ioc_map));
-    EXPECT_EQ(m.flags, QBD_MAP_READ_ONLY);
+    EXPECT_EQ(m.flags, QBD_MAP_READ_ONLY);  // and checksums, by default
     EXPECT_EQ(m.transport, static_cast<uint32_t>(QBD_TRANSPORT_TCP));
     EXPECT_EQ(m.nr_paths, 3u);
     EXPECT_EQ(m.volume_id, 42u);
@@ -99,6 +99,16 @@ TEST(MapRequest, OnePathNoTunables) {
     EXPECT_EQ(req.map.nr_paths, 1u);
     EXPECT_EQ(req.map.flags, 0u);
     EXPECT_EQ(req.map.key_len, 0u);
+}
+
+// crc32c=no is the one way to map without checksums.
+TEST(MapRequest, Crc32cOffIsAFlag) {
+    FakeResolver fr;
+    MapSettings s;
+    s.tunables.crc32c = false;
+    MapRequest req;
+    build_map_request(three_paths(), s, std::ref(fr), req);
+    EXPECT_EQ(req.map.flags, QBD_MAP_NO_CRC32C);
 }
 
 TEST(MapRequest, RejectsBadVolumes) {

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "../auth.h"
+#include "../crc32c.h"
 
 namespace qbd::client {
 
@@ -159,7 +160,7 @@ int Client::fail(int err, const std::string& what) {
 }
 
 int Client::send_req(uint16_t opcode, uint32_t flags, uint32_t len, uint64_t tag, uint64_t offset,
-                     const void* payload, uint32_t payload_len) {
+                     const void* payload, uint32_t payload_len, uint32_t crc) {
     qbd_req_hdr h{};
     h.magic = htole32(QBD_PROTO_MAGIC);
     h.version = htole16(QBD_PROTO_VERSION);
@@ -170,6 +171,7 @@ int Client::send_req(uint16_t opcode, uint32_t flags, uint32_t len, uint64_t tag
     h.volume_id = htole64(volume_id_);
     h.epoch = htole64(epoch_);
     h.offset = htole64(offset);
+    h.crc32c = htole32(crc);
     iovec iov[2] = {{&h, sizeof(h)}, {const_cast<void*>(payload), payload_len}};
     msghdr msg{};
     msg.msg_iov = iov;
@@ -217,7 +219,8 @@ int Client::call(uint16_t opcode, uint32_t flags, const void* payload, uint32_t 
 
 int Client::handshake(const HostKey& me) {
     qbd_hello hello{};
-    hello.features = htole64(QBD_FEAT_FUA | QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES);
+    hello.features =
+        htole64(QBD_FEAT_FUA | QBD_FEAT_DISCARD | QBD_FEAT_WRITE_ZEROES | QBD_FEAT_CRC32C);
     random_bytes(&hello.client_id, sizeof(hello.client_id));
     random_bytes(hello.nonce, sizeof(hello.nonce));
     put_fixed(hello.host_id, sizeof(hello.host_id), me.host_id);
@@ -234,6 +237,7 @@ int Client::handshake(const HostKey& me) {
     if (buf.size() != sizeof(qbd_hello_reply)) return fail(-EPROTO, "hello reply");
     qbd_hello_reply hr;
     memcpy(&hr, buf.data(), sizeof(hr));
+    features_ = le64toh(hr.features);
     uint32_t auth = le32toh(hr.auth);
     if (auth == QBD_AUTH_NONE) {
         if (!key.empty()) return fail(-EACCES, "server has no keys and cannot prove it knows ours");
@@ -353,10 +357,26 @@ int Client::open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out, uint32
 int Client::submit(uint16_t opcode, uint64_t offset, void* buf, uint32_t len, uint32_t flags,
                    uint64_t tag) {
     const bool write = opcode == QBD_OP_WRITE;
-    if (int err = send_req(opcode, flags, len, tag, offset, write ? buf : nullptr, write ? len : 0))
+    uint32_t crc = 0;
+    if (write && crc32c()) {
+        flags |= QBD_REQ_CRC;
+        crc = qbd::crc32c(buf, len);
+    }
+    if (int err =
+            send_req(opcode, flags, len, tag, offset, write ? buf : nullptr, write ? len : 0, crc))
         return err;
     pending_.push_back({tag, buf, len, opcode});
     return 0;
+}
+
+int Client::write_claiming_crc(uint64_t offset, const void* buf, uint32_t len, uint32_t crc) {
+    const uint64_t tag = 0xbadc;
+    if (int err = send_req(QBD_OP_WRITE, QBD_REQ_CRC, len, tag, offset, buf, len, crc)) return err;
+    pending_.push_back({tag, const_cast<void*>(buf), len, QBD_OP_WRITE});
+    uint64_t t;
+    int status;
+    if (int err = reap(&t, &status)) return err;
+    return status;
 }
 
 int Client::reap(uint64_t* tag, int* status) {
@@ -373,6 +393,10 @@ int Client::reap(uint64_t* tag, int* status) {
     }
     *tag = t;
     *status = static_cast<int32_t>(le32toh(r.status));
+    // Where checksums were agreed, read data must come with its own.
+    if (len && crc32c() &&
+        (!(le32toh(r.flags) & QBD_REQ_CRC) || qbd::crc32c(it->buf, len) != le32toh(r.crc32c)))
+        *status = -EBADMSG;
     pending_.erase(it);
     return 0;
 }

@@ -87,7 +87,13 @@ class Client {
     // data lands in the buffer given at submit.
     int submit(uint16_t opcode, uint64_t offset, void* buf, uint32_t len, uint32_t flags,
                uint64_t tag);
+    // A READ whose data does not match its crc32c reaps as -EBADMSG.
     int reap(uint64_t* tag, int* status);
+
+    // Whether payloads carry a crc32c (QBD_FEAT_CRC32C, always asked for).
+    bool crc32c() const { return features_ & QBD_FEAT_CRC32C; }
+    // For tests of the server's check: a WRITE that claims @crc.
+    int write_claiming_crc(uint64_t offset, const void* buf, uint32_t len, uint32_t crc);
 
     int fd() const { return fd_; }
     const std::string& error() const { return error_; }
@@ -96,13 +102,14 @@ class Client {
     explicit Client(int fd) : fd_(fd) {}
     int fail(int err, const std::string& what);
     int send_req(uint16_t opcode, uint32_t flags, uint32_t len, uint64_t tag, uint64_t offset,
-                 const void* payload, uint32_t payload_len);
+                 const void* payload, uint32_t payload_len, uint32_t crc = 0);
     int recv_reply(qbd_reply_hdr* hdr);
     int handshake(const HostKey& me);
 
     int fd_ = -1;
     uint64_t volume_id_ = 0;
     uint64_t epoch_ = 0;
+    uint64_t features_ = 0;  // agreed in HELLO
     uint64_t next_tag_ = 1;
     struct Pending {
         uint64_t tag;

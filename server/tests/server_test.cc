@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "crc32c.h"
 #include "old_catalog.h"
 #include "qbd_client.h"
 #include "test_support.h"
@@ -814,6 +815,72 @@ TEST(ServerBadInput, BadIoGetsErrorStatusesAndTheConnectionLives) {
     EXPECT_EQ(c->call(QBD_OP_CTL_CREATE, 0, tiny, sizeof(tiny), &reply), -EINVAL);
     // Still serving on the same connection.
     EXPECT_EQ(c->write(0, buf.data(), 4096), 0);
+}
+
+// End-to-end checksums (QBD_FEAT_CRC32C): agreed over TCP when asked; a
+// WRITE whose payload does not match its crc32c is refused with
+// QBD_STATUS_BAD_CRC and nothing of it is stored, one without a crc32c is
+// refused, and READ data comes with the crc32c of what was read.
+TEST(ServerCrc, AWriteFailingItsCrcStoresNothing) {
+    ServerProcess s;
+    s.start();
+    auto c = open_volume(s, "crc", 1 << 20, 1 << 20);
+    ASSERT_TRUE(c->crc32c());
+    auto old_data = pattern(8192, 1), new_data = pattern(8192, 2);
+    ASSERT_EQ(c->write(0, old_data.data(), 8192), 0);
+    EXPECT_EQ(c->write_claiming_crc(0, new_data.data(), 8192, crc32c(new_data.data(), 8192) ^ 1),
+              QBD_STATUS_BAD_CRC);
+    std::vector<char> back(8192);
+    ASSERT_EQ(c->read(0, back.data(), 8192), 0);  // checked against the reply's crc32c
+    EXPECT_EQ(back, old_data);
+    // The connection lives on, and a right crc32c stores the data.
+    EXPECT_EQ(c->write_claiming_crc(0, new_data.data(), 8192, crc32c(new_data.data(), 8192)), 0);
+    ASSERT_EQ(c->read(0, back.data(), 8192), 0);
+    EXPECT_EQ(back, new_data);
+}
+
+// The wire itself, past the client library: a WRITE without QBD_REQ_CRC
+// where checksums were agreed, then a READ whose reply is checked here.
+TEST(ServerCrc, WritesNeedTheirCrcAndReadsCarryOne) {
+    ServerProcess s;
+    s.start();
+    client::Volume v = create_volume(s, "wire", 1 << 20, 1 << 20);
+    auto c = s.connect();
+    qbd_open_reply orep{};
+    ASSERT_EQ(c->open(v.id, v.epoch, &orep), 0) << c->error();
+    ASSERT_TRUE(c->crc32c());
+    auto io_hdr = [&](uint16_t op, uint32_t len) {
+        qbd_req_hdr h = raw_hdr(op, len);
+        h.volume_id = htole64(v.id);
+        h.epoch = orep.epoch;
+        h.offset = htole64(65536);
+        return h;
+    };
+    auto data = pattern(4096, 3);
+    qbd_req_hdr w = io_hdr(QBD_OP_WRITE, 4096);
+    ASSERT_EQ(send(c->fd(), &w, sizeof(w), MSG_NOSIGNAL), static_cast<ssize_t>(sizeof(w)));
+    ASSERT_EQ(send(c->fd(), data.data(), 4096, MSG_NOSIGNAL), 4096);
+    qbd_reply_hdr rep{};
+    ASSERT_EQ(recv(c->fd(), &rep, sizeof(rep), MSG_WAITALL), static_cast<ssize_t>(sizeof(rep)));
+    EXPECT_EQ(static_cast<int32_t>(le32toh(rep.status)), -EINVAL);
+
+    qbd_req_hdr r = io_hdr(QBD_OP_READ, 4096);
+    ASSERT_EQ(send(c->fd(), &r, sizeof(r), MSG_NOSIGNAL), static_cast<ssize_t>(sizeof(r)));
+    ASSERT_EQ(recv(c->fd(), &rep, sizeof(rep), MSG_WAITALL), static_cast<ssize_t>(sizeof(rep)));
+    ASSERT_EQ(le32toh(rep.status), 0u);
+    ASSERT_EQ(le32toh(rep.length), 4096u);
+    std::vector<char> back(4096);
+    ASSERT_EQ(recv(c->fd(), back.data(), 4096, MSG_WAITALL), 4096);
+    std::vector<char> zeros(4096);
+    EXPECT_EQ(back, zeros);  // the refused WRITE stored nothing
+    EXPECT_EQ(le32toh(rep.flags), QBD_REQ_CRC);
+    EXPECT_EQ(le32toh(rep.crc32c), crc32c(zeros.data(), zeros.size()));
+}
+
+// The wire's crc32c is the standard CRC-32C.
+TEST(ServerCrc, Crc32cIsCastagnoli) {
+    EXPECT_EQ(crc32c("123456789", 9), 0xe3069283u);
+    EXPECT_EQ(crc32c("", 0), 0u);
 }
 
 TEST(ServerBadInput, IoBeforeOpenAndTruncatedPayload) {

@@ -21,7 +21,12 @@
 // it reads the payload, stores it in DIR/payload and answers; what the
 // client changed in its buffer meanwhile shows whether the driver sent
 // the page itself or a copy), serve (not a fault: answers everything,
-// reads as zeros).  --max-io is the largest READ or WRITE advertised in
+// reads as zeros), bad-crc (after --good, every READ's data comes with a
+// byte changed under the crc32c of the true data, and every WRITE is
+// answered QBD_STATUS_BAD_CRC), flaky-crc (every other READ and WRITE as
+// bad-crc does, counted over all connections: a driver that resends gets
+// it right the next time).  Where the driver asks for checksums (QBD_FEAT_CRC32C)
+// every good READ reply carries one.  --max-io is the largest READ or WRITE advertised in
 // HELLO (default QBD_MAX_IO_BYTES); a larger one drops the connection.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -45,6 +50,7 @@
 #include <thread>
 #include <vector>
 
+#include "crc32c.h"
 #include "qbd_proto.h"
 
 namespace {
@@ -106,9 +112,28 @@ qbd_reply_hdr make_reply(const qbd_req_hdr& req, int32_t status, uint32_t length
     return r;
 }
 
-bool reply(int fd, const qbd_req_hdr& req, int32_t status, const void* payload, uint32_t len) {
+// @crc: the checksum agreed in HELLO, for READ data.
+bool reply(int fd, const qbd_req_hdr& req, int32_t status, const void* payload, uint32_t len,
+           bool crc = false) {
     qbd_reply_hdr r = make_reply(req, status, len);
+    if (crc && len) {
+        r.flags = htole32(QBD_REQ_CRC);
+        r.crc32c = htole32(qbd::crc32c(payload, len));
+    }
     return write_all(fd, &r, sizeof(r)) && (!len || write_all(fd, payload, len));
+}
+
+// bad-crc and flaky-crc: READ data (zeros) with its first byte changed
+// after its crc32c was taken; a WRITE refused as if its payload had been.
+bool send_bad_crc(int fd, const qbd_req_hdr& req, std::vector<char>& data) {
+    if (le16toh(req.opcode) != QBD_OP_READ) return reply(fd, req, QBD_STATUS_BAD_CRC, nullptr, 0);
+    uint32_t len = le32toh(req.length);
+    memset(data.data(), 0, len);
+    qbd_reply_hdr r = make_reply(req, 0, len);
+    r.flags = htole32(QBD_REQ_CRC);
+    r.crc32c = htole32(qbd::crc32c(data.data(), len));
+    data[0] = static_cast<char>(0xff);
+    return write_all(fd, &r, sizeof(r)) && write_all(fd, data.data(), len);
 }
 
 // Misbehave once; returns false when the connection is to be dropped.
@@ -128,8 +153,7 @@ bool misbehave(int fd, const Settings& s, const qbd_req_hdr& req, std::vector<ch
         std::vector<char> junk(len + 4096, 'x');
         write_all(fd, junk.data(), junk.size());
     } else if (s.mode == "bad-flags") {
-        r.flags = htole32(QBD_REQ_CRC);
-        r.crc32c = htole32(0x12345678);
+        r.flags = htole32(QBD_REQ_FUA);
         write_all(fd, &r, sizeof(r));
         if (len) write_all(fd, data.data(), len);
     } else if (s.mode == "duplicate") {
@@ -147,6 +171,8 @@ bool misbehave(int fd, const Settings& s, const qbd_req_hdr& req, std::vector<ch
         std::vector<uint8_t> junk(200);
         for (auto& b : junk) b = static_cast<uint8_t>(rng());
         write_all(fd, junk.data(), junk.size());
+    } else if (s.mode == "bad-crc") {
+        return send_bad_crc(fd, req, data);
     } else if (s.mode == "silent") {
         return true;
     } else if (s.mode == "stale") {
@@ -190,11 +216,14 @@ bool hold_payload(int fd, const Settings& s, const qbd_req_hdr& req, std::vector
 
 std::atomic<bool> unasked_sent{false};
 std::atomic<int> answered_in_all{0};  // hang-up's --good counts across connections
+// flaky-crc alternates across connections: the resend on a new one is good.
+std::atomic<unsigned> flaky_in_all{0};
 
 void serve(int fd, Settings s) {
     Fd conn(fd);
     std::vector<char> data(QBD_MAX_IO_BYTES + 8192);
     int answered = 0;
+    bool crc = false;  // QBD_FEAT_CRC32C agreed
     qbd_req_hdr req;
     while (read_all(fd, &req, sizeof(req))) {
         uint16_t op = le16toh(req.opcode);
@@ -221,6 +250,7 @@ void serve(int fd, Settings s) {
             memcpy(&hello, data.data(), sizeof(hello));
             qbd_hello_reply hr{};
             hr.features = hello.features;
+            crc = le64toh(hello.features) & QBD_FEAT_CRC32C;
             hr.max_io_bytes = htole32(s.max_io);
             if (!reply(fd, req, 0, &hr, sizeof(hr))) return;
             continue;
@@ -247,9 +277,14 @@ void serve(int fd, Settings s) {
         const bool good = op == QBD_OP_HEARTBEAT || s.mode == "hold-payload" || s.mode == "serve" ||
                           s.mode == "early-reply" ||
                           (s.mode == "hang-up" ? answered_in_all++ < s.good : answered++ < s.good);
-        if (good) {
+        const bool data_io = op == QBD_OP_READ || op == QBD_OP_WRITE;
+        if (s.mode == "flaky-crc" && data_io && flaky_in_all++ % 2 == 0) {
+            if (!send_bad_crc(fd, req, data)) return;
+            continue;
+        }
+        if (good || s.mode == "flaky-crc") {
             memset(data.data(), 0, len);
-            if (!reply(fd, req, 0, data.data(), op == QBD_OP_READ ? len : 0)) return;
+            if (!reply(fd, req, 0, data.data(), op == QBD_OP_READ ? len : 0, crc)) return;
             continue;
         }
         if (!misbehave(fd, s, req, data)) return;
