@@ -39,6 +39,8 @@ constexpr Tunable kTunables[] = {
 bool MapTunables::*find_switch(std::string_view key) {
     if (key == "read_only") return &MapTunables::read_only;
     if (key == "crc32c") return &MapTunables::crc32c;
+    if (key == "shared") return &MapTunables::shared;
+    if (key == "take_over") return &MapTunables::take_over;
     return nullptr;
 }
 
@@ -122,6 +124,10 @@ Config parse_config(std::string_view text, const std::string& file) {
             if (!v) bad("seconds, an integer from " + std::to_string(min) + " to 3600");
             (key == "connect_timeout" ? cfg.connect_timeout : cfg.udev_timeout) =
                 static_cast<uint32_t>(*v);
+        } else if (key == "take_over") {
+            usage_error(where +
+                        ": take_over is for one map (qbd -m -o take_over), not for a "
+                        "config: it would take the volume from its holder at every map");
         } else if (auto sw = find_switch(key)) {
             auto v = parse_bool(value);
             if (!v) bad("yes or no");
@@ -161,7 +167,8 @@ void apply_map_option(MapTunables& t, std::string_view kv) {
     if (!tun)
         usage_error("-o: unknown option '" + key +
                     "' (known: queue_depth, nr_hw_queues, max_io_kb, io_timeout, " +
-                    "reconnect_delay_ms, giveup_timeout, heartbeat_interval, read_only, crc32c)");
+                    "reconnect_delay_ms, giveup_timeout, heartbeat_interval, read_only, crc32c, " +
+                    "shared, take_over)");
     if (eq == std::string_view::npos) usage_error("-o " + key + ": missing '=value'");
     auto v = parse_uint(value, tun->min, tun->max);
     if (!v)

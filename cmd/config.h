@@ -26,6 +26,10 @@ struct MapTunables {
     uint32_t heartbeat_interval = 0;  // seconds between probes of an idle connection, 1..86400
     bool read_only = false;
     bool crc32c = true;  // payloads checksummed end to end (TCP)
+    // One writer per volume (qbd-server(8)): share the volume with the
+    // other hosts that map it shared, or take it over from its holder.
+    bool shared = false;
+    bool take_over = false;  // -o only: never from qbd.conf
 };
 
 struct Config {

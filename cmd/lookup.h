@@ -46,4 +46,17 @@ client::Volume lookup_volume(const Config& cfg, const HostKey& me, const std::st
 void resize_volume(const Config& cfg, const HostKey& me, const std::string& pool,
                    const std::string& volume, uint64_t new_size);
 
+// Who holds the volume read-write (one writer per volume, qbd-server(8)),
+// as every server of cfg.servers that answers says: "host web1 on
+// 10.0.0.1:7800, ...", or "" when none names a holder.
+std::string describe_holders(const Config& cfg, const HostKey& me, const std::string& pool,
+                             const std::string& volume);
+
+// Ends this host's claim on the volume on every server of cfg.servers, so
+// that another host may map it at once instead of after the servers'
+// grace period (qbd -u).  Best effort: the claims of servers that do not
+// answer expire by themselves.
+void release_claims(const Config& cfg, const HostKey& me, const std::string& pool,
+                    const std::string& volume);
+
 }  // namespace qbd

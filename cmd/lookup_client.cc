@@ -14,32 +14,41 @@ namespace {
 // How often servers that disagree on a growing volume's size are asked
 // again while they settle.
 constexpr auto kSettlePoll = std::chrono::milliseconds(200);
+// How long a release waits for the server to see the unmapped device's
+// connections close.
+constexpr auto kReleaseWait = std::chrono::seconds(3);
 
 int timeout_ms(const Config& cfg) { return static_cast<int>(cfg.connect_timeout) * 1000; }
 
-ServerAnswer ask(const std::string& server, const Config& cfg, const HostKey& me,
-                 const std::string& pool, const std::string& volume) {
-    ServerAnswer a;
-    a.server = server;
-    std::unique_ptr<client::Client> c;
-    a.err = client::Client::connect(server, me, timeout_ms(cfg), &c, &a.why);
-    if (a.err) return a;
-    a.err = c->info(pool, volume, &a.volume);
-    if (a.err) a.why = server + ": " + c->error();
-    return a;
-}
-
-std::vector<ServerAnswer> ask_all(const Config& cfg, const HostKey& me, const std::string& pool,
-                                  const std::string& volume) {
-    // At once: a server that does not answer costs its timeout once, not
-    // once per server after it.
+// Runs @call(client, answer, i) on a connection to every server of
+// cfg.servers at once (a server that does not answer costs its timeout
+// once, not once per server after it), @i its place in cfg.servers; the
+// answers in that order, with
+// the connection's failure where there was no connection.
+template <class Call>
+std::vector<ServerAnswer> ask_all(const Config& cfg, const HostKey& me, Call call) {
+    auto ask = [&](size_t i) {
+        ServerAnswer a;
+        a.server = cfg.servers[i].str();
+        std::unique_ptr<client::Client> c;
+        a.err = client::Client::connect(a.server, me, timeout_ms(cfg), &c, &a.why);
+        if (!a.err) call(*c, a, i);
+        return a;
+    };
     std::vector<std::future<ServerAnswer>> pending;
-    for (const HostPort& hp : cfg.servers)
-        pending.push_back(std::async(std::launch::async, ask, hp.str(), std::cref(cfg),
-                                     std::cref(me), std::cref(pool), std::cref(volume)));
+    for (size_t i = 0; i < cfg.servers.size(); i++)
+        pending.push_back(std::async(std::launch::async, ask, i));
     std::vector<ServerAnswer> answers;
     for (auto& p : pending) answers.push_back(p.get());
     return answers;
+}
+
+std::vector<ServerAnswer> ask_info(const Config& cfg, const HostKey& me, const std::string& pool,
+                                   const std::string& volume) {
+    return ask_all(cfg, me, [&](client::Client& c, ServerAnswer& a, size_t) {
+        a.err = c.info(pool, volume, &a.volume);
+        if (a.err) a.why = a.server + ": " + c.error();
+    });
 }
 
 }  // namespace
@@ -48,7 +57,7 @@ client::Volume lookup_volume(const Config& cfg, const HostKey& me, const std::st
                              const std::string& volume, std::chrono::milliseconds settle) {
     const auto deadline = std::chrono::steady_clock::now() + settle;
     for (;;) {
-        std::vector<ServerAnswer> answers = ask_all(cfg, me, pool, volume);
+        std::vector<ServerAnswer> answers = ask_info(cfg, me, pool, volume);
         try {
             return merge_answers(pool, volume, answers);
         } catch (const Error& e) {
@@ -88,6 +97,44 @@ void resize_volume(const Config& cfg, const HostKey& me, const std::string& pool
         answers.push_back(std::move(a));
     }
     merge_answers(pool, volume, answers);  // throws: no server serves it
+}
+
+std::string describe_holders(const Config& cfg, const HostKey& me, const std::string& pool,
+                             const std::string& volume) {
+    std::vector<std::vector<client::Holder>> held(cfg.servers.size());
+    std::vector<ServerAnswer> answers =
+        ask_all(cfg, me, [&](client::Client& c, ServerAnswer& a, size_t i) {
+            a.err = c.holders(pool, volume, &held[i]);
+            if (a.err) a.why = a.server + ": " + c.error();
+        });
+    std::string out;
+    for (size_t i = 0; i < answers.size(); i++) {
+        if (answers[i].err) debug("no holders from " + answers[i].why);
+        for (const client::Holder& h : held[i])
+            out += (out.empty() ? "" : ", ") + std::string("host ") + h.host_id +
+                   (h.shared ? " (shared)" : "") +
+                   (h.connections ? "" : " (disconnected, in the server's grace period)") + " on " +
+                   answers[i].server;
+    }
+    return out;
+}
+
+void release_claims(const Config& cfg, const HostKey& me, const std::string& pool,
+                    const std::string& volume) {
+    for (const ServerAnswer& a : ask_all(cfg, me, [&](client::Client&c, ServerAnswer&a, size_t) {
+             // The server may not have seen the driver's connections
+             // close yet: it says EBUSY until it has.
+             const auto deadline = std::chrono::steady_clock::now() + kReleaseWait;
+             while ((a.err = c.release(pool, volume)) == -EBUSY &&
+                    std::chrono::steady_clock::now() < deadline)
+                 std::this_thread::sleep_for(kSettlePoll);
+             if (a.err) a.why = a.server + ": " + c.error();
+         })) {
+        if (!a.err)
+            debug(a.server + " released this host's claim on " + pool + "/" + volume);
+        else if (a.err != -ENOENT)
+            debug("claim on " + pool + "/" + volume + " not released: " + a.why);
+    }
 }
 
 }  // namespace qbd

@@ -57,8 +57,13 @@ void build_map_request(const client::Volume& vol, const MapSettings& settings,
     qbd_ioc_map& m = req.map;
     std::memset(&m, 0, sizeof(m));
     m.argsz = sizeof(m);
-    m.flags = (settings.tunables.read_only ? QBD_MAP_READ_ONLY : 0) |
-              (settings.tunables.crc32c ? 0 : QBD_MAP_NO_CRC32C);
+    const MapTunables& t = settings.tunables;
+    if (t.read_only && (t.shared || t.take_over))
+        throw Error(EINVAL, "read_only claims nothing: it takes neither shared nor take_over");
+    if (t.shared && t.take_over)
+        throw Error(EINVAL, "shared and take_over together: a shared map takes nothing over");
+    m.flags = (t.read_only ? QBD_MAP_READ_ONLY : 0) | (t.crc32c ? 0 : QBD_MAP_NO_CRC32C) |
+              (t.shared ? QBD_MAP_SHARED : 0) | (t.take_over ? QBD_MAP_TAKE_OVER : 0);
     m.transport = static_cast<uint32_t>(settings.transport);
     m.nr_paths = static_cast<uint32_t>(req.paths.size());
     m.volume_id = vol.id;

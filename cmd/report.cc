@@ -33,6 +33,7 @@ uint64_t mean_latency_us(const qbd_ioc_stats& s) {
 std::string flags_text(uint32_t flags) {
     std::string out;
     if (flags & QBD_MAP_READ_ONLY) out += "read-only";
+    if (flags & QBD_MAP_SHARED) out += (out.empty() ? "" : ",") + std::string("shared");
     uint32_t unknown = flags & ~QBD_MAP_FLAGS_KNOWN;
     if (unknown) {
         char buf[32];
@@ -103,6 +104,7 @@ void write_device_json(JsonWriter& w, const DeviceInfo& d, bool paths) {
         .field("heartbeat_ms", i.heartbeat_ms)
         .field("reconnect_attempts", i.reconnect_attempts)
         .field("read_only", (i.flags & QBD_MAP_READ_ONLY) != 0)
+        .field("shared", (i.flags & QBD_MAP_SHARED) != 0)
         .field("flags", i.flags)
         .field("resume_mode", resume_mode_name(i))
         .field("read_bps", i.read_bps)

@@ -52,7 +52,18 @@ struct qbd_ioc_addr {
 #define QBD_MAP_READ_ONLY	(1U << 0)
 /* No crc32c over payloads (QBD_FEAT_CRC32C): for measuring what it costs. */
 #define QBD_MAP_NO_CRC32C	(1U << 1)
-#define QBD_MAP_FLAGS_KNOWN	(QBD_MAP_READ_ONLY | QBD_MAP_NO_CRC32C)
+/*
+ * One writer per volume (QBD_REQ_SHARED and QBD_REQ_TAKE_OVER in
+ * qbd_proto.h): share the volume with other hosts that map it shared, or
+ * take it over from the hosts that hold it.  TAKE_OVER applies to the
+ * connections the map makes; the driver clears it once mapped, so that a
+ * reconnect never takes the volume back from a host that took it over
+ * since.
+ */
+#define QBD_MAP_SHARED		(1U << 2)
+#define QBD_MAP_TAKE_OVER	(1U << 3)
+#define QBD_MAP_FLAGS_KNOWN	(QBD_MAP_READ_ONLY | QBD_MAP_NO_CRC32C | \
+				 QBD_MAP_SHARED | QBD_MAP_TAKE_OVER)
 
 /**
  * struct qbd_ioc_map - QBD_IOC_MAP: create /dev/qbdX for a volume

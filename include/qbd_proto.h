@@ -71,6 +71,8 @@ enum qbd_opcode {
 	 * 37 and 38 were CTL_ADOPT and CTL_MOVE, of the retired server
 	 * cluster: never reused.  A server answers them -EOPNOTSUPP.
 	 */
+	QBD_OP_CTL_HOLDERS	= 39,	/* payload qbd_ctl_name */
+	QBD_OP_CTL_RELEASE	= 40,	/* payload qbd_ctl_name */
 };
 
 /* Request flags. */
@@ -86,7 +88,27 @@ enum qbd_opcode {
  * reading only and answers WRITE, DISCARD and WRITE_ZEROES with -EROFS.
  */
 #define QBD_REQ_READ_ONLY	(1U << 3)
-#define QBD_REQ_FLAGS_KNOWN	(QBD_REQ_FUA | QBD_REQ_CRC | QBD_REQ_READ_ONLY)
+/*
+ * One writer per volume.  A read-write OPEN claims the volume for the host
+ * HELLO named; while one host holds it, another host's read-write OPEN is
+ * answered -EBUSY (CTL_HOLDERS says who holds it).  The claim lasts while
+ * the host has the volume open read-write and for the server's grace
+ * period after its last such connection ended, so that a host reconnecting
+ * finds its claim; CTL_RELEASE by the holder ends it at once.
+ *
+ * QBD_REQ_SHARED: the host shares the volume with every other host that
+ * asks for sharing too (a cluster filesystem's hosts); an exclusive claim
+ * still refuses them, and they refuse an exclusive OPEN.
+ *
+ * QBD_REQ_TAKE_OVER: the other hosts' claims end and their connections
+ * are fenced (no more of their IO reaches the disk, and what they started
+ * has finished) before this OPEN is answered: for a holder known to be
+ * gone.  -EAGAIN when their IO did not finish in time.
+ */
+#define QBD_REQ_SHARED		(1U << 4)
+#define QBD_REQ_TAKE_OVER	(1U << 5)
+#define QBD_REQ_FLAGS_KNOWN	(QBD_REQ_FUA | QBD_REQ_CRC | QBD_REQ_READ_ONLY | \
+				 QBD_REQ_SHARED | QBD_REQ_TAKE_OVER)
 
 /*
  * Feature bits negotiated in HELLO; unknown bits are refused.
@@ -318,6 +340,25 @@ struct qbd_ctl_info_reply {
 	struct qbd_ctl_addr path;
 };
 
+/**
+ * struct qbd_ctl_holder - a host that holds a volume read-write
+ * @host_id:	as its HELLO named it, NUL-terminated
+ * @flags:	QBD_HOLDER_*
+ * @connections: its read-write connections open now; 0 while its claim
+ *		lasts out the grace period
+ * @reserved:	zero
+ *
+ * CTL_HOLDERS replies with a __le32 count and that many of these.
+ */
+struct qbd_ctl_holder {
+	char	host_id[QBD_HOST_ID_MAX];
+	__le32	flags;
+	__le32	connections;
+	__u8	reserved[8];
+};
+
+#define QBD_HOLDER_SHARED	(1U << 0)	/* opened with QBD_REQ_SHARED */
+
 /*
  * RDMA transport.  One reliable-connected queue pair per connection, set
  * up with rdma_cm (RDMA_PS_TCP) on the same address and port number as the
@@ -398,6 +439,7 @@ QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_resize, 144);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_volume, 176);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_addr, 64);
 QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_info_reply, 240);
+QBD_PROTO_ASSERT_SIZE(struct qbd_ctl_holder, 80);
 QBD_PROTO_ASSERT_SIZE(struct qbd_rdma_sge, 16);
 QBD_PROTO_ASSERT_SIZE(struct qbd_rdma_req, 256);
 QBD_PROTO_ASSERT_SIZE(struct qbd_rdma_reply, 192);

@@ -248,7 +248,8 @@ struct qbd_device {
 	u64			shard_size;
 	unsigned int		shard_shift;
 	u64			epoch;
-	u32			flags;		/* QBD_MAP_* */
+	/* QBD_MAP_*; QBD_MAP_TAKE_OVER is cleared (WRITE_ONCE) once mapped */
+	u32			flags;
 	u32			transport;
 	u32			nr_addrs;	/* known: paths and released */
 	u32			nr_paths;

@@ -880,6 +880,8 @@ int qbd_dev_map(struct qbd_ioc_map *args, const struct qbd_ioc_addr *paths)
 	ret = qbd_connect_conns(dev, 0, qbd_nr_conns(dev));
 	if (ret)
 		goto out_free_index;
+	/* Taken over once, by this map: never again by a reconnect. */
+	WRITE_ONCE(dev->flags, dev->flags & ~QBD_MAP_TAKE_OVER);
 
 	dev->tag_set.ops = &qbd_mq_ops;
 	dev->tag_set.nr_hw_queues = dev->nr_hw_queues;

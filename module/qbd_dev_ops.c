@@ -110,7 +110,8 @@ static int qbd_check_update(struct qbd_device *dev,
 {
 	if (strcmp(dev->pool, args->pool) || strcmp(dev->volume, args->volume) ||
 	    dev->volume_id != args->volume_id ||
-	    dev->transport != args->transport || dev->flags != args->flags ||
+	    dev->transport != args->transport ||
+	    (dev->flags ^ args->flags) & ~QBD_MAP_TAKE_OVER ||
 	    dev->shard_size != args->shard_size)
 		return -EINVAL;
 	if (args->epoch < dev->epoch)

@@ -142,9 +142,18 @@ EXPORT_SYMBOL_GPL(qbd_handshake);
 /* The header flags of a setup request of @dev. */
 u32 qbd_setup_flags(const struct qbd_device *dev, u16 opcode)
 {
-	if (opcode == QBD_OP_OPEN && (dev->flags & QBD_MAP_READ_ONLY))
-		return QBD_REQ_READ_ONLY;
-	return 0;
+	u32 map_flags = READ_ONCE(dev->flags);
+	u32 flags = 0;
+
+	if (opcode != QBD_OP_OPEN)
+		return 0;
+	if (map_flags & QBD_MAP_READ_ONLY)
+		return QBD_REQ_READ_ONLY;	/* claims nothing */
+	if (map_flags & QBD_MAP_SHARED)
+		flags |= QBD_REQ_SHARED;
+	if (map_flags & QBD_MAP_TAKE_OVER)
+		flags |= QBD_REQ_TAKE_OVER;
+	return flags;
 }
 EXPORT_SYMBOL_GPL(qbd_setup_flags);
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,7 +32,7 @@ const char* kUsage = R"(usage:
                      [--advertise HOST:PORT] [--keys-file FILE] [--allow-unauthenticated]
                      [--default-shard-size SIZE] [--rdma] [--busy-poll USEC]
                      [--handshake-timeout SEC] [--max-connections N]
-                     [--max-connections-per-host N] [--fault SPEC ...]
+                     [--max-connections-per-host N] [--claim-grace SEC] [--fault SPEC ...]
   qbd-server add-host    HOST-ID    (prints the host's new key)
   qbd-server remove-host HOST-ID
   qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--device PATH]
@@ -58,7 +59,8 @@ struct Args {
     bool allow_unauthenticated = false;
     bool busy_poll_given = false;
     unsigned busy_poll_us = 0;
-    unsigned handshake_timeout_s = 0;                            // 0: not given
+    unsigned handshake_timeout_s = 0;  // 0: not given
+    std::optional<unsigned> claim_grace_s;
     unsigned max_connections = 0, max_connections_per_host = 0;  // 0: not given
     qbd::FaultConfig faults;
 };
@@ -140,6 +142,10 @@ bool parse_args(int argc, char** argv, Args* a, std::string* error) {
             if (!value(&v) ||
                 !parse_count(k, v, 1, 3600, "seconds", &a->handshake_timeout_s, error))
                 return false;
+        } else if (k == "--claim-grace") {
+            unsigned secs;
+            if (!value(&v) || !parse_count(k, v, 0, 3600, "seconds", &secs, error)) return false;
+            a->claim_grace_s = secs;
         } else if (k == "--max-connections" || k == "--max-connections-per-host") {
             unsigned* dst =
                 k == "--max-connections" ? &a->max_connections : &a->max_connections_per_host;
@@ -178,6 +184,7 @@ int load_settings(const Args& a, qbd::ServerSettings* s, std::string* error) {
     if (a.rdma) s->rdma = true;
     if (a.busy_poll_given) s->busy_poll_us = a.busy_poll_us;
     if (a.handshake_timeout_s) s->handshake_timeout_s = a.handshake_timeout_s;
+    if (a.claim_grace_s) s->claim_grace_s = *a.claim_grace_s;
     if (a.max_connections) s->max_connections = a.max_connections;
     if (a.max_connections_per_host) s->max_connections_per_host = a.max_connections_per_host;
     if (a.default_shard_size) s->default_shard_size = a.default_shard_size;
@@ -194,6 +201,7 @@ qbd::ServerConfig server_config(const qbd::ServerSettings& s) {
     cfg.rdma = s.rdma;
     cfg.busy_poll_us = s.busy_poll_us;
     cfg.handshake_timeout_s = s.handshake_timeout_s;
+    cfg.claim_grace_s = s.claim_grace_s;
     cfg.max_connections = s.max_connections;
     cfg.max_connections_per_host = s.max_connections_per_host;
     cfg.default_shard_size = s.default_shard_size;
@@ -309,7 +317,7 @@ int volume_command(const Args& a) {
             if (err) error = remote->error();
             return err;
         }
-        qbd::CtlResult r = local->control(op, static_cast<const char*>(p), len);
+        qbd::CtlResult r = local->control(op, static_cast<const char*>(p), len, "");
         if (r.status) {
             error = std::string(r.payload.begin(), r.payload.end());
             return r.status;

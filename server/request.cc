@@ -17,7 +17,7 @@ bool is_io(uint16_t op) { return op >= QBD_OP_READ && op <= QBD_OP_HEARTBEAT; }
 // 37 and 38, the retired CTL_ADOPT and CTL_MOVE, still count: an old
 // tool's payload is read and answered -EOPNOTSUPP instead of being taken
 // for the next header.
-bool is_ctl(uint16_t op) { return op >= QBD_OP_CTL_CREATE && op <= 38; }
+bool is_ctl(uint16_t op) { return op >= QBD_OP_CTL_CREATE && op <= QBD_OP_CTL_RELEASE; }
 
 bool valid_name(const char* s, size_t max) {
     size_t n = strnlen(s, max);

@@ -166,13 +166,18 @@ CtlResult Server::resize(const qbd_ctl_resize& r) {
     return CtlResult{0, info_reply(v)};
 }
 
-CtlResult Server::info(const qbd_ctl_name& n) {
+CtlResult Server::find(const qbd_ctl_name& n, VolumeInfo* v) {
     if (!valid_names(n)) return error(-EINVAL, "invalid pool or volume name");
-    VolumeInfo v;
     std::string msg;
     if (int err = backend_->info(get_fixed(n.pool, QBD_NAME_MAX), get_fixed(n.volume, QBD_NAME_MAX),
-                                 &v, &msg))
+                                 v, &msg))
         return error(err, msg);
+    return CtlResult{};
+}
+
+CtlResult Server::info(const qbd_ctl_name& n) {
+    VolumeInfo v;
+    if (CtlResult res = find(n, &v); res.status) return res;
     return CtlResult{0, info_reply(v)};
 }
 
@@ -194,7 +199,37 @@ CtlResult Server::list(const qbd_ctl_name& n) {
     return CtlResult{0, std::move(out)};
 }
 
-CtlResult Server::control(uint16_t opcode, const char* payload, uint32_t len) {
+CtlResult Server::holders(const qbd_ctl_name& n) {
+    VolumeInfo v;
+    if (CtlResult res = find(n, &v); res.status) return res;
+    const auto list = claims_.holders(v.id);
+    uint32_t count = htole32(static_cast<uint32_t>(list.size()));
+    std::vector<char> out(4);
+    memcpy(out.data(), &count, 4);
+    for (const auto& h : list) {
+        qbd_ctl_holder e{};
+        h.host.copy(e.host_id, sizeof(e.host_id) - 1);
+        e.flags = htole32(h.shared ? QBD_HOLDER_SHARED : 0);
+        e.connections = htole32(h.connections);
+        const char* p = reinterpret_cast<const char*>(&e);
+        out.insert(out.end(), p, p + sizeof(e));
+    }
+    return CtlResult{0, std::move(out)};
+}
+
+CtlResult Server::release(const qbd_ctl_name& n, const std::string& host) {
+    VolumeInfo v;
+    if (CtlResult res = find(n, &v); res.status) return res;
+    const std::string name = v.pool + "/" + v.name;
+    switch (int err = claims_.release(v.id, host)) {
+        case 0: log("host " + host + " released " + name); return CtlResult{};
+        case -EBUSY: return error(err, "host " + host + " still has " + name + " open read-write");
+        default: return error(err, "host " + host + " holds no claim on " + name);
+    }
+}
+
+CtlResult Server::control(uint16_t opcode, const char* payload, uint32_t len,
+                          const std::string& host) {
     auto need = [&](size_t n) { return len == n; };
     switch (opcode) {
         case QBD_OP_CTL_CREATE: {
@@ -205,12 +240,19 @@ CtlResult Server::control(uint16_t opcode, const char* payload, uint32_t len) {
         }
         case QBD_OP_CTL_DELETE:
         case QBD_OP_CTL_INFO:
-        case QBD_OP_CTL_LIST: {
+        case QBD_OP_CTL_LIST:
+        case QBD_OP_CTL_HOLDERS:
+        case QBD_OP_CTL_RELEASE: {
             if (!need(sizeof(qbd_ctl_name))) break;
             qbd_ctl_name n;
             memcpy(&n, payload, sizeof(n));
-            if (opcode == QBD_OP_CTL_DELETE) return remove(n);
-            return opcode == QBD_OP_CTL_INFO ? info(n) : list(n);
+            switch (opcode) {
+                case QBD_OP_CTL_DELETE: return remove(n);
+                case QBD_OP_CTL_INFO: return info(n);
+                case QBD_OP_CTL_LIST: return list(n);
+                case QBD_OP_CTL_HOLDERS: return holders(n);
+                default: return release(n, host);
+            }
         }
         case QBD_OP_CTL_RESIZE: {
             if (!need(sizeof(qbd_ctl_resize))) break;

@@ -14,6 +14,7 @@
 #include "fence.h"
 #include "qbd_proto.h"
 #include "server_config.h"
+#include "writer_claims.h"
 
 namespace qbd {
 
@@ -33,6 +34,9 @@ struct ServerConfig {
     // TCP connections held at once, and from one peer address (connection_limits.h).
     unsigned max_connections = 1024;
     unsigned max_connections_per_host = 128;
+    // How long a host's claim on a volume (writer_claims.h) outlives its
+    // last read-write connection.
+    unsigned claim_grace_s = 30;
     uint64_t default_shard_size = 64ULL << 20;
     FaultConfig faults;  // tests only: see faults.h
     // rbd: see rbd_backend.h
@@ -60,11 +64,13 @@ class Server {
     // Serves until SIGTERM or SIGINT; returns the exit status.
     int serve();
 
-    // Control operations, as the wire carries them.
-    CtlResult control(uint16_t opcode, const char* payload, uint32_t len);
+    // Control operations, as the wire carries them, asked by @host (the
+    // host id of the connection's HELLO).
+    CtlResult control(uint16_t opcode, const char* payload, uint32_t len, const std::string& host);
 
     Backend& backend() { return *backend_; }
     FenceRegistry& fences() { return fences_; }
+    WriterClaims& claims() { return claims_; }
     const FaultConfig& faults() const { return cfg_.faults; }
     // How long a WRITE at @offset stalls (--fault stall-write): the first
     // one at that offset only, 0 for every other.
@@ -85,19 +91,26 @@ class Server {
 
   private:
     explicit Server(ServerConfig cfg)
-        : cfg_(std::move(cfg)), limits_(cfg_.max_connections, cfg_.max_connections_per_host) {}
+        : cfg_(std::move(cfg)),
+          claims_(std::chrono::seconds(cfg_.claim_grace_s)),
+          limits_(cfg_.max_connections, cfg_.max_connections_per_host) {}
     void raise_file_limit() const;  // listener.cc
     CtlResult create(const qbd_ctl_create& c, const std::string& device = "");
     CtlResult remove(const qbd_ctl_name& n);
     CtlResult resize(const qbd_ctl_resize& r);
     CtlResult info(const qbd_ctl_name& n);
     CtlResult list(const qbd_ctl_name& n);
+    CtlResult holders(const qbd_ctl_name& n);
+    CtlResult release(const qbd_ctl_name& n, const std::string& host);
+    // The volume @n names in @v, or a CtlResult saying why there is none.
+    CtlResult find(const qbd_ctl_name& n, VolumeInfo* v);
     // The CTL_INFO reply: the volume, and this server as its path.
     std::vector<char> info_reply(const VolumeInfo& v) const;
 
     ServerConfig cfg_;
     std::unique_ptr<Backend> backend_;
     FenceRegistry fences_;
+    WriterClaims claims_;
     ConnectionLimits limits_;
     ConnectionSockets sockets_;
     std::atomic<bool> write_stall_taken_{false};

@@ -11,6 +11,7 @@ namespace {
 
 constexpr unsigned long kMaxBusyPollUs = 10000;
 constexpr unsigned kMaxHandshakeTimeoutS = 3600;
+constexpr unsigned kMaxClaimGraceS = 3600;
 constexpr unsigned kMaxConnections = 1U << 20;
 
 std::string_view trim(std::string_view s) {
@@ -142,6 +143,10 @@ int parse_server_config(std::string_view text, const std::string& file, ServerSe
             if (!parse_uint(value, kMaxHandshakeTimeoutS, &n) || n == 0)
                 return bad("seconds, 1 to " + std::to_string(kMaxHandshakeTimeoutS));
             out->handshake_timeout_s = static_cast<unsigned>(n);
+        } else if (key == "claim_grace") {
+            if (!parse_uint(value, kMaxClaimGraceS, &n))
+                return bad("seconds, 0 to " + std::to_string(kMaxClaimGraceS));
+            out->claim_grace_s = static_cast<unsigned>(n);
         } else if (key == "max_connections" || key == "max_connections_per_host") {
             if (!parse_uint(value, kMaxConnections, &n) || n == 0)
                 return bad("a count, 1 to " + std::to_string(kMaxConnections));

@@ -25,6 +25,7 @@ struct ServerSettings {
     unsigned handshake_timeout_s = 10;
     unsigned max_connections = 1024;
     unsigned max_connections_per_host = 128;
+    unsigned claim_grace_s = 30;  // writer_claims.h
     uint64_t default_shard_size = 64ULL << 20;
     // rbd
     std::string ceph_conf;

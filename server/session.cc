@@ -21,6 +21,14 @@ std::vector<char> bytes_of(const T& v) {
     return std::vector<char>(p, p + sizeof(v));
 }
 
+std::string describe(const std::vector<WriterClaims::Holder>& holders) {
+    std::string out = "held read-write by";
+    for (const auto& h : holders)
+        out += " host " + (h.host.empty() ? std::string("(unnamed)") : h.host) +
+               (h.shared ? " (shared)" : "") + (h.connections ? "" : " (in its grace period)");
+    return out;
+}
+
 }  // namespace
 
 Session::~Session() = default;
@@ -109,6 +117,25 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
                 out.status = err;
                 return out;
             }
+            if (!read_only) {
+                std::vector<WriterClaims::Holder> holders;
+                int err = srv_.claims().claim(v.id, host_id_, r.flags & QBD_REQ_SHARED,
+                                              r.flags & QBD_REQ_TAKE_OVER, incarnation_, &claim_,
+                                              &holders);
+                if (err == -EBUSY)
+                    log("refused OPEN of " + v.pool + "/" + v.name + " for host " + host_id_ +
+                        ": " + describe(holders));
+                else if (err)
+                    log("refused OPEN of " + v.pool + "/" + v.name +
+                        ": the IO of the hosts taken over has not drained");
+                else if (r.flags & QBD_REQ_TAKE_OVER)
+                    log("host " + host_id_ + " took " + v.pool + "/" + v.name + " over");
+                if (err) {
+                    incarnation_.reset();
+                    out.status = err;
+                    return out;
+                }
+            }
             io_ = std::move(io);
             st_.opened = true;
             st_.volume_id = v.id;
@@ -119,13 +146,16 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             orep.size = htole64(v.size);
             orep.shard_size = htole64(v.shard_size);
             orep.epoch = htole64(v.epoch);
-            log("opened " + v.pool + "/" + v.name + (read_only ? " read-only" : "") +
+            log("opened " + v.pool + "/" + v.name +
+                (read_only                  ? " read-only"
+                 : r.flags & QBD_REQ_SHARED ? " shared"
+                                            : "") +
                 (host_id_.empty() ? "" : " for host " + host_id_));
             out.payload = bytes_of(orep);
             return out;
         }
         default: {
-            CtlResult res = srv_.control(r.opcode, payload, r.length);
+            CtlResult res = srv_.control(r.opcode, payload, r.length, host_id_);
             if (res.status)
                 log("control " + std::to_string(r.opcode) +
                     " failed: " + std::string(res.payload.begin(), res.payload.end()));

@@ -13,6 +13,7 @@
 #include "fence.h"
 #include "qbd_proto.h"
 #include "request.h"
+#include "writer_claims.h"
 
 namespace qbd {
 
@@ -79,6 +80,9 @@ class Session {
     ConnState st_;
     std::unique_ptr<VolumeIo> io_;
     std::shared_ptr<Incarnation> incarnation_;
+    // The host's claim on the volume while this connection has it open
+    // read-write (writer_claims.h).
+    std::unique_ptr<WriterClaims::Claim> claim_;
     std::string host_id_;  // as HELLO said
     std::string key_;      // host_id_'s, when the server has keys
     uint8_t nonce_[QBD_NONCE_BYTES] = {};

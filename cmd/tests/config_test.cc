@@ -97,6 +97,8 @@ TEST(Config, BadValuesNameFileAndLine) {
         {"connect_timeout = 0\n", "test.conf:1"},
         {"queue_depth\n", "test.conf:1"},
         {"queue_depth =\n", "test.conf:1"},
+        // A take-over is one map's decision, never every map's.
+        {"take_over = yes\n", "test.conf:1"},
     };
     for (const auto& c : cases) {
         std::string e = error_of(c.text);
@@ -125,6 +127,13 @@ TEST(Config, MapOptions) {
     EXPECT_FALSE(t.crc32c);
     apply_map_options(t, "crc32c");
     EXPECT_TRUE(t.crc32c);
+    // One writer per volume unless asked.
+    EXPECT_FALSE(t.shared);
+    EXPECT_FALSE(t.take_over);
+    apply_map_options(t, "shared,take_over");
+    EXPECT_TRUE(t.shared);
+    EXPECT_TRUE(t.take_over);
+    EXPECT_TRUE(parse_config("shared = yes\n", "test.conf").tunables.shared);
     for (const char* bad :
          {"queue_depth=0", "queue_depth=", "queue_depth", "foo=1", "io_timeout=3601",
           "max_io_kb=8192", "read_only=2", "crc32c=sometimes", "", "a=1,,b=2", "queue_depth=1e3"}) {

@@ -111,6 +111,26 @@ TEST(MapRequest, Crc32cOffIsAFlag) {
     EXPECT_EQ(req.map.flags, QBD_MAP_NO_CRC32C);
 }
 
+// Sharing and taking over are flags of the map; neither goes with
+// read_only (which claims nothing) nor with the other.
+TEST(MapRequest, SharedAndTakeOverAreFlags) {
+    FakeResolver fr;
+    auto flags = [&](bool read_only, bool shared, bool take_over) {
+        MapSettings s;
+        s.tunables.read_only = read_only;
+        s.tunables.shared = shared;
+        s.tunables.take_over = take_over;
+        MapRequest req;
+        build_map_request(three_paths(), s, std::ref(fr), req);
+        return req.map.flags;
+    };
+    EXPECT_EQ(flags(false, true, false), QBD_MAP_SHARED);
+    EXPECT_EQ(flags(false, false, true), QBD_MAP_TAKE_OVER);
+    EXPECT_THROW(flags(true, true, false), Error);
+    EXPECT_THROW(flags(true, false, true), Error);
+    EXPECT_THROW(flags(false, true, true), Error);
+}
+
 TEST(MapRequest, RejectsBadVolumes) {
     FakeResolver fr;
     auto refuse = [&](auto mutate) {

@@ -21,6 +21,18 @@ namespace {
 
 void check(Options& o) { o.volume = parse_volume_spec(o.target); }
 
+// Why a server refused the map with EBUSY: another host holds the volume
+// read-write (one writer per volume), and what to do about it.
+std::string held_elsewhere(const Config& cfg, const MapSettings& settings, const VolumeSpec& spec) {
+    const std::string name = spec.name();
+    std::string holders = describe_holders(cfg, settings.me, spec.pool, spec.volume);
+    if (holders.empty()) holders = "another host";
+    return name + " is held read-write by " + holders + "; unmap it there first" +
+           (settings.tunables.shared ? " (it is not mapped shared)"
+                                     : ", map it with -o shared on every host that shares it,") +
+           " or, if that host is gone for good, map it here with -o take_over";
+}
+
 int run(const Options& o) {
     Config cfg = load_config(o.config_path, o.config_given);
     MapSettings settings;
@@ -47,6 +59,11 @@ int run(const Options& o) {
     try {
         ctl->map(req.map);
     } catch (const Error& e) {
+        if (e.err() == EBUSY) throw Error(EBUSY, held_elsewhere(cfg, settings, *o.volume));
+        if (e.err() == EAGAIN && settings.tunables.take_over)
+            throw Error(EAGAIN, name +
+                                    ": the IO its holder had started did not finish in time; "
+                                    "try again");
         if (e.err() != EEXIST) throw;
         std::string msg = e.what();
         try {

@@ -10,6 +10,7 @@
 #include "control.h"
 #include "devices.h"
 #include "error.h"
+#include "lookup.h"
 #include "mountinfo.h"
 #include "openers.h"
 #include "sysfs.h"
@@ -83,6 +84,14 @@ int run(const Options& o) {
         unmap_when_closed(*ctl, dev, std::chrono::seconds(timeout));
     }
     debug("unmapped /dev/" + disk);
+    if (!(dev.info.flags & QBD_MAP_READ_ONLY)) {
+        // Another host may map it now rather than after the servers' grace period.
+        try {
+            release_claims(cfg, load_host_key(cfg), dev.pool(), dev.volume());
+        } catch (const Error& e) {
+            debug(std::string("claims not released: ") + e.what());
+        }
+    }
 
     std::vector<std::string> paths = {"/dev/" + disk,
                                       "/dev/qbd/" + dev.pool() + "/" + dev.volume()};

@@ -264,17 +264,21 @@ int Client::create(const std::string& pool, const std::string& volume, uint64_t 
     return call(QBD_OP_CTL_CREATE, 0, &c, sizeof(c), nullptr);
 }
 
-int Client::remove(const std::string& pool, const std::string& volume) {
+static qbd_ctl_name ctl_name(const std::string& pool, const std::string& volume) {
     qbd_ctl_name n{};
     put_fixed(n.pool, QBD_NAME_MAX, pool);
     put_fixed(n.volume, QBD_NAME_MAX, volume);
+    return n;
+}
+
+int Client::remove(const std::string& pool, const std::string& volume) {
+    const qbd_ctl_name n = ctl_name(pool, volume);
     return call(QBD_OP_CTL_DELETE, 0, &n, sizeof(n), nullptr);
 }
 
 int Client::resize(const std::string& pool, const std::string& volume, uint64_t new_size) {
     qbd_ctl_resize r{};
-    put_fixed(r.name.pool, QBD_NAME_MAX, pool);
-    put_fixed(r.name.volume, QBD_NAME_MAX, volume);
+    r.name = ctl_name(pool, volume);
     r.new_size = htole64(new_size);
     return call(QBD_OP_CTL_RESIZE, 0, &r, sizeof(r), nullptr);
 }
@@ -302,25 +306,29 @@ int decode_info(const std::vector<char>& buf, Volume* out) {
     return 0;
 }
 
-int decode_list(const std::vector<char>& buf, std::vector<Volume>* out) {
+// A reply of a __le32 count and that many @Wire entries, each converted by @convert.
+template <class Wire, class Out, class Convert>
+static int decode_array(const std::vector<char>& buf, std::vector<Out>* out, Convert convert) {
     if (buf.size() < 4) return -EPROTO;
     uint32_t count;
     memcpy(&count, buf.data(), 4);
     count = le32toh(count);
-    if (buf.size() != 4 + size_t{count} * sizeof(qbd_ctl_volume)) return -EPROTO;
+    if (buf.size() != 4 + size_t{count} * sizeof(Wire)) return -EPROTO;
     out->clear();
     for (uint32_t i = 0; i < count; i++) {
-        qbd_ctl_volume v;
-        memcpy(&v, buf.data() + 4 + i * sizeof(v), sizeof(v));
-        out->push_back(volume_of(v));
+        Wire w;
+        memcpy(&w, buf.data() + 4 + i * sizeof(w), sizeof(w));
+        out->push_back(convert(w));
     }
     return 0;
 }
 
+int decode_list(const std::vector<char>& buf, std::vector<Volume>* out) {
+    return decode_array<qbd_ctl_volume>(buf, out, volume_of);
+}
+
 int Client::info(const std::string& pool, const std::string& volume, Volume* out) {
-    qbd_ctl_name n{};
-    put_fixed(n.pool, QBD_NAME_MAX, pool);
-    put_fixed(n.volume, QBD_NAME_MAX, volume);
+    const qbd_ctl_name n = ctl_name(pool, volume);
     std::vector<char> buf;
     if (int err = call(QBD_OP_CTL_INFO, 0, &n, sizeof(n), &buf)) return err;
     if (int err = decode_info(buf, out)) return fail(err, "info reply");
@@ -328,12 +336,31 @@ int Client::info(const std::string& pool, const std::string& volume, Volume* out
 }
 
 int Client::list(const std::string& pool, std::vector<Volume>* out) {
-    qbd_ctl_name n{};
-    put_fixed(n.pool, QBD_NAME_MAX, pool);
+    const qbd_ctl_name n = ctl_name(pool, "");
     std::vector<char> buf;
     if (int err = call(QBD_OP_CTL_LIST, 0, &n, sizeof(n), &buf)) return err;
     if (int err = decode_list(buf, out)) return fail(err, "list reply");
     return 0;
+}
+
+int decode_holders(const std::vector<char>& buf, std::vector<Holder>* out) {
+    return decode_array<qbd_ctl_holder>(buf, out, [](const qbd_ctl_holder& h) {
+        return Holder{get_fixed(h.host_id, QBD_HOST_ID_MAX),
+                      (le32toh(h.flags) & QBD_HOLDER_SHARED) != 0, le32toh(h.connections)};
+    });
+}
+
+int Client::holders(const std::string& pool, const std::string& volume, std::vector<Holder>* out) {
+    const qbd_ctl_name n = ctl_name(pool, volume);
+    std::vector<char> buf;
+    if (int err = call(QBD_OP_CTL_HOLDERS, 0, &n, sizeof(n), &buf)) return err;
+    if (int err = decode_holders(buf, out)) return fail(err, "holders reply");
+    return 0;
+}
+
+int Client::release(const std::string& pool, const std::string& volume) {
+    const qbd_ctl_name n = ctl_name(pool, volume);
+    return call(QBD_OP_CTL_RELEASE, 0, &n, sizeof(n), nullptr);
 }
 
 int Client::open(uint64_t volume_id, uint64_t epoch, qbd_open_reply* out, uint32_t flags,

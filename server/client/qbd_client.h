@@ -42,6 +42,14 @@ std::vector<std::string> parse_addr_list(const std::string& list);
 int decode_info(const std::vector<char>& payload, Volume* out);
 int decode_list(const std::vector<char>& payload, std::vector<Volume>* out);
 
+// A host that holds a volume read-write (CTL_HOLDERS; writer_claims.h).
+struct Holder {
+    std::string host_id;
+    bool shared = false;
+    uint32_t connections = 0;  // 0: its claim is in the server's grace period
+};
+int decode_holders(const std::vector<char>& payload, std::vector<Holder>* out);
+
 // Who opens a data connection, for the server's session fencing (struct
 // qbd_open): a slot id kept across reconnects and the reconnect's number.
 // The default, client id 0, is a tool that needs no fencing.
@@ -68,6 +76,12 @@ class Client {
     int resize(const std::string& pool, const std::string& volume, uint64_t new_size);
     int info(const std::string& pool, const std::string& volume, Volume* out);
     int list(const std::string& pool, std::vector<Volume>* out);
+    // The hosts that hold the volume read-write on this server.
+    int holders(const std::string& pool, const std::string& volume, std::vector<Holder>* out);
+    // Ends this host's claim on the volume now instead of after the
+    // server's grace period: -ENOENT when it holds none, -EBUSY while a
+    // connection of it still has the volume open.
+    int release(const std::string& pool, const std::string& volume);
     // Raw control call, for tests of the server's defences.
     int call(uint16_t opcode, uint32_t flags, const void* payload, uint32_t len,
              std::vector<char>* reply);

@@ -326,6 +326,92 @@ TEST(Server, AnOpenOlderThanTheSlotsNewestIsRefused) {
     EXPECT_EQ(newest->read(0, z.data(), 4096), 0);
 }
 
+// One writer per volume (writer_claims.h), through the server: a second
+// host's read-write OPEN is refused while the first holds the volume, and
+// CTL_HOLDERS names the holder; reads need no claim; the holder's release
+// lets the second in at once.
+TEST(ServerOneWriter, ASecondHostIsRefusedWhileTheFirstHoldsTheVolume) {
+    ServerProcess s;
+    s.start({"--claim-grace", "600"});
+    client::Volume v = create_volume(s, "claimed", 1 << 20);
+    const HostKey web1{"web1", ""}, web2{"web2", ""};
+    auto a = s.connect(web1);
+    ASSERT_EQ(a->open(v.id, v.epoch), 0) << a->error();
+    auto a2 = s.connect(web1);  // the same host's other queues
+    ASSERT_EQ(a2->open(v.id, v.epoch), 0) << a2->error();
+    auto b = s.connect(web2);
+    EXPECT_EQ(b->open(v.id, v.epoch), -EBUSY);
+    EXPECT_EQ(b->open(v.id, v.epoch, nullptr, QBD_REQ_SHARED), -EBUSY);
+    auto ro = s.connect(web2);
+    EXPECT_EQ(ro->open(v.id, v.epoch, nullptr, QBD_REQ_READ_ONLY), 0) << ro->error();
+
+    auto ctl = s.connect(web2);
+    std::vector<client::Holder> h;
+    ASSERT_EQ(ctl->holders("pool", "claimed", &h), 0) << ctl->error();
+    ASSERT_EQ(h.size(), 1u);
+    EXPECT_EQ(h[0].host_id, "web1");
+    EXPECT_FALSE(h[0].shared);
+    EXPECT_EQ(h[0].connections, 2u);
+    EXPECT_EQ(ctl->holders("pool", "nosuch", &h), -ENOENT);
+    // Only the holder releases, and only once its connections are closed.
+    EXPECT_EQ(ctl->release("pool", "claimed"), -ENOENT);
+    auto ctl1 = s.connect(web1);
+    EXPECT_EQ(ctl1->release("pool", "claimed"), -EBUSY);
+
+    // web1's connections end (an unmap): its claim stays for the grace
+    // period, so web2 is still refused...
+    a.reset();
+    a2.reset();
+    for (int i = 0; i < 200; i++) {  // the server sees them close in its own time
+        ASSERT_EQ(ctl->holders("pool", "claimed", &h), 0) << ctl->error();
+        ASSERT_EQ(h.size(), 1u);
+        if (h[0].connections == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(h[0].connections, 0u);
+    auto b2 = s.connect(web2);
+    EXPECT_EQ(b2->open(v.id, v.epoch), -EBUSY);
+    // ...until web1 releases it.
+    EXPECT_EQ(ctl1->release("pool", "claimed"), 0) << ctl1->error();
+    b2 = s.connect(web2);
+    EXPECT_EQ(b2->open(v.id, v.epoch), 0) << b2->error();
+    auto d = pattern(4096, 9);
+    EXPECT_EQ(b2->write(0, d.data(), 4096), 0);
+}
+
+// A claim whose host stays away expires after the grace period; hosts that
+// all ask for sharing share; a take-over fences the holder's connection:
+// its writes no longer reach the disk.
+TEST(ServerOneWriter, SharingExpiryAndTakeOver) {
+    ServerProcess s;
+    s.start({"--claim-grace", "1"});
+    client::Volume v = create_volume(s, "shared", 1 << 20);
+    const HostKey web1{"web1", ""}, web2{"web2", ""}, web3{"web3", ""};
+    {
+        auto a = s.connect(web1);
+        ASSERT_EQ(a->open(v.id, v.epoch), 0) << a->error();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    auto b = s.connect(web2);
+    ASSERT_EQ(b->open(v.id, v.epoch, nullptr, QBD_REQ_SHARED), 0) << b->error();
+    auto c = s.connect(web3);
+    ASSERT_EQ(c->open(v.id, v.epoch, nullptr, QBD_REQ_SHARED), 0) << c->error();
+    auto x = s.connect(web1);
+    EXPECT_EQ(x->open(v.id, v.epoch), -EBUSY);
+
+    x = s.connect(web1);
+    ASSERT_EQ(x->open(v.id, v.epoch, nullptr, QBD_REQ_TAKE_OVER), 0) << x->error();
+    auto stale = pattern(4096, 1);
+    EXPECT_NE(b->write(0, stale.data(), 4096), 0);  // fenced: closed unanswered
+    auto fresh = pattern(4096, 2);
+    ASSERT_EQ(x->write(0, fresh.data(), 4096), 0);
+    std::vector<char> back(4096);
+    ASSERT_EQ(x->read(0, back.data(), 4096), 0);
+    EXPECT_EQ(back, fresh);
+    auto again = s.connect(web2);
+    EXPECT_EQ(again->open(v.id, v.epoch, nullptr, QBD_REQ_SHARED), -EBUSY);
+}
+
 // A wait for io_uring completions that fails must not answer the requests
 // it did not see complete as done.
 TEST(Server, AFailedRingWaitAnswersAnErrorNotSuccess) {
