@@ -264,7 +264,7 @@ struct qbd_device {
 	u8			key[QBD_KEY_MAX];	/* this host's */
 	struct crypto_shash	*hmac;		/* keyed with @key, or NULL */
 	char			host_id[QBD_HOST_ID_MAX];
-	/* crc32c of payloads, or NULL with QBD_MAP_NO_CRC32C or over RDMA */
+	/* crc32c of payloads, or NULL with QBD_MAP_NO_CRC32C */
 	struct crypto_shash	*crc;
 	atomic64_t		crc_errors;	/* payloads that mismatched */
 
@@ -415,6 +415,7 @@ struct crypto_shash *qbd_crc_alloc(void);
 void qbd_crc_free(struct crypto_shash *tfm);
 u32 qbd_crc_bios(struct crypto_shash *tfm, struct bio *bio);
 u32 qbd_crc_buf(struct crypto_shash *tfm, const void *buf, unsigned int len);
+bool qbd_crc_mismatch(struct qbd_conn *conn, struct qbd_piece *piece);
 
 /* qbd_tcp.c */
 extern const struct qbd_transport_ops qbd_tcp_ops;

@@ -69,6 +69,7 @@ u32 qbd_crc_bios(struct crypto_shash *tfm, struct bio *bio)
 		ret = qbd_crc_bio(desc, bio);
 	return qbd_crc_final(desc, ret);
 }
+EXPORT_SYMBOL_GPL(qbd_crc_bios);
 
 /* The wire's crc32c of a flat buffer. */
 u32 qbd_crc_buf(struct crypto_shash *tfm, const void *buf, unsigned int len)
@@ -79,3 +80,31 @@ u32 qbd_crc_buf(struct crypto_shash *tfm, const void *buf, unsigned int len)
 	return qbd_crc_final(desc, crypto_shash_init(desc) ?:
 			     crypto_shash_update(desc, buf, len));
 }
+
+/*
+ * A payload of @piece failed its crc32c on its way over @conn, in either
+ * direction: counted, and logged.  True when the piece is to be sent again
+ * on a new connection (the caller keeps it in flight and resets @conn,
+ * which is suspect); false when its retries ran out and it was failed.
+ */
+bool qbd_crc_mismatch(struct qbd_conn *conn, struct qbd_piece *piece)
+{
+	struct qbd_device *dev = conn->dev;
+	struct request *rq = qbd_piece_rq(piece);
+
+	atomic64_inc(&dev->crc_errors);
+	if (++piece->crc_retries > QBD_CRC_RETRIES) {
+		dev_err_ratelimited(disk_to_dev(dev->disk),
+				    "%s at %llu: crc32c mismatch with %pISpc, out of retries\n",
+				    blk_op_str(req_op(rq)), piece->offset,
+				    &conn->addr);
+		qbd_piece_complete(piece, BLK_STS_IOERR);
+		return false;
+	}
+	dev_warn_ratelimited(disk_to_dev(dev->disk),
+			     "%s at %llu: crc32c mismatch with %pISpc, resending on a new connection\n",
+			     blk_op_str(req_op(rq)), piece->offset,
+			     &conn->addr);
+	return true;
+}
+EXPORT_SYMBOL_GPL(qbd_crc_mismatch);

@@ -664,9 +664,7 @@ static struct qbd_device *qbd_alloc_dev(struct qbd_ioc_map *args,
 			return NULL;
 		}
 	}
-	/* The RDMA transport does not checksum payloads (yet). */
-	if (!(dev->flags & QBD_MAP_NO_CRC32C) &&
-	    dev->transport == QBD_TRANSPORT_TCP) {
+	if (!(dev->flags & QBD_MAP_NO_CRC32C)) {
 		dev->crc = qbd_crc_alloc();
 		if (IS_ERR(dev->crc)) {
 			dev->crc = NULL;

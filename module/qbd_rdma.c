@@ -64,6 +64,12 @@
 			   QBD_FEAT_WRITE_ZEROES | QBD_FEAT_RDMA_INLINE | \
 			   QBD_FEAT_RDMA_REMOTE_INV)
 
+/* What a connection of @dev asks for in HELLO. */
+static u64 qbd_rdma_features(const struct qbd_device *dev)
+{
+	return QBD_RDMA_FEATURES | (dev->crc ? QBD_FEAT_CRC32C : 0);
+}
+
 /* Gather entries an inline write's data may take (a 4 KiB page, split). */
 #define QBD_RDMA_INLINE_SGES	4
 
@@ -94,6 +100,9 @@ struct qbd_rdma_tx {
 	struct ib_send_wr	inv_wr;
 	atomic_t		refs;
 	blk_status_t		status;
+	u32			write_crc;	/* of a WRITE's data, as sent */
+	u32			read_crc;	/* of a READ's data, as replied */
+	bool			bad_crc;	/* the server refused the WRITE's */
 	bool			stale;
 	bool			posted;		/* under rc->conn->lock */
 	bool			claimed;	/* its reply is in */
@@ -217,6 +226,43 @@ static void qbd_rdma_unmap_pages(struct qbd_rdma_conn *rc,
 }
 
 /*
+ * Whether @tx's payload failed its crc32c: the server refused a WRITE's,
+ * or a READ's data, now unmapped and in the bio's pages, is not what the
+ * server checksummed.
+ */
+static bool qbd_rdma_crc_failed(struct qbd_rdma_tx *tx)
+{
+	struct crypto_shash *crc = tx->rc->conn->dev->crc;
+	struct request *rq = qbd_piece_rq(tx->piece);
+
+	if (tx->bad_crc)
+		return true;
+	return crc && tx->status == BLK_STS_OK && req_op(rq) == REQ_OP_READ &&
+	       qbd_crc_bios(crc, rq->bio) != tx->read_crc;
+}
+
+/*
+ * The connection is suspect: it is rebuilt, and the piece sent again on
+ * the new one, its WRITE data checksummed afresh, until its retries run
+ * out (qbd_crc_mismatch).
+ */
+static void qbd_rdma_crc_mismatch(struct qbd_rdma_tx *tx)
+{
+	struct qbd_rdma_conn *rc = tx->rc;
+	struct qbd_piece *piece = tx->piece;
+	struct request *rq = qbd_piece_rq(piece);
+
+	if (!qbd_crc_mismatch(rc->conn, piece))
+		return;
+	if (req_op(rq) == REQ_OP_WRITE)
+		tx->write_crc = qbd_crc_bios(rc->conn->dev->crc, rq->bio);
+	spin_lock(&rc->conn->lock);
+	list_add_tail(&piece->inflight_node, &rc->inflight);
+	spin_unlock(&rc->conn->lock);
+	qbd_rdma_error(rc);
+}
+
+/*
  * Drop a reference; the last one finishes the request's part.  From the
  * completion queue (softirq).
  */
@@ -238,6 +284,8 @@ static void qbd_rdma_tx_put(struct qbd_rdma_tx *tx)
 		return;		/* the connection broke: resent later */
 	if (tx->stale)
 		qbd_piece_stale(piece);
+	else if (qbd_rdma_crc_failed(tx))
+		qbd_rdma_crc_mismatch(tx);
 	else
 		qbd_piece_complete(piece, tx->status);
 }
@@ -395,14 +443,19 @@ static enum qbd_rdma_post_result qbd_rdma_post(struct qbd_rdma_conn *rc,
 
 	tx->piece = piece;
 	tx->status = BLK_STS_OK;
+	tx->bad_crc = false;
 	tx->stale = false;
 	tx->claimed = false;
+	if (opcode == QBD_OP_WRITE && dev->crc)
+		flags |= QBD_REQ_CRC;
 	ib_dma_sync_single_for_cpu(rc->ibdev, qbd_rdma_msg_dma(rc, i),
 				   sizeof(*msg), DMA_TO_DEVICE);
 	memset(msg, 0, sizeof(*msg));
 	qbd_encode_req(&msg->hdr, opcode, flags, piece->length,
 		       qbd_make_tag(conn->hwq, rq->tag, piece->index, cmd->gen),
 		       dev->volume_id, dev->epoch, piece->offset);
+	if (flags & QBD_REQ_CRC)
+		msg->hdr.crc32c = cpu_to_le32(tx->write_crc);
 	if (opcode == QBD_OP_READ || opcode == QBD_OP_WRITE) {
 		data_sges = qbd_rdma_map_pages(rc, tx, msg);
 		if (tx->registered)
@@ -543,7 +596,8 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 	int ret = 0;
 	u32 flags;
 
-	if (wc->byte_len < sizeof(*reply) || qbd_check_reply(reply, 0)) {
+	if (wc->byte_len < sizeof(*reply) ||
+	    qbd_check_reply(reply, rc->conn->dev->crc ? QBD_REQ_CRC : 0)) {
 		qbd_rdma_err(rc, "malformed reply from %pISpc\n",
 			     &rc->conn->addr);
 		return -EPROTO;
@@ -557,19 +611,25 @@ static int qbd_rdma_handle_reply(struct qbd_rdma_conn *rc,
 	rq = qbd_piece_rq(tx->piece);
 	if (le16_to_cpu(reply->opcode) != qbd_wire_opcode(rq, &flags) ||
 	    length != (req_op(rq) == REQ_OP_READ && !status ?
-		       tx->piece->length : 0)) {
-		qbd_rdma_err(rc, "reply from %pISpc does not match its request\n",
+		       tx->piece->length : 0) ||
+	    !(le32_to_cpu(reply->flags) & QBD_REQ_CRC) !=
+	    !(length && rc->conn->dev->crc)) {
+		qbd_rdma_err(rc, "reply from %pISpc does not match its request, or has a crc32c where it has no data, or data without one\n",
 			     &rc->conn->addr);
 		tx->status = BLK_STS_IOERR;
 		ret = -EPROTO;
 	} else if (status == QBD_STATUS_STALE_EPOCH) {
 		tx->stale = true;
+	} else if (status == QBD_STATUS_BAD_CRC && rc->conn->dev->crc &&
+		   req_op(rq) == REQ_OP_WRITE) {
+		tx->bad_crc = true;
 	} else if (status) {
 		qbd_rdma_err(rc, "%s at %llu failed on %pISpc: %d\n",
 			     blk_op_str(req_op(rq)), tx->piece->offset,
 			     &rc->conn->addr, status);
 		tx->status = qbd_status_to_blk(status);
 	}
+	tx->read_crc = le32_to_cpu(reply->crc32c);
 	if (!ret)
 		qbd_conn_answered(rc->conn);
 	if (tx->registered && !qbd_rdma_remote_invalidated(rc, tx, wc))
@@ -903,7 +963,7 @@ static int qbd_rdma_open(struct qbd_rdma_conn *rc)
 		ret = qbd_rdma_wait_cm(rc);
 	if (!ret) {
 		step = "handshake";
-		ret = qbd_handshake(conn, QBD_RDMA_FEATURES, qbd_rdma_call, rc);
+		ret = qbd_handshake(conn, qbd_rdma_features(conn->dev), qbd_rdma_call, rc);
 	}
 	WRITE_ONCE(rc->in_setup, false);
 out:
@@ -1204,9 +1264,18 @@ static int qbd_rdma_start(struct qbd_conn *conn)
 static bool qbd_rdma_queue(struct qbd_conn *conn, struct qbd_piece *piece)
 {
 	struct qbd_rdma_conn *rc = qbd_rdma(conn);
+	struct request *rq = qbd_piece_rq(piece);
 	enum qbd_rdma_post_result res = QBD_RDMA_POSTED;
 	int state;
 
+	/*
+	 * Outside the lock, once: a resend on a rebuilt queue pair sends the
+	 * same pages, which stable writes keep still (O_DIRECT data changed
+	 * in flight fails the server's check, and is checksummed afresh).
+	 */
+	if (conn->dev->crc && req_op(rq) == REQ_OP_WRITE)
+		qbd_rdma_tx_of(rc, rq->tag, piece->index)->write_crc =
+			qbd_crc_bios(conn->dev->crc, rq->bio);
 	spin_lock_bh(&conn->lock);
 	state = conn->state;
 	if (!qbd_conn_takes_io(state)) {

@@ -227,31 +227,17 @@ static struct qbd_piece *qbd_tcp_claim(struct qbd_tcp_conn *tc,
 
 /*
  * A payload failed its crc32c, on its way here or to the server: the
- * connection is suspect, so it is reset, and the piece is sent again on
- * the new one until its retries run out.  Returns the error that resets.
+ * connection is reset, and the piece sent again on the new one until its
+ * retries run out (qbd_crc_mismatch).  Returns the error that resets.
  */
 static int qbd_tcp_crc_mismatch(struct qbd_tcp_conn *tc,
 				struct qbd_piece *piece)
 {
-	struct qbd_device *dev = tc->conn->dev;
-	struct request *rq = qbd_piece_rq(piece);
-
-	atomic64_inc(&dev->crc_errors);
-	if (++piece->crc_retries > QBD_CRC_RETRIES) {
-		dev_err_ratelimited(disk_to_dev(dev->disk),
-				    "%s at %llu: crc32c mismatch with %pISpc, out of retries\n",
-				    blk_op_str(req_op(rq)), piece->offset,
-				    &tc->conn->addr);
-		qbd_piece_complete(piece, BLK_STS_IOERR);
-		return -EBADMSG;
+	if (qbd_crc_mismatch(tc->conn, piece)) {
+		spin_lock_bh(&tc->conn->lock);
+		list_add_tail(&piece->inflight_node, &tc->inflight);
+		spin_unlock_bh(&tc->conn->lock);
 	}
-	dev_warn_ratelimited(disk_to_dev(dev->disk),
-			     "%s at %llu: crc32c mismatch with %pISpc, resending on a new connection\n",
-			     blk_op_str(req_op(rq)), piece->offset,
-			     &tc->conn->addr);
-	spin_lock_bh(&tc->conn->lock);
-	list_add_tail(&piece->inflight_node, &tc->inflight);
-	spin_unlock_bh(&tc->conn->lock);
 	return -EBADMSG;
 }
 

@@ -39,7 +39,6 @@
 #include <thread>
 #include <vector>
 
-#include "crc32c.h"
 #include "fence.h"
 #include "request.h"
 #include "server.h"
@@ -135,7 +134,6 @@ class Connection {
     bool run_batch();
     int reap(unsigned submitted);
     void stall_for_test();
-    int check_payload(const Request& r, const char* data);
     void prepare(unsigned slot);
     void drop(const char* why);
 
@@ -145,7 +143,6 @@ class Connection {
     ServingMode mode_;
     Arena arena_;  // mapped by a successful OPEN
     size_t arena_used_ = 0;
-    uint64_t crc_errors_ = 0;  // WRITE payloads refused for their crc32c
     std::vector<char> in_;
     size_t in_pos_ = 0, in_end_ = 0;
     // Until a successful OPEN: when the peer's time to set up runs out.
@@ -433,10 +430,7 @@ bool Connection::run_batch() {
         bytes += s.req.length;
         bool data = s.req.opcode == QBD_OP_READ && s.status == 0;
         hdrs[i] = reply_header(s.req, s.status, data ? s.req.length : 0);
-        if (data && (session_.features() & QBD_FEAT_CRC32C)) {
-            hdrs[i].flags = htole32(QBD_REQ_CRC);
-            hdrs[i].crc32c = htole32(crc32c(arena_.data() + s.data_off, s.req.length));
-        }
+        if (data) session_.set_read_crc(&hdrs[i], arena_.data() + s.data_off, s.req.length);
         iov[nr_iov++] = {&hdrs[i], sizeof(hdrs[i])};
         if (data) iov[nr_iov++] = {arena_.data() + s.data_off, s.req.length};
     }
@@ -446,25 +440,6 @@ bool Connection::run_batch() {
     arena_used_ = 0;
     if (ring_failed) drop("its disk IO failed");
     return ok && !ring_failed;
-}
-
-// Where checksums were agreed, a WRITE's payload must match its crc32c
-// or nothing of it is stored: QBD_STATUS_BAD_CRC has the client send it
-// again.  0 when it may go to the disk.
-int Connection::check_payload(const Request& r, const char* data) {
-    if (!(session_.features() & QBD_FEAT_CRC32C)) return 0;
-    if (!(r.flags & QBD_REQ_CRC)) {
-        session_.log("refused request: WRITE without its crc32c");
-        return -EINVAL;
-    }
-    if (crc32c(data, r.length) == r.crc32c) return 0;
-    // One line for the first, then every thousandth: a peer that sends
-    // nothing else must not flood the log.
-    if (crc_errors_++ % 1000 == 0)
-        session_.log("refused WRITE at " + std::to_string(r.offset) +
-                     ": its payload does not match its crc32c (" + std::to_string(crc_errors_) +
-                     " on this connection)");
-    return QBD_STATUS_BAD_CRC;
 }
 
 // --fault stall-write: holds the batch of the chosen WRITE, as a stalled
@@ -529,7 +504,7 @@ void Connection::run() {
         if (needs_arena) arena_used_ += r.length;
         if (data_write && !read_exact(arena_.data() + s.data_off, r.length)) return;
         if (data_write) {
-            s.status = check_payload(r, arena_.data() + s.data_off);
+            s.status = session_.check_write_crc(r, arena_.data() + s.data_off);
             if (s.status) continue;
         }
         if (r.opcode == QBD_OP_HEARTBEAT) continue;

@@ -22,6 +22,8 @@ constexpr std::pair<const char*, bool FaultConfig::*> kSwitches[] = {
     {"ring-wait-fails", &FaultConfig::ring_wait_fails},
     {"skip-flush", &FaultConfig::skip_flush},
     {"skip-fua", &FaultConfig::skip_fua},
+    {"flaky-crc", &FaultConfig::flaky_crc},
+    {"bad-crc", &FaultConfig::bad_crc},
     {"rdma-wrong-inv-rkey", &FaultConfig::rdma_wrong_inv_rkey},
     {"rdma-long-hello-reply", &FaultConfig::rdma_long_hello_reply},
 };

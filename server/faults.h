@@ -29,6 +29,13 @@ struct FaultConfig {
     bool skip_flush = false;
     // skip-fua: a FUA WRITE is written without RWF_DSYNC.
     bool skip_fua = false;
+    // flaky-crc: on each connection that agreed to checksums, every second
+    // READ reply carries a wrong crc32c and every second WRITE is refused
+    // as though its data had failed its crc32c (nothing of it is stored);
+    // the first of each is good, so a request resent on a new connection
+    // goes through.  bad-crc: every one of them.
+    bool flaky_crc = false;
+    bool bad_crc = false;
 };
 
 // Adds one --fault SPEC to @f; false with a message when SPEC is unknown.

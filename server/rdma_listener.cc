@@ -185,7 +185,8 @@ struct Conn {
     Conn(Server& srv, Device& d, rdma_cm_id* cm_id, std::string peer)
         : dev(d),
           id(cm_id),
-          session(srv, std::move(peer), QBD_FEAT_RDMA_INLINE | QBD_FEAT_RDMA_REMOTE_INV) {}
+          session(srv, std::move(peer),
+                  QBD_FEAT_RDMA_INLINE | QBD_FEAT_RDMA_REMOTE_INV | QBD_FEAT_CRC32C) {}
     Device& dev;
     CmIdPtr id;  // destroyed after the QP and the MR below
     CmQp qp;
@@ -254,6 +255,7 @@ struct RdmaListener::Impl {
     void write_data_arrived(Op& op);
     int disk_io(Conn& c, const Request& r, char* buf);
     void reply(Op& op, int status, const void* payload, uint32_t len);
+    int checked_write(Conn& c, const Request& r, char* buf);
     static void prepare_reply(Op& op, unsigned slot, int status, uint32_t length);
     static void set_reply_opcode(const Op& op, ibv_send_wr* wr);
     void queue_send(Op& op, ibv_send_wr* first);
@@ -829,7 +831,7 @@ void RdmaListener::Impl::serve(Op& op, char* inline_data, uint32_t inline_len) {
     }
     if (int status = c.session.admit_io(r)) return reply(op, status, nullptr, 0);
     if (r.opcode == QBD_OP_HEARTBEAT) return reply(op, 0, nullptr, 0);
-    if (inline_write) return reply(op, disk_io(c, r, inline_data), nullptr, 0);
+    if (inline_write) return reply(op, checked_write(c, r, inline_data), nullptr, 0);
     if (!data) return reply(op, disk_io(c, r, nullptr), nullptr, 0);
     if (r.length <= kOpDataBytes) {
         op.data = op.own_data;
@@ -900,12 +902,20 @@ void RdmaListener::Impl::start_data(Op& op) {
     data.opcode = IBV_WR_RDMA_WRITE;
     data.wr_id |= kUnsignalledTag;
     prepare_reply(op, 1, 0, r.length);
+    c.session.set_read_crc(&c.replies[op.index].hdr, op.data, r.length);
     data.next = &op.send_wrs[1];
     queue_send(op, &data);
 }
 
 void RdmaListener::Impl::write_data_arrived(Op& op) {
-    reply(op, disk_io(*op.conn, op.req, op.data), nullptr, 0);
+    reply(op, checked_write(*op.conn, op.req, op.data), nullptr, 0);
+}
+
+// A WRITE whose data is in @buf goes to the disk only if it matches its
+// crc32c, where checksums were agreed.
+int RdmaListener::Impl::checked_write(Conn& c, const Request& r, char* buf) {
+    if (int status = c.session.check_write_crc(r, buf)) return status;
+    return disk_io(c, r, buf);
 }
 
 void RdmaListener::Impl::reply(Op& op, int status, const void* payload, uint32_t len) {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "auth.h"
+#include "crc32c.h"
 #include "server.h"
 
 namespace qbd {
@@ -194,6 +195,36 @@ IoRequest Session::io_request(const Request& r, char* buf, uint64_t cookie) {
     q.buf = buf;
     q.cookie = cookie;
     return q;
+}
+
+int Session::check_write_crc(const Request& r, const char* data) {
+    if (!(features_ & QBD_FEAT_CRC32C)) return 0;
+    if (!(r.flags & QBD_REQ_CRC)) {
+        log("refused request: WRITE without its crc32c");
+        return -EINVAL;
+    }
+    if (crc32c(data, r.length) == r.crc32c && !crc_fault(crc_writes_++)) return 0;
+    // One line for the first, then every thousandth: a peer that sends
+    // nothing else must not flood the log.
+    if (crc_errors_++ % 1000 == 0)
+        log("refused WRITE at " + std::to_string(r.offset) +
+            ": its payload does not match its crc32c (" + std::to_string(crc_errors_) +
+            " on this connection)");
+    return QBD_STATUS_BAD_CRC;
+}
+
+void Session::set_read_crc(qbd_reply_hdr* h, const char* data, uint32_t len) {
+    if (!(features_ & QBD_FEAT_CRC32C)) return;
+    const uint32_t crc = crc32c(data, len);
+    h->flags = htole32(QBD_REQ_CRC);
+    h->crc32c = htole32(crc_fault(crc_reads_++) ? ~crc : crc);
+}
+
+// Whether --fault flaky-crc or bad-crc spoils the @n-th checksummed
+// payload of its direction on this connection.
+bool Session::crc_fault(uint64_t n) const {
+    const FaultConfig& f = srv_.faults();
+    return f.bad_crc || (f.flaky_crc && n % 2 == 1);
 }
 
 }  // namespace qbd

@@ -66,6 +66,15 @@ class Session {
     // A completion's reply status: 0 or a negative errno.
     static int reply_status(int res) { return res < 0 ? res : 0; }
 
+    // Where checksums were agreed (QBD_FEAT_CRC32C), a WRITE's payload
+    // must match its crc32c or nothing of it is stored: 0 when it may go
+    // to the disk, QBD_STATUS_BAD_CRC (the client sends it again) or
+    // -EINVAL (a WRITE without one).
+    int check_write_crc(const Request& r, const char* data);
+    // The crc32c a READ reply of @len bytes of @data carries, in the
+    // header's flags and crc32c: none where checksums were not agreed.
+    void set_read_crc(qbd_reply_hdr* h, const char* data, uint32_t len);
+
     // The incarnation OPEN registered (see fence.h), null before OPEN: a
     // batch of disk IO runs under a FencePermit of it.
     Incarnation* incarnation() const { return incarnation_.get(); }
@@ -73,10 +82,15 @@ class Session {
     void log(const std::string& what) const;
 
   private:
+    bool crc_fault(uint64_t n) const;
+
     Server& srv_;
     std::string peer_;
     uint64_t transport_features_;
     uint64_t features_ = 0;
+    uint64_t crc_errors_ = 0;  // WRITE payloads refused for their crc32c
+    // READ and WRITE payloads checksummed, for --fault flaky-crc and bad-crc.
+    uint64_t crc_reads_ = 0, crc_writes_ = 0;
     ConnState st_;
     std::unique_ptr<VolumeIo> io_;
     std::shared_ptr<Incarnation> incarnation_;

@@ -789,6 +789,21 @@ TEST(Server, ADataDirectoryFromTheClusterServesItsVolumes) {
     EXPECT_NE(n.id, v.id);
 }
 
+// What "serve --rdma" of the server under test prints; its exit status in
+// *status.
+static std::string serve_rdma(ServerProcess& s, int* status) {
+    std::string cmd = "timeout 20 " + std::string(QBD_SERVER_BINARY) + " serve --data-dir " +
+                      s.data_dir() + " --listen " + s.addr() + " --rdma 2>&1";
+    FILE* out = popen(cmd.c_str(), "r");
+    if (!out) return "popen failed";
+    std::string text;
+    char buf[512];
+    while (size_t n = fread(buf, 1, sizeof(buf), out)) text.append(buf, n);
+    *status = pclose(out);
+    return text;
+}
+
+#ifdef QBD_HAVE_RDMA
 // Without an RDMA device, --rdma is a configuration error: serve stops at
 // start with one message naming the address, instead of serving TCP only.
 TEST(ServerRdma, ServeFailsAtStartWhenNoDeviceCanReachTheAddress) {
@@ -797,19 +812,25 @@ TEST(ServerRdma, ServeFailsAtStartWhenNoDeviceCanReachTheAddress) {
     if (!ec && devs != std::filesystem::directory_iterator())
         GTEST_SKIP() << "this host has an RDMA device";
     ServerProcess s;
-    std::string cmd = "timeout 20 " + std::string(QBD_SERVER_BINARY) + " serve --data-dir " +
-                      s.data_dir() + " --listen " + s.addr() + " --rdma 2>&1";
-    FILE* out = popen(cmd.c_str(), "r");
-    ASSERT_NE(out, nullptr);
-    std::string text;
-    char buf[512];
-    while (size_t n = fread(buf, 1, sizeof(buf), out)) text.append(buf, n);
-    int status = pclose(out);
+    int status = 0;
+    std::string text = serve_rdma(s, &status);
     ASSERT_TRUE(WIFEXITED(status)) << text;
     EXPECT_EQ(WEXITSTATUS(status), 1) << text;
     EXPECT_NE(text.find("--rdma: no RDMA device can reach " + s.addr() + ": "), std::string::npos)
         << text;
 }
+#else
+// Built without rdma-core (QBD_RDMA=OFF): --rdma stops serve at start and
+// says that RDMA was not built in, instead of serving TCP only.
+TEST(ServerRdma, ServeSaysRdmaIsNotBuiltIn) {
+    ServerProcess s;
+    int status = 0;
+    std::string text = serve_rdma(s, &status);
+    ASSERT_TRUE(WIFEXITED(status)) << text;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << text;
+    EXPECT_NE(text.find("--rdma: RDMA support was not built in"), std::string::npos) << text;
+}
+#endif
 
 TEST(ServerBadInput, GarbageAndShortHeadersAreDropped) {
     ServerProcess s;
@@ -907,6 +928,31 @@ TEST(ServerBadInput, BadIoGetsErrorStatusesAndTheConnectionLives) {
 // WRITE whose payload does not match its crc32c is refused with
 // QBD_STATUS_BAD_CRC and nothing of it is stored, one without a crc32c is
 // refused, and READ data comes with the crc32c of what was read.
+// --fault flaky-crc spoils every second checksummed payload of a
+// connection in each direction, the first of each being good (what the
+// guest tests of both transports' resends rely on); bad-crc spoils all.
+TEST(ServerCrc, TheCrcFaultsSpoilPayloadsAsDocumented) {
+    ServerProcess s;
+    s.start({"--fault", "flaky-crc"});
+    auto c = open_volume(s, "flaky", 1 << 20, 1 << 20);
+    auto a = pattern(4096, 1), b = pattern(4096, 2);
+    EXPECT_EQ(c->write(0, a.data(), 4096), 0);
+    EXPECT_EQ(c->write(0, b.data(), 4096), QBD_STATUS_BAD_CRC);  // nothing stored
+    EXPECT_EQ(c->write(8192, b.data(), 4096), 0);
+    std::vector<char> back(4096);
+    EXPECT_EQ(c->read(0, back.data(), 4096), 0);
+    EXPECT_EQ(back, a);
+    EXPECT_EQ(c->read(0, back.data(), 4096), -EBADMSG);
+    EXPECT_EQ(c->read(8192, back.data(), 4096), 0);
+    EXPECT_EQ(back, b);
+
+    ServerProcess all;
+    all.start({"--fault", "bad-crc"});
+    auto d = open_volume(all, "bad", 1 << 20, 1 << 20);
+    EXPECT_EQ(d->write(0, a.data(), 4096), QBD_STATUS_BAD_CRC);
+    EXPECT_EQ(d->read(0, back.data(), 4096), -EBADMSG);
+}
+
 TEST(ServerCrc, AWriteFailingItsCrcStoresNothing) {
     ServerProcess s;
     s.start();
