@@ -13,11 +13,28 @@ namespace qbd {
 namespace {
 
 // What a device does with IO now: held, served, failed or dropped.
-std::string resume_mode_name(const qbd_ioc_info& i) {
+std::string io_mode_text(const qbd_ioc_info& i) {
     if (i.state == QBD_STATE_SUSPENDED) return "suspended";
     switch (i.resume_mode) {
         case QBD_RESUME_ERROR: return "error (IO fails with EIO)";
         case QBD_RESUME_DISCARD: return "discard (IO completes without the server)";
+        default: return "normal";
+    }
+}
+
+// The transport as one of the schema's names.
+const char* transport_enum(uint32_t t) {
+    if (t == QBD_TRANSPORT_TCP) return "tcp";
+    if (t == QBD_TRANSPORT_RDMA) return "rdma";
+    return "unknown";
+}
+
+// The same as data: the mode IO resumed in (normal until a resume said
+// otherwise); a suspended device says so in its state.
+const char* resume_mode_name(uint32_t mode) {
+    switch (mode) {
+        case QBD_RESUME_ERROR: return "error";
+        case QBD_RESUME_DISCARD: return "discard";
         default: return "normal";
     }
 }
@@ -78,85 +95,83 @@ std::string format_list(const std::vector<DeviceInfo>& devs) {
     return format_table(rows);
 }
 
-void write_device_json(JsonWriter& w, const DeviceInfo& d, bool paths) {
+json::Json device_json(const DeviceInfo& d, bool paths) {
+    namespace k = json::key;
     const qbd_ioc_info& i = d.info;
     const qbd_ioc_stats& s = i.stats;
-    w.begin_object()
-        .field("dev", "/dev/" + d.disk())
-        .field("dev_index", i.dev_index)
-        .field("pool", d.pool())
-        .field("volume", d.volume())
-        .field("volume_id", i.volume_id)
-        .field("size", i.size)
-        .field("shard_size", i.shard_size)
-        .field("epoch", i.epoch)
-        .field("nr_paths", i.nr_paths)
-        .field("active_path", i.active_path)
-        .field("active_address", active_path_name(d))
-        .field("transport", transport_name(i.transport))
-        .field("state", dev_state_name(i.state))
-        .field("queue_depth", i.queue_depth)
-        .field("nr_hw_queues", i.nr_hw_queues)
-        .field("max_io_bytes", i.max_io_bytes)
-        .field("io_timeout_ms", i.io_timeout_ms)
-        .field("reconnect_delay_ms", i.reconnect_delay_ms)
-        .field("giveup_timeout_ms", i.giveup_timeout_ms)
-        .field("heartbeat_ms", i.heartbeat_ms)
-        .field("reconnect_attempts", i.reconnect_attempts)
-        .field("read_only", (i.flags & QBD_MAP_READ_ONLY) != 0)
-        .field("shared", (i.flags & QBD_MAP_SHARED) != 0)
-        .field("flags", i.flags)
-        .field("resume_mode", resume_mode_name(i))
-        .field("read_bps", i.read_bps)
-        .field("write_bps", i.write_bps)
-        .field("read_iops", i.read_iops)
-        .field("write_iops", i.write_iops);
-    w.key("stats")
-        .begin_object()
-        .field("read_ops", s.read_ops)
-        .field("read_bytes", s.read_bytes)
-        .field("write_ops", s.write_ops)
-        .field("write_bytes", s.write_bytes)
-        .field("discard_ops", s.discard_ops)
-        .field("discard_bytes", s.discard_bytes)
-        .field("flush_ops", s.flush_ops)
-        .field("errors", s.errors)
-        .field("timeouts", s.timeouts)
-        .field("completed", s.completed)
-        .field("total_latency_ns", s.total_latency_ns)
-        .field("mean_latency_us", mean_latency_us(s))
-        .field("in_flight", s.in_flight)
-        .end_object();
+    json::Json j = json::Json::object();
+    j[k::dev] = "/dev/" + d.disk();
+    j[k::dev_index] = i.dev_index;
+    j[k::pool] = d.pool();
+    j[k::volume] = d.volume();
+    j[k::volume_id] = i.volume_id;
+    j[k::size] = i.size;
+    j[k::shard_size] = i.shard_size;
+    j[k::epoch] = i.epoch;
+    j[k::nr_paths] = i.nr_paths;
+    j[k::active_path] = i.active_path;
+    j[k::active_address] = nullptr;
+    if (i.active_path < d.paths.size())
+        j[k::active_address] = format_addr(d.paths[i.active_path].addr);
+    j[k::transport] = transport_enum(i.transport);
+    j[k::state] = dev_state_name(i.state);
+    j[k::queue_depth] = i.queue_depth;
+    j[k::nr_hw_queues] = i.nr_hw_queues;
+    j[k::max_io_bytes] = i.max_io_bytes;
+    j[k::io_timeout_ms] = i.io_timeout_ms;
+    j[k::reconnect_delay_ms] = i.reconnect_delay_ms;
+    j[k::giveup_timeout_ms] = i.giveup_timeout_ms;
+    j[k::heartbeat_ms] = i.heartbeat_ms;
+    j[k::reconnect_attempts] = i.reconnect_attempts;
+    j[k::read_only] = (i.flags & QBD_MAP_READ_ONLY) != 0;
+    j[k::shared] = (i.flags & QBD_MAP_SHARED) != 0;
+    j[k::flags] = i.flags;
+    j[k::resume_mode] = resume_mode_name(i.resume_mode);
+    j[k::read_bps] = i.read_bps;
+    j[k::write_bps] = i.write_bps;
+    j[k::read_iops] = i.read_iops;
+    j[k::write_iops] = i.write_iops;
+    json::Json& st = j[k::stats] = json::Json::object();
+    st[k::read_ops] = s.read_ops;
+    st[k::read_bytes] = s.read_bytes;
+    st[k::write_ops] = s.write_ops;
+    st[k::write_bytes] = s.write_bytes;
+    st[k::discard_ops] = s.discard_ops;
+    st[k::discard_bytes] = s.discard_bytes;
+    st[k::flush_ops] = s.flush_ops;
+    st[k::errors] = s.errors;
+    st[k::timeouts] = s.timeouts;
+    st[k::completed] = s.completed;
+    st[k::total_latency_ns] = s.total_latency_ns;
+    st[k::mean_latency_us] = mean_latency_us(s);
+    st[k::in_flight] = s.in_flight;
     if (paths) {
-        w.key("paths").begin_array();
+        json::Json& ps = j[k::paths] = json::Json::array();
         for (size_t p = 0; p < d.paths.size(); p++) {
             const qbd_ioc_conn_info& c = d.paths[p];
-            w.begin_object()
-                .field("address", format_addr(c.addr))
-                .field("active", p == i.active_path)
-                .field("state", conn_state_name(c.state))
-                .field("in_flight", c.in_flight)
-                .field("sent", c.sent)
-                .field("reconnects", c.reconnects)
-                .end_object();
+            json::Json o = json::path(format_addr(c.addr));
+            o[k::active] = p == i.active_path;
+            o[k::state] = conn_state_name(c.state);
+            o[k::in_flight] = c.in_flight;
+            o[k::sent] = c.sent;
+            o[k::reconnects] = c.reconnects;
+            ps.push_back(std::move(o));
         }
-        w.end_array();
     }
-    w.end_object();
+    return j;
 }
 
 std::string format_list_json(const std::vector<DeviceInfo>& devs) {
-    JsonWriter w;
-    w.begin_array();
-    for (const auto& d : devs) write_device_json(w, d, false);
-    w.end_array();
-    return w.str();
+    json::Json doc = json::document();
+    json::Json& list = doc[json::key::devices] = json::Json::array();
+    for (const auto& d : devs) list.push_back(device_json(d, false));
+    return json::dump(doc);
 }
 
 std::string format_info_json(const DeviceInfo& d) {
-    JsonWriter w;
-    write_device_json(w, d, true);
-    return w.str();
+    json::Json doc = json::document();
+    doc.update(device_json(d, true));
+    return json::dump(doc);
 }
 
 std::string format_info(const DeviceInfo& d) {
@@ -187,7 +202,7 @@ std::string format_info(const DeviceInfo& d) {
         {"heartbeat:", or_default(i.heartbeat_ms, std::to_string(i.heartbeat_ms) + " ms")},
         {"reconnect attempts:", std::to_string(i.reconnect_attempts)},
         {"flags:", flags_text(i.flags)},
-        {"io mode:", resume_mode_name(i)},
+        {"io mode:", io_mode_text(i)},
         {"throttle:", "read " + std::to_string(i.read_bps) + " B/s " + std::to_string(i.read_iops) +
                           " IO/s, write " + std::to_string(i.write_bps) + " B/s " +
                           std::to_string(i.write_iops) + " IO/s (0 = unlimited)"},

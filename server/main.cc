@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "client/qbd_client.h"
+#include "client/qbd_json.h"
 #include "key_file.h"
 #include "listen_policy.h"
 #include "server.h"
@@ -254,35 +255,8 @@ bool split_name(const std::string& s, std::string* pool, std::string* volume) {
     return pool->size() < QBD_NAME_MAX && volume->size() < QBD_NAME_MAX;
 }
 
-std::string json_str(const std::string& s) {
-    std::string o = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') o += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
-            char b[8];
-            snprintf(b, sizeof(b), "\\u%04x", c);
-            o += b;
-            continue;
-        }
-        o += c;
-    }
-    return o + "\"";
-}
-
-void print_volume(const Volume& v, bool json, bool paths) {
-    if (json) {
-        std::cout << "{\"pool\":" << json_str(v.pool) << ",\"volume\":" << json_str(v.volume)
-                  << ",\"id\":" << v.id << ",\"size\":" << v.size
-                  << ",\"shard_size\":" << v.shard_size << ",\"epoch\":" << v.epoch;
-        if (paths) {
-            std::cout << ",\"paths\":[";
-            for (size_t i = 0; i < v.paths.size(); i++)
-                std::cout << (i ? "," : "") << json_str(v.paths[i]);
-            std::cout << "]";
-        }
-        std::cout << "}";
-        return;
-    }
+// One volume as a line of text (and its paths).
+void print_volume(const Volume& v, bool paths) {
     std::cout << v.pool << "/" << v.volume << " id " << v.id << " size " << v.size << " shard_size "
               << v.shard_size << " epoch " << v.epoch << "\n";
     if (paths)
@@ -371,9 +345,12 @@ int volume_command(const Args& a) {
         if (!err && a.command == "info") {
             Volume v;
             err = qbd::client::decode_info(out, &v);
-            if (!err) {
-                print_volume(v, a.json, true);
-                if (a.json) std::cout << "\n";
+            if (!err && a.json) {
+                qbd::json::Json doc = qbd::json::document();
+                doc.update(qbd::json::volume(v, true));
+                std::cout << qbd::json::dump(doc);
+            } else if (!err) {
+                print_volume(v, true);
             }
         }
     } else if (a.command == "list") {
@@ -382,13 +359,13 @@ int volume_command(const Args& a) {
         err = call(QBD_OP_CTL_LIST, &n, sizeof(n), &out);
         std::vector<Volume> vols;
         if (!err) err = qbd::client::decode_list(out, &vols);
-        if (!err) {
-            if (a.json) std::cout << "[";
-            for (size_t i = 0; i < vols.size(); i++) {
-                if (a.json && i) std::cout << ",";
-                print_volume(vols[i], a.json, false);
-            }
-            if (a.json) std::cout << "]\n";
+        if (!err && a.json) {
+            qbd::json::Json doc = qbd::json::document();
+            qbd::json::Json& list = doc[qbd::json::key::volumes] = qbd::json::Json::array();
+            for (const auto& v : vols) list.push_back(qbd::json::volume(v, false));
+            std::cout << qbd::json::dump(doc);
+        } else if (!err) {
+            for (const auto& v : vols) print_volume(v, false);
         }
     } else {
         return fail("unknown command '" + a.command + "'\n" + kUsage, 2);

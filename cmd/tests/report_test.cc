@@ -46,7 +46,7 @@ DeviceInfo sample(uint32_t index, const char* pool, const char* vol) {
 
 TEST(Report, EmptyList) {
     EXPECT_EQ(format_list({}), "dev  pool  volume  size  transport  state  paths  active\n");
-    EXPECT_EQ(format_list_json({}), "[]\n");
+    EXPECT_EQ(format_list_json({}), "{\n  \"version\": 1,\n  \"devices\": []\n}\n");
 }
 
 // A row per device; the last columns: how many paths, and the one IO goes to.
@@ -63,16 +63,45 @@ TEST(Report, ListTable) {
         "/dev/qbd12  p     a-longer-volume  10 GiB  tcp        live   1      127.0.0.1:7800\n");
 }
 
+// The JSON is qbd_json.h's schema: a version, the devices under "devices",
+// values as data.
 TEST(Report, ListJson) {
-    std::string j = format_list_json({sample(0, "pool", "vol")});
-    EXPECT_NE(j.find("\"dev\": \"/dev/qbd0\""), std::string::npos) << j;
-    EXPECT_NE(j.find("\"size\": 10737418240"), std::string::npos) << j;
-    EXPECT_NE(j.find("\"state\": \"live\""), std::string::npos) << j;
-    EXPECT_NE(j.find("\"read_only\": true"), std::string::npos) << j;
-    EXPECT_NE(j.find("\"nr_paths\": 2"), std::string::npos) << j;
-    EXPECT_NE(j.find("\"active_address\": \"127.0.0.2:7800\""), std::string::npos) << j;
-    EXPECT_EQ(j.find("\"paths\""), std::string::npos) << j;  // the list has no path table
-    EXPECT_EQ(j.find("shards"), std::string::npos) << j;
+    auto doc = nlohmann::json::parse(format_list_json({sample(0, "pool", "vol")}));
+    EXPECT_EQ(doc["version"], json::kVersion);
+    ASSERT_EQ(doc["devices"].size(), 1u);
+    const auto& d = doc["devices"][0];
+    EXPECT_EQ(d["dev"], "/dev/qbd0");
+    EXPECT_EQ(d["pool"], "pool");
+    EXPECT_EQ(d["volume"], "vol");
+    EXPECT_EQ(d["size"], 10737418240u);
+    EXPECT_EQ(d["state"], "live");
+    EXPECT_EQ(d["transport"], "tcp");
+    EXPECT_EQ(d["read_only"], true);
+    EXPECT_EQ(d["shared"], false);
+    EXPECT_EQ(d["nr_paths"], 2);
+    EXPECT_EQ(d["active_address"], "127.0.0.2:7800");
+    EXPECT_EQ(d["resume_mode"], "normal");
+    EXPECT_EQ(d["stats"]["mean_latency_us"], 2);
+    EXPECT_FALSE(d.contains("paths"));  // the list has no path table
+    EXPECT_EQ(d.dump().find("shards"), std::string::npos);
+}
+
+// No active path is null, not a dash; an unknown transport is "unknown",
+// and a resume mode is a name without prose.
+TEST(Report, JsonValuesAreData) {
+    DeviceInfo d = sample(1, "p", "v");
+    d.info.active_path = 7;
+    d.info.transport = 9;
+    d.info.resume_mode = QBD_RESUME_ERROR;
+    d.info.state = QBD_STATE_SUSPENDED;
+    auto j = nlohmann::json::parse(format_info_json(d));
+    EXPECT_TRUE(j["active_address"].is_null());
+    EXPECT_EQ(j["transport"], "unknown");
+    EXPECT_EQ(j["resume_mode"], "error");
+    EXPECT_EQ(j["state"], "suspended");
+    EXPECT_NE(format_info(d).find("io mode:             suspended"), std::string::npos);
+    d.info.state = QBD_STATE_LIVE;  // the table explains the mode
+    EXPECT_NE(format_info(d).find("error (IO fails with EIO)"), std::string::npos);
 }
 
 TEST(Report, Info) {
@@ -89,12 +118,17 @@ TEST(Report, Info) {
     EXPECT_LT(first, second) << t;
     EXPECT_EQ(t.find("shard"), t.find("shard size:")) << t;  // no shard or replica counts
     EXPECT_EQ(t.find("replica"), std::string::npos) << t;
-    std::string j = format_info_json(sample(3, "pool", "vol"));
-    EXPECT_NE(j.find("\"address\": \"127.0.0.1:7800\""), std::string::npos) << j;
-    EXPECT_NE(j.find("\"active_path\": 1"), std::string::npos) << j;
-    EXPECT_NE(j.find("\"active\": true"), std::string::npos) << j;
-    EXPECT_NE(j.find("\"mean_latency_us\": 2"), std::string::npos) << j;
-    EXPECT_NE(j.find("\"sent\": 18"), std::string::npos) << j;
+    auto j = nlohmann::json::parse(format_info_json(sample(3, "pool", "vol")));
+    EXPECT_EQ(j["version"], json::kVersion);
+    EXPECT_EQ(j["dev"], "/dev/qbd3");
+    EXPECT_EQ(j["active_path"], 1);
+    ASSERT_EQ(j["paths"].size(), 2u);
+    EXPECT_EQ(j["paths"][0]["address"], "127.0.0.1:7800");
+    EXPECT_EQ(j["paths"][0]["active"], false);
+    EXPECT_EQ(j["paths"][0]["state"], "connecting");
+    EXPECT_EQ(j["paths"][1]["active"], true);
+    EXPECT_EQ(j["paths"][1]["sent"], 18);
+    EXPECT_EQ(j["stats"]["mean_latency_us"], 2);
 }
 
 TEST(Report, StateNames) {

@@ -29,7 +29,7 @@ name=$(basename "$dev")
 [ "$(blockdev --getsize64 "$dev")" = $((64 << 20)) ] || die "wrong size"
 grep -q "^$name pool1/vol1 live " /proc/qbdstat || die "no /proc/qbdstat line"
 "$QBD" -l | grep -q "pool1.*vol1" || die "qbd -l does not list the volume"
-"$QBD" -l --json | jq -e '.[0].volume == "vol1"' >/dev/null || die "qbd -l --json"
+"$QBD" -l --json | jq -e '.devices[0].volume == "vol1"' >/dev/null || die "qbd -l --json"
 "$QBD" -i pool1/vol1 | grep -q "active path:" || die "qbd -i shows no active path"
 
 # 4 MiB straddling the boundary between shards 0 and 1.

@@ -22,6 +22,6 @@ p2=$!
 wait "$p1" "$p2"
 cmp <(dd if="$d1" bs=1M count=1 iflag=direct status=none) /tmp/one || die "volume one corrupted"
 cmp <(dd if="$d2" bs=1M count=1 iflag=direct status=none) /tmp/two || die "volume two corrupted"
-[ "$("$QBD" -l --json | jq length)" = 2 ] || die "qbd -l does not list two volumes"
+[ "$("$QBD" -l --json | jq ".devices | length")" = 2 ] || die "qbd -l does not list two volumes"
 "$QBD" -u pool/one
 "$QBD" -u pool/two

@@ -38,8 +38,8 @@ wait_for 30 grep -q "listening with rdma on 10.98.0.2:7800" /tmp/qbd-server-rdma
 QBD_CTL=10.98.0.2:7800 create_volume pool/rd 64M
 info=$("$QBD_SERVER" info pool/rd --json --server 10.98.0.2:7800)
 # Not jq: ids are 64-bit, and jq's numbers are doubles.
-id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$info")
-epoch=$(sed -n 's/.*"epoch":\([0-9]*\).*/\1/p' <<<"$info")
+id=$(sed -n 's/.*"volume_id": *\([0-9]*\).*/\1/p' <<<"$info")
+epoch=$(sed -n 's/.*"epoch": *\([0-9]*\).*/\1/p' <<<"$info")
 [ -n "$id" ] && [ -n "$epoch" ] || die "no id and epoch in: $info"
 timeout 120 "$probe" 10.98.0.2:7800 "$id" "$epoch" ||
 	{ cat /tmp/qbd-server-rdma.log; die "the RDMA probe failed"; }
