@@ -173,6 +173,25 @@ rxe_veth_pair() {
 	write_conf $S
 }
 
+# The crc32c mismatches the driver counted on a device.
+crc_errors() { cat "/sys/block/$(basename "$1")/qbd/crc_errors"; }
+
+# expect_crc_read_fails SECS DEV DD-ARGS...: with a server that spoils
+# every payload's crc32c, a read of DEV fails with EIO within SECS once
+# the driver's 1 + 3 tries are spent, hands no data over, and is counted
+# and logged.
+expect_crc_read_fails() {
+	local secs=$1 dev=$2
+	shift 2
+	rm -f /tmp/back
+	timeout "$secs" dd if="$dev" of=/tmp/back iflag=direct status=none "$@" 2>/tmp/err &&
+		die "bad-crc: a read succeeded although every reply was corrupt"
+	grep -q "Input/output error" /tmp/err || die "bad-crc: the read did not fail with EIO: $(cat /tmp/err)"
+	[ ! -s /tmp/back ] || die "bad-crc: corrupt data reached the application"
+	[ "$(crc_errors "$dev")" -ge 4 ] || die "bad-crc: $(crc_errors "$dev") mismatches, not 1 + 3 tries"
+	dmesg | grep -q "crc32c mismatch.*out of retries" || die "bad-crc: no log line for the failed read"
+}
+
 create_volume() {
 	local auth=("${QBD_ADMIN_AUTH[@]}")
 	[ "${NO_KEYS:-0}" = 1 ] && auth=()

@@ -13,7 +13,6 @@ require_userspace
 require_hostile
 trap cleanup EXIT
 qbd_load_module
-crc_errors() { cat "/sys/block/$(basename "$1")/qbd/crc_errors"; }
 
 start_server a 127.0.0.1:7800
 write_conf 127.0.0.1:7800
@@ -53,13 +52,7 @@ stop_hostile
 
 start_hostile bad-crc
 dev=$("$QBD" -m pool/evil --no-wait -o "$opts")
-rm -f /tmp/back
-timeout 60 dd if="$dev" of=/tmp/back bs=4k count=1 skip=8 iflag=direct status=none 2>/tmp/err &&
-	die "bad-crc: a read succeeded although every reply was corrupt"
-grep -q "Input/output error" /tmp/err || die "bad-crc: the read did not fail with EIO: $(cat /tmp/err)"
-[ ! -s /tmp/back ] || die "bad-crc: corrupt data reached the application"
-[ "$(crc_errors "$dev")" -ge 4 ] || die "bad-crc: $(crc_errors "$dev") mismatches, not 1 + 3 resends"
-dmesg | grep -q "crc32c mismatch.*out of retries" || die "bad-crc: no log line for the failed read"
+expect_crc_read_fails 60 "$dev" bs=4k count=1 skip=8
 "$QBD" -u pool/evil --force
 stop_hostile
 qbd_unload_module
