@@ -63,6 +63,11 @@ TEST(Cli, MapBad) {
     EXPECT_NE(error_of({"-m", "p/v", "--force"}).find("--force is not valid with --map"),
               std::string::npos);
     EXPECT_NE(error_of({"-m", "p/v", "--json"}).find("--json"), std::string::npos);
+    // -o of -m is the map options, never an output format.
+    EXPECT_NE(error_of({"-m", "p/v", "-o", "json"}).find("json"), std::string::npos);
+    EXPECT_NE(error_of({"-m", "p/v", "--output-format", "json"})
+                  .find("--output-format is not valid with --map"),
+              std::string::npos);
     EXPECT_NE(error_of({"-m", "p/v", "extra"}).find("unexpected argument 'extra'"),
               std::string::npos);
     EXPECT_NE(error_of({"-m", "p/v", "-c"}).find("needs an argument"), std::string::npos);
@@ -93,6 +98,17 @@ TEST(Cli, List) {
     EXPECT_EQ(o.verb, "list");
     EXPECT_FALSE(o.json);
     EXPECT_TRUE(parse({"--list", "--json"}).json);
+    EXPECT_TRUE(parse({"-l", "-o", "json"}).json);
+    EXPECT_TRUE(parse({"-o", "json", "-l"}).json);  // the verb decides what -o is
+    EXPECT_TRUE(parse({"-lojson"}).json);
+    EXPECT_TRUE(parse({"--list", "--output-format=json"}).json);
+    EXPECT_FALSE(parse({"-l", "-o", "table"}).json);
+    EXPECT_FALSE(parse({"-l", "--json", "-o", "table"}).json);  // the last one counts
+    EXPECT_NE(error_of({"-l", "-o", "xml"}).find("-o 'xml': expected json or table"),
+              std::string::npos);
+    EXPECT_NE(error_of({"-l", "-o"}).find("-o needs an argument"), std::string::npos);
+    EXPECT_NE(error_of({"-l", "--options", "json"}).find("--options is not valid with --list"),
+              std::string::npos);
     EXPECT_TRUE(parse({"-lV"}).verbose);  // flags cluster
     EXPECT_NE(error_of({"-l", "p/v"}).find("unexpected argument"), std::string::npos);
     EXPECT_NE(error_of({"--list=x"}).find("takes no argument"), std::string::npos);
@@ -103,6 +119,8 @@ TEST(Cli, Info) {
     Options o = parse({"-i", "p/v", "--json"});
     EXPECT_EQ(o.verb, "info");
     EXPECT_TRUE(o.json);
+    EXPECT_TRUE(parse({"-i", "p/v", "-o", "json"}).json);
+    EXPECT_FALSE(parse({"--info", "p/v", "--output-format", "table"}).json);
     EXPECT_EQ(parse({"--info", "/dev/qbd/p/v"}).device->path, "/dev/qbd/p/v");
     EXPECT_NE(error_of({"-i"}).find("needs an argument"), std::string::npos);
     EXPECT_NE(error_of({"-i", "bar://p/v"}).find("bar"), std::string::npos);
@@ -125,6 +143,34 @@ TEST(Cli, General) {
     EXPECT_NE(error_of({"--bogus"}).find("unknown option '--bogus'"), std::string::npos);
     EXPECT_NE(error_of({"-l", "-m", "p/v"}).find("conflicting commands"), std::string::npos);
     EXPECT_NE(error_of({"-l", "-l"}).find("twice"), std::string::npos);
+    // getopt_long: a long option may be shortened to a prefix only it has.
+    EXPECT_EQ(parse({"--unmapa"}).verb, "unmapall");
+    EXPECT_NE(error_of({"--ma", "p/v"}).find("(--map, --mapall)"), std::string::npos);
+    EXPECT_NE(error_of({"--o", "json", "-l"}).find("'--o' is ambiguous"), std::string::npos);
+    EXPECT_NE(error_of({"--bogus=1"}).find("unknown option '--bogus'"), std::string::npos);
+    EXPECT_NE(error_of({"-l", "--", "x"}).find("unexpected argument 'x'"), std::string::npos);
+}
+
+// Required options are checked for every verb alike, and -h shows them
+// bare where the optional ones are in brackets.
+TEST(Cli, RequiredOptions) {
+    EXPECT_EQ(error_of({"-s", "p/v"}),
+              "-s needs -t read_bps=N,write_bps=N,read_iops=N,write_iops=N");
+    EXPECT_EQ(error_of({"-z", "p/v"}), "-z needs -k <size>");
+    std::string usage = usage_text();
+    EXPECT_NE(usage.find("qbd -z|--resize <pool/volume>|/dev/qbdX -k <size> [-c <config>]\n"),
+              std::string::npos)
+        << usage;
+    EXPECT_NE(usage.find("qbd -s|--setthrottle <pool/volume>|/dev/qbdX -t read_bps=N,"),
+              std::string::npos)
+        << usage;
+    EXPECT_NE(usage.find("qbd -R|--resume <pool/volume>|/dev/qbdX [-t normal|error|discard]"),
+              std::string::npos)
+        << usage;
+    EXPECT_NE(usage.find("qbd -l|--list [-o json|table] [--json]"), std::string::npos) << usage;
+    EXPECT_NE(usage.find("qbd -m|--map [<tcp|rdma>://]<pool/volume> [-c <config>]"),
+              std::string::npos)
+        << usage;
 }
 
 TEST(Cli, ControlPlaneVerbs) {

@@ -1,4 +1,4 @@
-// qbd -i|--info <pool/volume>|/dev/qbdX [--json]: one device in detail.
+// qbd -i|--info <pool/volume>|/dev/qbdX [-o json|table]: one device in detail.
 #include <iostream>
 
 #include "cli.h"
@@ -25,7 +25,7 @@ RegisterVerb reg{Verb{
     .long_opt = "info",
     .arg = "<pool/volume>|/dev/qbdX",
     .summary = "details of one mapped volume",
-    .options = {"json"},
+    .options = {"output-format", "json"},
     .order = 40,
     .check = check,
     .run = run,

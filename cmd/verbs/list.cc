@@ -1,4 +1,4 @@
-// qbd -l|--list [--json]: every mapped device.
+// qbd -l|--list [-o json|table]: every mapped device.
 #include <iostream>
 
 #include "cli.h"
@@ -23,7 +23,7 @@ RegisterVerb reg{Verb{
     .long_opt = "list",
     .arg = nullptr,
     .summary = "list mapped volumes",
-    .options = {"json"},
+    .options = {"output-format", "json"},
     .order = 30,
     .check = nullptr,
     .run = run,

@@ -21,7 +21,6 @@ constexpr auto kSettle = std::chrono::seconds(10);
 
 void check(Options& o) {
     o.device = parse_device_spec(o.target);
-    if (o.size.empty()) usage_error("-z needs -k <size>, e.g. -k 20G");
     if (!parse_size_suffix(o.size) || *parse_size_suffix(o.size) % 512)
         usage_error("-k '" + o.size +
                     "': expected a multiple of 512 bytes with an optional K, M, G or T");
@@ -52,8 +51,8 @@ RegisterVerb reg{Verb{
     .short_opt = 'z',
     .long_opt = "resize",
     .arg = "<pool/volume>|/dev/qbdX",
-    .summary = "grow a volume and its device online (-k <size>)",
-    .options = {"config", "size"},
+    .summary = "grow a volume and its device online",
+    .options = {{"size", true}, "config"},
     .order = 70,
     .check = check,
     .run = run,

@@ -69,7 +69,7 @@ RegisterVerb reg_resume{Verb{
     .arg = "<pool/volume>|/dev/qbdX",
     .summary =
         "resume IO: -t normal (default), error (fail all IO), discard (no server; destroys data)",
-    .options = {"type"},
+    .options = {{"type", false, "normal|error|discard"}},
     .order = 61,
     .check = check_resume,
     .run = run_resume,

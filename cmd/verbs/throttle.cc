@@ -14,10 +14,7 @@ namespace qbd {
 
 namespace {
 
-void check(Options& o) {
-    o.device = parse_device_spec(o.target);
-    if (o.type.empty()) usage_error("-s needs -t read_bps=N,write_bps=N,read_iops=N,write_iops=N");
-}
+void check(Options& o) { o.device = parse_device_spec(o.target); }
 
 int run(const Options& o) {
     auto ctl = open_control();
@@ -61,8 +58,8 @@ RegisterVerb reg{Verb{
     .short_opt = 's',
     .long_opt = "setthrottle",
     .arg = "<pool/volume>|/dev/qbdX",
-    .summary = "limit a device's bandwidth and IO rate (-t read_bps=N,...)",
-    .options = {"type"},
+    .summary = "limit a device's bandwidth and IO rate (0 = unlimited)",
+    .options = {{"type", true, "read_bps=N,write_bps=N,read_iops=N,write_iops=N"}},
     .order = 50,
     .check = check,
     .run = run,
