@@ -13,6 +13,9 @@ endif
 KDIR    ?= $(shell scripts/kernel.sh kdir $(KVER))
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
+# The developer build: -Werror and the tests (CMakeLists.txt's options).
+# Packages build with QBD_DEVELOPER off and QBD_BUILD_TESTS off (debian/rules).
+CMAKE_FLAGS ?= -DQBD_DEVELOPER=ON -DQBD_BUILD_TESTS=ON
 export KVER KDIR
 
 .PHONY: all module userspace deps check unit-test vm-test demo bench clean install
@@ -23,7 +26,7 @@ module:
 	$(MAKE) -C module KDIR=$(KDIR)
 
 userspace:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
 deps:
