@@ -62,24 +62,6 @@ std::string flags_text(uint32_t flags) {
 
 }  // namespace
 
-std::string format_table(const std::vector<std::vector<std::string>>& rows) {
-    std::vector<size_t> width;
-    for (const auto& r : rows) {
-        if (width.size() < r.size()) width.resize(r.size(), 0);
-        for (size_t c = 0; c < r.size(); c++) width[c] = std::max(width[c], r[c].size());
-    }
-    std::string out;
-    for (const auto& r : rows) {
-        std::string line;
-        for (size_t c = 0; c < r.size(); c++) {
-            line += r[c];
-            if (c + 1 < r.size()) line.append(width[c] - r[c].size() + 2, ' ');
-        }
-        out += line + "\n";
-    }
-    return out;
-}
-
 std::string active_path_name(const DeviceInfo& d) {
     if (d.info.active_path >= d.paths.size()) return "-";
     return format_addr(d.paths[d.info.active_path].addr);
@@ -177,7 +159,6 @@ std::string format_info_json(const DeviceInfo& d) {
 std::string format_info(const DeviceInfo& d) {
     const qbd_ioc_info& i = d.info;
     const qbd_ioc_stats& s = i.stats;
-    auto bytes = [](uint64_t b) { return std::to_string(b) + " (" + format_size(b) + ")"; };
     auto or_default = [](uint64_t v, const std::string& text) {
         return v ? text : std::string("driver default");
     };
@@ -185,8 +166,8 @@ std::string format_info(const DeviceInfo& d) {
         {"device:", "/dev/" + d.disk()},
         {"volume:", d.pool() + "/" + d.volume()},
         {"volume id:", std::to_string(i.volume_id)},
-        {"size:", bytes(i.size)},
-        {"shard size:", bytes(i.shard_size)},
+        {"size:", format_bytes(i.size)},
+        {"shard size:", format_bytes(i.shard_size)},
         {"epoch:", std::to_string(i.epoch)},
         {"active path:", active_path_name(d)},
         {"transport:", transport_name(i.transport)},

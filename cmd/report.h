@@ -7,11 +7,9 @@
 
 #include "control.h"
 #include "qbd_json.h"
+#include "qbd_text.h"
 
 namespace qbd {
-
-// Columns padded to the widest cell, two spaces apart, no trailing blanks.
-std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
 // `qbd -l`: header "dev pool volume size transport state paths active" and
 // a row per device (active: the address of the path IO goes to).

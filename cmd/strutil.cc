@@ -1,7 +1,5 @@
 #include "strutil.h"
 
-#include <cstdio>
-
 namespace qbd {
 
 std::string_view trim(std::string_view s) {
@@ -37,25 +35,6 @@ std::optional<uint64_t> parse_uint(std::string_view s, uint64_t min, uint64_t ma
     }
     if (v < min || v > max) return std::nullopt;
     return v;
-}
-
-std::string format_size(uint64_t bytes) {
-    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    int u = 0;
-    uint64_t whole = bytes;
-    while (whole >= 1024 && u < 6) {
-        whole /= 1024;
-        u++;
-    }
-    char buf[32];
-    if (u == 0 || bytes % (1ULL << (10 * u)) == 0) {
-        std::snprintf(buf, sizeof(buf), "%llu %s", static_cast<unsigned long long>(whole),
-                      units[u]);
-    } else {
-        double v = static_cast<double>(bytes) / static_cast<double>(1ULL << (10 * u));
-        std::snprintf(buf, sizeof(buf), "%.1f %s", v, units[u]);
-    }
-    return buf;
 }
 
 std::string from_fixed(const char* buf, size_t size) {

@@ -1,5 +1,6 @@
 // qbd-server: the reference storage server for qbd volumes.  See
 // qbd-server(8).
+#include <getopt.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 
 #include "client/qbd_client.h"
 #include "client/qbd_json.h"
+#include "client/qbd_text.h"
 #include "key_file.h"
 #include "listen_policy.h"
 #include "server.h"
@@ -26,28 +28,6 @@ using qbd::client::Volume;
 
 // A poll longer than this is no longer a wait for the next request.
 constexpr unsigned long kMaxBusyPollUs = 10000;
-
-const char* kUsage = R"(usage:
-  qbd-server init    --data-dir DIR
-  qbd-server serve   [--config FILE] --data-dir DIR --listen HOST:PORT [--listen ...]
-                     [--advertise HOST:PORT] [--keys-file FILE] [--allow-unauthenticated]
-                     [--default-shard-size SIZE] [--rdma] [--busy-poll USEC]
-                     [--handshake-timeout SEC] [--max-connections N]
-                     [--max-connections-per-host N] [--claim-grace SEC] [--fault SPEC ...]
-  qbd-server add-host    HOST-ID    (prints the host's new key)
-  qbd-server remove-host HOST-ID
-  qbd-server create  POOL/VOLUME SIZE [--shard-size SIZE] [--device PATH]
-  qbd-server delete  POOL/VOLUME
-  qbd-server resize  POOL/VOLUME SIZE
-  qbd-server info    POOL/VOLUME [--json]
-  qbd-server list    [POOL] [--json]
-add-host and remove-host change the keys file (--keys-file FILE, or the
-configuration file's keys_file); a running server reads it at every new
-connection.  The volume commands act on --data-dir DIR (server stopped), on
-the backend --config FILE names, or on a running server with --server
-HOST:PORT [--host-id ID --key-file FILE].  SIZE takes K, M, G, T.  The
-command line overrides the configuration file (qbd-server(8), CONFIGURATION).
-)";
 
 struct Args {
     std::string command;
@@ -88,88 +68,355 @@ bool parse_count(const std::string& k, const std::string& v, unsigned long min, 
     return true;
 }
 
-bool parse_args(int argc, char** argv, Args* a, std::string* error) {
-    if (argc < 2) return false;
-    a->command = argv[1];
-    for (int i = 2; i < argc; i++) {
-        std::string k = argv[i];
-        auto value = [&](std::string* dst) {
-            if (i + 1 >= argc) {
-                *error = k + " needs a value";
-                return false;
-            }
-            *dst = argv[++i];
-            return true;
-        };
-        std::string v;
-        if (k == "--config") {
-            if (!value(&a->config)) return false;
-        } else if (k == "--data-dir") {
-            if (!value(&a->data_dir)) return false;
-        } else if (k == "--server") {
-            if (!value(&a->server)) return false;
-        } else if (k == "--keys-file") {
-            if (!value(&a->keys_file)) return false;
-        } else if (k == "--host-id") {
-            if (!value(&a->host_id)) return false;
-        } else if (k == "--key-file") {
-            if (!value(&a->key_file)) return false;
-        } else if (k == "--advertise") {
-            if (!value(&a->advertise)) return false;
-        } else if (k == "--device") {
-            if (!value(&a->device)) return false;
-        } else if (k == "--listen") {
-            if (!value(&v)) return false;
-            a->listen.push_back(v);
-        } else if (k == "--json")
-            a->json = true;
-        else if (k == "--rdma")
-            a->rdma = true;
-        else if (k == "--allow-unauthenticated")
-            a->allow_unauthenticated = true;
-        else if (k == "--busy-poll") {
-            if (!value(&v)) return false;
-            char* end = nullptr;
-            errno = 0;
-            unsigned long us = strtoul(v.c_str(), &end, 10);
-            if (errno || end == v.c_str() || *end || v[0] == '-' || us > kMaxBusyPollUs) {
-                *error = "--busy-poll takes 0 to " + std::to_string(kMaxBusyPollUs) +
-                         " (microseconds), not '" + v + "'";
-                return false;
-            }
-            a->busy_poll_us = static_cast<unsigned>(us);
-            a->busy_poll_given = true;
-        } else if (k == "--handshake-timeout") {
-            if (!value(&v) ||
-                !parse_count(k, v, 1, 3600, "seconds", &a->handshake_timeout_s, error))
-                return false;
-        } else if (k == "--claim-grace") {
-            unsigned secs;
-            if (!value(&v) || !parse_count(k, v, 0, 3600, "seconds", &secs, error)) return false;
-            a->claim_grace_s = secs;
-        } else if (k == "--max-connections" || k == "--max-connections-per-host") {
-            unsigned* dst =
-                k == "--max-connections" ? &a->max_connections : &a->max_connections_per_host;
-            if (!value(&v) || !parse_count(k, v, 1, 1U << 20, "connections", dst, error))
-                return false;
-        } else if (k == "--fault") {
-            if (!value(&v) || !qbd::parse_fault(v, &a->faults, error)) return false;
-        } else if (k == "--shard-size" || k == "--default-shard-size") {
-            if (!value(&v)) return false;
-            if (!parse_size(v, k == "--shard-size" ? &a->shard_size : &a->default_shard_size)) {
-                *error = "bad size '" + v + "'";
-                return false;
-            }
-        } else if (k == "-h" || k == "--help") {
+// The command line, parsed with getopt_long(3): a command, its arguments
+// and the options that command takes.
+struct OptionDef {
+    const char* name;
+    char short_opt;   // 0: none
+    const char* arg;  // nullptr: a flag
+    const char* help;
+};
+
+const OptionDef kOptions[] = {
+    {"config", 0, "FILE",
+     "the server's settings (CONFIGURATION in qbd-server(8)); the command line overrides them"},
+    {"data-dir", 0, "DIR", "the file backend's data directory"},
+    {"listen", 0, "HOST:PORT", "accept connections there (default port 7800); repeat for more"},
+    {"advertise", 0, "HOST:PORT", "the address clients are told (default: the first --listen)"},
+    {"keys-file", 0, "FILE", "the hosts let in and their keys (add-host makes it)"},
+    {"allow-unauthenticated", 0, nullptr, "serve a non-loopback address without a keys file"},
+    {"default-shard-size", 0, "SIZE", "shard size of volumes created without one (default 64M)"},
+    {"rdma", 0, nullptr, "serve the data protocol over RDMA too"},
+    {"busy-poll", 0, "USEC", "poll up to USEC (0 to 10000) for a QD1 client's next request"},
+    {"handshake-timeout", 0, "SEC", "a connection's time to set up (1 to 3600, default 10)"},
+    {"max-connections", 0, "N", "TCP connections held at once (default 1024)"},
+    {"max-connections-per-host", 0, "N", "TCP connections from one address (default 128)"},
+    {"claim-grace", 0, "SEC", "a gone host's claim on a volume outlives it so long (default 30)"},
+    {"fault", 0, "SPEC", "tests only: inject a fault (qbd-server(8)); repeat for more"},
+    {"server", 0, "HOST:PORT", "a running server to act on"},
+    {"host-id", 0, "ID", "with --server: this host's id, whose key --key-file holds"},
+    {"key-file", 0, "FILE", "with --server: this host's key"},
+    {"shard-size", 0, "SIZE", "the new volume's shard size, a power of two from 4K to 1T"},
+    {"device", 0, "PATH", "keep the volume on this block device (with --data-dir)"},
+    {"output-format", 'o', "json|table", "print a table (the default) or JSON"},
+    {"json", 0, nullptr, "the same as -o json"},
+    {"help", 'h', nullptr, "print this command's help"},
+};
+
+struct Command {
+    const char* name;
+    const char* args;  // its arguments; one in [] may be left out
+    unsigned min_args, max_args;
+    const char* needs;                 // what it cannot do without, "" when nothing
+    std::vector<const char*> options;  // every option it takes
+    const char* summary;
+};
+
+// Where a volume command acts.
+const char* kWhere = "(--server HOST:PORT | --data-dir DIR | --config FILE)";
+#define QBD_VOLUME_OPTIONS "server", "host-id", "key-file", "data-dir", "config"
+
+const Command kCommands[] = {
+    {"init",
+     "",
+     0,
+     0,
+     "(--data-dir DIR | --config FILE)",
+     {"data-dir", "config"},
+     "create the data directory and its catalog (again: harmless)"},
+    {"serve",
+     "",
+     0,
+     0,
+     "(--config FILE | --data-dir DIR --listen HOST:PORT)",
+     {"config", "data-dir", "listen", "advertise", "keys-file", "allow-unauthenticated",
+      "default-shard-size", "rdma", "busy-poll", "handshake-timeout", "max-connections",
+      "max-connections-per-host", "claim-grace", "fault"},
+     "serve in the foreground until SIGTERM or SIGINT"},
+    {"add-host",
+     "HOST-ID",
+     1,
+     1,
+     "(--keys-file FILE | --config FILE)",
+     {"keys-file", "config"},
+     "let a host in: add it to the keys file with a new key, printed"},
+    {"remove-host",
+     "HOST-ID",
+     1,
+     1,
+     "(--keys-file FILE | --config FILE)",
+     {"keys-file", "config"},
+     "revoke a host: remove it from the keys file"},
+    {"create",
+     "POOL/VOLUME SIZE",
+     2,
+     2,
+     kWhere,
+     {QBD_VOLUME_OPTIONS, "shard-size", "device"},
+     "create a volume (SIZE and --shard-size take K, M, G, T)"},
+    {"delete", "POOL/VOLUME", 1, 1, kWhere, {QBD_VOLUME_OPTIONS}, "delete a volume"},
+    {"resize",
+     "POOL/VOLUME SIZE",
+     2,
+     2,
+     kWhere,
+     {QBD_VOLUME_OPTIONS},
+     "grow a volume to SIZE (K, M, G, T)"},
+    {"info",
+     "POOL/VOLUME",
+     1,
+     1,
+     kWhere,
+     {QBD_VOLUME_OPTIONS, "output-format", "json"},
+     "describe a volume and this server's path to it"},
+    {"list",
+     "[POOL]",
+     0,
+     1,
+     kWhere,
+     {QBD_VOLUME_OPTIONS, "output-format", "json"},
+     "list the volumes, of POOL or of every pool"},
+};
+
+const OptionDef* find_option(std::string_view name) {
+    for (const auto& o : kOptions)
+        if (name == o.name) return &o;
+    return nullptr;
+}
+
+const Command* find_command(std::string_view name) {
+    for (const auto& c : kCommands)
+        if (name == c.name) return &c;
+    return nullptr;
+}
+
+// "--name ARG"; "-o ARG" as @brief; "-o, --name ARG" as @both.
+enum class Spelling { brief, both };
+std::string option_text(const OptionDef& o, Spelling how) {
+    std::string t;
+    if (o.short_opt) t = std::string("-") + o.short_opt;
+    if (!o.short_opt || how == Spelling::both)
+        t += std::string(o.short_opt ? ", " : "") + "--" + o.name;
+    if (o.arg) t += std::string(" ") + o.arg;
+    return t;
+}
+
+// @words, space-separated from column @column on, wrapped at 80 columns
+// to lines indented by @indent.
+std::string wrap(const std::vector<std::string>& words, size_t column, size_t indent) {
+    std::string out;
+    for (size_t i = 0; i < words.size(); i++) {
+        if (i && column + 1 + words[i].size() > 80 && column > indent) {
+            out += "\n" + std::string(indent, ' ');
+            column = indent;
+        } else if (i) {
+            out += " ";
+            column++;
+        }
+        out += words[i];
+        column += words[i].size();
+    }
+    return out + "\n";
+}
+
+// "qbd-server create POOL/VOLUME SIZE (--server ...) [--shard-size SIZE] ...":
+// what it needs bare, the rest in brackets; after @lead.
+std::string synopsis(const Command& c, const std::string& lead) {
+    const std::string first = lead + "qbd-server " + c.name;
+    std::vector<std::string> words = {first};
+    if (*c.args) words.push_back(c.args);
+    if (*c.needs) words.push_back(c.needs);
+    for (const char* name : c.options) {
+        const OptionDef* o = find_option(name);
+        if (std::string(c.needs).find(std::string("--") + name + " ") != std::string::npos)
+            continue;
+        words.push_back("[" + option_text(*o, Spelling::brief) + "]");
+    }
+    return wrap(words, 0, first.size() + 1);
+}
+
+std::string usage() {
+    std::string out = "usage: qbd-server COMMAND [ARGUMENTS] [OPTIONS]\n\ncommands:\n";
+    for (const auto& c : kCommands) out += synopsis(c, "  ") + "      " + c.summary + "\n";
+    out += R"(
+options:
+  -h, --help       print this help; after a command, that command's help
+  -v, --version    print qbd-server's version
+
+The volume commands act on a running server (--server, and --host-id and
+--key-file when it has keys), on a stopped server's data directory
+(--data-dir) or on the backend a configuration file names (--config).
+See qbd-server(8).
+)";
+    return out;
+}
+
+std::string command_help(const Command& c) {
+    std::string out = synopsis(c, "usage: ") + c.summary + "\n\noptions:\n";
+    std::vector<const char*> names = c.options;
+    names.push_back("help");
+    for (const char* name : names) {
+        const OptionDef* o = find_option(name);
+        std::string left = "  " + option_text(*o, Spelling::both);
+        if (left.size() + 2 <= 34)
+            left.resize(34, ' ');
+        else
+            left += "\n" + std::string(34, ' ');
+        std::vector<std::string> words;
+        std::istringstream help(o->help);
+        for (std::string w; help >> w;) words.push_back(w);
+        out += left + wrap(words, 34, 34);
+    }
+    return out + "\nSee qbd-server(8).\n";
+}
+
+// Sets option @name of @a from @v; false with @error when @v is bad.
+bool set_option(Args* a, const std::string& name, const std::string& v, std::string* error) {
+    const std::string k = "--" + name;
+    if (name == "config") {
+        a->config = v;
+    } else if (name == "data-dir") {
+        a->data_dir = v;
+    } else if (name == "server") {
+        a->server = v;
+    } else if (name == "keys-file") {
+        a->keys_file = v;
+    } else if (name == "host-id") {
+        a->host_id = v;
+    } else if (name == "key-file") {
+        a->key_file = v;
+    } else if (name == "advertise") {
+        a->advertise = v;
+    } else if (name == "device") {
+        a->device = v;
+    } else if (name == "listen") {
+        a->listen.push_back(v);
+    } else if (name == "json") {
+        a->json = true;
+    } else if (name == "output-format") {
+        auto f = qbd::json::parse_format(v);
+        if (!f) {
+            *error = "-o '" + v + "': expected json or table";
             return false;
-        } else if (!k.empty() && k[0] == '-') {
-            *error = "unknown option " + k;
+        }
+        a->json = *f == qbd::json::Format::json;
+    } else if (name == "rdma") {
+        a->rdma = true;
+    } else if (name == "allow-unauthenticated") {
+        a->allow_unauthenticated = true;
+    } else if (name == "busy-poll") {
+        if (!parse_count(k, v, 0, kMaxBusyPollUs, "microseconds", &a->busy_poll_us, error))
             return false;
-        } else {
-            a->positional.push_back(k);
+        a->busy_poll_given = true;
+    } else if (name == "handshake-timeout") {
+        return parse_count(k, v, 1, 3600, "seconds", &a->handshake_timeout_s, error);
+    } else if (name == "claim-grace") {
+        unsigned secs;
+        if (!parse_count(k, v, 0, 3600, "seconds", &secs, error)) return false;
+        a->claim_grace_s = secs;
+    } else if (name == "max-connections" || name == "max-connections-per-host") {
+        unsigned* dst =
+            name == "max-connections" ? &a->max_connections : &a->max_connections_per_host;
+        return parse_count(k, v, 1, 1U << 20, "connections", dst, error);
+    } else if (name == "fault") {
+        return qbd::parse_fault(v, &a->faults, error);
+    } else if (name == "shard-size" || name == "default-shard-size") {
+        if (!parse_size(v, name == "shard-size" ? &a->shard_size : &a->default_shard_size)) {
+            *error = k + ": bad size '" + v + "'";
+            return false;
         }
     }
     return true;
+}
+
+// Parses argv into @a.  Returns -1 to go on, or the exit status when
+// parsing is all there is to do: 0 after a help or the version, 2 after a
+// usage error (printed).
+int parse_args(int argc, char** argv, Args* a) {
+    auto usage_error = [](const std::string& msg, const std::string& help) {
+        std::cerr << "qbd-server: " << msg << "; see qbd-server " << help << "\n";
+        return 2;
+    };
+    if (argc < 2) {
+        std::cerr << usage();
+        return 2;
+    }
+    const std::string first = argv[1];
+    if (first == "-h" || first == "--help") {
+        std::cout << usage();
+        return 0;
+    }
+    if (first == "-v" || first == "--version") {
+        std::cout << "qbd-server " << QBD_VERSION << "\n";
+        return 0;
+    }
+    const Command* cmd = find_command(first);
+    if (!cmd)
+        return usage_error(
+            first[0] == '-' ? "no command before " + first : "unknown command '" + first + "'",
+            "--help");
+    a->command = cmd->name;
+    const std::string help = a->command + " --help";
+
+    std::string shorts = ":h";
+    std::vector<option> longs;
+    for (const char* name : cmd->options) {
+        const OptionDef* o = find_option(name);
+        if (o->short_opt) shorts += std::string(1, o->short_opt) + (o->arg ? ":" : "");
+        longs.push_back({o->name, o->arg ? required_argument : no_argument, nullptr, 0});
+    }
+    longs.push_back({"help", no_argument, nullptr, 0});
+    longs.push_back({nullptr, 0, nullptr, 0});
+
+    optind = 0;
+    opterr = 0;
+    const int sub_argc = argc - 1;
+    char** sub_argv = argv + 1;
+    for (;;) {
+        int index = -1;
+        int c = getopt_long(sub_argc, sub_argv, shorts.c_str(), longs.data(), &index);
+        if (c == -1) break;
+        std::string name;
+        if (c == 0) {
+            name = longs[index].name;
+        } else if (c == ':' || c == '?') {
+            // What was typed: a long option (0) or a short one.
+            std::string word = optopt ? std::string("-") + static_cast<char>(optopt)
+                                      : std::string(sub_argv[optind - 1]);
+            word = word.substr(0, word.find('='));
+            if (c == ':') return usage_error(word + " needs a value", help);
+            if (optopt || !word.starts_with("--"))
+                return usage_error("unknown option " + word, help);
+            const std::string typed = word.substr(2);
+            std::string matches;
+            for (const option* o = longs.data(); o->name; o++) {
+                if (typed == o->name) return usage_error(word + " takes no value", help);
+                if (std::string_view(o->name).starts_with(typed))
+                    matches += (matches.empty() ? "--" : ", --") + std::string(o->name);
+            }
+            if (matches.find(',') != std::string::npos)
+                return usage_error(word + " is ambiguous (" + matches + ")", help);
+            if (find_option(typed))
+                return usage_error(word + " is not an option of " + a->command, help);
+            return usage_error("unknown option " + word, help);
+        } else {
+            for (const char* n : cmd->options)
+                if (find_option(n)->short_opt == c) name = n;
+            if (c == 'h') name = "help";
+        }
+        if (name == "help") {
+            std::cout << command_help(*cmd);
+            return 0;
+        }
+        std::string error;
+        if (!set_option(a, name, optarg ? optarg : "", &error)) return usage_error(error, help);
+    }
+    for (int i = optind; i < sub_argc; i++) a->positional.push_back(sub_argv[i]);
+    if (a->positional.size() < cmd->min_args || a->positional.size() > cmd->max_args)
+        return usage_error(a->command + (cmd->max_args ? " takes " : " takes no arguments") +
+                               (cmd->max_args ? cmd->args : ""),
+                           help);
+    return -1;
 }
 
 // The server's settings: the configuration file's, then the command
@@ -255,21 +502,30 @@ bool split_name(const std::string& s, std::string* pool, std::string* volume) {
     return pool->size() < QBD_NAME_MAX && volume->size() < QBD_NAME_MAX;
 }
 
-// One volume as a line of text (and its paths).
-void print_volume(const Volume& v, bool paths) {
-    std::cout << v.pool << "/" << v.volume << " id " << v.id << " size " << v.size << " shard_size "
-              << v.shard_size << " epoch " << v.epoch << "\n";
-    if (paths)
-        for (const auto& p : v.paths) std::cout << "  path: " << p << "\n";
+// info's page: a line per fact, a line per path.
+std::string format_info(const Volume& v) {
+    std::vector<std::vector<std::string>> rows = {
+        {"volume:", v.pool + "/" + v.volume}, {"volume id:", std::to_string(v.id)},
+        {"size:", qbd::format_bytes(v.size)}, {"shard size:", qbd::format_bytes(v.shard_size)},
+        {"epoch:", std::to_string(v.epoch)},
+    };
+    for (const auto& p : v.paths) rows.push_back({"path:", p});
+    return qbd::format_table(rows);
+}
+
+// list's table: a row per volume.
+std::string format_list(const std::vector<Volume>& vols) {
+    std::vector<std::vector<std::string>> rows = {
+        {"pool", "volume", "size", "shard_size", "epoch", "volume_id"}};
+    for (const auto& v : vols)
+        rows.push_back({v.pool, v.volume, qbd::format_size(v.size), qbd::format_size(v.shard_size),
+                        std::to_string(v.epoch), std::to_string(v.id)});
+    return qbd::format_table(rows);
 }
 
 // Runs one volume command on a server, reached over the network or, with
 // --data-dir, opened in-process.
 int volume_command(const Args& a) {
-    // Before anything is opened: a mistyped (or retired) command says so.
-    if (a.command != "create" && a.command != "delete" && a.command != "resize" &&
-        a.command != "info" && a.command != "list")
-        return fail("unknown command '" + a.command + "'\n" + kUsage, 2);
     std::string error;
     qbd::HostKey me;
     if (load_host_key(a, &me, &error)) return fail(error);
@@ -350,7 +606,7 @@ int volume_command(const Args& a) {
                 doc.update(qbd::json::volume(v, true));
                 std::cout << qbd::json::dump(doc);
             } else if (!err) {
-                print_volume(v, true);
+                std::cout << format_info(v);
             }
         }
     } else if (a.command == "list") {
@@ -365,10 +621,8 @@ int volume_command(const Args& a) {
             for (const auto& v : vols) list.push_back(qbd::json::volume(v, false));
             std::cout << qbd::json::dump(doc);
         } else if (!err) {
-            for (const auto& v : vols) print_volume(v, false);
+            std::cout << format_list(vols);
         }
-    } else {
-        return fail("unknown command '" + a.command + "'\n" + kUsage, 2);
     }
     if (err) return fail(a.command + ": " + (error.empty() ? strerror(-err) : error));
     return 0;
@@ -391,12 +645,8 @@ std::string become_io_flusher() {
 
 int main(int argc, char** argv) {
     Args a;
+    if (int status = parse_args(argc, argv, &a); status >= 0) return status;
     std::string error;
-    if (!parse_args(argc, argv, &a, &error)) {
-        if (!error.empty()) return fail(error + "\n" + kUsage, 2);
-        std::cout << kUsage;
-        return argc < 2 ? 2 : 0;
-    }
     if (a.command == "init" || a.command == "serve") {
         qbd::ServerSettings settings;
         if (load_settings(a, &settings, &error)) return fail(error, 2);

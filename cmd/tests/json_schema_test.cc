@@ -142,8 +142,8 @@ TEST_F(JsonSchema, BothToolsHaveTheVersion) {
 TEST_F(JsonSchema, TheSameKeysInBothTools) {
     Parsed qbd_info = parse(format_info_json(sample_device()));
     Parsed qbd_dev = parse(format_list_json({sample_device()}))["devices"][0];
-    Parsed srv_info = parse(output_of(server_cmd("info pool/vol --json")));
-    Parsed srv_vol = parse(output_of(server_cmd("list --json")))["volumes"][0];
+    Parsed srv_info = parse(output_of(server_cmd("info pool/vol -o json")));
+    Parsed srv_vol = parse(output_of(server_cmd("list --output-format=json")))["volumes"][0];
 
     for (const char* k : {json::key::pool, json::key::volume, json::key::volume_id, json::key::size,
                           json::key::shard_size, json::key::epoch}) {
@@ -171,6 +171,19 @@ TEST_F(JsonSchema, ValuesAreData) {
     expect_data_values(parse(format_info_json(sample_device())));
     expect_data_values(parse(output_of(server_cmd("list --json"))));
     expect_data_values(parse(output_of(server_cmd("info pool/vol --json"))));
+}
+
+// -o table is the default, and a table: a header, then a row per volume.
+TEST_F(JsonSchema, TableIsTheDefault) {
+    std::string list = output_of(server_cmd("list"));
+    EXPECT_EQ(list, output_of(server_cmd("list -o table")));
+    EXPECT_TRUE(
+        list.starts_with("pool  volume  size   shard_size  epoch  volume_id\n"
+                         "pool  vol     4 MiB  1 MiB       1      "))
+        << list;
+    std::string info = output_of(server_cmd("info pool/vol"));
+    EXPECT_NE(info.find("\nsize:        4194304 (4 MiB)\n"), std::string::npos) << info;
+    EXPECT_NE(info.find("\npath:        " + server_.addr() + "\n"), std::string::npos) << info;
 }
 
 }  // namespace qbd

@@ -27,7 +27,7 @@ NETNS=srv2 start_server two 10.99.2.2:7800 --advertise 10.99.2.2:7800
 write_conf 10.99.1.2:7800 10.99.2.2:7800
 QBD_CTL=10.99.1.2:7800 create_volume pool/spread 64M --shard-size 4M
 "$QBD_SERVER" info pool/spread --server 10.99.2.2:7800 "${QBD_ADMIN_AUTH[@]}" | tee /tmp/info
-grep -q "path: 10.99.2.2:7800" /tmp/info || die "the second server does not name itself as the path"
+grep -Eq "^path: +10.99.2.2:7800$" /tmp/info || die "the second server does not name itself as the path"
 dev=$("$QBD" -m pool/spread)
 fio --name=spread --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \
 	--bsrange=4k-256k --iodepth=8 --size=64M --verify=crc32c --verify_fatal=1 >/tmp/fio.log 2>&1 ||

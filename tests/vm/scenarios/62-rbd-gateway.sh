@@ -133,7 +133,7 @@ case_resize_online() {
 	resize2fs "$dev" >/tmp/resize.log 2>&1 || { cat /tmp/resize.log; die "resize2fs failed"; }
 	after=$(df -k --output=size /mnt/rbd | tail -n 1)
 	[ "$after" -gt $((before * 2)) ] || die "ext4 is $after kB after growing, was $before"
-	"$QBD_SERVER" info "$P/grow" --server "${GW_ADDR[b]}" "${QBD_ADMIN_AUTH[@]}" | grep -q "size $((192 << 20)) " ||
+	"$QBD_SERVER" info "$P/grow" --server "${GW_ADDR[b]}" "${QBD_ADMIN_AUTH[@]}" | grep -Eq "^size: +$((192 << 20)) " ||
 		die "gateway b does not see the new size"
 	umount /mnt/rbd
 	fsck.ext4 -fn "$dev" >/tmp/fsck.log 2>&1 || { cat /tmp/fsck.log; die "fsck found errors"; }
