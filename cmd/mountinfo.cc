@@ -1,37 +1,28 @@
 #include "mountinfo.h"
 
+#include <libmount.h>
+#include <sys/sysmacros.h>
+
+#include <memory>
+
+#include "error.h"
 #include "strutil.h"
 
 namespace qbd {
 
 namespace {
 
-std::string unescape(std::string_view s) {
-    std::string out;
-    for (size_t i = 0; i < s.size(); i++) {
-        if (s[i] == '\\' && s.size() - i >= 4 && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-            s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-            out +=
-                static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-            i += 3;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
+struct TableFree {
+    void operator()(libmnt_table* t) const { mnt_unref_table(t); }
+};
+struct IterFree {
+    void operator()(libmnt_iter* i) const { mnt_free_iter(i); }
+};
 
-std::vector<std::string_view> fields(std::string_view line) {
-    std::vector<std::string_view> out;
-    size_t i = 0;
-    while (i < line.size()) {
-        while (i < line.size() && line[i] == ' ') i++;
-        size_t start = i;
-        while (i < line.size() && line[i] != ' ') i++;
-        if (i > start) out.push_back(line.substr(start, i - start));
-    }
-    return out;
-}
+// A line libmount cannot parse is skipped, not the whole file refused.
+int skip_bad_line(libmnt_table*, const char*, int) { return 1; }
+
+std::string or_empty(const char* s) { return s ? s : ""; }
 
 }  // namespace
 
@@ -46,21 +37,21 @@ bool parse_devnum(std::string_view s, DevNum& out) {
     return true;
 }
 
-std::vector<MountEntry> parse_mountinfo(std::string_view text) {
+std::vector<MountEntry> read_mountinfo(const std::string& path) {
+    std::unique_ptr<libmnt_table, TableFree> table(mnt_new_table());
+    std::unique_ptr<libmnt_iter, IterFree> iter(mnt_new_iter(MNT_ITER_FORWARD));
+    if (!table || !iter) sys_error(ENOMEM, "libmount");
+    mnt_table_set_parser_errcb(table.get(), skip_bad_line);
+    if (int err = mnt_table_parse_file(table.get(), path.c_str()); err < 0)
+        sys_error(-err, "cannot read " + path);
     std::vector<MountEntry> out;
-    for (const auto& line : split(text, '\n')) {
-        auto f = fields(line);
-        // id parent maj:min root mount_point options [optional...] - fstype source superopts
-        if (f.size() < 9) continue;
-        size_t sep = 6;
-        while (sep < f.size() && f[sep] != "-") sep++;
-        if (sep + 2 >= f.size()) continue;
-        MountEntry e;
-        if (!parse_devnum(f[2], e.dev)) continue;
-        e.mount_point = unescape(f[4]);
-        e.fstype = unescape(f[sep + 1]);
-        e.source = unescape(f[sep + 2]);
-        out.push_back(std::move(e));
+    libmnt_fs* fs = nullptr;
+    while (mnt_table_next_fs(table.get(), iter.get(), &fs) == 0) {
+        dev_t dev = mnt_fs_get_devno(fs);
+        out.push_back({{major(dev), minor(dev)},
+                       or_empty(mnt_fs_get_target(fs)),
+                       or_empty(mnt_fs_get_fstype(fs)),
+                       or_empty(mnt_fs_get_source(fs))});
     }
     return out;
 }

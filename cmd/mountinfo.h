@@ -1,4 +1,4 @@
-// Which block devices are mounted, from /proc/self/mountinfo.
+// Which block devices are mounted: mountinfo(5) read by libmount.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +16,15 @@ struct DevNum {
 
 struct MountEntry {
     DevNum dev;
-    std::string mount_point;  // octal escapes (\040) decoded
+    std::string mount_point;  // unescaped (\040 is a space)
     std::string fstype;
     std::string source;
 };
 
-// Parses mountinfo(5) text; malformed lines are skipped.
-std::vector<MountEntry> parse_mountinfo(std::string_view text);
+// The mounts of mountinfo file @path (this process's namespace by
+// default); lines libmount cannot parse are skipped.  Throws Error when
+// the file cannot be read.
+std::vector<MountEntry> read_mountinfo(const std::string& path = "/proc/self/mountinfo");
 
 // Mounts whose device is one of @devs.
 std::vector<MountEntry> mounts_of(const std::vector<MountEntry>& all,

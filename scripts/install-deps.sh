@@ -10,7 +10,7 @@ packages=(
 	linux-headers-amd64 dkms flex bison bc libelf-dev dwarves rsync xz-utils
 	libgtest-dev libgmock-dev liburing-dev libsqlite3-dev libssl-dev
 	libibverbs-dev librdmacm-dev libnl-3-dev libnl-genl-3-dev libudev-dev
-	libsystemd-dev libisal-dev nlohmann-json3-dev
+	libsystemd-dev libisal-dev nlohmann-json3-dev libmount-dev
 	librbd-dev librados-dev
 	# guest: kernel, emulator, userland used inside
 	linux-image-amd64 qemu-system-x86 busybox-static kmod udev

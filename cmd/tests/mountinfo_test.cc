@@ -1,6 +1,12 @@
 #include "mountinfo.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "error.h"
 
 namespace qbd {
 
@@ -15,10 +21,22 @@ const char* kSample =
     "garbage line\n"
     "43 22 x:y / /bad rw - ext4 /dev/bad rw\n";
 
+// @text in a mountinfo file, read back by libmount.
+std::vector<MountEntry> parse(const std::string& text) {
+    char path[] = "/tmp/qbd-mountinfo-XXXXXX";
+    int fd = mkstemp(path);
+    EXPECT_GE(fd, 0);
+    close(fd);
+    std::ofstream(path) << text;
+    auto all = read_mountinfo(path);
+    unlink(path);
+    return all;
+}
+
 }  // namespace
 
 TEST(Mountinfo, Parses) {
-    auto all = parse_mountinfo(kSample);
+    auto all = parse(kSample);
     ASSERT_EQ(all.size(), 5u);
     EXPECT_EQ(all[0].dev, (DevNum{8, 1}));
     EXPECT_EQ(all[0].mount_point, "/");
@@ -30,13 +48,21 @@ TEST(Mountinfo, Parses) {
 }
 
 TEST(Mountinfo, DiskAndPartitions) {
-    auto all = parse_mountinfo(kSample);
+    auto all = parse(kSample);
     auto m = mounts_of(all, {{252, 0}, {252, 1}, {252, 2}});
     ASSERT_EQ(m.size(), 2u);
     EXPECT_EQ(m[0].mount_point, "/mnt/data");
     EXPECT_EQ(m[1].mount_point, "/mnt/with space");
     EXPECT_TRUE(mounts_of(all, {{252, 32}}).empty());
     EXPECT_TRUE(mounts_of(all, {}).empty());
+}
+
+// This process's own mounts: the root is always there.
+TEST(Mountinfo, ReadsProc) {
+    auto all = read_mountinfo();
+    EXPECT_TRUE(std::any_of(all.begin(), all.end(),
+                            [](const MountEntry& e) { return e.mount_point == "/"; }));
+    EXPECT_THROW(read_mountinfo("/nonexistent/mountinfo"), Error);
 }
 
 TEST(Mountinfo, DevNum) {

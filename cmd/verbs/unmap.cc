@@ -2,8 +2,6 @@
 // wait out short-lived openers (udev's probes), detach, wait for udev to
 // remove the links.
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "cli.h"
@@ -22,16 +20,9 @@ namespace {
 
 void check(Options& o) { o.device = parse_device_spec(o.target); }
 
-std::string read_mountinfo() {
-    std::ifstream in("/proc/self/mountinfo");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // Why the device must not be detached now, or "" when nothing holds it.
 std::string in_use(const std::string& disk) {
-    auto mounts = mounts_of(parse_mountinfo(read_mountinfo()), disk_devnums(disk));
+    auto mounts = mounts_of(read_mountinfo(), disk_devnums(disk));
     if (!mounts.empty())
         return "/dev/" + disk + " is mounted on " + mounts.front().mount_point +
                (mounts.size() > 1 ? " (and " + std::to_string(mounts.size() - 1) + " more)" : "") +
