@@ -136,8 +136,8 @@ void accept_loop(Server* srv, int lfd) {
             if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
                 const auto now = std::chrono::steady_clock::now();
                 if (now - said_at >= std::chrono::seconds(1)) {
-                    srv->log(std::string("cannot accept connections: ") + strerror(err) +
-                             " (raise LimitNOFILE or lower max_connections)");
+                    srv->log(LOG_ERR, std::string("cannot accept connections: ") + strerror(err) +
+                                          " (raise LimitNOFILE or lower max_connections)");
                     said_at = now;
                 }
                 std::this_thread::sleep_for(kAcceptBackoff);
@@ -151,7 +151,7 @@ void accept_loop(Server* srv, int lfd) {
         ConnectionLimits::Place place = srv->connection_limits().admit(peer_address(ss), &say);
         if (!place) {
             close(fd);
-            if (!say.empty()) srv->log(say);
+            if (!say.empty()) srv->log(LOG_WARNING, say);
             continue;
         }
         int one = 1;
@@ -162,7 +162,7 @@ void accept_loop(Server* srv, int lfd) {
         std::string peer = std::string(host) + ":" + serv;
         if (int err = start_connection(
                 std::make_unique<ConnectionJob>(ConnectionJob{srv, fd, peer, std::move(place)})))
-            srv->log(peer + ": refused: cannot start its thread: " + strerror(err));
+            srv->log(LOG_ERR, peer + ": refused: cannot start its thread: " + strerror(err));
     }
 }
 
@@ -182,10 +182,12 @@ void Server::raise_file_limit() const {
     // Listeners, backends, the log: a margin for what is not a connection.
     const rlim_t need = static_cast<rlim_t>(cfg_.max_connections) + 64;
     if (rl.rlim_cur < need)
-        log("the limit on open files (" + std::to_string(rl.rlim_cur) + ") is below the " +
-            std::to_string(need) + " that max_connections " + std::to_string(cfg_.max_connections) +
-            " needs: past it connections wait unaccepted (raise LimitNOFILE or lower "
-            "max_connections)");
+        log(LOG_WARNING,
+            "the limit on open files (" + std::to_string(rl.rlim_cur) + ") is below the " +
+                std::to_string(need) + " that max_connections " +
+                std::to_string(cfg_.max_connections) +
+                " needs: past it connections wait unaccepted (raise LimitNOFILE or lower "
+                "max_connections)");
 }
 
 int Server::serve() {
@@ -198,26 +200,28 @@ int Server::serve() {
     signal(SIGPIPE, SIG_IGN);
 
     // Said once, so a log shows why acknowledged data was lost.
-    if (cfg_.faults.skip_flush) log("--fault skip-flush: FLUSH is answered without fdatasync");
-    if (cfg_.faults.skip_fua) log("--fault skip-fua: FUA writes are written without RWF_DSYNC");
+    if (cfg_.faults.skip_flush)
+        log(LOG_WARNING, "--fault skip-flush: FLUSH is answered without fdatasync");
+    if (cfg_.faults.skip_fua)
+        log(LOG_WARNING, "--fault skip-fua: FUA writes are written without RWF_DSYNC");
     raise_file_limit();
     std::vector<int> fds;
     for (const std::string& addr : cfg_.listen) {
         std::string error;
         int fd = listen_on(addr, &error);
         if (fd < 0) {
-            log(error);
+            log(LOG_ERR, error);
             return 1;
         }
         fds.push_back(fd);
-        log("listening on " + addr);
+        log(LOG_NOTICE, "listening on " + addr);
     }
     // Stopped (its threads joined, its connections torn down) on return.
     std::unique_ptr<RdmaListener> rdma;
     if (cfg_.rdma) {
         std::string error;
         if (RdmaListener::start(*this, cfg_.listen, &rdma, &error)) {
-            log(error);
+            log(LOG_ERR, error);
             return 1;
         }
     }
@@ -229,7 +233,7 @@ int Server::serve() {
     int sig = 0;
     sigwait(&set, &sig);
     sd_notify(0, "STOPPING=1");
-    log(std::string("stopping on ") + strsignal(sig));
+    log(LOG_NOTICE, std::string("stopping on ") + strsignal(sig));
     // No new connection, then an end to every one; the Server (their
     // limits, backend, fences) goes away only once no thread uses it.
     for (int fd : fds) shutdown(fd, SHUT_RDWR);
@@ -242,8 +246,9 @@ int Server::serve() {
     if (unsigned left = limits_.total()) {
         // Stuck in the backend: end the process under them rather than
         // free what they use.  Acknowledged writes are already durable.
-        log(std::to_string(left) + " connections did not end within " +
-            std::to_string(kStopWait.count()) + " s of the stop: exiting without them");
+        log(LOG_WARNING, std::to_string(left) + " connections did not end within " +
+                             std::to_string(kStopWait.count()) +
+                             " s of the stop: exiting without them");
         std::cerr.flush();
         _exit(0);
     }

@@ -19,6 +19,7 @@
 #include "client/qbd_text.h"
 #include "key_file.h"
 #include "listen_policy.h"
+#include "log.h"
 #include "server.h"
 #include "server_config.h"
 
@@ -46,7 +47,10 @@ struct Args {
     qbd::FaultConfig faults;
 };
 
+// An error that ends the command, on standard error (as an error in the
+// journal when that is where standard error goes: log.h).
 int fail(const std::string& msg, int code = 1) {
+    if (qbd::log::stderr_is_journal()) std::cerr << "<" << LOG_ERR << ">";
     std::cerr << "qbd-server: " << msg << "\n";
     return code;
 }
@@ -667,8 +671,8 @@ int main(int argc, char** argv) {
         std::unique_ptr<qbd::Server> srv;
         if (qbd::Server::open(cfg, a.command == "init", &srv, &error)) return fail(error);
         if (a.command == "init") return 0;
-        if (!warning.empty()) srv->log(warning);
-        if (std::string why = become_io_flusher(); !why.empty()) srv->log(why);
+        if (!warning.empty()) srv->log(LOG_WARNING, warning);
+        if (std::string why = become_io_flusher(); !why.empty()) srv->log(LOG_WARNING, why);
         return srv->serve();
     }
     if (a.command == "add-host" || a.command == "remove-host") return keys_command(a);

@@ -4,6 +4,7 @@
 #include <rbd/librbd.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,7 +137,7 @@ struct Image {
     bool watching = false;
     bool read_only = false;
     std::string what;  // "pool/name", for messages
-    std::function<void(const std::string&)> log;
+    std::function<void(int, const std::string&)> log;
 
     std::atomic<uint64_t> size{0};
     std::atomic<bool> size_stale{false};  // set by the update watch
@@ -156,9 +157,10 @@ struct Image {
 
     void kill(int err) {
         if (!dead.exchange(true))
-            log("rbd: " + what + ": this gateway may write the image no more (" + errno_text(err) +
-                "; another gateway took it over, or Ceph cut it off): its connections end "
-                "unanswered, and the next OPEN opens the image again");
+            log(LOG_WARNING,
+                "rbd: " + what + ": this gateway may write the image no more (" + errno_text(err) +
+                    "; another gateway took it over, or Ceph cut it off): its connections end "
+                    "unanswered, and the next OPEN opens the image again");
     }
 
     uint64_t current_size() {
@@ -193,8 +195,9 @@ struct Image {
             }
             for (size_t i = 0; i < nr; i++) {
                 int b = rbd_lock_break(image.h, mode, owners[i]);
-                log("rbd: " + what + ": broke the lock of " + owners[i] + " (blocklisted)" +
-                    (b < 0 ? ": " + errno_text(b) : ""));
+                log(b < 0 ? LOG_ERR : LOG_NOTICE, "rbd: " + what + ": broke the lock of " +
+                                                      owners[i] + " (blocklisted)" +
+                                                      (b < 0 ? ": " + errno_text(b) : ""));
             }
             if (nr) rbd_lock_get_owners_cleanup(owners, nr);
             // Managed mode from here on: librbd hands the lock to no one
@@ -202,13 +205,13 @@ struct Image {
             r = rbd_lock_acquire(image.h, RBD_LOCK_MODE_EXCLUSIVE);
             if (r == 0) {
                 locked.store(true, std::memory_order_release);
-                log("rbd: " + what + ": took the exclusive lock");
+                log(LOG_NOTICE, "rbd: " + what + ": took the exclusive lock");
                 return 0;
             }
             if (r == -ESHUTDOWN) break;
             // Another gateway took it between the break and the acquire.
         }
-        log("rbd: " + what + ": cannot take the exclusive lock: " + errno_text(r));
+        log(LOG_ERR, "rbd: " + what + ": cannot take the exclusive lock: " + errno_text(r));
         kill(r);
         return r;
     }
@@ -392,7 +395,7 @@ uint64_t rbd_volume_id(int64_t pool_id, std::string_view image_id) {
 
 struct RbdBackend::Impl {
     RbdOptions opts;
-    std::function<void(const std::string&)> log;
+    std::function<void(int, const std::string&)> log;
 
     struct Location {
         std::string pool;
@@ -546,7 +549,7 @@ int RbdBackend::make(const RbdOptions& opts, std::unique_ptr<RbdBackend>* out, s
     }
     auto impl = std::make_unique<Impl>();
     impl->opts = opts;
-    impl->log = opts.log ? opts.log : [](const std::string&) {};
+    impl->log = opts.log ? opts.log : [](int, const std::string&) {};
     out->reset(new RbdBackend(std::move(impl)));
     return 0;
 }

@@ -30,7 +30,8 @@ struct RbdOptions {
     std::vector<std::string> pools;       // the Ceph pools served; at least one
     unsigned connect_timeout_s = 10;      // a Ceph that does not answer fails OPEN after this
     // Where fencing events go (the server's log); none when empty.
-    std::function<void(const std::string&)> log;
+    // At a syslog(3) priority (LOG_ERR, LOG_WARNING, ...).
+    std::function<void(int, const std::string&)> log;
 };
 
 // A volume's id: derived from the pool's id and the image's id, so every

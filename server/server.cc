@@ -17,6 +17,7 @@
 #include "client/qbd_client.h"
 #include "file_backend.h"
 #include "key_file.h"
+#include "log.h"
 #include "rbd_backend.h"
 #include "request.h"
 
@@ -72,11 +73,8 @@ int Server::host_key(const std::string& host_id, std::string* key, std::string* 
     return 0;
 }
 
-void Server::log(const std::string& line) const {
-    auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    char ts[32];
-    strftime(ts, sizeof(ts), "%F %T", localtime(&now));
-    std::cerr << ts << " qbd-server: " << line << std::endl;
+void Server::log(int priority, const std::string& line) const {
+    qbd::log::write_line(priority, line);
 }
 
 CtlResult Server::create_on_device(const qbd_ctl_create& c, const std::string& device) {
@@ -100,7 +98,7 @@ int Server::open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* 
         o.pools = cfg.pools;
         o.connect_timeout_s = cfg.ceph_timeout_s;
         Server* srv = s.get();
-        o.log = [srv](const std::string& line) { srv->log(line); };
+        o.log = [srv](int priority, const std::string& line) { srv->log(priority, line); };
         std::unique_ptr<RbdBackend> b;
         if (int err = RbdBackend::make(o, &b, error)) return err;
         s->backend_ = std::move(b);
@@ -114,10 +112,11 @@ int Server::open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* 
         std::unique_ptr<FileBackend> b;
         if (int err = FileBackend::make(o, create, &b, error)) return err;
         for (const std::string& name : b->catalog().migrated_cluster_volumes())
-            s->log("warning: " + name +
-                   " was spread over several servers of the retired --peer cluster; this "
-                   "server now serves all of it, but holds current data only for the shards "
-                   "placed on it (as primary or replica): copy the others in before using it");
+            s->log(LOG_WARNING,
+                   name +
+                       " was spread over several servers of the retired --peer cluster; this "
+                       "server now serves all of it, but holds current data only for the shards "
+                       "placed on it (as primary or replica): copy the others in before using it");
         s->backend_ = std::move(b);
     }
     *out = std::move(s);
@@ -139,8 +138,8 @@ CtlResult Server::create(const qbd_ctl_create& c, const std::string& device) {
     VolumeInfo v;
     std::string msg;
     if (int err = backend_->create(spec, &v, &msg)) return error(err, msg);
-    log("created " + v.pool + "/" + v.name + " id " + std::to_string(v.id) + " size " +
-        std::to_string(v.size));
+    log(LOG_NOTICE, "created " + v.pool + "/" + v.name + " id " + std::to_string(v.id) + " size " +
+                        std::to_string(v.size));
     return CtlResult{0, info_reply(v)};
 }
 
@@ -150,7 +149,7 @@ CtlResult Server::remove(const qbd_ctl_name& n) {
     const std::string name = get_fixed(n.volume, QBD_NAME_MAX);
     std::string msg;
     if (int err = backend_->remove(pool, name, &msg)) return error(err, msg);
-    log("deleted " + pool + "/" + name);
+    log(LOG_NOTICE, "deleted " + pool + "/" + name);
     return CtlResult{};
 }
 
@@ -162,7 +161,7 @@ CtlResult Server::resize(const qbd_ctl_resize& r) {
     std::string msg;
     if (int err = backend_->resize(pool, name, le64toh(r.new_size), &v, &msg))
         return error(err, msg);
-    log("resized " + v.pool + "/" + v.name + " to " + std::to_string(v.size));
+    log(LOG_NOTICE, "resized " + v.pool + "/" + v.name + " to " + std::to_string(v.size));
     return CtlResult{0, info_reply(v)};
 }
 

@@ -1,6 +1,8 @@
 // qbd-server: the control service and the data service on one listener.
 #pragma once
 
+#include <syslog.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -87,7 +89,9 @@ class Server {
     // Creates a volume whose data lives on an existing block device (or
     // file) of this server, which must be at least as large.
     CtlResult create_on_device(const qbd_ctl_create& c, const std::string& device);
-    void log(const std::string& line) const;
+    // A line of the log (log.h) at syslog @priority; LOG_INFO without one.
+    void log(int priority, const std::string& line) const;
+    void log(const std::string& line) const { log(LOG_INFO, line); }
 
   private:
     explicit Server(ServerConfig cfg)

@@ -34,7 +34,9 @@ std::string describe(const std::vector<WriterClaims::Holder>& holders) {
 
 Session::~Session() = default;
 
-void Session::log(const std::string& what) const { srv_.log(peer_ + ": " + what); }
+void Session::log(int priority, const std::string& what) const {
+    srv_.log(priority, peer_ + ": " + what);
+}
 
 void Session::refresh_volume() {
     if (io_) st_.size = io_->size();
@@ -57,7 +59,7 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             if (!srv_.config().keys_file.empty()) {
                 std::string why;
                 if (srv_.host_key(host_id_, &key_, &why)) {
-                    log("refused HELLO: " + why);
+                    log(LOG_WARNING, "refused HELLO: " + why);
                     out.status = -EACCES;
                     out.close_why = "unknown host";
                     return out;
@@ -85,7 +87,7 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             uint8_t expect[QBD_MAC_BYTES];
             auth_mac(key_, QBD_AUTH_CLIENT_LABEL, nonce_, client_nonce_, expect);
             if (!equal_macs(expect, a.client_mac)) {
-                log("refused AUTH: host " + host_id_ + " did not prove its key");
+                log(LOG_WARNING, "refused AUTH: host " + host_id_ + " did not prove its key");
                 out.status = -EACCES;
                 out.close_why = "authentication failed";
                 return out;
@@ -101,7 +103,7 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             VolumeInfo v;
             std::string why;
             if (int err = srv_.backend().open(le64toh(o.volume_id), read_only, &io, &v, &why)) {
-                log("refused OPEN: " + why);
+                log(LOG_NOTICE, "refused OPEN: " + why);
                 out.status = err;
                 return out;
             }
@@ -113,8 +115,9 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
             // leaves nothing behind.
             if (int err = srv_.fences().open(le64toh(o.client_id), le64toh(o.incarnation),
                                              &incarnation_)) {
-                log(err == -ESTALE ? "refused OPEN: a newer incarnation is open"
-                                   : "refused OPEN: the older incarnation's IO has not drained");
+                log(LOG_NOTICE, err == -ESTALE
+                                    ? "refused OPEN: a newer incarnation is open"
+                                    : "refused OPEN: the older incarnation's IO has not drained");
                 out.status = err;
                 return out;
             }
@@ -124,13 +127,14 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
                                               r.flags & QBD_REQ_TAKE_OVER, incarnation_, &claim_,
                                               &holders);
                 if (err == -EBUSY)
-                    log("refused OPEN of " + v.pool + "/" + v.name + " for host " + host_id_ +
-                        ": " + describe(holders));
+                    log(LOG_NOTICE, "refused OPEN of " + v.pool + "/" + v.name + " for host " +
+                                        host_id_ + ": " + describe(holders));
                 else if (err)
-                    log("refused OPEN of " + v.pool + "/" + v.name +
-                        ": the IO of the hosts taken over has not drained");
+                    log(LOG_WARNING, "refused OPEN of " + v.pool + "/" + v.name +
+                                         ": the IO of the hosts taken over has not drained");
                 else if (r.flags & QBD_REQ_TAKE_OVER)
-                    log("host " + host_id_ + " took " + v.pool + "/" + v.name + " over");
+                    log(LOG_NOTICE,
+                        "host " + host_id_ + " took " + v.pool + "/" + v.name + " over");
                 if (err) {
                     incarnation_.reset();
                     out.status = err;
@@ -158,8 +162,8 @@ SetupReply Session::handle_setup(const Request& r, const char* payload) {
         default: {
             CtlResult res = srv_.control(r.opcode, payload, r.length, host_id_);
             if (res.status)
-                log("control " + std::to_string(r.opcode) +
-                    " failed: " + std::string(res.payload.begin(), res.payload.end()));
+                log(LOG_NOTICE, "control " + std::to_string(r.opcode) + " failed: " +
+                                    std::string(res.payload.begin(), res.payload.end()));
             out.status = res.status;
             out.payload = std::move(res.payload);
             return out;

@@ -4,6 +4,8 @@
 // the RDMA listener only move bytes; the semantics live here, once.
 #pragma once
 
+#include <syslog.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -79,7 +81,10 @@ class Session {
     // batch of disk IO runs under a FencePermit of it.
     Incarnation* incarnation() const { return incarnation_.get(); }
 
-    void log(const std::string& what) const;
+    // A line of the server's log about this client, at syslog @priority;
+    // LOG_INFO without one.
+    void log(int priority, const std::string& what) const;
+    void log(const std::string& what) const { log(LOG_INFO, what); }
 
   private:
     bool crc_fault(uint64_t n) const;

@@ -45,7 +45,7 @@ class RbdBackendTest : public ::testing::Test {
         o.keyring = ceph().keyring;
         o.pools = {ceph().pool};
         o.connect_timeout_s = timeout_s;
-        o.log = [this](const std::string& line) { log_.push_back(line); };
+        o.log = [this](int, const std::string& line) { log_.push_back(line); };
         std::unique_ptr<RbdBackend> b;
         std::string error;
         EXPECT_EQ(RbdBackend::make(o, &b, &error), 0) << error;
