@@ -36,11 +36,20 @@ constexpr Tunable kTunables[] = {
 };
 
 // The yes/no settings.
+struct Switch {
+    const char* key;
+    bool MapTunables::*field;
+};
+constexpr Switch kSwitches[] = {
+    {"read_only", &MapTunables::read_only},
+    {"crc32c", &MapTunables::crc32c},
+    {"shared", &MapTunables::shared},
+    {"take_over", &MapTunables::take_over},
+};
+
 bool MapTunables::*find_switch(std::string_view key) {
-    if (key == "read_only") return &MapTunables::read_only;
-    if (key == "crc32c") return &MapTunables::crc32c;
-    if (key == "shared") return &MapTunables::shared;
-    if (key == "take_over") return &MapTunables::take_over;
+    for (const auto& s : kSwitches)
+        if (key == s.key) return s.field;
     return nullptr;
 }
 
@@ -181,6 +190,13 @@ void apply_map_options(MapTunables& t, std::string_view list) {
         if (trim(item).empty()) usage_error("-o '" + std::string(list) + "': empty option");
         apply_map_option(t, item);
     }
+}
+
+std::vector<std::string> map_option_keys() {
+    std::vector<std::string> out;
+    for (const auto& t : kTunables) out.push_back(t.key);
+    for (const auto& s : kSwitches) out.push_back(s.key);
+    return out;
 }
 
 HostKey load_host_key(const Config& cfg) {

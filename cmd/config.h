@@ -56,6 +56,9 @@ void apply_map_option(MapTunables& t, std::string_view key_value);
 // Applies a comma-separated -o list.
 void apply_map_options(MapTunables& t, std::string_view list);
 
+// The keys -o takes: the numbers, then the yes/no switches.
+std::vector<std::string> map_option_keys();
+
 // Who this host is to the servers: host_id (the hostname by default) and
 // the key of key_file, read as qbd-server reads its keys (server/key_file.h:
 // a root-only file).  Throws with the reason.
