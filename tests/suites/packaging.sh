@@ -26,7 +26,8 @@ for f in "lib/modules/$kver/updates/qbd.ko" "lib/modules/$kver/updates/qbd_rdma.
 	usr/lib/udev/rules.d/62-qbd-mapall.rules usr/lib/systemd/system/qbd-server.service \
 	usr/lib/systemd/system/qbd-mapall.service usr/share/man/man8/qbd.8 \
 	usr/share/man/man8/qbd-server.8 usr/share/man/man5/qbd.conf.5 etc/qbd/qbd-server.conf \
-	usr/share/doc/qbd/examples/qbd-server.conf; do
+	usr/share/doc/qbd/examples/qbd-server.conf usr/share/bash-completion/completions/qbd \
+	usr/share/bash-completion/completions/qbd-server; do
 	check "installed $f" test -e "$dest/$f"
 done
 rm -rf "$dest"
