@@ -4,7 +4,7 @@
 #                   (a series or a release); tests and bench follow KVER
 #   make demo       the main job: guest + qbd-server + mapped volume + ext4
 #   make check      every test; last line "N passed, N failed"
-#   make install DESTDIR=...
+#   make install DESTDIR=...   and   make uninstall DESTDIR=...
 
 override KVER := $(shell scripts/kernel.sh release $(KVER))
 ifeq ($(KVER),)
@@ -18,7 +18,7 @@ JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?= -DQBD_DEVELOPER=ON -DQBD_BUILD_TESTS=ON
 export KVER KDIR
 
-.PHONY: all module userspace deps check unit-test vm-test demo bench clean install
+.PHONY: all module userspace deps check unit-test vm-test demo bench clean install uninstall
 
 all: module userspace
 
@@ -46,10 +46,16 @@ demo: deps
 	$(MAKE) all
 	tests/vm/run.sh --demo
 
-# Where a distribution puts things; DESTDIR for packaging.
+# Where a distribution puts things; DESTDIR for packaging.  What was put
+# in place is listed in $(BUILD)/qbd-installed.txt (cmake's
+# install_manifest.txt and the modules), which uninstall removes.
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/module INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix /usr
+	DESTDIR=$(DESTDIR) scripts/installed.sh record $(BUILD) $(KVER)
+
+uninstall:
+	DESTDIR=$(DESTDIR) scripts/installed.sh uninstall $(BUILD) $(KVER)
 
 clean:
 	$(MAKE) -C module KDIR=$(KDIR) clean
