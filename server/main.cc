@@ -118,7 +118,13 @@ struct Command {
 
 // Where a volume command acts.
 const char* kWhere = "(--server HOST:PORT | --data-dir DIR | --config FILE)";
-#define QBD_VOLUME_OPTIONS "server", "host-id", "key-file", "data-dir", "config"
+
+// The options of a volume command: where it acts, and @more.
+std::vector<const char*> volume_options(std::initializer_list<const char*> more = {}) {
+    std::vector<const char*> o = {"server", "host-id", "key-file", "data-dir", "config"};
+    o.insert(o.end(), more);
+    return o;
+}
 
 const Command kCommands[] = {
     {"init",
@@ -151,34 +157,14 @@ const Command kCommands[] = {
      "(--keys-file FILE | --config FILE)",
      {"keys-file", "config"},
      "revoke a host: remove it from the keys file"},
-    {"create",
-     "POOL/VOLUME SIZE",
-     2,
-     2,
-     kWhere,
-     {QBD_VOLUME_OPTIONS, "shard-size", "device"},
+    {"create", "POOL/VOLUME SIZE", 2, 2, kWhere, volume_options({"shard-size", "device"}),
      "create a volume (SIZE and --shard-size take K, M, G, T)"},
-    {"delete", "POOL/VOLUME", 1, 1, kWhere, {QBD_VOLUME_OPTIONS}, "delete a volume"},
-    {"resize",
-     "POOL/VOLUME SIZE",
-     2,
-     2,
-     kWhere,
-     {QBD_VOLUME_OPTIONS},
+    {"delete", "POOL/VOLUME", 1, 1, kWhere, volume_options(), "delete a volume"},
+    {"resize", "POOL/VOLUME SIZE", 2, 2, kWhere, volume_options(),
      "grow a volume to SIZE (K, M, G, T)"},
-    {"info",
-     "POOL/VOLUME",
-     1,
-     1,
-     kWhere,
-     {QBD_VOLUME_OPTIONS, "output-format", "json"},
+    {"info", "POOL/VOLUME", 1, 1, kWhere, volume_options({"output-format", "json"}),
      "describe a volume and this server's path to it"},
-    {"list",
-     "[POOL]",
-     0,
-     1,
-     kWhere,
-     {QBD_VOLUME_OPTIONS, "output-format", "json"},
+    {"list", "[POOL]", 0, 1, kWhere, volume_options({"output-format", "json"}),
      "list the volumes, of POOL or of every pool"},
 };
 
