@@ -9,7 +9,7 @@
 #            qbd-rbd krbd rbd-nbd (the last three: an RBD image of the same
 #            size on a Ceph cluster in this guest, through a qbd-server
 #            gateway, the kernel's rbd.ko, and rbd-nbd)
-#            qbd-tcp-nocrc (qbd-tcp mapped with crc32c=no)
+#            qbd-tcp-nocrc, qbd-rdma-nocrc (mapped with crc32c=no)
 # With no argument, the targets come from $QBD_BENCH_TARGETS (comma
 # separated), else all of them; $QBD_BENCH_JOBS (comma separated job names)
 # picks jobs the same way.  Each job runs $QBD_BENCH_REPEAT times (3) and
@@ -263,6 +263,8 @@ setup_qbd_tcp_nocrc() { setup_qbd tcp 127.0.0.1 crc32c=no; }
 teardown_qbd_tcp_nocrc() { teardown_qbd; }
 setup_qbd_rdma() { setup_rxe && setup_qbd rdma "$rdma_addr"; }
 teardown_qbd_rdma() { teardown_qbd; }
+setup_qbd_rdma_nocrc() { setup_rxe && setup_qbd rdma "$rdma_addr" crc32c=no; }
+teardown_qbd_rdma_nocrc() { teardown_qbd; }
 
 # --- jobs ------------------------------------------------------------------
 

@@ -12,8 +12,9 @@
 #   bench/run.sh [seconds per job] [target...]
 #   QBD_BENCH_JOBS=rand-read-4k-qd1,... bench/run.sh 8 qbd-tcp nvme-tcp
 # runs a subset (targets: null_blk qbd-tcp nbd nvme-tcp qbd-rdma nvme-rdma
-# qbd-rbd krbd rbd-nbd, and qbd-tcp-nocrc: qbd-tcp with crc32c=no, whose
-# ratio to qbd-tcp is what the end-to-end checksums cost).
+# qbd-rbd krbd rbd-nbd, and qbd-tcp-nocrc and qbd-rdma-nocrc: mapped with
+# crc32c=no, whose ratios to qbd-tcp and qbd-rdma are what the end-to-end
+# checksums cost).
 # KVER=6.12 bench/run.sh boots that kernel of scripts/kernel.sh's matrix and
 # writes bench/results/results-6.12.{json,md} beside 6.1's results.{json,md}.
 # Each job runs QBD_BENCH_REPEAT times (3); the figures are the medians.
@@ -54,7 +55,8 @@ echo "$out" | jq -s --arg date "$(date -u +%FT%TZ)" --arg kernel "$("$top/script
 		     qbd_rdma_over_nvme_rdma: ratio(get($r; "qbd-rdma"; .job; .metric); get($r; "nvme-rdma"; .job; .metric)),
 		     qbd_rbd_over_krbd: ratio(get($r; "qbd-rbd"; .job; .metric); get($r; "krbd"; .job; .metric)),
 		     qbd_rbd_over_rbd_nbd: ratio(get($r; "qbd-rbd"; .job; .metric); get($r; "rbd-nbd"; .job; .metric)),
-		     crc32c_on_over_off: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "qbd-tcp-nocrc"; .job; .metric))} ]}' >"$json"
+		     crc32c_on_over_off: ratio(get($r; "qbd-tcp"; .job; .metric); get($r; "qbd-tcp-nocrc"; .job; .metric)),
+		     rdma_crc32c_on_over_off: ratio(get($r; "qbd-rdma"; .job; .metric); get($r; "qbd-rdma-nocrc"; .job; .metric))} ]}' >"$json"
 md=$top/bench/results/$name$suffix.md
 {
 	echo "# qbd benchmark ($(jq -r .date "$json"), Linux $(jq -r .kernel "$json"), median of $QBD_BENCH_REPEAT runs of $QBD_BENCH_RUNTIME s per job, TCG guest)"
@@ -71,8 +73,8 @@ md=$top/bench/results/$name$suffix.md
 	echo
 	echo "Ratios (QD1 jobs compare p99 latency, lower is better; others throughput, higher is better):"
 	echo
-	echo "| job | metric | qbd/nbd | qbd/nvme-tcp | qbd-rdma/nvme-rdma | qbd-rbd/krbd | qbd-rbd/rbd-nbd | crc32c on/off |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|"
-	jq -r '.ratios[] | "| \(.job) | \(.metric) | \(.qbd_over_nbd) | \(.qbd_over_nvme_tcp) | \(.qbd_rdma_over_nvme_rdma) | \(.qbd_rbd_over_krbd) | \(.qbd_rbd_over_rbd_nbd) | \(.crc32c_on_over_off) |"' "$json"
+	echo "| job | metric | qbd/nbd | qbd/nvme-tcp | qbd-rdma/nvme-rdma | qbd-rbd/krbd | qbd-rbd/rbd-nbd | tcp crc32c on/off | rdma crc32c on/off |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	jq -r '.ratios[] | "| \(.job) | \(.metric) | \(.qbd_over_nbd) | \(.qbd_over_nvme_tcp) | \(.qbd_rdma_over_nvme_rdma) | \(.qbd_rbd_over_krbd) | \(.qbd_rbd_over_rbd_nbd) | \(.crc32c_on_over_off) | \(.rdma_crc32c_on_over_off) |"' "$json"
 } >"$md"
 cat "$md"
