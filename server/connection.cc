@@ -152,7 +152,9 @@ class Connection {
     unsigned nr_disk_io_ = 0;  // slots with wants_disk
 };
 
-void Connection::drop(const char* why) { session_.log(std::string("closing connection: ") + why); }
+void Connection::drop(const char* why) {
+    session_.log(LOG_NOTICE, std::string("closing connection: ") + why);
+}
 
 void Connection::start_setup_window() {
     const unsigned secs = srv_.config().handshake_timeout_s;
@@ -314,7 +316,7 @@ bool Connection::handle_setup(const Request& r, uint32_t payload_len) {
         if (!read_exact(payload.data(), payload.size())) return false;
         const bool open = r.opcode == QBD_OP_OPEN;
         if (open && arena_.map(kArenaBytes)) {
-            session_.log("refused OPEN: no memory for its IO buffers");
+            session_.log(LOG_ERR, "refused OPEN: no memory for its IO buffers");
             rep.status = -ENOMEM;
         } else {
             rep = session_.handle_setup(r, payload.data());
@@ -408,7 +410,7 @@ bool Connection::run_batch() {
                 slots_[i].pending = false;
                 slots_[i].status = err;
             }
-            session_.log("disk IO failed: " + std::string(strerror(-err)));
+            session_.log(LOG_ERR, "disk IO failed: " + std::string(strerror(-err)));
             ring_failed = true;
         }
         // Fenced by Ceph: this server may have lost the race to another
@@ -449,7 +451,8 @@ void Connection::stall_for_test() {
         const Slot& s = slots_[i];
         if (!s.wants_disk || s.req.opcode != QBD_OP_WRITE) continue;
         if (unsigned ms = srv_.take_write_stall(s.req.offset)) {
-            session_.log("stalling a write for " + std::to_string(ms) + " ms (--fault)");
+            session_.log(LOG_WARNING,
+                         "stalling a write for " + std::to_string(ms) + " ms (--fault)");
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
         }
     }
@@ -485,7 +488,7 @@ void Connection::run() {
             if (!discard(v.payload_in)) return;
             // A stale epoch is routine (a shard moved): the client remaps.
             if (v.status != QBD_STATUS_STALE_EPOCH)
-                session_.log(std::string("refused request: ") + v.why);
+                session_.log(LOG_WARNING, std::string("refused request: ") + v.why);
             Slot& s = slots_[nr_slots_++];
             s = Slot{r, v.status, 0, 0, false, false};
             continue;

@@ -283,7 +283,8 @@ struct RdmaListener::Impl {
 RdmaListener::Impl::~Impl() {
     stopping.store(true, std::memory_order_relaxed);
     uint64_t one = 1;
-    if (write(stop.get(), &one, sizeof(one)) < 0) srv.log("rdma: cannot wake the threads to stop");
+    if (write(stop.get(), &one, sizeof(one)) < 0)
+        srv.log(LOG_ERR, "rdma: cannot wake the threads to stop");
     if (cm_thread.joinable()) cm_thread.join();
     if (cq_thread.joinable()) cq_thread.join();
     // The threads are gone: tear down connections before the devices.
@@ -450,7 +451,8 @@ void RdmaListener::Impl::on_cm_event(rdma_cm_event_type type, rdma_cm_id* id,
     auto it = conns.find(id);
     if (it == conns.end()) {
         if (type == RDMA_CM_EVENT_DEVICE_REMOVAL)
-            srv.log("rdma: a device was removed; its listener takes no new connections");
+            srv.log(LOG_WARNING,
+                    "rdma: a device was removed; its listener takes no new connections");
         return;
     }
     Conn& c = *it->second;
@@ -481,8 +483,8 @@ void RdmaListener::Impl::on_async_events(Device& d) {
         // Acknowledged first: destroying the QP waits for it.
         ibv_ack_async_event(&ev);
         if (type == IBV_EVENT_DEVICE_FATAL) {
-            srv.log(std::string("rdma: device ") + ibv_get_device_name(d.ctx->device) +
-                    " failed; its connections end");
+            srv.log(LOG_ERR, std::string("rdma: device ") + ibv_get_device_name(d.ctx->device) +
+                                 " failed; its connections end");
             continue;
         }
         if (!qp_failed) continue;
@@ -497,7 +499,7 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
     const std::string peer = peer_of(raw);
     Device* d = device_of(raw->verbs);  // the devices are fixed at start
     auto refuse = [&](const std::string& why) {
-        srv.log(peer + ": refused rdma connection: " + why);
+        srv.log(LOG_WARNING, peer + ": refused rdma connection: " + why);
         rdma_reject(raw, nullptr, 0);
         rdma_destroy_id(raw);
     };
@@ -522,7 +524,7 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
     qa.cap.max_send_wr = d->send_depth;
     qa.cap.max_send_sge = 1;
     if (rdma_create_qp(raw, d->pd.get(), &qa)) {
-        srv.log(peer + ": refused rdma connection: rdma_create_qp: " + errno_text(errno));
+        srv.log(LOG_ERR, peer + ": refused rdma connection: rdma_create_qp: " + errno_text(errno));
         rdma_reject(raw, nullptr, 0);
         return;  // c owns the id
     }
@@ -532,7 +534,8 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
     c->reply_mr.reset(
         ibv_reg_mr(d->pd.get(), c->replies.data(), c->replies.size() * sizeof(qbd_rdma_reply), 0));
     if (!c->reply_mr) {
-        srv.log(peer + ": refused rdma connection: registering replies: " + errno_text(errno));
+        srv.log(LOG_ERR,
+                peer + ": refused rdma connection: registering replies: " + errno_text(errno));
         rdma_reject(raw, nullptr, 0);
         return;
     }
@@ -541,7 +544,8 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
     c->op_data_mr.reset(
         ibv_reg_mr(d->pd.get(), c->op_data.data(), c->op_data.size(), IBV_ACCESS_LOCAL_WRITE));
     if (!c->op_data_mr) {
-        srv.log(peer + ": refused rdma connection: registering data buffers: " + errno_text(errno));
+        srv.log(LOG_ERR,
+                peer + ": refused rdma connection: registering data buffers: " + errno_text(errno));
         rdma_reject(raw, nullptr, 0);
         return;
     }
@@ -568,7 +572,7 @@ void RdmaListener::Impl::on_connect_request(rdma_cm_id* raw, const rdma_conn_par
     accept.rnr_retry_count = 7;
     accept.retry_count = 7;
     if (rdma_accept(raw, &accept)) {
-        srv.log(peer + ": rdma_accept failed: " + errno_text(errno));
+        srv.log(LOG_ERR, peer + ": rdma_accept failed: " + errno_text(errno));
         return;
     }
     d->nr_conns++;
@@ -591,8 +595,8 @@ void RdmaListener::Impl::cq_loop() {
             if (tag == &kick) {
                 uint64_t count;
                 if (read(kick.get(), &count, sizeof(count)) < 0 && errno != EAGAIN)
-                    srv.log("rdma: cannot read the completion thread's wakeup: " +
-                            errno_text(errno));
+                    srv.log(LOG_ERR, "rdma: cannot read the completion thread's wakeup: " +
+                                         errno_text(errno));
                 continue;
             }
             take_cq_events(*static_cast<Device*>(tag));
@@ -646,7 +650,7 @@ void RdmaListener::Impl::take_cq_events(Device& d) {
     } else if (int err = ibv_req_notify_cq(cq, 0)) {
         // Re-armed before polling, so a receive arriving after the last
         // poll raises a new event.
-        srv.log("rdma: cannot arm the receive completion queue: " + errno_text(err));
+        srv.log(LOG_ERR, "rdma: cannot arm the receive completion queue: " + errno_text(err));
     }
 }
 
@@ -674,7 +678,7 @@ unsigned RdmaListener::Impl::service(Device& d) {
         if (d.send_cq_armed || !waits_for_send(d)) return received;
         if (int err = ibv_req_notify_cq(d.send_cq.get(), 0)) {
             // The completion thread looks again within kIdlePollMs.
-            srv.log("rdma: cannot arm the send completion queue: " + errno_text(err));
+            srv.log(LOG_ERR, "rdma: cannot arm the send completion queue: " + errno_text(err));
             return received;
         }
         // A completion that came before the arming raised no event: poll
@@ -706,7 +710,7 @@ void RdmaListener::Impl::end_from_cm_thread(Conn& c, const char* why) {
     flush_sends();  // what the freed pool buffers started
     uint64_t one = 1;
     if (write(kick.get(), &one, sizeof(one)) < 0)
-        srv.log("rdma: cannot wake the completion thread: " + errno_text(errno));
+        srv.log(LOG_ERR, "rdma: cannot wake the completion thread: " + errno_text(errno));
 }
 
 void RdmaListener::Impl::on_completion(Device& d, const ibv_wc& wc) {
@@ -725,7 +729,7 @@ void RdmaListener::Impl::on_completion(Device& d, const ibv_wc& wc) {
         }
         // The message was copied out or served: the buffer takes the next.
         if (int err = post_recv(d, index))
-            srv.log("rdma: cannot repost a receive: " + errno_text(err));
+            srv.log(LOG_ERR, "rdma: cannot repost a receive: " + errno_text(err));
         if (c) reap(*c);
         return;
     }
@@ -796,11 +800,11 @@ void RdmaListener::Impl::serve(Op& op, char* inline_data, uint32_t inline_len) {
     if (v.action == Action::reply) {
         // A stale epoch is routine (a shard moved): the client remaps.
         if (v.status != QBD_STATUS_STALE_EPOCH)
-            c.session.log(std::string("refused request: ") + v.why);
+            c.session.log(LOG_WARNING, std::string("refused request: ") + v.why);
         return reply(op, v.status, nullptr, 0);
     }
     if (is_ctl(r.opcode)) {
-        c.session.log("refused request: control calls are served over TCP only");
+        c.session.log(LOG_WARNING, "refused request: control calls are served over TCP only");
         return reply(op, -EOPNOTSUPP, nullptr, 0);
     }
     if (!is_io(r.opcode)) {
@@ -816,17 +820,18 @@ void RdmaListener::Impl::serve(Op& op, char* inline_data, uint32_t inline_len) {
     }
     const bool data = r.opcode == QBD_OP_READ || r.opcode == QBD_OP_WRITE;
     if (data && le32toh(op.msg.data.length) != r.length) {
-        c.session.log("refused request: data span length differs from the header's");
+        c.session.log(LOG_WARNING, "refused request: data span length differs from the header's");
         return reply(op, -EINVAL, nullptr, 0);
     }
     if (data_flags & ~QBD_RDMA_DATA_INLINE) {
-        c.session.log("refused request: unknown data flags");
+        c.session.log(LOG_WARNING, "refused request: unknown data flags");
         return reply(op, -EINVAL, nullptr, 0);
     }
     const bool inline_write = data_flags & QBD_RDMA_DATA_INLINE;
     if (inline_write && (!(c.session.features() & QBD_FEAT_RDMA_INLINE) ||
                          r.opcode != QBD_OP_WRITE || inline_len != r.length)) {
-        c.session.log("refused request: inline data not agreed, not a WRITE or not its length");
+        c.session.log(LOG_WARNING,
+                      "refused request: inline data not agreed, not a WRITE or not its length");
         return reply(op, -EINVAL, nullptr, 0);
     }
     if (int status = c.session.admit_io(r)) return reply(op, status, nullptr, 0);
@@ -1032,7 +1037,7 @@ void RdmaListener::Impl::release(Op& op) {
 void RdmaListener::Impl::drop(Conn& c, const char* why) {
     if (c.dead) return;
     c.dead = true;
-    if (why) c.session.log(std::string("closing rdma connection: ") + why);
+    if (why) c.session.log(LOG_NOTICE, std::string("closing rdma connection: ") + why);
     // Into the error state: everything posted completes, flushed.
     rdma_disconnect(c.id.get());
     c.backlog.clear();
@@ -1101,7 +1106,7 @@ int RdmaListener::start(Server& srv, const std::vector<std::string>& addrs,
     }
     for (const std::string& addr : addrs) {
         if (int err = impl->listen(addr, error)) return err;
-        srv.log("listening with rdma on " + addr);
+        srv.log(LOG_NOTICE, "listening with rdma on " + addr);
     }
     Impl* p = impl.get();
     impl->cm_thread = std::thread([p] { p->cm_loop(); });
