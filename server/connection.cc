@@ -451,8 +451,7 @@ void Connection::stall_for_test() {
         const Slot& s = slots_[i];
         if (!s.wants_disk || s.req.opcode != QBD_OP_WRITE) continue;
         if (unsigned ms = srv_.take_write_stall(s.req.offset)) {
-            session_.log(LOG_WARNING,
-                         "stalling a write for " + std::to_string(ms) + " ms (--fault)");
+            session_.log("stalling a write for " + std::to_string(ms) + " ms (--fault)");
             std::this_thread::sleep_for(std::chrono::milliseconds(ms));
         }
     }
