@@ -5,6 +5,7 @@
 #   make demo       the main job: guest + qbd-server + mapped volume + ext4
 #   make check      every test; last line "N passed, N failed"
 #   make install DESTDIR=...   and   make uninstall DESTDIR=...
+#   make deb        Debian packages qbd-dkms, qbd-tools, qbd-server in build/deb/
 
 override KVER := $(shell scripts/kernel.sh release $(KVER))
 ifeq ($(KVER),)
@@ -18,7 +19,7 @@ JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?= -DQBD_DEVELOPER=ON -DQBD_BUILD_TESTS=ON
 export KVER KDIR
 
-.PHONY: all module userspace deps check unit-test vm-test demo bench clean install uninstall
+.PHONY: all module userspace deps check unit-test vm-test demo bench clean install uninstall deb
 
 all: module userspace
 
@@ -56,6 +57,11 @@ install: all
 
 uninstall:
 	DESTDIR=$(DESTDIR) scripts/installed.sh uninstall $(BUILD) $(KVER)
+
+# dpkg-buildpackage -us -uc -b in a copy of the tree (which stays clean);
+# the packages land in $(BUILD)/deb/.
+deb:
+	scripts/build-deb.sh $(BUILD)/deb
 
 clean:
 	$(MAKE) -C module KDIR=$(KDIR) clean

@@ -12,6 +12,8 @@ packages=(
 	libibverbs-dev librdmacm-dev libnl-3-dev libnl-genl-3-dev libudev-dev
 	libsystemd-dev libisal-dev nlohmann-json3-dev libmount-dev
 	librbd-dev librados-dev
+	# Debian packages (make deb, tests/suites/debian-packages.sh)
+	dpkg-dev debhelper dh-dkms adduser
 	# guest: kernel, emulator, userland used inside
 	linux-image-amd64 qemu-system-x86 busybox-static kmod udev
 	iproute2 util-linux fdisk e2fsprogs fio procps psmisc jq dmsetup mdadm
