@@ -21,6 +21,6 @@ dmesg -C
 if dd if=/dev/zero of="$dev" bs=1M count=1 oflag=direct status=none 2>/dev/null; then
 	die "a write was acknowledged before its data was sent"
 fi
-dmesg | grep -q 'before its request was sent' ||
+kernel_said 'before its request was sent' ||
 	die "the early reply was not recognised as one"
 timeout 30 "$QBD" -u pool/early --force || die "unmap failed"

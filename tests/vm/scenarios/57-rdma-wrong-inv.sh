@@ -34,7 +34,7 @@ if dmesg | grep -E "RDMA connection to $S lost|pool/winv: .*(reconnecting|failed
 	die "the connection broke or was rebuilt"
 fi
 dmesg | grep "pool/winv: reply from $S invalidated rkey" | tail -n 3 || true
-dmesg | grep -q "pool/winv: reply from $S invalidated rkey .*, not .*: invalidating it here" ||
+kernel_said "pool/winv: reply from $S invalidated rkey .*, not .*: invalidating it here" ||
 	{ dmesg | tail -n 20; die "no message for the wrong invalidation"; }
 if [ "$(grep -c "rdma connection opened" /tmp/qbd-server-srv.log)" != "$opened" ] ||
 	grep -q "closing rdma connection" /tmp/qbd-server-srv.log; then

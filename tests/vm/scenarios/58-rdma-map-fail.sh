@@ -47,7 +47,7 @@ if dmesg | grep "RDMA connection to $S lost"; then
 fi
 [ "$(dmesg | grep -c "qbd_fail_map: failing a DMA mapping")" = 5 ] ||
 	{ dmesg | tail -n 30; die "the fault module did not fail 5 DMA mappings"; }
-dmesg | grep -q "pool/mapf: cannot DMA-map WRITE of 65536 bytes at .* for $S, trying again" ||
+kernel_said "pool/mapf: cannot DMA-map WRITE of 65536 bytes at .* for $S, trying again" ||
 	{ dmesg | tail -n 30; die "no message for the failed DMA mapping"; }
 
 # A registration that never works: its request fails, at once, alone.
@@ -62,7 +62,7 @@ grep -q "Input/output error" /tmp/mapf.err || die "the read did not fail with EI
 cmp /tmp/mapf.data <(dd if="$dev" bs=64k count=16 iflag=direct status=none) ||
 	die "reads next to the failed one failed"
 rmmod qbd_fail_map
-dmesg | grep -q "pool/mapf: cannot register READ of 12288 bytes at 0 for $S: .*, failing it" ||
+kernel_said "pool/mapf: cannot register READ of 12288 bytes at 0 for $S: .*, failing it" ||
 	{ dmesg | tail -n 30; die "no message for the failed registration"; }
 
 if dmesg | grep -E "RDMA connection to $S lost|pool/mapf: .*reconnecting"; then

@@ -68,6 +68,6 @@ hog_pid=
 cat /tmp/hog.log
 [ "$rc" -eq 0 ] || { dmesg | grep -iE "out of memory|killed process" >&2; die "the swapping process failed ($rc)"; }
 grep -qx OK /tmp/hog.log || die "the swapping process did not finish its checks"
-dmesg | grep -qiE "out of memory|oom-kill" && die "the OOM killer ran"
+kernel_said -iE "out of memory|oom-kill" && die "the OOM killer ran"
 free -m
 swapoff "$dev"

@@ -191,7 +191,7 @@ case_stale_writes() {
 	head -c 64k /dev/urandom >/tmp/first
 	dd if=/tmp/first of="$dev" bs=64k oflag=direct status=none
 	[ "$(active_gateway "$dev")" = a ] || die "IO goes to gateway $(active_gateway "$dev"), not a"
-	new_a | grep -q "rbd: $P/stale: took the exclusive lock" ||
+	grep -q "rbd: $P/stale: took the exclusive lock" <(new_a) ||
 		{ new_a; die "gateway a did not take the exclusive lock at its first write"; }
 	head -c 64k /dev/zero | tr '\0' '\252' >/tmp/old
 	head -c 64k /dev/zero | tr '\0' '\125' >/tmp/new
@@ -202,10 +202,10 @@ case_stale_writes() {
 	wait_for 30 stalled || { new_a; die "gateway a did not stall the write"; }
 	cut_off_a
 	started=$(date -d "$(new_a | grep -m 1 "stalling a write" | cut -c 1-19)" +%s)
-	peer=$(new_a | grep -m 1 "stalling a write" | sed -E 's/.*qbd-server: ([^ ]+): stalling.*/\1/')
+	peer=$(grep -m 1 "stalling a write" <(new_a) | sed -E 's/.*qbd-server: ([^ ]+): stalling.*/\1/')
 	wait "$dd_pid" || die "the stalled write failed instead of moving to gateway b"
 	[ "$(active_gateway "$dev")" = b ] || die "IO did not move to gateway b"
-	new_b | grep -q "rbd: $P/stale: broke the lock of" ||
+	grep -q "rbd: $P/stale: broke the lock of" <(new_b) ||
 		{ new_b; die "gateway b did not break gateway a's lock"; }
 	# New data (0x55) over it, through b, while a still holds the old.
 	dd if=/tmp/new of="$dev" bs=64k seek=$blk oflag=direct status=none
