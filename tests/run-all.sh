@@ -11,10 +11,12 @@ run_suite() {
 	local name=$1
 	shift
 	echo "=== $name"
-	local out rc last
+	local out rc last started=$SECONDS
 	out=$("$@" 2>&1)
 	rc=$?
 	echo "$out"
+	# For CI's time budget: where the minutes go.
+	echo "=== $name took $((SECONDS - started)) s"
 	last=$(echo "$out" | grep -E '^[a-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	if [ -z "$last" ]; then
 		echo "$name: no summary line: counted as 1 failed"

@@ -93,13 +93,14 @@ while read -r name; do
 	limit=$(sed -n 's/^# timeout: *//p' "$script" | head -n 1)
 	[ "$name" = bench ] && limit=3000
 	echo "QBDTEST BEGIN $name"
+	started=$SECONDS
 	timeout --kill-after=10 "${limit:-600}" bash "$script"
 	rc=$?
 	reset_guest
 	report_leaks
 	# Let the kernel finish printing what the scenario caused.
 	sleep 1
-	echo "QBDTEST END $name $rc"
+	echo "QBDTEST END $name $rc $((SECONDS - started))"
 done <"$plan"
 echo "QBDTEST DONE"
 sync

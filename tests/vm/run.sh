@@ -115,6 +115,19 @@ else
 	done
 fi
 
+# A scenario that installs the Debian packages takes them from build/deb/:
+# made here, on the host, when they are missing (tests/suites/debian-packages.sh
+# makes them afresh in make check).
+for name in "${plan[@]}"; do
+	case $name in
+	*debian-packages*)
+		v=$(tr -d '[:space:]' <"$top/VERSION")
+		[ -e "$top/build/deb/qbd-dkms_${v}_all.deb" ] ||
+			make -C "$top" -s deb >&2 || echo "run.sh: make deb failed: $name will fail" >&2
+		;;
+	esac
+done
+
 results=$vmdir/results.txt
 : >"$results"
 passed=0
@@ -194,6 +207,8 @@ judge() {
 		fi
 		section=$(tr -d '\r' <"$log" | sed -n "/^QBDTEST BEGIN $name\$/,/^QBDTEST END $name /p")
 		rc=$(sed -n "s/^QBDTEST END $name \([0-9]*\).*/\1/p" <<<"$section")
+		# Seconds it took (the guest's clock), for CI's time budget.
+		secs=$(sed -n "s/^QBDTEST END $name [0-9]* \([0-9]*\)$/\1/p" <<<"$section")
 		reason=$(sed -n "s/^QBDTEST SKIP $name //p" <<<"$section" | head -n 1)
 		xfail=0
 		grep -q '^# expect: fail' "$top/tests/vm/scenarios/$name.sh" 2>/dev/null && xfail=1
@@ -226,7 +241,7 @@ judge() {
 		elif [ $xfail -eq 1 ]; then
 			report FAIL "$name" "unexpected pass"
 		else
-			report PASS "$name"
+			report PASS "$name" "${secs:+$secs s}"
 		fi
 	done
 }
