@@ -1,4 +1,5 @@
 // The network side of lookup.h: the control calls to qbd-server.
+#include <algorithm>
 #include <cerrno>
 #include <future>
 #include <thread>
@@ -107,15 +108,22 @@ std::string describe_holders(const Config& cfg, const HostKey& me, const std::st
             a.err = c.holders(pool, volume, &held[i]);
             if (a.err) a.why = a.server + ": " + c.error();
         });
-    std::string out;
+    std::vector<std::string> seen;
     for (size_t i = 0; i < answers.size(); i++) {
         if (answers[i].err) debug("no holders from " + answers[i].why);
-        for (const client::Holder& h : held[i])
-            out += (out.empty() ? "" : ", ") + std::string("host ") + h.host_id +
-                   (h.shared ? " (shared)" : "") +
-                   (h.connections ? "" : " (disconnected, in the server's grace period)") + " on " +
-                   answers[i].server;
+        for (const client::Holder& h : held[i]) {
+            std::string one = "host " + h.host_id + (h.shared ? " (shared)" : "");
+            if (h.elsewhere)
+                one += " through another gateway of the volume";  // each gateway says so
+            else
+                one += std::string(
+                           h.connections ? "" : " (disconnected, in the server's grace period)") +
+                       " on " + answers[i].server;
+            if (std::find(seen.begin(), seen.end(), one) == seen.end()) seen.push_back(one);
+        }
     }
+    std::string out;
+    for (const std::string& one : seen) out += (out.empty() ? "" : ", ") + one;
     return out;
 }
 

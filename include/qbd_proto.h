@@ -345,7 +345,7 @@ struct qbd_ctl_info_reply {
  * @host_id:	as its HELLO named it, NUL-terminated
  * @flags:	QBD_HOLDER_*
  * @connections: its read-write connections open now; 0 while its claim
- *		lasts out the grace period
+ *		lasts out the grace period, and 0 for QBD_HOLDER_ELSEWHERE
  * @reserved:	zero
  *
  * CTL_HOLDERS replies with a __le32 count and that many of these.
@@ -358,6 +358,8 @@ struct qbd_ctl_holder {
 };
 
 #define QBD_HOLDER_SHARED	(1U << 0)	/* opened with QBD_REQ_SHARED */
+/* Holds it through another server of the volume (an rbd gateway). */
+#define QBD_HOLDER_ELSEWHERE	(1U << 1)
 
 /*
  * RDMA transport.  One reliable-connected queue pair per connection, set

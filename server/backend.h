@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "claim_store.h"
+
 namespace qbd {
 
 enum class IoKind : uint8_t { read, write, flush, discard, write_zeroes };
@@ -117,6 +119,9 @@ class Backend {
     // Opens volume @id for IO, for reading only with @read_only.
     virtual int open(uint64_t id, bool read_only, std::unique_ptr<VolumeIo>* io, VolumeInfo* info,
                      std::string* error) = 0;
+    // Where the writer claims of volumes that other servers serve too are
+    // recorded (claim_store.h); none for a backend only this server serves.
+    virtual ClaimStore* claim_store() { return nullptr; }
 
     Backend() = default;
     Backend(const Backend&) = delete;

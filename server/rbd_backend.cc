@@ -535,8 +535,192 @@ struct RbdBackend::Impl {
     }
 };
 
-RbdBackend::RbdBackend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+namespace {
+
+std::string claims_object(const std::string& image_id) { return "qbd_claims." + image_id; }
+
+// claim_store.h's records in the omap of the object beside an image.
+// Each change reads the records and the object's version, decides, and
+// writes only if the version is still the one read (RADOS compares it in
+// the OSD): of two gateways deciding at once, one writes and the other
+// decides again on what the first wrote.
+class RbdClaims final : public ClaimStore {
+  public:
+    explicit RbdClaims(RbdBackend::Impl& impl) : impl_(impl) {}
+    const std::string& server() const override { return impl_.opts.server_id; }
+
+    int acquire(uint64_t volume, const std::string& host, bool shared, bool take_over,
+                std::chrono::milliseconds lease, std::vector<ClaimRecord>* holders,
+                std::string* error) override {
+        return update(
+            volume,
+            [&](const std::vector<ClaimRecord>& records, Change* c) {
+                ClaimDecision d =
+                    decide_claim(records, host, server(), shared, take_over, lease, now_ms());
+                if (d.busy) {
+                    *holders = std::move(d.holders);
+                    return -EBUSY;
+                }
+                c->set.push_back(std::move(d.mine));
+                c->remove = std::move(d.remove);
+                return 0;
+            },
+            error);
+    }
+
+    int renew(uint64_t volume, const std::string& host, std::chrono::milliseconds lease,
+              std::string* error) override {
+        return update(
+            volume,
+            [&](const std::vector<ClaimRecord>& records, Change* c) {
+                for (ClaimRecord r : records) {
+                    if (r.host != host || r.server != server()) continue;
+                    if (lease.count() <= 0) {
+                        c->remove.push_back(claim_record_key(r.host, r.server));
+                    } else {
+                        r.expires_ms = now_ms() + lease.count();
+                        c->set.push_back(std::move(r));
+                    }
+                    return 0;
+                }
+                return -ENOENT;
+            },
+            error);
+    }
+
+    int release(uint64_t volume, const std::string& host, std::string* error) override {
+        return update(
+            volume,
+            [&](const std::vector<ClaimRecord>& records, Change* c) {
+                for (const ClaimRecord& r : records)
+                    if (r.host == host) c->remove.push_back(claim_record_key(r.host, r.server));
+                return c->remove.empty() ? -ENOENT : 0;
+            },
+            error);
+    }
+
+    int holders(uint64_t volume, std::vector<ClaimRecord>* out, std::string* error) override {
+        out->clear();
+        return update(
+            volume,
+            [&](const std::vector<ClaimRecord>& records, Change*) {
+                const int64_t now = now_ms();
+                for (const ClaimRecord& r : records)
+                    if (r.expires_ms > now) out->push_back(r);
+                return 0;
+            },
+            error);
+    }
+
+  private:
+    struct Change {
+        std::vector<ClaimRecord> set;
+        std::vector<std::string> remove;
+    };
+    // Returns 0 to write @c (nothing when it is empty), or an errno that
+    // ends the update without writing.
+    using Decide = std::function<int(const std::vector<ClaimRecord>&, Change*)>;
+
+    int update(uint64_t volume, const Decide& decide, std::string* error) {
+        std::lock_guard g(impl_.mu);
+        RbdBackend::Impl::Location loc;
+        if (int err = impl_.locate(volume, &loc, error)) return err;
+        IoCtx io;
+        if (int err = impl_.pool_io(loc.pool, &io, error)) return err;
+        const std::string oid = claims_object(loc.image_id);
+        const std::string what = "the writer claims of " + loc.pool + "/" + loc.name;
+        for (int attempt = 0; attempt < 16; attempt++) {
+            std::vector<ClaimRecord> records;
+            uint64_t version = 0;
+            bool exists = false;
+            int r = read(io.h, oid, &records, &version, &exists);
+            if (r < 0) return impl_.failed(r, "cannot read " + what, error);
+            Change c;
+            if (int err = decide(records, &c)) return err;
+            if (c.set.empty() && c.remove.empty()) return 0;
+            r = write(io.h, oid, exists, version, c);
+            if (r == -ERANGE || r == -EOVERFLOW || r == -EEXIST || (r == -ENOENT && exists))
+                continue;  // another gateway changed them since: decide again
+            if (r < 0) return impl_.failed(r, "cannot write " + what, error);
+            return 0;
+        }
+        *error = what + " change too often to be updated";
+        return -EAGAIN;
+    }
+
+    static int read(rados_ioctx_t io, const std::string& oid, std::vector<ClaimRecord>* out,
+                    uint64_t* version, bool* exists) {
+        rados_read_op_t op = rados_create_read_op();
+        rados_omap_iter_t it = nullptr;
+        unsigned char more = 0;
+        int prval = 0;
+        // A few records per host that maps the volume: far fewer than this.
+        rados_read_op_omap_get_vals2(op, "", "", 4096, &it, &more, &prval);
+        int r = rados_read_op_operate(op, io, oid.c_str(), 0);
+        if (r == -ENOENT) {
+            rados_release_read_op(op);
+            *exists = false;
+            return 0;
+        }
+        if (r >= 0 && prval < 0) r = prval;
+        if (r >= 0) {
+            *exists = true;
+            *version = rados_get_last_version(io);
+            char *key, *val;
+            size_t key_len, val_len;
+            while (rados_omap_get_next2(it, &key, &val, &key_len, &val_len) == 0 && key) {
+                // Keys that are not records (none yet) are left alone.
+                if (auto rec = parse_claim_record({key, key_len}, {val, val_len}))
+                    out->push_back(std::move(*rec));
+            }
+        }
+        if (it) rados_omap_get_end(it);
+        rados_release_read_op(op);
+        return r;
+    }
+
+    static int write(rados_ioctx_t io, const std::string& oid, bool exists, uint64_t version,
+                     const Change& c) {
+        std::vector<std::string> set_keys, set_vals;
+        for (const ClaimRecord& r : c.set) {
+            set_keys.push_back(claim_record_key(r.host, r.server));
+            set_vals.push_back(claim_record_value(r));
+        }
+        auto pointers = [](const std::vector<std::string>& v, std::vector<const char*>* p,
+                           std::vector<size_t>* lens) {
+            for (const std::string& s : v) {
+                p->push_back(s.data());
+                lens->push_back(s.size());
+            }
+        };
+        std::vector<const char*> sk, sv, rk;
+        std::vector<size_t> skl, svl, rkl;
+        pointers(set_keys, &sk, &skl);
+        pointers(set_vals, &sv, &svl);
+        pointers(c.remove, &rk, &rkl);
+        rados_write_op_t op = rados_create_write_op();
+        if (exists)
+            rados_write_op_assert_version(op, version);
+        else
+            rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, nullptr);
+        if (!sk.empty())
+            rados_write_op_omap_set2(op, sk.data(), sv.data(), skl.data(), svl.data(), sk.size());
+        if (!rk.empty()) rados_write_op_omap_rm_keys2(op, rk.data(), rkl.data(), rk.size());
+        int r = rados_write_op_operate(op, io, oid.c_str(), nullptr, 0);
+        rados_release_write_op(op);
+        return r;
+    }
+
+    RbdBackend::Impl& impl_;
+};
+
+}  // namespace
+
+RbdBackend::RbdBackend(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)), claims_(std::make_unique<RbdClaims>(*impl_)) {}
 RbdBackend::~RbdBackend() = default;
+
+ClaimStore* RbdBackend::claim_store() { return claims_.get(); }
 
 int RbdBackend::make(const RbdOptions& opts, std::unique_ptr<RbdBackend>* out, std::string* error) {
     if (opts.pools.empty()) {
@@ -589,6 +773,10 @@ int RbdBackend::remove(const std::string& pool, const std::string& name, std::st
     std::lock_guard g(impl_->mu);
     IoCtx io;
     if (int err = impl_->pool_io(pool, &io, error)) return err;
+    // The writer claims go with the image.
+    std::string image_id;
+    if (VolumeInfo v; impl_->info_locked(pool, name, &v, error) == 0)
+        image_id = impl_->ids[v.id].image_id;
     int r = rbd_remove(io.h, name.c_str());
     if (r == -ENOENT) {
         *error = "no volume " + pool + "/" + name;
@@ -599,6 +787,7 @@ int RbdBackend::remove(const std::string& pool, const std::string& name, std::st
         return r;
     }
     if (r < 0) return impl_->failed(r, "cannot delete " + pool + "/" + name, error);
+    if (!image_id.empty()) rados_remove(io.h, claims_object(image_id).c_str());
     impl_->ids.clear();
     return 0;
 }

@@ -1,6 +1,9 @@
 // The rbd backend: qbd pools are Ceph pools, volumes are RBD images, and
 // this server is one of any number of gateways to them (librbd).
 //
+// Writer claims (one host writes a volume, whichever gateway it maps it
+// through) are records in RADOS next to the image: claim_store().
+//
 // Fencing: a gateway takes the image's exclusive lock on the first data
 // IO it serves (not at OPEN: clients connect to their standby paths too).
 // A lock held by another gateway is broken, which blocklists that
@@ -29,6 +32,9 @@ struct RbdOptions {
     std::string keyring;                  // empty: as ceph.conf says
     std::vector<std::string> pools;       // the Ceph pools served; at least one
     unsigned connect_timeout_s = 10;      // a Ceph that does not answer fails OPEN after this
+    // This gateway in the writer claims it records (claim_store.h): the
+    // address it advertises, unique among the gateways.
+    std::string server_id;
     // Where fencing events go (the server's log); none when empty.
     // At a syslog(3) priority (LOG_ERR, LOG_WARNING, ...).
     std::function<void(int, const std::string&)> log;
@@ -55,12 +61,16 @@ class RbdBackend final : public Backend {
     int list(const std::string& pool, std::vector<VolumeInfo>* out, std::string* error) override;
     int open(uint64_t id, bool read_only, std::unique_ptr<VolumeIo>* io, VolumeInfo* info,
              std::string* error) override;
+    // Writer claims in an object beside each image, qbd_claims.<image id>,
+    // one omap key per host and gateway (claim_store.h).
+    ClaimStore* claim_store() override;
 
     struct Impl;
 
   private:
     explicit RbdBackend(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
+    std::unique_ptr<ClaimStore> claims_;
 };
 
 }  // namespace qbd

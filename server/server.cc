@@ -97,6 +97,7 @@ int Server::open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* 
         o.keyring = cfg.ceph_keyring;
         o.pools = cfg.pools;
         o.connect_timeout_s = cfg.ceph_timeout_s;
+        o.server_id = cfg.advertise;
         Server* srv = s.get();
         o.log = [srv](int priority, const std::string& line) { srv->log(priority, line); };
         std::unique_ptr<RbdBackend> b;
@@ -118,6 +119,13 @@ int Server::open(const ServerConfig& cfg, bool create, std::unique_ptr<Server>* 
                        "server now serves all of it, but holds current data only for the shards "
                        "placed on it (as primary or replica): copy the others in before using it");
         s->backend_ = std::move(b);
+    }
+    if (ClaimStore* store = s->backend_->claim_store()) {
+        Server* srv = s.get();
+        s->claims_.use_store(store, WriterClaims::kDefaultLease,
+                             [srv](int priority, const std::string& line) {
+                                 srv->log(priority, "writer claims: " + line);
+                             });
     }
     *out = std::move(s);
     return 0;
@@ -208,7 +216,8 @@ CtlResult Server::holders(const qbd_ctl_name& n) {
     for (const auto& h : list) {
         qbd_ctl_holder e{};
         h.host.copy(e.host_id, sizeof(e.host_id) - 1);
-        e.flags = htole32(h.shared ? QBD_HOLDER_SHARED : 0);
+        e.flags =
+            htole32((h.shared ? QBD_HOLDER_SHARED : 0) | (h.elsewhere ? QBD_HOLDER_ELSEWHERE : 0));
         e.connections = htole32(h.connections);
         const char* p = reinterpret_cast<const char*>(&e);
         out.insert(out.end(), p, p + sizeof(e));

@@ -26,7 +26,10 @@ std::string describe(const std::vector<WriterClaims::Holder>& holders) {
     std::string out = "held read-write by";
     for (const auto& h : holders)
         out += " host " + (h.host.empty() ? std::string("(unnamed)") : h.host) +
-               (h.shared ? " (shared)" : "") + (h.connections ? "" : " (in its grace period)");
+               (h.shared ? " (shared)" : "") +
+               (h.elsewhere     ? " through " + h.server
+                : h.connections ? ""
+                                : " (in its grace period)");
     return out;
 }
 

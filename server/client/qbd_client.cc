@@ -345,8 +345,9 @@ int Client::list(const std::string& pool, std::vector<Volume>* out) {
 
 int decode_holders(const std::vector<char>& buf, std::vector<Holder>* out) {
     return decode_array<qbd_ctl_holder>(buf, out, [](const qbd_ctl_holder& h) {
-        return Holder{get_fixed(h.host_id, QBD_HOST_ID_MAX),
-                      (le32toh(h.flags) & QBD_HOLDER_SHARED) != 0, le32toh(h.connections)};
+        const uint32_t flags = le32toh(h.flags);
+        return Holder{get_fixed(h.host_id, QBD_HOST_ID_MAX), (flags & QBD_HOLDER_SHARED) != 0,
+                      le32toh(h.connections), (flags & QBD_HOLDER_ELSEWHERE) != 0};
     });
 }
 

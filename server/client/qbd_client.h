@@ -47,6 +47,7 @@ struct Holder {
     std::string host_id;
     bool shared = false;
     uint32_t connections = 0;  // 0: its claim is in the server's grace period
+    bool elsewhere = false;    // held through another server (connections 0)
 };
 int decode_holders(const std::vector<char>& payload, std::vector<Holder>* out);
 

@@ -20,6 +20,7 @@ namespace qbd {
 namespace {
 
 using test::ceph;
+using namespace std::chrono_literals;
 
 class RbdBackendTest : public ::testing::Test {
   protected:
@@ -45,6 +46,7 @@ class RbdBackendTest : public ::testing::Test {
         o.keyring = ceph().keyring;
         o.pools = {ceph().pool};
         o.connect_timeout_s = timeout_s;
+        o.server_id = "gateway-" + std::to_string(++gateways_) + ":7800";
         o.log = [this](int, const std::string& line) { log_.push_back(line); };
         std::unique_ptr<RbdBackend> b;
         std::string error;
@@ -79,6 +81,7 @@ class RbdBackendTest : public ::testing::Test {
         return p;
     }
 
+    unsigned gateways_ = 0;
     std::unique_ptr<RbdBackend> a_, b_;
     std::unique_ptr<VolumeIo> io_a_, io_b_;
     std::string name_;
@@ -316,6 +319,47 @@ TEST_F(RbdBackendTest, UnreachableCeph) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
     EXPECT_NE(error.find("cannot reach Ceph"), std::string::npos) << error;
     std::remove(conf.c_str());
+}
+
+// Writer claims beside the image (claim_store.h): of two gateways letting
+// two hosts in at the same moment, exactly one succeeds, every time: the
+// records are read and written under the object's version.
+TEST_F(RbdBackendTest, ClaimRecordsAreDecidedAtomicallyAcrossGateways) {
+    VolumeInfo v = create();
+    ClaimStore* sa = a_->claim_store();
+    ClaimStore* sb = b_->claim_store();
+    ASSERT_NE(sa, nullptr);
+    ASSERT_NE(sa->server(), sb->server());
+    for (int round = 0; round < 20; round++) {
+        int ra = 1, rb = 1;
+        std::vector<ClaimRecord> ha, hb;
+        std::string ea, eb;
+        std::thread ta([&] { ra = sa->acquire(v.id, "h1", false, false, 60s, &ha, &ea); });
+        std::thread tb([&] { rb = sb->acquire(v.id, "h2", false, false, 60s, &hb, &eb); });
+        ta.join();
+        tb.join();
+        ASSERT_TRUE((ra == 0 && rb == -EBUSY) || (ra == -EBUSY && rb == 0))
+            << "round " << round << ": " << ra << " " << ea << ", " << rb << " " << eb;
+        std::vector<ClaimRecord> live;
+        std::string error;
+        ASSERT_EQ(sa->holders(v.id, &live, &error), 0) << error;
+        ASSERT_EQ(live.size(), 1u);
+        EXPECT_EQ(live[0].host, ra == 0 ? "h1" : "h2");
+        EXPECT_EQ(live[0].server, ra == 0 ? sa->server() : sb->server());
+        ASSERT_EQ(sb->release(v.id, live[0].host, &error), 0) << error;
+    }
+    // Renewal: of this gateway's record only; none left is -ENOENT (taken over).
+    std::vector<ClaimRecord> in_the_way;
+    std::string error;
+    ASSERT_EQ(sa->acquire(v.id, "h1", false, false, 60s, &in_the_way, &error), 0) << error;
+    EXPECT_EQ(sb->renew(v.id, "h1", 60s, &error), -ENOENT);
+    EXPECT_EQ(sa->renew(v.id, "h1", 60s, &error), 0) << error;
+    ASSERT_EQ(sb->acquire(v.id, "h2", false, true, 60s, &in_the_way, &error), 0) << error;
+    EXPECT_EQ(sa->renew(v.id, "h1", 60s, &error), -ENOENT);
+    // A deleted volume has none (remove() deletes the object too).
+    ASSERT_EQ(a_->remove(ceph().pool, name_, &error), 0) << error;
+    std::vector<ClaimRecord> live;
+    EXPECT_EQ(sa->holders(v.id, &live, &error), -ENOENT);
 }
 
 TEST(RbdVolumeId, StableAndNeverZero) {

@@ -70,10 +70,11 @@ class Gateway {
         std::remove(conf_.c_str());
     }
     std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
-    std::unique_ptr<Client> connect() const {
+    // As host @me (named in HELLO; this gateway has no keys file).
+    std::unique_ptr<Client> connect(const HostKey& me = {}) const {
         std::unique_ptr<Client> c;
         std::string err;
-        EXPECT_EQ(Client::connect(addr(), {}, 5000, &c, &err), 0) << err;
+        EXPECT_EQ(Client::connect(addr(), me, 5000, &c, &err), 0) << err;
         return c;
     }
     bool alive() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
@@ -241,6 +242,66 @@ TEST_F(RbdServer, TheGatewayTakenOverWritesNothingMore) {
     EXPECT_NE(on_b->write(0, stale.data(), 4096), 0);
     ASSERT_EQ(again->read(0, back.data(), 4096), 0) << again->error();
     EXPECT_EQ(back, second);
+}
+
+// One writer per volume across gateways: each gateway used to keep its
+// claims to itself, so web2 mapping through gateway b got in while web1
+// held the volume through gateway a.  The claims are records beside the
+// image now, which every gateway checks.
+TEST_F(RbdServer, OneWriterWhicheverGatewayAHostMapsThrough) {
+    Gateway a, b;
+    client::Volume v = create(a, 16ULL << 20);
+    const HostKey web1{"web1", ""}, web2{"web2", ""};
+    auto w1 = a.connect(web1);
+    ASSERT_EQ(w1->open(v.id, v.epoch), 0) << w1->error();
+    auto data = pattern(4096, 1);
+    ASSERT_EQ(w1->write(0, data.data(), 4096), 0) << w1->error();
+    auto w2 = b.connect(web2);
+    EXPECT_EQ(w2->open(v.id, v.epoch), -EBUSY) << "web2 got in through the other gateway";
+    w2 = b.connect(web2);
+    EXPECT_EQ(w2->open(v.id, v.epoch, nullptr, QBD_REQ_SHARED), -EBUSY);
+    // Gateway b names the holder it does not serve.
+    std::vector<client::Holder> h;
+    auto ctl = b.connect(web2);
+    ASSERT_EQ(ctl->holders(ceph().pool, name_, &h), 0) << ctl->error();
+    ASSERT_EQ(h.size(), 1u);
+    EXPECT_EQ(h[0].host_id, "web1");
+    EXPECT_TRUE(h[0].elsewhere);
+    // web1's standby path through b is the same writer.
+    auto w1b = b.connect(web1);
+    ASSERT_EQ(w1b->open(v.id, v.epoch), 0) << w1b->error();
+    w1b.reset();
+
+    // web2 takes it over through b: web1's gateway a writes nothing more
+    // (Ceph's lock, broken by b's first write), and a refuses web1 now.
+    w2 = b.connect(web2);
+    ASSERT_EQ(w2->open(v.id, v.epoch, nullptr, QBD_REQ_TAKE_OVER), 0) << w2->error();
+    auto fresh = pattern(4096, 2);
+    ASSERT_EQ(w2->write(0, fresh.data(), 4096), 0) << w2->error();
+    EXPECT_NE(w1->write(0, data.data(), 4096), 0) << "the host taken over still writes";
+    auto again = a.connect(web1);
+    EXPECT_EQ(again->open(v.id, v.epoch), -EBUSY) << "web1 got back in through its old gateway";
+
+    // web2 unmaps (its connection ends, it releases through a gateway it
+    // did not use): web1 gets in through a at once.
+    w2.reset();
+    auto rel = a.connect(web2);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int err;
+    while ((err = rel->release(ceph().pool, name_)) == -EBUSY &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(err, 0) << rel->error();
+    // b saw web2's connection close, or releases it now.
+    auto rel_b = b.connect(web2);
+    while ((err = rel_b->release(ceph().pool, name_)) == -EBUSY &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    again = a.connect(web1);
+    EXPECT_EQ(again->open(v.id, v.epoch), 0) << again->error();
+    std::vector<char> back(4096);
+    ASSERT_EQ(again->read(0, back.data(), 4096), 0) << again->error();
+    EXPECT_EQ(back, fresh);
 }
 
 // OPEN of an id no pool served holds, and a pool not served, are refused.

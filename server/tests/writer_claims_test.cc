@@ -5,7 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
 
 namespace qbd {
@@ -155,6 +160,191 @@ TEST(WriterClaims, AClaimTakenOverAndMadeAgainIsNotCountedOutByTheOldConnections
     a_old.reset();  // the fenced connection of the first claim ends late
     ASSERT_EQ(f.claims.holders(7).size(), 1u);
     EXPECT_EQ(f.claims.holders(7)[0].connections, 1u);
+}
+
+namespace {
+
+// Records as a backend served by several servers keeps them, in memory:
+// one Records shared by every server's store.
+struct Records {
+    std::mutex mu;
+    std::map<uint64_t, std::vector<ClaimRecord>> volumes;
+};
+
+class MemoryStore final : public ClaimStore {
+  public:
+    MemoryStore(Records& records, std::string server) : r_(records), server_(std::move(server)) {}
+    const std::string& server() const override { return server_; }
+    int acquire(uint64_t volume, const std::string& host, bool shared, bool take_over,
+                std::chrono::milliseconds lease, std::vector<ClaimRecord>* holders,
+                std::string*) override {
+        std::lock_guard l(r_.mu);
+        auto& recs = r_.volumes[volume];
+        ClaimDecision d = decide_claim(recs, host, server_, shared, take_over, lease, now_ms());
+        if (d.busy) {
+            *holders = d.holders;
+            return -EBUSY;
+        }
+        std::erase_if(recs, [&](const ClaimRecord& r) {
+            const std::string key = claim_record_key(r.host, r.server);
+            return std::find(d.remove.begin(), d.remove.end(), key) != d.remove.end() ||
+                   (r.host == host && r.server == server_);
+        });
+        recs.push_back(d.mine);
+        return 0;
+    }
+    int renew(uint64_t volume, const std::string& host, std::chrono::milliseconds lease,
+              std::string*) override {
+        std::lock_guard l(r_.mu);
+        renewals++;
+        auto& recs = r_.volumes[volume];
+        for (auto it = recs.begin(); it != recs.end(); ++it) {
+            if (it->host != host || it->server != server_) continue;
+            if (lease.count() <= 0)
+                recs.erase(it);
+            else
+                it->expires_ms = now_ms() + lease.count();
+            return 0;
+        }
+        return -ENOENT;
+    }
+    int release(uint64_t volume, const std::string& host, std::string*) override {
+        std::lock_guard l(r_.mu);
+        return std::erase_if(r_.volumes[volume],
+                             [&](const ClaimRecord& r) { return r.host == host; })
+                   ? 0
+                   : -ENOENT;
+    }
+    int holders(uint64_t volume, std::vector<ClaimRecord>* out, std::string*) override {
+        std::lock_guard l(r_.mu);
+        out->clear();
+        for (const ClaimRecord& r : r_.volumes[volume])
+            if (r.expires_ms > now_ms()) out->push_back(r);
+        return 0;
+    }
+    std::atomic<int> renewals{0};
+
+  private:
+    Records& r_;
+    std::string server_;
+};
+
+// One server of a volume that several serve: its claims over its store.
+struct Server {
+    Server(Records& records, std::string name, std::chrono::milliseconds lease = 90ms)
+        : store(records, std::move(name)) {
+        claims.use_store(&store, lease, [this](int, const std::string& line) {
+            std::lock_guard l(log_mu);
+            log.push_back(line);
+        });
+    }
+    std::pair<int, std::unique_ptr<WriterClaims::Claim>> open(const std::string& host,
+                                                              bool shared = false,
+                                                              bool take_over = false) {
+        auto conn = std::make_shared<Incarnation>(1);
+        conns.push_back(conn);
+        std::unique_ptr<WriterClaims::Claim> c;
+        int err = claims.claim(7, host, shared, take_over, conn, &c, &refused_by);
+        return {err, std::move(c)};
+    }
+    MemoryStore store;
+    WriterClaims claims{30s};
+    std::vector<WriterClaims::Holder> refused_by;
+    std::vector<std::shared_ptr<Incarnation>> conns;
+    std::mutex log_mu;
+    std::vector<std::string> log;
+};
+
+bool eventually(const std::function<bool()>& done) {
+    for (int i = 0; i < 300 && !done(); i++) std::this_thread::sleep_for(10ms);
+    return done();
+}
+
+}  // namespace
+
+// The bug this pins: each server kept its claims to itself, so host b
+// mapping a volume through a second gateway got in while host a held it
+// through the first.
+TEST(WriterClaimsOverAStore, AHostThroughAnotherServerIsRefused) {
+    Records records;
+    Server s1(records, "g1:7800"), s2(records, "g2:7800");
+    auto [e1, a] = s1.open("a");
+    ASSERT_EQ(e1, 0);
+    auto [e2, b] = s2.open("b");
+    EXPECT_EQ(e2, -EBUSY);
+    EXPECT_EQ(b, nullptr);
+    ASSERT_EQ(s2.refused_by.size(), 1u);
+    EXPECT_EQ(s2.refused_by[0].host, "a");
+    EXPECT_TRUE(s2.refused_by[0].elsewhere);
+    EXPECT_EQ(s2.refused_by[0].server, "g1:7800");
+    // Both servers name the holder; the refused host left nothing behind.
+    auto held = s2.claims.holders(7);
+    ASSERT_EQ(held.size(), 1u);
+    EXPECT_EQ(held[0].host, "a");
+    EXPECT_TRUE(held[0].elsewhere);
+    // Host a through the second server is the same writer: let in.
+    auto [e3, a2] = s2.open("a");
+    EXPECT_EQ(e3, 0);
+    // Sharing, when every host asks for it, across servers too.
+    auto [e4, c] = s1.open("c", true);
+    EXPECT_EQ(e4, -EBUSY);
+}
+
+TEST(WriterClaimsOverAStore, TheHoldersConnectionsAreRenewedAndKeepOthersOut) {
+    Records records;
+    Server s1(records, "g1:7800"), s2(records, "g2:7800");
+    auto [e1, a] = s1.open("a");
+    ASSERT_EQ(e1, 0);
+    // Several leases (90 ms) later the record is alive: renewed.
+    std::this_thread::sleep_for(400ms);
+    EXPECT_GE(s1.store.renewals.load(), 3);
+    EXPECT_EQ(s2.open("b").first, -EBUSY);
+}
+
+TEST(WriterClaimsOverAStore, ARecordOfAServerThatStoppedRunsOut) {
+    Records records;
+    Server s2(records, "g2:7800");
+    {
+        auto s1 = std::make_unique<Server>(records, "g1:7800");
+        auto [e1, a] = s1->open("a");
+        ASSERT_EQ(e1, 0);
+        EXPECT_EQ(s2.open("b").first, -EBUSY);
+        // g1 dies with a's connection open: nothing renews its record and
+        // nothing removes it.
+        a.release();  // NOLINT: a dead server's claim is never counted out
+    }
+    EXPECT_TRUE(eventually([&] { return s2.open("b").first == 0; }));
+}
+
+TEST(WriterClaimsOverAStore, ATakeOverThroughAnotherServerFencesTheHostTakenOver) {
+    Records records;
+    Server s1(records, "g1:7800"), s2(records, "g2:7800");
+    auto [e1, a] = s1.open("a");
+    ASSERT_EQ(e1, 0);
+    std::shared_ptr<Incarnation> a_conn = s1.conns.back();
+    auto [e2, b] = s2.open("b", false, true);
+    ASSERT_EQ(e2, 0);
+    // g1 learns it at its next renewal: none of a's IO goes on there.
+    EXPECT_TRUE(eventually([&] { return a_conn->fenced(); }));
+    EXPECT_FALSE(a_conn->enter());
+    // And a is refused there from now on, not let in on its old claim.
+    EXPECT_EQ(s1.open("a").first, -EBUSY);
+    EXPECT_EQ(s1.refused_by.at(0).host, "b");
+}
+
+TEST(WriterClaimsOverAStore, AReleaseEndsTheHostsRecordsThroughEveryServer) {
+    Records records;
+    Server s1(records, "g1:7800"), s2(records, "g2:7800"), s3(records, "g3:7800");
+    {
+        auto [e1, a1] = s1.open("a");
+        auto [e2, a2] = s2.open("a");
+        ASSERT_EQ(e1, 0);
+        ASSERT_EQ(e2, 0);
+    }
+    EXPECT_EQ(s3.open("b").first, -EBUSY);
+    // qbd -u asks each server it knows; g1 is enough for both records.
+    EXPECT_EQ(s1.claims.release(7, "a"), 0);
+    EXPECT_EQ(s3.open("b").first, 0);
 }
 
 }  // namespace qbd
