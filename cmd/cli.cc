@@ -39,6 +39,7 @@ const OptionDef kOptions[] = {
      "-R: normal|error|discard"},
     {'k', "size", "<size>", "new size with a K, M, G or T suffix"},
     {'f', "file", "<file>", "volume list (default /etc/qbd/map.conf)"},
+    {0, "count", "<n>", "-e: exit after printing this many events"},
 };
 constexpr size_t kNrOptions = sizeof(kOptions) / sizeof(kOptions[0]);
 
@@ -92,8 +93,10 @@ void set_option(Options& o, const OptionDef& def, const std::string& value) {
         auto f = json::parse_format(value);
         if (!f) usage_error("-o '" + value + "': expected json or table");
         o.json = *f == json::Format::json;
+        o.format_given = true;
     } else if (name == "json") {
         o.json = true;
+        o.format_given = true;
     } else if (name == "no-wait") {
         o.no_wait = true;
     } else if (name == "timeout") {
@@ -111,6 +114,10 @@ void set_option(Options& o, const OptionDef& def, const std::string& value) {
     } else if (name == "file") {
         if (value.empty()) usage_error("-f needs a file name");
         o.file = value;
+    } else if (name == "count") {
+        auto v = parse_uint(value, 1, UINT32_MAX);
+        if (!v) usage_error("--count '" + value + "': expected a number of events from 1");
+        o.count = *v;
     }
 }
 

@@ -24,13 +24,15 @@ struct Options {
     bool config_given = false;
     std::vector<std::string> map_options;  // each -o argument, validated
     bool force = false;
-    bool json = false;  // -o json, --output-format json, --json
+    bool json = false;          // -o json, --output-format json, --json
+    bool format_given = false;  // one of those was given
     bool no_wait = false;
     std::optional<uint32_t> timeout;  // seconds
     bool verbose = false;
     std::string type;                        // -t: throttle limits or resume mode
     std::string size;                        // -k
     std::string file = "/etc/qbd/map.conf";  // -f
+    std::optional<uint64_t> count;           // --count: --events stops after so many
 };
 
 // An option a verb takes: its long name (kOptions in cli.cc), whether the

@@ -17,6 +17,7 @@
 #include <linux/wait.h>
 #include <net/net_namespace.h>
 
+#include "qbd_genl.h"
 #include "qbd_ioctl.h"
 #include "qbd_proto.h"
 #include "qbd_shard.h"
@@ -378,6 +379,12 @@ int qbd_validate_map(const struct qbd_ioc_map *args);
 int qbd_validate_paths(const struct qbd_ioc_addr *paths, u32 nr_paths);
 int qbd_validate_addr(const struct qbd_ioc_addr *addr);
 int qbd_validate_throttle(const struct qbd_ioc_throttle *args);
+
+/* qbd_events.c: generic netlink events (include/qbd_genl.h) */
+void qbd_event_conn(struct qbd_conn *conn, enum qbd_event event);
+void qbd_event_dev(struct qbd_device *dev, enum qbd_event event, gfp_t gfp);
+int qbd_events_register(void);
+void qbd_events_unregister(void);
 
 /* qbd_proc.c */
 int qbd_proc_register(void);

@@ -186,6 +186,7 @@ static void qbd_remap_workfn(struct work_struct *work)
 		 "%s/%s: servers report a newer volume map than epoch %llu, asking userspace to remap\n",
 		 dev->pool, dev->volume, dev->epoch);
 	kobject_uevent_env(&disk_to_dev(dev->disk)->kobj, KOBJ_CHANGE, envp);
+	qbd_event_dev(dev, QBD_EVENT_REMAP_WANTED, GFP_NOIO);
 }
 
 /*

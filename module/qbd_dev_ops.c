@@ -280,8 +280,10 @@ int qbd_dev_update(struct qbd_ioc_map *args, const struct qbd_ioc_addr *paths)
 	clear_bit(0, &dev->remap_requested);
 	qbd_release_dropped_addrs(dev, used);
 
-	if (dev->size != old_size)
+	if (dev->size != old_size) {
 		set_capacity_and_notify(dev->disk, dev->size >> SECTOR_SHIFT);
+		qbd_event_dev(dev, QBD_EVENT_RESIZED, GFP_KERNEL);
+	}
 	dev_info(disk_to_dev(dev->disk),
 		 "volume map updated: epoch %llu, %llu bytes, %u paths\n",
 		 dev->epoch, dev->size, dev->nr_paths);

@@ -27,9 +27,12 @@ static int __init qbd_init(void)
 	ret = qbd_dev_register();
 	if (ret)
 		return ret;
-	ret = qbd_proc_register();
+	ret = qbd_events_register();
 	if (ret)
 		goto out_unregister_dev;
+	ret = qbd_proc_register();
+	if (ret)
+		goto out_unregister_events;
 	ret = qbd_ctl_register();
 	if (ret)
 		goto out_unregister_proc;
@@ -39,6 +42,8 @@ static int __init qbd_init(void)
 
 out_unregister_proc:
 	qbd_proc_unregister();
+out_unregister_events:
+	qbd_events_unregister();
 out_unregister_dev:
 	qbd_dev_unregister();
 	return ret;
@@ -49,6 +54,7 @@ static void __exit qbd_exit(void)
 	/* No device can exist: each holds a module reference. */
 	qbd_ctl_unregister();
 	qbd_proc_unregister();
+	qbd_events_unregister();
 	qbd_dev_unregister();
 	pr_info("unloaded\n");
 }

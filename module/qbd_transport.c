@@ -140,6 +140,7 @@ static int qbd_reconnect_noio(struct qbd_conn *conn,
 	unsigned long giveup_at;
 	int ret;
 
+	qbd_event_conn(conn, QBD_EVENT_CONN_LOST);
 	if (qbd_outage_goes_on(conn)) {
 		/* The connection that broke counts as a failed attempt. */
 		atomic_inc(&conn->attempts);
@@ -159,6 +160,7 @@ static int qbd_reconnect_noio(struct qbd_conn *conn,
 					    "%pISpc unreachable for %u ms, failing IO\n",
 					    &conn->addr, dev->giveup_timeout_ms);
 			ops->give_up(ctx);
+			qbd_event_conn(conn, QBD_EVENT_GAVE_UP);
 		}
 		schedule_timeout_interruptible(conn->outage_delay);
 		if (qbd_conn_closing(conn))
@@ -179,6 +181,7 @@ static int qbd_reconnect_noio(struct qbd_conn *conn,
 	atomic64_inc(&conn->reconnects);
 	dev_info_ratelimited(disk_to_dev(dev->disk), "reconnected to %pISpc\n",
 			     &conn->addr);
+	qbd_event_conn(conn, QBD_EVENT_CONN_RESTORED);
 	return 0;
 }
 

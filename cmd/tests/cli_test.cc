@@ -127,6 +127,23 @@ TEST(Cli, Info) {
     EXPECT_NE(error_of({"-i", "p/v", "--force"}).find("not valid"), std::string::npos);
 }
 
+// -e prints JSON lines unless a table is asked for, until --count.
+TEST(Cli, Events) {
+    Options o = parse({"-e"});
+    EXPECT_EQ(o.verb, "events");
+    EXPECT_FALSE(o.format_given);
+    EXPECT_FALSE(o.count);
+    o = parse({"--events", "-o", "table", "--count", "3"});
+    EXPECT_TRUE(o.format_given);
+    EXPECT_FALSE(o.json);
+    EXPECT_EQ(o.count, 3u);
+    EXPECT_TRUE(parse({"-e", "--json"}).format_given);
+    EXPECT_NE(error_of({"-e", "--count", "0"}).find("--count '0'"), std::string::npos);
+    EXPECT_NE(error_of({"-e", "--count", "x"}).find("expected a number"), std::string::npos);
+    EXPECT_NE(error_of({"-l", "--count", "1"}).find("not valid with --list"), std::string::npos);
+    EXPECT_NE(error_of({"-e", "p/v"}).find("unexpected argument"), std::string::npos);
+}
+
 TEST(Cli, VersionHelp) {
     EXPECT_EQ(parse({"-v"}).verb, "version");
     EXPECT_EQ(parse({"--version"}).verb, "version");
@@ -207,7 +224,7 @@ TEST(Cli, VerbsRegistered) {
     for (const auto& v : verbs()) names.push_back(v.name);
     EXPECT_EQ(names, (std::vector<std::string>{"map", "unmap", "list", "remap", "info",
                                                "setthrottle", "suspend", "resume", "resize",
-                                               "mapall", "unmapall", "version", "help"}));
+                                               "mapall", "unmapall", "events", "version", "help"}));
 }
 
 }  // namespace qbd
