@@ -66,3 +66,10 @@ MODULE_AUTHOR("qbd developers");
 MODULE_DESCRIPTION("qbd network block device (TCP and RDMA)");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(QBD_MODULE_VERSION);
+/*
+ * The crc32c of qbd_crc.c comes from the crypto API, which loads it on
+ * first use through the kernel's modprobe helper: loaded with qbd instead,
+ * a map made where that helper cannot see the modules (before the root
+ * file system is switched to) finds it.
+ */
+MODULE_SOFTDEP("pre: crc32c");

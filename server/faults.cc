@@ -24,6 +24,7 @@ constexpr std::pair<const char*, bool FaultConfig::*> kSwitches[] = {
     {"skip-fua", &FaultConfig::skip_fua},
     {"flaky-crc", &FaultConfig::flaky_crc},
     {"bad-crc", &FaultConfig::bad_crc},
+    {"stale-once", &FaultConfig::stale_once},
     {"rdma-wrong-inv-rkey", &FaultConfig::rdma_wrong_inv_rkey},
     {"rdma-long-hello-reply", &FaultConfig::rdma_long_hello_reply},
 };

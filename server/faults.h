@@ -36,6 +36,11 @@ struct FaultConfig {
     // goes through.  bad-crc: every one of them.
     bool flaky_crc = false;
     bool bad_crc = false;
+    // stale-once: the first WRITE the server is sent is answered
+    // QBD_STATUS_STALE_EPOCH, so that the driver asks userspace to remap.
+    // A WRITE, not a READ: udev's probe of a new disk reads it, and would
+    // hold up the uevent of the remap request for the same disk.
+    bool stale_once = false;
 };
 
 // Adds one --fault SPEC to @f; false with a message when SPEC is unknown.

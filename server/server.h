@@ -80,6 +80,8 @@ class Server {
         if (offset != cfg_.faults.stall_write_offset || write_stall_taken_.exchange(true)) return 0;
         return cfg_.faults.stall_write_ms;
     }
+    // Whether this WRITE is the one --fault stale-once answers stale.
+    bool take_stale_once() { return cfg_.faults.stale_once && !stale_once_taken_.exchange(true); }
     const ServerConfig& config() const { return cfg_; }
     // The key of @host_id in the keys file as it is now: 0, or -EACCES
     // with the reason (unknown host, unreadable file) in @why.
@@ -118,6 +120,7 @@ class Server {
     ConnectionLimits limits_;
     ConnectionSockets sockets_;
     std::atomic<bool> write_stall_taken_{false};
+    std::atomic<bool> stale_once_taken_{false};
 };
 
 // Encodes a volume as it appears in CTL_INFO and CTL_LIST replies.

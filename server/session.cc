@@ -182,6 +182,10 @@ Verdict Session::check(const qbd_req_hdr& h) {
 int Session::admit_io(const Request& r) {
     if (r.opcode == QBD_OP_HEARTBEAT) return 0;
     if (!epoch_current(r.epoch, st_)) return QBD_STATUS_STALE_EPOCH;
+    if (r.opcode == QBD_OP_WRITE && srv_.take_stale_once()) {
+        log(LOG_NOTICE, "answering a request stale (--fault stale-once)");
+        return QBD_STATUS_STALE_EPOCH;
+    }
     if (r.opcode != QBD_OP_FLUSH && (r.offset > st_.size || r.length > st_.size - r.offset))
         return -ERANGE;
     return 0;

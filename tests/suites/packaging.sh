@@ -24,7 +24,8 @@ check "make install" make -C "$top" -s install DESTDIR="$dest"
 for f in "lib/modules/$kver/updates/qbd.ko" "lib/modules/$kver/updates/qbd_rdma.ko" usr/sbin/qbd usr/sbin/qbd-server \
 	usr/lib/udev/rules.d/60-qbd.rules usr/lib/udev/rules.d/61-qbd-remap.rules \
 	usr/lib/udev/rules.d/62-qbd-mapall.rules usr/lib/systemd/system/qbd-server.service \
-	usr/lib/systemd/system/qbd-mapall.service usr/share/man/man8/qbd.8 \
+	usr/lib/systemd/system/qbd-mapall.service "usr/lib/systemd/system/qbd-remap@.service" \
+	usr/share/man/man8/qbd.8 \
 	usr/share/man/man8/qbd-server.8 usr/share/man/man5/qbd.conf.5 etc/qbd/qbd-server.conf \
 	usr/share/doc/qbd/examples/qbd-server.conf usr/share/bash-completion/completions/qbd \
 	usr/share/bash-completion/completions/qbd-server; do

@@ -10,6 +10,7 @@ for m in $(cat /lib/modules/order); do
 done
 arg() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
 root=$(arg qbd.root)
+init=$(arg qbd.init)
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host /lower || {
 	echo "init: cannot mount the host root over 9p"
 	echo o >/proc/sysrq-trigger
@@ -20,4 +21,14 @@ mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w /
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 mount --move /dev /newroot/dev
+if [ "$init" = systemd ]; then
+	# A host as systemd boots it: qbd installed into the root as its
+	# package installs it, then systemd as PID 1.
+	if ! chroot /newroot /bin/bash "$root/tests/vm/systemd-prep.sh"; then
+		echo "init: systemd-prep.sh failed"
+		echo o >/newroot/proc/sysrq-trigger
+		sleep 30
+	fi
+	exec switch_root /newroot /lib/systemd/systemd
+fi
 exec chroot /newroot /bin/bash "$root/tests/vm/guest.sh"
