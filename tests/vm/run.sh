@@ -22,10 +22,13 @@ mkdir -p "$vmdir/logs"
 
 demo=0
 bench=0
+once_skipped=()
+declare -A once_reason
 debug=0
 verbose=0
 kernel_arg=
-timeout=${QBD_VM_TIMEOUT:-1500}
+# One boot runs every scenario of a lane: about 25 minutes under TCG.
+timeout=${QBD_VM_TIMEOUT:-2700}
 scenarios=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -115,6 +118,43 @@ else
 	done
 fi
 
+# Scenarios marked "# once: REASON" test what no kernel changes (userspace
+# only): they run in the default lane, not again in a --kernel one.
+if [ -n "$kernel_arg" ] && [ ${#scenarios[@]} -eq 0 ]; then
+	others=()
+	for name in "${plan[@]}"; do
+		why=$(sed -n 's/^# once: *//p' "$top/tests/vm/scenarios/$name.sh" | head -n 1)
+		if [ -n "$why" ]; then
+			once_skipped+=("$name")
+			once_reason[$name]=$why
+		else
+			others+=("$name")
+		fi
+	done
+	plan=("${others[@]}")
+fi
+
+# Scenarios marked "# init: systemd" boot alone, with systemd as PID 1
+# (init.sh, systemd-prep.sh), from the userspace "make install" puts in
+# place, staged here for the guest to copy into its root.
+systemd_plan=()
+if [ $demo -eq 0 ]; then
+	others=()
+	for name in "${plan[@]}"; do
+		if grep -q '^# init: systemd' "$top/tests/vm/scenarios/$name.sh"; then
+			systemd_plan+=("$name")
+		else
+			others+=("$name")
+		fi
+	done
+	plan=("${others[@]}")
+fi
+if [ ${#systemd_plan[@]} -gt 0 ]; then
+	rm -rf "$vmdir/systemd-root"
+	DESTDIR=$vmdir/systemd-root cmake --install "$top/build" --prefix /usr >/dev/null ||
+		echo "run.sh: cmake --install failed: ${systemd_plan[*]} will fail" >&2
+fi
+
 # A scenario that installs the Debian packages takes them from build/deb/:
 # made here, on the host, when they are missing (tests/suites/debian-packages.sh
 # makes them afresh in make check).
@@ -156,7 +196,7 @@ boot() {
 	local scratch=$vmdir/scratch.$$.img
 	rm -f "$scratch"
 	truncate -s 4G "$scratch"
-	local append="console=ttyS0 panic=-1 oops=panic loglevel=5 qbd.root=$top qbd.plan=$planfile qbd.ko=$qbd_ko qbd.modules=$guest_modules"
+	local append="console=ttyS0 panic=-1 oops=panic loglevel=5 qbd.root=$top qbd.plan=$planfile qbd.ko=$qbd_ko qbd.modules=$guest_modules${BOOT_APPEND:+ $BOOT_APPEND}"
 	# ACPI interprets _PRT for every PCI interrupt: under TCG with lockdep
 	# and KASAN that outlasts its 30 s loop limit and virtio loses its IRQ.
 	[ $debug -eq 1 ] && append="$append kmemleak=on acpi=noirq"
@@ -246,8 +286,19 @@ judge() {
 	done
 }
 
+for name in "${once_skipped[@]}"; do
+	report SKIP "$name" "once: ${once_reason[$name]}; it ran in the default lane"
+done
 remaining=("${plan[@]}")
 boots=0
+for name in "${systemd_plan[@]}"; do
+	boots=$((boots + 1))
+	log=$vmdir/logs/$(date +%Y%m%d-%H%M%S)-$boots.log
+	BOOT_APPEND="qbd.init=systemd systemd.unit=multi-user.target systemd.show_status=1" \
+		boot "$log" "$name"
+	judge "$log" "$name"
+	[ ${#unfinished[@]} -eq 0 ] || report FAIL "$name" "guest did not boot: see $log"
+done
 while [ ${#remaining[@]} -gt 0 ]; do
 	boots=$((boots + 1))
 	log=$vmdir/logs/$(date +%Y%m%d-%H%M%S)-$boots.log

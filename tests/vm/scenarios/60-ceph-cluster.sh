@@ -4,6 +4,7 @@
 # guest's tmpfs, an image written with rbd reads back the same bytes, an OSD
 # killed and started again rejoins, and stop leaves no daemon and no
 # directory.
+# once: the test Ceph cluster itself, userspace only
 # timeout: 600
 . "$QBD_ROOT/tests/vm/lib.sh"
 trap stop_ceph EXIT

@@ -20,6 +20,7 @@
 #                  refuses it, the new data stays (read through the device
 #                  and with rbd) and a ends the connection unanswered
 #   unmap-dead     unmap with every gateway dead finishes at once
+# once: the gateway, userspace; the driver failover it relies on is 61-path-failover, in every lane
 # timeout: 1500
 . "$QBD_ROOT/tests/vm/lib.sh"
 require_userspace
