@@ -120,7 +120,7 @@ fi
 
 # Scenarios marked "# once: REASON" test what no kernel changes (userspace
 # only): they run in the default lane, not again in a --kernel one.
-if [ -n "$kernel_arg" ] && [ ${#scenarios[@]} -eq 0 ]; then
+if [ $demo -eq 0 ] && [ -n "$kernel_arg" ] && [ ${#scenarios[@]} -eq 0 ]; then
 	others=()
 	for name in "${plan[@]}"; do
 		why=$(sed -n 's/^# once: *//p' "$top/tests/vm/scenarios/$name.sh" | head -n 1)
