@@ -29,10 +29,10 @@ std::string event_json_line(const DriverEvent& e) {
     json::Json j = json::document();
     const char* name = event_name(e.type);
     if (name)
-        j["event"] = name;
+        j[json::key::event] = name;
     else
-        j["event"] = nullptr;
-    j["time_ms"] = e.time_ms;
+        j[json::key::event] = nullptr;
+    j[json::key::time_ms] = e.time_ms;
     j[json::key::dev] = "/dev/" + e.disk;
     j[json::key::dev_index] = e.dev_index;
     j[json::key::pool] = e.pool;

@@ -1,5 +1,6 @@
 #include "claim_store.h"
 
+#include <cerrno>
 #include <charconv>
 
 namespace qbd {
@@ -46,6 +47,29 @@ ClaimDecision decide_claim(const std::vector<ClaimRecord>& records, const std::s
     }
     d.mine = ClaimRecord{host, server, shared, now_ms + lease.count()};
     return d;
+}
+
+int decide_renew(const std::vector<ClaimRecord>& records, const std::string& host,
+                 const std::string& server, std::chrono::milliseconds lease, int64_t now_ms,
+                 ClaimChange* out) {
+    for (ClaimRecord r : records) {
+        if (r.host != host || r.server != server) continue;
+        if (lease.count() <= 0) {
+            out->remove.push_back(claim_record_key(r.host, r.server));
+        } else {
+            r.expires_ms = now_ms + lease.count();
+            out->set.push_back(std::move(r));
+        }
+        return 0;
+    }
+    return -ENOENT;
+}
+
+int decide_release(const std::vector<ClaimRecord>& records, const std::string& host,
+                   ClaimChange* out) {
+    for (const ClaimRecord& r : records)
+        if (r.host == host) out->remove.push_back(claim_record_key(r.host, r.server));
+    return out->remove.empty() ? -ENOENT : 0;
 }
 
 int64_t ClaimStore::now_ms() {

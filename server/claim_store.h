@@ -54,6 +54,20 @@ ClaimDecision decide_claim(const std::vector<ClaimRecord>& records, const std::s
                            const std::string& server, bool shared, bool take_over,
                            std::chrono::milliseconds lease, int64_t now_ms);
 
+// A change to a volume's records, as renewals and releases make it.
+struct ClaimChange {
+    std::vector<ClaimRecord> set;
+    std::vector<std::string> remove;  // keys
+};
+// Extends @server's record of @host to @now_ms + @lease (0: removes it):
+// -ENOENT when there is none.
+int decide_renew(const std::vector<ClaimRecord>& records, const std::string& host,
+                 const std::string& server, std::chrono::milliseconds lease, int64_t now_ms,
+                 ClaimChange* out);
+// Removes every record of @host: -ENOENT when there is none.
+int decide_release(const std::vector<ClaimRecord>& records, const std::string& host,
+                   ClaimChange* out);
+
 // Where a backend keeps the records.  Every method is thread-safe and
 // returns 0 or a negative errno with a message in @error.
 class ClaimStore {

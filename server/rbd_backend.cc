@@ -554,7 +554,7 @@ class RbdClaims final : public ClaimStore {
                 std::string* error) override {
         return update(
             volume,
-            [&](const std::vector<ClaimRecord>& records, Change* c) {
+            [&](const std::vector<ClaimRecord>& records, ClaimChange* c) {
                 ClaimDecision d =
                     decide_claim(records, host, server(), shared, take_over, lease, now_ms());
                 if (d.busy) {
@@ -572,18 +572,8 @@ class RbdClaims final : public ClaimStore {
               std::string* error) override {
         return update(
             volume,
-            [&](const std::vector<ClaimRecord>& records, Change* c) {
-                for (ClaimRecord r : records) {
-                    if (r.host != host || r.server != server()) continue;
-                    if (lease.count() <= 0) {
-                        c->remove.push_back(claim_record_key(r.host, r.server));
-                    } else {
-                        r.expires_ms = now_ms() + lease.count();
-                        c->set.push_back(std::move(r));
-                    }
-                    return 0;
-                }
-                return -ENOENT;
+            [&](const std::vector<ClaimRecord>& records, ClaimChange* c) {
+                return decide_renew(records, host, server(), lease, now_ms(), c);
             },
             error);
     }
@@ -591,10 +581,8 @@ class RbdClaims final : public ClaimStore {
     int release(uint64_t volume, const std::string& host, std::string* error) override {
         return update(
             volume,
-            [&](const std::vector<ClaimRecord>& records, Change* c) {
-                for (const ClaimRecord& r : records)
-                    if (r.host == host) c->remove.push_back(claim_record_key(r.host, r.server));
-                return c->remove.empty() ? -ENOENT : 0;
+            [&](const std::vector<ClaimRecord>& records, ClaimChange* c) {
+                return decide_release(records, host, c);
             },
             error);
     }
@@ -603,7 +591,7 @@ class RbdClaims final : public ClaimStore {
         out->clear();
         return update(
             volume,
-            [&](const std::vector<ClaimRecord>& records, Change*) {
+            [&](const std::vector<ClaimRecord>& records, ClaimChange*) {
                 const int64_t now = now_ms();
                 for (const ClaimRecord& r : records)
                     if (r.expires_ms > now) out->push_back(r);
@@ -613,13 +601,9 @@ class RbdClaims final : public ClaimStore {
     }
 
   private:
-    struct Change {
-        std::vector<ClaimRecord> set;
-        std::vector<std::string> remove;
-    };
     // Returns 0 to write @c (nothing when it is empty), or an errno that
     // ends the update without writing.
-    using Decide = std::function<int(const std::vector<ClaimRecord>&, Change*)>;
+    using Decide = std::function<int(const std::vector<ClaimRecord>&, ClaimChange*)>;
 
     int update(uint64_t volume, const Decide& decide, std::string* error) {
         std::lock_guard g(impl_.mu);
@@ -635,7 +619,7 @@ class RbdClaims final : public ClaimStore {
             bool exists = false;
             int r = read(io.h, oid, &records, &version, &exists);
             if (r < 0) return impl_.failed(r, "cannot read " + what, error);
-            Change c;
+            ClaimChange c;
             if (int err = decide(records, &c)) return err;
             if (c.set.empty() && c.remove.empty()) return 0;
             r = write(io.h, oid, exists, version, c);
@@ -680,7 +664,7 @@ class RbdClaims final : public ClaimStore {
     }
 
     static int write(rados_ioctx_t io, const std::string& oid, bool exists, uint64_t version,
-                     const Change& c) {
+                     const ClaimChange& c) {
         std::vector<std::string> set_keys, set_vals;
         for (const ClaimRecord& r : c.set) {
             set_keys.push_back(claim_record_key(r.host, r.server));

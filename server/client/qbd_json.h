@@ -92,6 +92,9 @@ inline constexpr const char* in_flight = "in_flight";
 inline constexpr const char* active = "active";
 inline constexpr const char* sent = "sent";
 inline constexpr const char* reconnects = "reconnects";
+// qbd -e: a driver event.
+inline constexpr const char* event = "event";      // connection_lost | ... (events.cc)
+inline constexpr const char* time_ms = "time_ms";  // when it came, ms since the epoch
 }  // namespace key
 
 // An empty document of this version.

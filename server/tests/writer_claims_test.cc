@@ -19,10 +19,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Fixture {
-    WriterClaims::Clock::time_point t{};
-    WriterClaims claims{30s, [this] { return t; }};
-
+// OPENs of volume 7 through @claims, each on a connection of its own.
+struct Opens {
+    explicit Opens(WriterClaims& c) : claims_(c) {}
     // An OPEN by @host; the claim (null when refused) and the status.
     std::pair<int, std::unique_ptr<WriterClaims::Claim>> open(const std::string& host,
                                                               bool shared = false,
@@ -30,11 +29,20 @@ struct Fixture {
         auto conn = std::make_shared<Incarnation>(1);
         conns.push_back(conn);
         std::unique_ptr<WriterClaims::Claim> c;
-        int err = claims.claim(7, host, shared, take_over, conn, &c, &refused_by);
+        int err = claims_.claim(7, host, shared, take_over, conn, &c, &refused_by);
         return {err, std::move(c)};
     }
     std::vector<WriterClaims::Holder> refused_by;
     std::vector<std::shared_ptr<Incarnation>> conns;
+
+  private:
+    WriterClaims& claims_;
+};
+
+struct Fixture : Opens {
+    Fixture() : Opens(claims) {}
+    WriterClaims::Clock::time_point t{};
+    WriterClaims claims{30s, [this] { return t; }};
 };
 
 }  // namespace
@@ -185,12 +193,7 @@ class MemoryStore final : public ClaimStore {
             *holders = d.holders;
             return -EBUSY;
         }
-        std::erase_if(recs, [&](const ClaimRecord& r) {
-            const std::string key = claim_record_key(r.host, r.server);
-            return std::find(d.remove.begin(), d.remove.end(), key) != d.remove.end() ||
-                   (r.host == host && r.server == server_);
-        });
-        recs.push_back(d.mine);
+        apply(recs, ClaimChange{{d.mine}, d.remove});
         return 0;
     }
     int renew(uint64_t volume, const std::string& host, std::chrono::milliseconds lease,
@@ -198,22 +201,18 @@ class MemoryStore final : public ClaimStore {
         std::lock_guard l(r_.mu);
         renewals++;
         auto& recs = r_.volumes[volume];
-        for (auto it = recs.begin(); it != recs.end(); ++it) {
-            if (it->host != host || it->server != server_) continue;
-            if (lease.count() <= 0)
-                recs.erase(it);
-            else
-                it->expires_ms = now_ms() + lease.count();
-            return 0;
-        }
-        return -ENOENT;
+        ClaimChange c;
+        int err = decide_renew(recs, host, server_, lease, now_ms(), &c);
+        if (!err) apply(recs, c);
+        return err;
     }
     int release(uint64_t volume, const std::string& host, std::string*) override {
         std::lock_guard l(r_.mu);
-        return std::erase_if(r_.volumes[volume],
-                             [&](const ClaimRecord& r) { return r.host == host; })
-                   ? 0
-                   : -ENOENT;
+        auto& recs = r_.volumes[volume];
+        ClaimChange c;
+        int err = decide_release(recs, host, &c);
+        if (!err) apply(recs, c);
+        return err;
     }
     int holders(uint64_t volume, std::vector<ClaimRecord>* out, std::string*) override {
         std::lock_guard l(r_.mu);
@@ -225,34 +224,29 @@ class MemoryStore final : public ClaimStore {
     std::atomic<int> renewals{0};
 
   private:
+    // As an omap write does it: keys removed, records set by their key.
+    static void apply(std::vector<ClaimRecord>& recs, const ClaimChange& c) {
+        auto key = [](const ClaimRecord& r) { return claim_record_key(r.host, r.server); };
+        std::erase_if(recs, [&](const ClaimRecord& r) {
+            return std::find(c.remove.begin(), c.remove.end(), key(r)) != c.remove.end() ||
+                   std::any_of(c.set.begin(), c.set.end(),
+                               [&](const ClaimRecord& s) { return key(s) == key(r); });
+        });
+        recs.insert(recs.end(), c.set.begin(), c.set.end());
+    }
+
     Records& r_;
     std::string server_;
 };
 
 // One server of a volume that several serve: its claims over its store.
-struct Server {
+struct Server : Opens {
     Server(Records& records, std::string name, std::chrono::milliseconds lease = 90ms)
-        : store(records, std::move(name)) {
-        claims.use_store(&store, lease, [this](int, const std::string& line) {
-            std::lock_guard l(log_mu);
-            log.push_back(line);
-        });
-    }
-    std::pair<int, std::unique_ptr<WriterClaims::Claim>> open(const std::string& host,
-                                                              bool shared = false,
-                                                              bool take_over = false) {
-        auto conn = std::make_shared<Incarnation>(1);
-        conns.push_back(conn);
-        std::unique_ptr<WriterClaims::Claim> c;
-        int err = claims.claim(7, host, shared, take_over, conn, &c, &refused_by);
-        return {err, std::move(c)};
+        : Opens(claims), store(records, std::move(name)) {
+        claims.use_store(&store, lease, {});
     }
     MemoryStore store;
     WriterClaims claims{30s};
-    std::vector<WriterClaims::Holder> refused_by;
-    std::vector<std::shared_ptr<Incarnation>> conns;
-    std::mutex log_mu;
-    std::vector<std::string> log;
 };
 
 bool eventually(const std::function<bool()>& done) {
